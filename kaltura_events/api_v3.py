@@ -1,0 +1,220 @@
+"""ApiV3Client: the few API v3 actions this project needs, over JSON with ``format=1``.
+
+API v3 reports errors as HTTP 200 with ``objectType: KalturaAPIException``; they
+are turned into the same exception tree as the Events Platform's, keeping the
+code and message. The KS travels in the body, never in the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from kaltura_events.errors import ApiError, IncompleteListingError, InvalidArgumentError, api_v3_error
+from kaltura_events.ks import KsProvider, Minted
+from kaltura_events.models import Category, CategoryPage
+from kaltura_events.retry import RetryPolicy
+from kaltura_events.transport import DEFAULT_TIMEOUT, Transport, error_for_status
+
+MAX_CATEGORY_PAGE = 500
+CATEGORY_ORDERS = ("+createdAt", "-createdAt", "+name", "-name", "+depth", "-depth", "+fullName", "-fullName")
+
+
+@dataclass(frozen=True)
+class CategoryFilter:
+    """The category filters our teardown needs; empty fields are not sent."""
+
+    full_name_equal: str | None = None
+    full_name_in: tuple[str, ...] = ()
+    full_name_starts_with: str | None = None
+    parent_id_equal: int | None = None
+    id_in: tuple[int, ...] = ()
+    order_by: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"objectType": "KalturaCategoryFilter"}
+        if self.full_name_equal is not None:
+            body["fullNameEqual"] = self.full_name_equal
+        if self.full_name_in:
+            if any("," in name for name in self.full_name_in):
+                raise InvalidArgumentError("full_name_in", self.full_name_in, "names may not contain commas")
+            body["fullNameIn"] = ",".join(self.full_name_in)
+        if self.full_name_starts_with is not None:
+            body["fullNameStartsWith"] = self.full_name_starts_with
+        if self.parent_id_equal is not None:
+            body["parentIdEqual"] = _require_category_id(
+                "parent_id_equal", self.parent_id_equal, allow_zero=True
+            )
+        if self.id_in:
+            body["idIn"] = ",".join(str(_require_category_id("id_in", i)) for i in self.id_in)
+        if self.order_by is not None:
+            if self.order_by not in CATEGORY_ORDERS:
+                raise InvalidArgumentError(
+                    "order_by", self.order_by, f"expected one of {', '.join(CATEGORY_ORDERS)}"
+                )
+            body["orderBy"] = self.order_by
+        return body
+
+
+def _require_category_id(field: str, value: Any, *, allow_zero: bool = False) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and (value > 0 or (allow_zero and value == 0)):
+        return value
+    raise InvalidArgumentError(field, value, "a category id is a positive integer")
+
+
+class ApiV3Client:
+    """Category and session actions; sessions need no KS, categories use the provider's."""
+
+    def __init__(
+        self,
+        service_url: str,
+        ks: KsProvider | None = None,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        extra = {"sleep": sleep} if sleep is not None else {}
+        provider = ks or KsProvider(fixed_ks="")
+        self._t = Transport(service_url, provider, timeout=timeout, retry=retry, max_connections=8, **extra)
+
+    def close(self) -> None:
+        self._t.close()
+
+    def __enter__(self) -> ApiV3Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _post(self, service: str, action: str, params: dict[str, Any]) -> Any:
+        endpoint = f"{service}.{action}"
+        response = self._t.post(
+            endpoint, f"{self._t.base_url}/service/{service}/action/{action}", json={**params, "format": 1}
+        )
+        if response.status_code >= 400:
+            raise error_for_status(endpoint, response)
+        payload = response.json()
+        if isinstance(payload, dict) and payload.get("objectType") == "KalturaAPIException":
+            raise api_v3_error(
+                endpoint, str(payload.get("code", "")), str(payload.get("message", "")), payload.get("args")
+            )
+        return payload
+
+    def _authed(
+        self, service: str, action: str, params: dict[str, Any], *, gone_is_done: bool = False
+    ) -> Any:
+        endpoint = f"{service}.{action}"
+
+        def attempt() -> Any:
+            return self._t.authed(endpoint, lambda ks: self._post(service, action, {**params, "ks": ks}))
+
+        return self._t.call(attempt, gone_is_done=gone_is_done)
+
+    # -- sessions -------------------------------------------------------------
+
+    def start_session(
+        self,
+        *,
+        secret: str,
+        partner_id: int,
+        user_id: str,
+        session_type: int = 2,
+        expiry_seconds: int = 86400,
+        privileges: str = "",
+    ) -> str:
+        """``session.start``: the server makes the KS (for accounts that want it so)."""
+        params = {
+            "secret": secret,
+            "partnerId": partner_id,
+            "userId": user_id,
+            "type": session_type,
+            "expiry": expiry_seconds,
+            "privileges": privileges,
+        }
+        result = self._t.call(lambda: self._post("session", "start", params))
+        return _ks_from(result, "session.start")
+
+    def start_widget_session(self, partner_id: int) -> str:
+        result = self._t.call(
+            lambda: self._post("session", "startWidgetSession", {"widgetId": f"_{partner_id}"})
+        )
+        return _ks_from(result, "session.startWidgetSession")
+
+    def start_app_token_session(
+        self,
+        *,
+        widget_ks: str,
+        token_id: str,
+        token_hash: str,
+        user_id: str,
+        session_type: int = 2,
+        expiry_seconds: int = 86400,
+    ) -> Minted:
+        params = {
+            "ks": widget_ks,
+            "id": token_id,
+            "tokenHash": token_hash,
+            "userId": user_id,
+            "type": session_type,
+            "expiry": expiry_seconds,
+        }
+        result = self._t.call(lambda: self._post("appToken", "startSession", params))
+        expiry = result.get("expiry") if isinstance(result, dict) else None
+        return _ks_from(result, "appToken.startSession"), float(expiry) if expiry else None
+
+    # -- categories -----------------------------------------------------------
+
+    def list_categories_page(
+        self, category_filter: CategoryFilter, *, page_index: int = 1, page_size: int = MAX_CATEGORY_PAGE
+    ) -> CategoryPage:
+        if not isinstance(page_size, int) or not 1 <= page_size <= MAX_CATEGORY_PAGE:
+            raise InvalidArgumentError(
+                "page_size", page_size, f"a page size is from 1 to {MAX_CATEGORY_PAGE}"
+            )
+        if not isinstance(page_index, int) or page_index < 1:
+            raise InvalidArgumentError("page_index", page_index, "page indexes start at 1")
+        params = {
+            "filter": category_filter.to_api(),
+            "pager": {"objectType": "KalturaFilterPager", "pageSize": page_size, "pageIndex": page_index},
+        }
+        return CategoryPage.model_validate(self._authed("category", "list", params))
+
+    def iter_categories(self, category_filter: CategoryFilter) -> Iterator[Category]:
+        """Every matching category, 500 a page, each id once, checked against ``totalCount``."""
+        seen: set[int] = set()
+        page_index, total = 1, 0
+        while True:
+            page = self.list_categories_page(category_filter, page_index=page_index)
+            total = page.total_count
+            for category in page.objects:
+                if category.id not in seen:
+                    seen.add(category.id)
+                    yield category
+            if len(page.objects) < MAX_CATEGORY_PAGE or page_index * MAX_CATEGORY_PAGE >= total:
+                break
+            page_index += 1
+        if len(seen) != total:
+            raise IncompleteListingError("category.list", len(seen), total)
+
+    def list_categories(self, category_filter: CategoryFilter) -> list[Category]:
+        return list(self.iter_categories(category_filter))
+
+    def delete_category(self, category_id: int) -> None:
+        """Deletes the category and its subtree; a category lock is waited out by the retry policy."""
+        self._authed(
+            "category", "delete", {"id": _require_category_id("category_id", category_id)}, gone_is_done=True
+        )
+
+
+def _ks_from(result: Any, endpoint: str) -> str:
+    if isinstance(result, str) and result:
+        return result
+    if isinstance(result, dict) and isinstance(result.get("ks"), str):
+        return str(result["ks"])
+    raise ApiError(endpoint, f"the answer ({type(result).__name__}) did not contain a KS")

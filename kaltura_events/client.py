@@ -1,0 +1,608 @@
+"""EventsClient: one typed method per Events Platform endpoint.
+
+Every method checks its arguments before sending anything, so bad input
+fails with the parameter's name and never half-writes. Creates that fail
+ambiguously look for what they may have made before trying again: the API has
+no idempotency key, so observing is the only way not to create twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from kaltura_events import validation as v
+from kaltura_events.errors import IncompleteListingError, InvalidArgumentError
+from kaltura_events.ks import KsProvider
+from kaltura_events.models import (
+    DuplicateJob,
+    Event,
+    EventPage,
+    EventUser,
+    Session,
+    Speaker,
+    TeamMember,
+    unwrap,
+)
+from kaltura_events.retry import RetryPolicy
+from kaltura_events.transport import DEFAULT_TIMEOUT, Transport, error_for_status
+
+DateLike = datetime | str
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The narrow filters ``events/list`` takes; empty fields are not sent."""
+
+    id_in: tuple[int, ...] = ()
+    template_id_in: tuple[str, ...] = ()
+    search_term: str | None = None
+    labels: tuple[str, ...] = ()
+    start_gte: DateLike | None = None
+    start_lte: DateLike | None = None
+    end_gte: DateLike | None = None
+    end_lte: DateLike | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.id_in:
+            body["idIn"] = [v.require_event_id("filter.idIn", i) for i in self.id_in]
+        if self.template_id_in:
+            body["templateIdIn"] = [
+                v.require_template_id("filter.templateIdIn", t) for t in self.template_id_in
+            ]
+        if self.search_term:
+            body["searchTerm"] = self.search_term
+        if self.labels:
+            body["labels"] = list(self.labels)
+        bounds = {
+            "startDateGreaterThanOrEqual": self.start_gte,
+            "startDateLessOrEqualThan": self.start_lte,
+            "endDateGreaterThanOrEqual": self.end_gte,
+            "endDateLessOrEqualThan": self.end_lte,
+        }
+        for key, value in bounds.items():
+            if value is not None:
+                body[key] = v.format_iso(v.parse_iso_datetime(f"filter.{key}", value))
+        return body
+
+
+@dataclass(frozen=True)
+class DuplicateStarted:
+    """A duplication in progress (``job_id``), or a copy an earlier ambiguous call already made."""
+
+    job_id: str | None
+    adopted_event: Event | None = None
+
+
+@dataclass(frozen=True)
+class SpeakerInput:
+    user_id: str
+    order: int = 0
+    is_hidden: bool = False
+    role: str = "simpleSpeaker"
+
+    def to_api(self) -> dict[str, Any]:
+        return {"userId": self.user_id, "order": self.order, "isHidden": self.is_hidden, "role": self.role}
+
+
+def _iso(field_name: str, value: DateLike) -> str:
+    return v.format_iso(v.parse_iso_datetime(field_name, value))
+
+
+def _same_instant(a: datetime | None, b: str) -> bool:
+    return a is not None and v.format_iso(a) == b
+
+
+class EventsClient:
+    """Thread-safe and pooled: one instance serves every task thread of a worker."""
+
+    def __init__(
+        self,
+        base_url: str,
+        ks: KsProvider,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        max_connections: int = 32,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        extra = {"sleep": sleep} if sleep is not None else {}
+        self._t = Transport(
+            base_url, ks, timeout=timeout, retry=retry, max_connections=max_connections, **extra
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._t.base_url
+
+    def close(self) -> None:
+        self._t.close()
+
+    def __enter__(self) -> EventsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _once(self, endpoint: str, body: dict[str, Any]) -> Any:
+        def send(ks: str) -> Any:
+            response = self._t.post(
+                endpoint,
+                f"{self._t.base_url}/{endpoint}",
+                json=body,
+                headers={"Authorization": f"Bearer {ks}"},
+            )
+            if response.status_code >= 400:
+                raise error_for_status(endpoint, response)
+            if not response.content:
+                return {}
+            return response.json()
+
+        return self._t.authed(endpoint, send)
+
+    def _call(
+        self,
+        endpoint: str,
+        body: dict[str, Any],
+        *,
+        reconcile: Callable[[], Any] | None = None,
+        gone_is_done: bool = False,
+    ) -> Any:
+        return self._t.call(
+            lambda: self._once(endpoint, body), reconcile=reconcile, gone_is_done=gone_is_done
+        )
+
+    # -- events ---------------------------------------------------------------
+
+    def create_event(
+        self,
+        *,
+        name: str,
+        template_id: str,
+        start: DateLike,
+        end: DateLike,
+        timezone: str,
+        description: str | None = None,
+    ) -> Event:
+        body: dict[str, Any] = {
+            "name": v.require_name("name", name),
+            "templateId": v.require_template_id("template_id", template_id),
+            "startDate": _iso("start", start),
+            "endDate": _iso("end", end),
+            "timezone": v.require_zone("timezone", timezone),
+        }
+        v.require_order(
+            "start", v.parse_iso_datetime("start", start), "end", v.parse_iso_datetime("end", end)
+        )
+        if description is not None:
+            body["description"] = description
+
+        def reconcile() -> Event | None:
+            return self.find_event_by_name_and_start(body["name"], body["startDate"])
+
+        return Event.model_validate(unwrap(self._call("events/create", body, reconcile=reconcile), "event"))
+
+    def find_event_by_name_and_start(self, name: str, start: DateLike) -> Event | None:
+        """The event an ambiguous create or duplicate may have made: exact name, same start."""
+        start_iso = _iso("start", start)
+        found = EventFilter(search_term=name, start_gte=start_iso, start_lte=start_iso)
+        for event in self.iter_events(found):
+            if event.name == name and _same_instant(event.start_date, start_iso):
+                return event
+        return None
+
+    def update_event(
+        self,
+        event_id: int | str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        doors_open: DateLike | None = None,
+        timezone: str | None = None,
+        labels: list[str] | None = None,
+        logo_entry_id: str | None = None,
+        banner_entry_id: str | None = None,
+    ) -> Event:
+        body: dict[str, Any] = {"id": v.require_event_id("event_id", event_id)}
+        if name is not None:
+            body["name"] = v.require_name("name", name)
+        if description is not None:
+            body["description"] = description
+        if start is not None:
+            body["startDate"] = _iso("start", start)
+        if end is not None:
+            body["endDate"] = _iso("end", end)
+        if start is not None and end is not None:
+            v.require_order(
+                "start", v.parse_iso_datetime("start", start), "end", v.parse_iso_datetime("end", end)
+            )
+        if doors_open is not None:
+            body["doorsOpenDate"] = _iso("doors_open", doors_open)
+            if start is not None and v.parse_iso_datetime("doors_open", doors_open) > v.parse_iso_datetime(
+                "start", start
+            ):
+                raise InvalidArgumentError(
+                    "doors_open", body["doorsOpenDate"], "doors must open before start"
+                )
+        if timezone is not None:
+            body["timezone"] = v.require_zone("timezone", timezone)
+        if labels is not None:
+            if not all(isinstance(label, str) and label for label in labels):
+                raise InvalidArgumentError("labels", labels, "labels are non-empty strings")
+            body["labels"] = list(labels)
+        if logo_entry_id is not None:
+            body["logoEntryId"] = logo_entry_id
+        if banner_entry_id is not None:
+            body["bannerEntryId"] = banner_entry_id
+        return Event.model_validate(unwrap(self._call("events/update", body), "event"))
+
+    def delete_event(self, event_id: int | str) -> None:
+        """Raises NotFoundError when the event was already gone before this call."""
+        body = {"id": v.require_event_id("event_id", event_id)}
+        self._call("events/delete", body, gone_is_done=True)
+
+    def list_events_page(
+        self,
+        event_filter: EventFilter | None = None,
+        *,
+        offset: int = 0,
+        limit: int = v.MAX_PAGE_SIZE,
+        order_by: str = "+createdAt",
+    ) -> EventPage:
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise InvalidArgumentError("offset", offset, "an offset is an integer >= 0")
+        body: dict[str, Any] = {
+            "filter": (event_filter or EventFilter()).to_api(),
+            "pager": {"offset": offset, "limit": v.require_limit("limit", limit)},
+            "orderBy": v.require_choice("order_by", order_by, v.ORDER_FIELDS),
+        }
+        payload = self._call("events/list", body)
+        if isinstance(payload, list):
+            return EventPage(events=[Event.model_validate(e) for e in payload], total_count=len(payload))
+        return EventPage.model_validate(payload)
+
+    def iter_events(
+        self, event_filter: EventFilter | None = None, *, order_by: str = "+createdAt"
+    ) -> Iterator[Event]:
+        """Every matching event, paged at the API maximum, each id once.
+
+        Raises IncompleteListingError when what was collected does not add up
+        to ``totalCount``: a partial picture would make the caller create duplicates.
+        """
+        seen: dict[int, Event] = {}
+        offset = 0
+        total = 0
+        while True:
+            page = self.list_events_page(
+                event_filter, offset=offset, limit=v.MAX_PAGE_SIZE, order_by=order_by
+            )
+            total = page.total_count
+            for event in page.events:
+                if event.id not in seen:
+                    seen[event.id] = event
+                    yield event
+            offset += v.MAX_PAGE_SIZE
+            if len(page.events) < v.MAX_PAGE_SIZE or offset >= total:
+                break
+        if len(seen) != total:
+            raise IncompleteListingError("events/list", len(seen), total)
+
+    def list_all_events(self, event_filter: EventFilter | None = None) -> list[Event]:
+        return list(self.iter_events(event_filter))
+
+    # -- duplication ----------------------------------------------------------
+
+    def duplicate_event(
+        self,
+        source_event_id: int | str,
+        *,
+        name: str,
+        timezone: str,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        description: str | None = None,
+        copy_roles: tuple[str, ...] = (),
+        skip_email: bool = True,
+    ) -> DuplicateStarted:
+        event: dict[str, Any] = {
+            "name": v.require_name("name", name),
+            "timezone": v.require_zone("timezone", timezone),
+        }
+        if start is not None:
+            event["startDate"] = _iso("start", start)
+        if end is not None:
+            event["endDate"] = _iso("end", end)
+        if start is not None and end is not None:
+            v.require_order(
+                "start", v.parse_iso_datetime("start", start), "end", v.parse_iso_datetime("end", end)
+            )
+        if description is not None:
+            event["description"] = description
+        body: dict[str, Any] = {
+            "sourceEventId": v.require_event_id("source_event_id", source_event_id),
+            "event": event,
+        }
+        if copy_roles:
+            roles = [v.require_choice("copy_roles", role, v.DUPLICATE_ROLES) for role in copy_roles]
+            body["duplicateUsers"] = {"roles": roles, "skipEmail": skip_email}
+
+        def reconcile() -> DuplicateStarted | None:
+            if start is None:
+                return None
+            found = self.find_event_by_name_and_start(event["name"], event["startDate"])
+            return DuplicateStarted(job_id=None, adopted_event=found) if found else None
+
+        result = self._call("events/duplicate", body, reconcile=reconcile)
+        if isinstance(result, DuplicateStarted):
+            return result
+        return DuplicateStarted(job_id=str(result["jobId"]))
+
+    def duplicate_status(self, job_id: str) -> DuplicateJob:
+        if not isinstance(job_id, str) or not job_id.strip():
+            raise InvalidArgumentError("job_id", job_id, "a job id is a non-empty string")
+        return DuplicateJob.model_validate(self._call("events/duplicateStatus", {"jobId": job_id}))
+
+    # -- sessions -------------------------------------------------------------
+
+    def create_session(
+        self,
+        event_id: int | str,
+        *,
+        name: str,
+        session_type: str,
+        description: str | None = None,
+        visibility: str = "published",
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        tags: list[str] | None = None,
+        source_entry_id: str | None = None,
+        is_manual_live: bool | None = None,
+    ) -> Session:
+        eid = v.require_event_id("event_id", event_id)
+        session: dict[str, Any] = {
+            "name": v.require_name("name", name),
+            "type": v.require_choice("session_type", session_type, v.SESSION_TYPES),
+            "visibility": v.require_choice("visibility", visibility, v.VISIBILITIES),
+        }
+        if session_type == "SimuLive" and not source_entry_id:
+            raise InvalidArgumentError(
+                "source_entry_id", source_entry_id, "a SimuLive session needs a source entry"
+            )
+        if start is not None:
+            session["startDate"] = _iso("start", start)
+        if end is not None:
+            session["endDate"] = _iso("end", end)
+        if start is not None and end is not None:
+            v.require_order(
+                "start", v.parse_iso_datetime("start", start), "end", v.parse_iso_datetime("end", end)
+            )
+        if description is not None:
+            session["description"] = description
+        if tags is not None:
+            session["tags"] = list(tags)
+        if source_entry_id is not None:
+            session["sourceEntryId"] = source_entry_id
+        if is_manual_live is not None:
+            session["isManualLive"] = is_manual_live
+
+        def reconcile() -> Session | None:
+            for existing in self.list_sessions(eid):
+                if existing.name == session["name"] and (
+                    start is None or _same_instant(existing.start_date, session["startDate"])
+                ):
+                    return existing
+            return None
+
+        payload = self._call("sessions/create", {"eventId": eid, "session": session}, reconcile=reconcile)
+        if isinstance(payload, Session):
+            return payload
+        return Session.model_validate(unwrap(payload, "session"))
+
+    def list_sessions(self, event_id: int | str) -> list[Session]:
+        payload = self._call("sessions/list", {"eventId": v.require_event_id("event_id", event_id)})
+        return [Session.model_validate(s) for s in unwrap(payload, "sessions")]
+
+    def list_speakers(self, event_id: int | str, session_id: str) -> list[Speaker]:
+        body = {
+            "eventId": v.require_event_id("event_id", event_id),
+            "sessionId": v.require_session_id("session_id", session_id),
+        }
+        return [
+            Speaker.model_validate(s) for s in unwrap(self._call("sessions/speakerList", body), "speakers")
+        ]
+
+    # -- team members ---------------------------------------------------------
+
+    def create_team_member(self, *, email: str, role: str, first_name: str, last_name: str) -> TeamMember:
+        body = {
+            "email": _require_email("email", email),
+            "role": v.require_choice("role", role, v.TEAM_ROLES),
+            "firstName": v.require_name("first_name", first_name),
+            "lastName": v.require_name("last_name", last_name),
+        }
+        return TeamMember.model_validate(unwrap(self._call("team-members/create", body), "teamMember"))
+
+    def list_team_members(self) -> list[TeamMember]:
+        """All team members; pages until ``totalCount`` is reached and checks the sum."""
+        members: dict[str, TeamMember] = {}
+        offset, limit, total = 0, 30, 0
+        while True:
+            payload = self._call("team-members/list", {"pager": {"offset": offset, "limit": limit}})
+            total = int(payload.get("totalCount", 0))
+            batch = [TeamMember.model_validate(m) for m in payload.get("teamMembers", [])]
+            for member in batch:
+                members.setdefault(member.id, member)
+            offset += limit
+            if len(batch) < limit or offset >= total:
+                break
+        if len(members) != total:
+            raise IncompleteListingError("team-members/list", len(members), total)
+        return list(members.values())
+
+    def update_team_member(
+        self,
+        member_id: str,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        role: str | None = None,
+        disabled: bool | None = None,
+    ) -> TeamMember:
+        body: dict[str, Any] = {"id": v.require_session_id("member_id", member_id)}
+        if first_name is not None:
+            body["firstName"] = v.require_name("first_name", first_name)
+        if last_name is not None:
+            body["lastName"] = v.require_name("last_name", last_name)
+        if role is not None:
+            body["role"] = v.require_choice("role", role, v.TEAM_ROLES)
+        if disabled is not None:
+            body["disabled"] = disabled
+        return TeamMember.model_validate(unwrap(self._call("team-members/update", body), "teamMember"))
+
+    def delete_team_member(self, member_id: str) -> None:
+        self._call(
+            "team-members/delete", {"id": v.require_session_id("member_id", member_id)}, gone_is_done=True
+        )
+
+    # -- event users and session participants (speakers live here) -------------
+
+    def invite_event_user(
+        self,
+        event_id: int | str,
+        *,
+        first_name: str,
+        last_name: str,
+        email: str,
+        roles: tuple[str, ...] = ("Attendees",),
+        title: str | None = None,
+        company: str | None = None,
+        bio: str | None = None,
+        skip_email: bool = True,
+    ) -> EventUser:
+        body: dict[str, Any] = {
+            "eventId": v.require_event_id("event_id", event_id),
+            "firstName": v.require_name("first_name", first_name),
+            "lastName": v.require_name("last_name", last_name),
+            "email": _require_email("email", email),
+            "roles": [v.require_choice("roles", role, v.EVENT_USER_ROLES) for role in roles],
+            "skipEmail": skip_email,
+        }
+        for key, value in (("title", title), ("company", company), ("bio", bio)):
+            if value is not None:
+                body[key] = value
+        return EventUser.model_validate(unwrap(self._call("event-users/invite", body), "user"))
+
+    def list_event_users(self, event_id: int | str, *, roles: tuple[str, ...] = ()) -> list[EventUser]:
+        eid = v.require_event_id("event_id", event_id)
+        users: dict[str, EventUser] = {}
+        offset, limit, total = 0, 30, 0
+        user_filter: dict[str, Any] = {}
+        if roles:
+            user_filter["roles"] = [v.require_choice("roles", role, v.EVENT_USER_ROLES) for role in roles]
+        while True:
+            body = {"eventId": eid, "filter": user_filter, "pager": {"offset": offset, "limit": limit}}
+            payload = self._call("event-users/list", body)
+            total = int(payload.get("totalCount", 0))
+            batch = [EventUser.model_validate(u) for u in payload.get("users", [])]
+            for user in batch:
+                users.setdefault(user.id, user)
+            offset += limit
+            if len(batch) < limit or offset >= total:
+                break
+        if len(users) != total:
+            raise IncompleteListingError("event-users/list", len(users), total)
+        return list(users.values())
+
+    def update_event_user(
+        self,
+        event_id: int | str,
+        user_id: str,
+        *,
+        roles: tuple[str, ...] | None = None,
+        title: str | None = None,
+    ) -> EventUser:
+        body: dict[str, Any] = {
+            "eventId": v.require_event_id("event_id", event_id),
+            "userId": v.require_session_id("user_id", user_id),
+        }
+        if roles is not None:
+            body["roles"] = [v.require_choice("roles", role, v.EVENT_USER_ROLES) for role in roles]
+        if title is not None:
+            body["title"] = title
+        return EventUser.model_validate(unwrap(self._call("event-users/update", body), "user"))
+
+    def delete_event_user(self, event_id: int | str, user_id: str) -> None:
+        body = {
+            "eventId": v.require_event_id("event_id", event_id),
+            "userId": v.require_session_id("user_id", user_id),
+        }
+        self._call("event-users/delete", body, gone_is_done=True)
+
+    def add_session_participants(
+        self,
+        event_id: int | str,
+        session_id: str,
+        *,
+        speakers: tuple[SpeakerInput, ...] = (),
+        moderator_ids: tuple[str, ...] = (),
+    ) -> None:
+        if len(speakers) > 10 or len(moderator_ids) > 10:
+            raise InvalidArgumentError(
+                "speakers", len(speakers) + len(moderator_ids), "at most 10 of each per call"
+            )
+        body: dict[str, Any] = {
+            "eventId": v.require_event_id("event_id", event_id),
+            "sessionId": v.require_session_id("session_id", session_id),
+            "speakers": [s.to_api() for s in speakers],
+            "moderatorIds": list(moderator_ids),
+        }
+        self._call("session-participants/add", body)
+
+    def remove_session_participants(
+        self,
+        event_id: int | str,
+        session_id: str,
+        *,
+        speaker_ids: tuple[str, ...] = (),
+        moderator_ids: tuple[str, ...] = (),
+    ) -> None:
+        body: dict[str, Any] = {
+            "eventId": v.require_event_id("event_id", event_id),
+            "sessionId": v.require_session_id("session_id", session_id),
+            "speakerIds": list(speaker_ids),
+            "moderatorIds": list(moderator_ids),
+        }
+        self._call("session-participants/remove", body)
+
+    def update_session_participants(
+        self, event_id: int | str, session_id: str, *, speakers: tuple[SpeakerInput, ...]
+    ) -> None:
+        body: dict[str, Any] = {
+            "eventId": v.require_event_id("event_id", event_id),
+            "sessionId": v.require_session_id("session_id", session_id),
+            "speakers": [s.to_api() for s in speakers],
+        }
+        self._call("session-participants/update", body)
+
+    def list_session_participants(self, event_id: int | str, session_id: str) -> dict[str, Any]:
+        body = {
+            "eventId": v.require_event_id("event_id", event_id),
+            "sessionId": v.require_session_id("session_id", session_id),
+        }
+        payload = self._call("session-participants/list", body)
+        return dict(payload) if isinstance(payload, dict) else {"participants": payload}
+
+
+def _require_email(field_name: str, value: Any) -> str:
+    if isinstance(value, str) and "@" in value and " " not in value.strip() and len(value) <= 254:
+        return value.strip()
+    raise InvalidArgumentError(field_name, value, "expected an email address")

@@ -1,0 +1,271 @@
+"""KalturaCredentials: the Prefect Block that says where Kaltura is and how to get a KS.
+
+It is the only module of the library that imports Prefect. A flow parameter
+typed as this Block renders as a Block picker in the UI, and its secret fields
+are stored encrypted by Prefect and shown masked. Clients are cached per
+process, keyed by a digest of the settings, so the tasks of a flow run share
+one connection pool and one KS instead of minting a KS per task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import threading
+import time
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from prefect.blocks.core import Block
+from pydantic import Field, SecretStr, model_validator
+
+from kaltura_events.api_v3 import ApiV3Client
+from kaltura_events.client import EventsClient
+from kaltura_events.errors import InvalidArgumentError
+from kaltura_events.ks import ADMIN, KsProvider, Minted, app_token_hash, local_minter
+from kaltura_events.retry import RetryPolicy
+
+Region = Literal["nvp", "eu", "de"]
+
+REGIONS: dict[str, tuple[str, str]] = {
+    "nvp": ("https://events-api.nvp1.ovp.kaltura.com/api/v1", "https://www.kaltura.com/api_v3"),
+    "eu": ("https://events-api.irp2.ovp.kaltura.com/api/v1", "https://api.irp2.ovp.kaltura.com/api_v3"),
+    "de": ("https://events-api.frp2.ovp.kaltura.com/api/v1", "https://api.frp2.ovp.kaltura.com/api_v3"),
+}
+
+ENV_VARS = (
+    "KALTURA_REGION",
+    "KALTURA_EVENTS_API_URL",
+    "KALTURA_SERVICE_URL",
+    "KALTURA_PARTNER_ID",
+    "KALTURA_ADMIN_SECRET",
+    "KALTURA_USER_ID",
+    "KALTURA_KS",
+    "KALTURA_APP_TOKEN_ID",
+    "KALTURA_APP_TOKEN",
+    "KALTURA_APP_TOKEN_HASH_TYPE",
+)
+
+
+def require_safe_url(field: str, url: str) -> str:
+    """https, or http only to a loopback host, so a KS never crosses a network in clear text."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InvalidArgumentError(field, url, "expected an http(s) URL")
+    if parsed.username or parsed.password or parsed.query:
+        raise InvalidArgumentError(field, url, "the URL may not carry credentials or a query")
+    if parsed.scheme == "http":
+        host = parsed.hostname
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise InvalidArgumentError(field, url, "refusing plain http to a non-loopback host; use https")
+    return url.rstrip("/")
+
+
+class KalturaCredentials(Block):
+    """Where your Kaltura account lives and how to authenticate to it.
+
+    Fill in a region (or both URLs) and exactly one way to get a KS: a ready KS;
+    partner id + admin secret + user id; or partner id + app token id + app
+    token + user id.
+    """
+
+    _block_type_name = "Kaltura Credentials"
+    _block_type_slug = "kaltura-credentials"
+    _description = "Kaltura Events Platform and API v3 credentials (KS, admin secret or app token)."
+    _documentation_url = "https://developer.kaltura.com/"  # type: ignore[assignment]
+
+    region: Region = Field(
+        default="nvp",
+        title="Region",
+        description="Kaltura deployment region; ignored where both URLs are set.",
+    )
+    events_api_url: str | None = Field(
+        default=None, title="Events API URL", description="Overrides the region, e.g. https://.../api/v1"
+    )
+    service_url: str | None = Field(
+        default=None, title="API v3 service URL", description="Overrides the region, e.g. https://.../api_v3"
+    )
+    partner_id: int | None = Field(default=None, title="Partner ID", gt=0)
+    user_id: str | None = Field(
+        default=None, title="User ID", description="The Events Platform requires a KS with a user id."
+    )
+    ks: SecretStr | None = Field(default=None, title="KS", description="A ready KS; it cannot be renewed.")
+    admin_secret: SecretStr | None = Field(default=None, title="Admin secret")
+    use_session_start: bool = Field(
+        default=False,
+        title="Use session.start",
+        description="Ask the server for the KS instead of building a KS v2 locally.",
+    )
+    app_token_id: str | None = Field(default=None, title="App token ID")
+    app_token: SecretStr | None = Field(default=None, title="App token")
+    app_token_hash_type: Literal["SHA256", "SHA1", "SHA512", "MD5"] = Field(
+        default="SHA256", title="App token hash type"
+    )
+    ks_expiry_seconds: int = Field(default=86400, title="KS lifetime (s)", ge=60, le=7 * 86400)
+    privileges: str = Field(default="", title="KS privileges", description="e.g. disableentitlement")
+    request_timeout_seconds: float = Field(default=30.0, title="Request timeout (s)", gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _one_auth_mode(self) -> KalturaCredentials:
+        modes = self.auth_modes()
+        if len(modes) != 1:
+            raise ValueError(
+                "exactly one auth mode is required: ks; partner_id + admin_secret + user_id; or "
+                f"partner_id + app_token_id + app_token + user_id (found: {', '.join(modes) or 'none'})"
+            )
+        mode = modes[0]
+        if mode != "ks" and (self.partner_id is None or not self.user_id):
+            raise ValueError(f"auth mode {mode} needs partner_id and user_id")
+        self.resolved_urls()
+        return self
+
+    def auth_modes(self) -> list[str]:
+        modes = []
+        if self.ks is not None:
+            modes.append("ks")
+        if self.admin_secret is not None:
+            modes.append("admin_secret")
+        if self.app_token_id or self.app_token is not None:
+            if not (self.app_token_id and self.app_token is not None):
+                raise ValueError("app token auth needs both app_token_id and app_token")
+            modes.append("app_token")
+        return modes
+
+    def resolved_urls(self) -> tuple[str, str]:
+        preset_events, preset_service = REGIONS[self.region]
+        events = require_safe_url("events_api_url", self.events_api_url or preset_events)
+        service = require_safe_url("service_url", self.service_url or preset_service)
+        return events, service
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> KalturaCredentials:
+        """The same settings from the variables Kaltura's own guides use."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        mapping = {
+            "KALTURA_REGION": "region",
+            "KALTURA_EVENTS_API_URL": "events_api_url",
+            "KALTURA_SERVICE_URL": "service_url",
+            "KALTURA_PARTNER_ID": "partner_id",
+            "KALTURA_USER_ID": "user_id",
+            "KALTURA_KS": "ks",
+            "KALTURA_ADMIN_SECRET": "admin_secret",
+            "KALTURA_APP_TOKEN_ID": "app_token_id",
+            "KALTURA_APP_TOKEN": "app_token",
+            "KALTURA_APP_TOKEN_HASH_TYPE": "app_token_hash_type",
+        }
+        for var, name in mapping.items():
+            if env.get(var):
+                values[name] = env[var]
+        if "partner_id" in values:
+            try:
+                values["partner_id"] = int(values["partner_id"])
+            except ValueError:
+                raise InvalidArgumentError(
+                    "KALTURA_PARTNER_ID", values["partner_id"], "not an integer"
+                ) from None
+        return cls(**values)
+
+    # -- clients --------------------------------------------------------------
+
+    def _fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for name in sorted(type(self).model_fields):
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            digest.update(f"{name}={value!r};".encode())
+        return digest.hexdigest()
+
+    def _minter(self, service_url: str) -> KsProvider:
+        if self.ks is not None:
+            return KsProvider(fixed_ks=self.ks.get_secret_value())
+        assert self.partner_id is not None and self.user_id is not None
+        partner_id, user_id, expiry = self.partner_id, self.user_id, self.ks_expiry_seconds
+        timeout = self.request_timeout_seconds
+        if self.admin_secret is not None:
+            secret = self.admin_secret.get_secret_value()
+            if not self.use_session_start:
+                return KsProvider(
+                    local_minter(
+                        secret, partner_id, user_id, expiry_seconds=expiry, privileges=self.privileges
+                    )
+                )
+
+            def via_session_start() -> Minted:
+                with ApiV3Client(service_url, timeout=timeout) as v3:
+                    issued = time.time()
+                    ks = v3.start_session(
+                        secret=secret,
+                        partner_id=partner_id,
+                        user_id=user_id,
+                        session_type=ADMIN,
+                        expiry_seconds=expiry,
+                        privileges=self.privileges,
+                    )
+                    return ks, issued + expiry
+
+            return KsProvider(via_session_start)
+        assert self.app_token is not None and self.app_token_id is not None
+        token, token_id, hash_type = (
+            self.app_token.get_secret_value(),
+            self.app_token_id,
+            self.app_token_hash_type,
+        )
+
+        def via_app_token() -> Minted:
+            with ApiV3Client(service_url, timeout=timeout) as v3:
+                widget_ks = v3.start_widget_session(partner_id)
+                issued = time.time()
+                ks, expires = v3.start_app_token_session(
+                    widget_ks=widget_ks,
+                    token_id=token_id,
+                    token_hash=app_token_hash(widget_ks, token, hash_type),
+                    user_id=user_id,
+                    session_type=ADMIN,
+                    expiry_seconds=expiry,
+                )
+                return ks, expires if expires else issued + expiry
+
+        return KsProvider(via_app_token)
+
+    def _clients(self, retry: RetryPolicy | None) -> tuple[EventsClient, ApiV3Client]:
+        key = (self._fingerprint(), retry)
+        with _CACHE_LOCK:
+            cached = _CACHE.get(key)
+            if cached is None:
+                events_url, service_url = self.resolved_urls()
+                provider = self._minter(service_url)
+                timeout = self.request_timeout_seconds
+                cached = (
+                    EventsClient(events_url, provider, timeout=timeout, retry=retry),
+                    ApiV3Client(service_url, provider, timeout=timeout, retry=retry),
+                )
+                _CACHE[key] = cached
+            return cached
+
+    def get_events_client(self, retry: RetryPolicy | None = None) -> EventsClient:
+        """A shared, thread-safe client for this process; do not close it."""
+        return self._clients(retry)[0]
+
+    def get_api_v3_client(self, retry: RetryPolicy | None = None) -> ApiV3Client:
+        """A shared, thread-safe client for this process; do not close it."""
+        return self._clients(retry)[1]
+
+
+_CACHE: dict[tuple[str, RetryPolicy | None], tuple[EventsClient, ApiV3Client]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def close_cached_clients() -> None:
+    """Close every cached client (tests and the demo call this on the way out)."""
+    with _CACHE_LOCK:
+        for events, v3 in _CACHE.values():
+            events.close()
+            v3.close()
+        _CACHE.clear()

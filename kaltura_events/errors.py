@@ -1,0 +1,166 @@
+"""One exception tree for the Events Platform and API v3.
+
+Every message names the endpoint and carries the API's own words. None ever
+carries a KS or a secret: requests put the KS in a header or body, and no
+exception here is built from either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KalturaError(Exception):
+    """Base of everything this package raises on purpose."""
+
+
+class InvalidArgumentError(KalturaError, ValueError):
+    """A caller's argument is wrong; raised before any request is sent."""
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"{field}={shown}: {reason}")
+
+
+class KsParseError(KalturaError):
+    """A KS that does not decrypt, or whose signature does not match."""
+
+
+class IncompleteListingError(KalturaError):
+    """Paging did not add up to ``totalCount``; acting on it could create duplicates."""
+
+    def __init__(self, endpoint: str, collected: int, total: int) -> None:
+        self.endpoint = endpoint
+        self.collected = collected
+        self.total = total
+        super().__init__(
+            f"{endpoint}: paging collected {collected} distinct items but the API reported "
+            f"totalCount={total}; refusing to act on a partial listing "
+            "(is the server treating pager.offset as a page index?)"
+        )
+
+
+class ApiError(KalturaError):
+    """The API answered, and said no."""
+
+    status_code: int | None = None
+    retryable = False
+
+    def __init__(self, endpoint: str, message: str, *, status_code: int | None = None) -> None:
+        self.endpoint = endpoint
+        self.api_message = message
+        if status_code is not None:
+            self.status_code = status_code
+        prefix = f"{endpoint}: HTTP {self.status_code}" if self.status_code else endpoint
+        super().__init__(f"{prefix}: {message}")
+
+
+class BadRequestError(ApiError):
+    status_code = 400
+
+
+class AuthenticationError(ApiError):
+    status_code = 401
+
+
+class PermissionDeniedError(ApiError):
+    status_code = 403
+
+
+class NotFoundError(ApiError):
+    status_code = 404
+
+
+class RateLimitedError(ApiError):
+    status_code = 429
+    retryable = True
+
+    def __init__(
+        self, endpoint: str, message: str, *, retry_after: float | None = None, status_code: int | None = None
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(endpoint, message, status_code=status_code)
+
+
+class ServerError(ApiError):
+    """5xx. On a write, the server may have committed before failing."""
+
+    status_code = 500
+    retryable = True
+
+    def __init__(
+        self, endpoint: str, message: str, *, retry_after: float | None = None, status_code: int | None = None
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(endpoint, message, status_code=status_code)
+
+
+class TransportError(KalturaError):
+    """No answer: a timeout or a dropped connection. On a write, the outcome is unknown."""
+
+    retryable = True
+
+    def __init__(self, endpoint: str, what: str) -> None:
+        self.endpoint = endpoint
+        super().__init__(f"{endpoint}: {what}")
+
+
+class RequestTimeoutError(TransportError):
+    pass
+
+
+class ConnectionFailedError(TransportError):
+    """``before_send`` is true when no connection was ever made, so nothing can have been written."""
+
+    def __init__(self, endpoint: str, what: str, *, before_send: bool = False) -> None:
+        self.before_send = before_send
+        super().__init__(endpoint, what)
+
+
+class ApiV3Error(ApiError):
+    """A ``KalturaAPIException`` (API v3 answers these with HTTP 200)."""
+
+    def __init__(self, endpoint: str, code: str, message: str, args: Any = None) -> None:
+        self.code = code
+        self.error_args = args
+        super().__init__(endpoint, f"{code}: {message}")
+
+
+class CategoriesLockedError(ApiV3Error):
+    """Another category delete holds the partner's category lock; wait and retry."""
+
+    retryable = True
+
+
+class ApiV3NotFoundError(ApiV3Error, NotFoundError):
+    pass
+
+
+class ApiV3AuthenticationError(ApiV3Error, AuthenticationError):
+    pass
+
+
+class ApiV3PermissionError(ApiV3Error, PermissionDeniedError):
+    pass
+
+
+_V3_CODES: dict[str, type[ApiV3Error]] = {
+    "CATEGORIES_LOCKED": CategoriesLockedError,
+    "CATEGORY_NOT_FOUND": ApiV3NotFoundError,
+    "APP_TOKEN_ID_NOT_FOUND": ApiV3NotFoundError,
+    "INVALID_KS": ApiV3AuthenticationError,
+    "EXPIRED_KS": ApiV3AuthenticationError,
+    "START_SESSION_ERROR": ApiV3AuthenticationError,
+    "INVALID_APP_TOKEN_HASH": ApiV3AuthenticationError,
+    "SERVICE_FORBIDDEN": ApiV3PermissionError,
+}
+
+
+def api_v3_error(endpoint: str, code: str, message: str, args: Any = None) -> ApiV3Error:
+    """Map an API v3 exception code to the most specific class we have."""
+    return _V3_CODES.get(code, ApiV3Error)(endpoint, code, message, args)

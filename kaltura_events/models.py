@@ -1,0 +1,144 @@
+"""Typed views of what the APIs return, tolerant of both shapes the docs show.
+
+The spec wraps results (``{event, status}``); the first description shows a
+bare event. ``unwrap`` accepts either, and every model ignores fields it does
+not know, so a new field on Kaltura's side does not break a running flow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
+
+def _empty_to_none(value: Any) -> Any:
+    return None if value in ("", None) else value
+
+
+class Event(ApiModel):
+    id: int
+    name: str
+    description: str = ""
+    start_date: datetime
+    end_date: datetime
+    timezone: str = "UTC"
+    labels: list[str] = Field(default_factory=list)
+    doors_open_date: datetime | None = None
+    template_id: str | None = None
+    template_name: str | None = None
+    public_domain: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    _blank_dates = field_validator("doors_open_date", "created_at", "updated_at", mode="before")(
+        _empty_to_none
+    )
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _none_description(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+
+class SourceEntry(ApiModel):
+    id: str
+    status: str | None = None
+
+
+class Session(ApiModel):
+    id: str
+    name: str
+    type: str
+    visibility: str = "published"
+    description: str = ""
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+    source_entry: SourceEntry | None = None
+
+    _blank_dates = field_validator("start_date", "end_date", mode="before")(_empty_to_none)
+
+
+class Speaker(ApiModel):
+    id: str
+    email: str = ""
+    order: int = 0
+    is_hidden: bool = False
+    first_name: str = ""
+    last_name: str = ""
+
+
+class TeamMember(ApiModel):
+    id: str
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    role: str | None = None
+    disabled: bool = False
+
+
+class EventUser(ApiModel):
+    id: str
+    first_name: str
+    last_name: str
+    email: str
+    roles: list[str] = Field(default_factory=list)
+    status: str | None = None
+
+
+class DuplicateJob(ApiModel):
+    """``eventId`` arrives as a string; callers get an integer."""
+
+    job_id: str
+    job_state: str = "unknown"
+    event_id: int | None = None
+
+    @field_validator("event_id", mode="before")
+    @classmethod
+    def _int_event_id(cls, value: Any) -> Any:
+        if value in ("", None):
+            return None
+        return int(value)
+
+    @property
+    def finished(self) -> bool:
+        return self.job_state in ("completed", "failed")
+
+
+class Page(ApiModel):
+    total_count: int
+
+
+class EventPage(Page):
+    events: list[Event]
+
+
+class Category(ApiModel):
+    id: int
+    name: str
+    full_name: str
+    parent_id: int = 0
+    depth: int = 0
+    direct_sub_categories_count: int = 0
+
+    @property
+    def is_root(self) -> bool:
+        return self.parent_id == 0
+
+
+class CategoryPage(Page):
+    objects: list[Category] = Field(default_factory=list)
+
+
+def unwrap(payload: Any, key: str) -> Any:
+    """The object under ``key`` when enveloped, else the payload itself."""
+    if isinstance(payload, dict) and key in payload and isinstance(payload[key], (dict, list)):
+        return payload[key]
+    return payload

@@ -1,0 +1,136 @@
+"""HTTP plumbing shared by both clients: one pooled httpx.Client, bounded timeouts,
+error mapping, KS renewal on a single 401, and the retry policy.
+
+The two APIs differ only in where the KS goes and how an error is spelled;
+those are the two hooks a client supplies. Everything else happens here, once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from kaltura_events.errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ConnectionFailedError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RequestTimeoutError,
+    ServerError,
+)
+from kaltura_events.ks import KsProvider
+from kaltura_events.retry import RetryPolicy, run_with_retries
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+USER_AGENT = "kaltura-events/0.1 (+prefect)"
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def api_message(response: httpx.Response) -> str:
+    """The API's own words, trimmed; never the request (which carries the KS)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason_phrase or "no message").strip()[:300]
+    if isinstance(body, dict):
+        parts = [str(body[key]) for key in ("message", "status", "field") if body.get(key)]
+        if parts:
+            return " | ".join(parts)[:300]
+    return str(body)[:300]
+
+
+def error_for_status(endpoint: str, response: httpx.Response) -> ApiError:
+    status = response.status_code
+    message = api_message(response)
+    if status == 400:
+        return BadRequestError(endpoint, message)
+    if status == 401:
+        return AuthenticationError(endpoint, message)
+    if status == 403:
+        return PermissionDeniedError(endpoint, message)
+    if status == 404:
+        return NotFoundError(endpoint, message)
+    if status == 429:
+        return RateLimitedError(endpoint, message, retry_after=retry_after_seconds(response))
+    if status >= 500:
+        return ServerError(endpoint, message, retry_after=retry_after_seconds(response), status_code=status)
+    return ApiError(endpoint, message, status_code=status)
+
+
+class Transport:
+    """One connection pool and one KS for a client; thread-safe because httpx.Client is."""
+
+    def __init__(
+        self,
+        base_url: str,
+        ks: KsProvider,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        max_connections: int = 32,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.ks = ks
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._http = httpx.Client(
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def post(self, endpoint: str, url: str, **kwargs: Any) -> httpx.Response:
+        """POST, turning transport failures into our errors without echoing the request."""
+        try:
+            return self._http.post(url, **kwargs)
+        except httpx.ConnectError as exc:
+            raise ConnectionFailedError(
+                endpoint, f"could not connect ({type(exc).__name__})", before_send=True
+            ) from None
+        except httpx.TimeoutException as exc:
+            raise RequestTimeoutError(endpoint, f"no answer in time ({type(exc).__name__})") from None
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise ConnectionFailedError(endpoint, f"connection dropped ({type(exc).__name__})") from None
+
+    def authed(self, endpoint: str, send: Callable[[str], T]) -> T:
+        """Send with the current KS; on a 401 renew once and send again, never more."""
+        ks = self.ks.get()
+        try:
+            return send(ks)
+        except AuthenticationError:
+            if not self.ks.can_renew:
+                raise
+            fresh = self.ks.renew_after_rejection(ks, endpoint)
+            return send(fresh)
+
+    def call(
+        self,
+        attempt_once: Callable[[], T],
+        *,
+        reconcile: Callable[[], T | None] | None = None,
+        gone_is_done: bool = False,
+    ) -> T:
+        return run_with_retries(
+            attempt_once, policy=self.retry, reconcile=reconcile, gone_is_done=gone_is_done, sleep=self._sleep
+        )

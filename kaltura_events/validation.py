@@ -1,0 +1,138 @@
+"""Argument checks shared by the client (before a request) and the emulator (as a 400).
+
+Keeping one set means both layers reject exactly the same input with the
+same words, and a test of one is a test of the other.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from kaltura_events.errors import InvalidArgumentError
+
+PRESET_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "tm0000": (),
+    "tm1000": ("MeetingEntry",),
+    "tm2000": ("LiveWebcast",),
+    "tm3000": ("SimuLive",),
+    "tm4000": ("MeetingEntry", "LiveWebcast"),
+}
+TEMPLATE_NAMES: dict[str, str] = {
+    "tm0000": "Blank event",
+    "tm1000": "Interactive room",
+    "tm2000": "Live webcast",
+    "tm3000": "Simulive",
+    "tm4000": "Room broadcasting to webcast",
+}
+SESSION_TYPES = ("MeetingEntry", "SimuLive", "LiveWebcast", "LiveKME", "VirtualLearningRoom")
+VISIBILITIES = ("published", "unlisted", "private")
+ORDER_FIELDS = ("+name", "-name", "+createdAt", "-createdAt", "+startDate", "-startDate")
+TEAM_ROLES = ("Admin", "Organizer", "ContentManager")
+EVENT_USER_ROLES = ("Attendees", "Speaker", "Moderator")
+DUPLICATE_ROLES = ("Speaker", "Moderator", "EventTeam")
+MAX_PAGE_SIZE = 15
+MAX_NAME_LENGTH = 256
+
+_CUSTOM_TEMPLATE = re.compile(r"^[0-9a-f]{24}$")
+_ISO = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+    r"(Z|[+-]\d{2}:?\d{2})$"
+)
+_ZONES: frozenset[str] | None = None
+
+
+def _zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+def parse_iso_datetime(field: str, value: Any) -> datetime:
+    """An ISO 8601 instant with an explicit offset; naive times are ambiguous and refused."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidArgumentError(field, value, "a date-time needs a time zone offset")
+        return value.astimezone(timezone.utc)
+    if not isinstance(value, str) or not _ISO.match(value.strip()):
+        raise InvalidArgumentError(
+            field, value, "expected an ISO 8601 date-time with an offset, such as 2025-05-01T14:00:00Z"
+        )
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidArgumentError(field, value, f"not a valid date-time ({exc})") from None
+    return parsed.astimezone(timezone.utc)
+
+
+def format_iso(moment: datetime) -> str:
+    """The ``Z`` form the guides send: 2025-05-01T14:00:00.000Z."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def require_zone(field: str, value: Any) -> str:
+    if not isinstance(value, str) or value not in _zones():
+        raise InvalidArgumentError(field, value, "not a known IANA time zone, such as America/New_York")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidArgumentError(field, value, "not a known IANA time zone") from None
+    return value
+
+
+def require_template_id(field: str, value: Any) -> str:
+    if isinstance(value, str) and (value in PRESET_TEMPLATES or _CUSTOM_TEMPLATE.match(value)):
+        return value
+    raise InvalidArgumentError(
+        field, value, "expected a preset template tm0000..tm4000 or a 24-hex custom template id"
+    )
+
+
+def require_event_id(field: str, value: Any) -> int:
+    """Event ids are integers; a numeric string from a form is accepted, "12a" is not."""
+    if isinstance(value, bool):
+        raise InvalidArgumentError(field, value, "an event id is a positive integer")
+    if isinstance(value, int) and value > 0:
+        return value
+    if isinstance(value, float) and value.is_integer() and value > 0:
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    raise InvalidArgumentError(field, value, "an event id is a positive integer")
+
+
+def require_session_id(field: str, value: Any) -> str:
+    if isinstance(value, str) and value.strip() and len(value) <= 64:
+        return value
+    raise InvalidArgumentError(field, value, 'a session id is an entry-id string such as "0_4q5ie48b"')
+
+
+def require_choice(field: str, value: Any, choices: tuple[str, ...]) -> str:
+    if isinstance(value, str) and value in choices:
+        return value
+    raise InvalidArgumentError(field, value, f"expected one of {', '.join(choices)}")
+
+
+def require_limit(field: str, value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_PAGE_SIZE:
+        return value
+    raise InvalidArgumentError(field, value, f"a page size is an integer from 1 to {MAX_PAGE_SIZE}")
+
+
+def require_name(field: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(field, value, "a name is a non-empty string")
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidArgumentError(field, value, f"a name is at most {MAX_NAME_LENGTH} characters")
+    return value
+
+
+def require_order(start_field: str, start: datetime, end_field: str, end: datetime) -> None:
+    if end <= start:
+        raise InvalidArgumentError(
+            end_field, format_iso(end), f"must be after {start_field}={format_iso(start)}"
+        )
