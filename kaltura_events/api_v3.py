@@ -32,6 +32,7 @@ class CategoryFilter:
     full_name_starts_with: str | None = None
     parent_id_equal: int | None = None
     id_in: tuple[int, ...] = ()
+    ancestor_id_in: tuple[int, ...] = ()
     order_by: str | None = None
 
     def to_api(self) -> dict[str, Any]:
@@ -50,6 +51,8 @@ class CategoryFilter:
             )
         if self.id_in:
             body["idIn"] = ",".join(str(_require_category_id("id_in", i)) for i in self.id_in)
+        if self.ancestor_id_in:
+            body["ancestorIdIn"] = ",".join(str(_require_category_id("ancestor_id_in", i)) for i in self.ancestor_id_in)
         if self.order_by is not None:
             if self.order_by not in CATEGORY_ORDERS:
                 raise InvalidArgumentError(

@@ -1,0 +1,121 @@
+"""Delete events, then the categories the platform made for them; shared by teardown and series prune.
+
+Categories are found in a handful of calls whatever the number of events:
+one pass over root categories matched exactly, one ``ancestorIdIn`` call per
+100 ``{id}EP{hex}`` roots for their subtrees, and ``fullNameIn`` for the
+``ep_media_account>ep_media_event_{id}`` folders. Deletes then run one at a
+time, deepest first, because a category delete locks the partner's tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from kaltura_events.api_v3 import CategoryFilter
+from kaltura_events.client import EventFilter
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.models import Category
+from kaltura_events.teardown import (
+    CategoryPlan,
+    is_ep_root,
+    media_event_full_name,
+    order_deletes,
+    orphan_owners,
+    owner_of_root,
+)
+from tasks.categories import delete_category, list_categories
+from tasks.events import delete_event, list_events
+
+CHUNK = 100
+
+
+@dataclass
+class CleanupOutcome:
+    deleted_events: list[int] = field(default_factory=list)
+    events_already_gone: list[int] = field(default_factory=list)
+    failed_events: dict[int, str] = field(default_factory=dict)
+    deleted_categories: list[tuple[int, str, int]] = field(default_factory=list)
+    categories_already_gone: list[tuple[int, str, int]] = field(default_factory=list)
+    left: list[tuple[str, str]] = field(default_factory=list)
+    orphans_swept: list[int] = field(default_factory=list)
+
+
+def chunks(values: Iterable[int], size: int = CHUNK) -> Iterator[tuple[int, ...]]:
+    items = sorted(set(values))
+    for start in range(0, len(items), size):
+        yield tuple(items[start : start + size])
+
+
+def delete_events(
+    credentials: KalturaCredentials | None, event_ids: list[int], outcome: CleanupOutcome
+) -> None:
+    """Concurrent deletes under the run's API limit; a 404 means already gone, which is fine."""
+    futures = {event_id: delete_event.submit(credentials, event_id) for event_id in event_ids}
+    for event_id, future in futures.items():
+        future.wait()
+        state = future.state
+        if state.is_completed():
+            (outcome.deleted_events if future.result() else outcome.events_already_gone).append(event_id)
+        else:
+            outcome.failed_events[event_id] = str(future.state.message or "failed")
+
+
+def existing_event_ids(credentials: KalturaCredentials | None, candidates: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in chunks(candidates):
+        found |= {event.id for event in list_events(credentials, EventFilter(id_in=chunk))}
+    return found
+
+
+def plan_categories(
+    credentials: KalturaCredentials | None, targets: set[int], *, sweep_orphans: bool
+) -> tuple[CategoryPlan, list[int]]:
+    """Exact matches only; with ``sweep_orphans``, owners whose event no longer exists join the targets."""
+    roots = list_categories(credentials, CategoryFilter(parent_id_equal=0))
+    media = next((c for c in roots if c.full_name == "ep_media_account" and c.parent_id == 0), None)
+    orphans: list[int] = []
+    media_children: list[Category] = []
+    if sweep_orphans:
+        if media is not None:
+            media_children = list_categories(credentials, CategoryFilter(parent_id_equal=media.id))
+        owners = orphan_owners(roots, media_children) - targets
+        alive = existing_event_ids(credentials, owners) if owners else set()
+        orphans = sorted(owners - alive)
+        targets = targets | set(orphans)
+    elif media is not None and targets:
+        for chunk in chunks(targets):
+            names = tuple(media_event_full_name(event_id) for event_id in chunk)
+            media_children += list_categories(credentials, CategoryFilter(full_name_in=names))
+    ep_roots = [
+        c.id
+        for c in roots
+        if c.parent_id == 0
+        and is_ep_root(c.full_name)
+        and owner_of_root(c.full_name) in targets
+        and c.direct_sub_categories_count > 0
+    ]
+    descendants: list[Category] = []
+    for chunk in chunks(ep_roots):
+        descendants += list_categories(credentials, CategoryFilter(ancestor_id_in=chunk))
+    return order_deletes(targets, roots, descendants, media_children), orphans
+
+
+def delete_categories(
+    credentials: KalturaCredentials | None, plan: CategoryPlan, outcome: CleanupOutcome
+) -> None:
+    """One at a time: concurrent deletes would only meet the partner's category lock."""
+    for category in plan.deletes:
+        owner = plan.owners[category.id]
+        deleted = delete_category(credentials, category.id)
+        (outcome.deleted_categories if deleted else outcome.categories_already_gone).append(
+            (category.id, category.full_name, owner)
+        )
+    media = plan.media_account
+    if media is None:
+        return
+    remaining = list_categories(credentials, CategoryFilter(parent_id_equal=media.id))
+    if remaining:
+        outcome.left.append((media.full_name, f"still holds {len(remaining)} folder(s) of other events"))
+    elif delete_category(credentials, media.id):
+        outcome.deleted_categories.append((media.id, media.full_name, 0))

@@ -1,0 +1,169 @@
+"""duplicate_event: stamp a new event out of a template event, and wait for the copy.
+
+Re-running converges: the copy is looked up by name and start before a new
+duplication starts, and an ambiguous failure of ``events/duplicate`` is
+reconciled the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import pendulum
+from prefect import flow
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from flows.duplication import DuplicationError, DuplicationRequest, PollSettings, run_duplications
+from flows.reporting import publish
+from kaltura_events.client import EventFilter
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.errors import InvalidArgumentError
+from kaltura_events.fields import DuplicateRole, EventName, Label, Zone
+from kaltura_events.validation import format_iso
+from tasks.events import find_event, list_events, update_event
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, set_api_limit, thread_runner
+
+
+class DuplicateSpec(BaseModel):
+    """The source, and what the copy should be."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_event_id: int | None = Field(default=None, gt=0, title="Source event id")
+    source_label: Label | None = Field(
+        default=None, title="Source label", description="A label carried by exactly one event: the template."
+    )
+    name: EventName = Field(title="New event name")
+    start: datetime = Field(
+        title="Local start", description="Wall-clock date-time in the time zone below, e.g. 2026-12-01T10:00."
+    )
+    timezone: Zone = Field(default="America/New_York", title="Time zone")
+    end: datetime | None = Field(default=None, title="Local end", description="Or give a duration.")
+    duration_minutes: int | None = Field(default=None, ge=5, le=7 * 1440, title="Duration (min)")
+    description: str | None = Field(default=None, max_length=4000, title="Description")
+    labels: list[Label] = Field(default_factory=list, max_length=20, title="Labels")
+    doors_open_minutes: int = Field(default=15, ge=0, le=240, title="Doors open before start (min)")
+    copy_roles: list[DuplicateRole] = Field(default_factory=list, title="User roles to copy")
+    poll: PollSettings = Field(default_factory=PollSettings, title="Polling")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            raise InvalidArgumentError(
+                "start", value.isoformat(), "give a local wall-clock time; the zone comes from timezone"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DuplicateSpec:
+        if (self.source_event_id is None) == (self.source_label is None):
+            raise InvalidArgumentError(
+                "source_event_id",
+                {"source_event_id": self.source_event_id, "source_label": self.source_label},
+                "give exactly one of source_event_id or source_label",
+            )
+        if self.end is not None and self.duration_minutes is not None:
+            raise InvalidArgumentError("end", self.end.isoformat(), "give end or duration_minutes, not both")
+        if self.end is not None and self.end <= self.start:
+            raise InvalidArgumentError(
+                "end", self.end.isoformat(), f"must be after start={self.start.isoformat()}"
+            )
+        return self
+
+    def start_utc(self) -> datetime:
+        return _localize(self.start, self.timezone)
+
+    def end_utc(self) -> datetime:
+        if self.end is not None:
+            return _localize(self.end, self.timezone)
+        return self.start_utc() + timedelta(minutes=self.duration_minutes or 60)
+
+
+def _localize(local: datetime, zone: str) -> datetime:
+    moment = pendulum.datetime(
+        local.year, local.month, local.day, local.hour, local.minute, local.second, tz=zone
+    )
+    return moment.in_timezone("UTC")
+
+
+class DuplicateReport(BaseModel):
+    event_id: int
+    name: str
+    source_event_id: int
+    job_id: str | None
+    outcome: str
+    start_utc: str
+    local_start: str
+
+
+def resolve_source(credentials: KalturaCredentials | None, spec: DuplicateSpec) -> int:
+    if spec.source_event_id is not None:
+        return spec.source_event_id
+    assert spec.source_label is not None
+    matches = list_events(credentials, EventFilter(labels=(spec.source_label,)))
+    if len(matches) != 1:
+        raise InvalidArgumentError(
+            "source_label",
+            spec.source_label,
+            f"must match exactly one event, matched {len(matches)}: {[e.id for e in matches][:10]}",
+        )
+    return matches[0].id
+
+
+@flow(
+    name="duplicate-event",
+    description="Duplicate a template event, wait for the copy, then set its labels and doors-open time.",
+    task_runner=thread_runner(),
+)
+def duplicate_event(
+    spec: DuplicateSpec,
+    credentials: KalturaCredentials | None = None,
+    max_api_in_flight: Annotated[
+        int,
+        Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
+    ] = DEFAULT_MAX_IN_FLIGHT,
+) -> DuplicateReport:
+    set_api_limit(max_api_in_flight)
+    start, end = spec.start_utc(), spec.end_utc()
+    source_id = resolve_source(credentials, spec)
+    existing = find_event(credentials, spec.name, start)
+    job_id: str | None = None
+    if existing is not None:
+        event_id, outcome = existing.id, "already existed"
+    else:
+        request = DuplicationRequest(
+            source_event_id=source_id,
+            name=spec.name,
+            timezone=spec.timezone,
+            start=start,
+            end=end,
+            description=spec.description,
+            copy_roles=tuple(spec.copy_roles),
+        )
+        result = run_duplications(credentials, [request], spec.poll)[0]
+        if result.event_id is None:
+            raise DuplicationError(result.job_id or "?", result.state, result.error or "did not complete")
+        event_id, job_id, outcome = result.event_id, result.job_id, result.state
+    update_event(
+        credentials,
+        event_id,
+        doors_open=start - timedelta(minutes=spec.doors_open_minutes),
+        labels=list(spec.labels) or None,
+    )
+    report = DuplicateReport(
+        event_id=event_id,
+        name=spec.name,
+        source_event_id=source_id,
+        job_id=job_id,
+        outcome=outcome,
+        start_utc=format_iso(start),
+        local_start=pendulum.instance(start).in_timezone(spec.timezone).to_iso8601_string(),
+    )
+    publish(
+        ["duplicate-event", str(event_id)],
+        [report.model_dump()],
+        f"Event {event_id} '{spec.name}' from source {source_id}: {outcome}.",
+    )
+    return report

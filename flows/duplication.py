@@ -1,0 +1,130 @@
+"""Start duplications and poll them to an end; shared by duplicate_event and source-event series.
+
+Jobs are started together and polled together, one ``duplicateStatus`` per
+pending job per round, with growing intervals (5, 10, 30, 30... s by default).
+A job that ends neither completed nor failed within the timeout fails the run
+with its id and last state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.errors import KalturaError
+from tasks.events import duplicate_event, get_duplicate_status
+
+
+class PollSettings(BaseModel):
+    timeout_seconds: float = Field(default=300.0, gt=0, le=6 * 3600, title="Poll timeout (s)")
+    intervals_seconds: list[float] = Field(
+        default_factory=lambda: [5.0, 10.0, 30.0],
+        min_length=1,
+        title="Poll intervals (s)",
+        description="Waits between polls; the last one repeats.",
+    )
+
+    def interval(self, poll_number: int) -> float:
+        return self.intervals_seconds[min(poll_number, len(self.intervals_seconds) - 1)]
+
+
+class DuplicationError(KalturaError):
+    """A duplication job failed or did not finish in time; names the job and its last state."""
+
+    def __init__(self, job_id: str, state: str, detail: str) -> None:
+        self.job_id = job_id
+        self.state = state
+        super().__init__(f"duplication job {job_id} {detail} (last jobState={state!r})")
+
+
+@dataclass(frozen=True)
+class DuplicationRequest:
+    source_event_id: int
+    name: str
+    timezone: str
+    start: datetime | None
+    end: datetime | None
+    description: str | None
+    copy_roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DuplicationOutcome:
+    request: DuplicationRequest
+    event_id: int | None
+    job_id: str | None
+    state: str
+    error: str | None = None
+    noticed_after_seconds: float = 0.0
+
+
+def run_duplications(
+    credentials: KalturaCredentials | None,
+    requests: list[DuplicationRequest],
+    poll: PollSettings,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[DuplicationOutcome]:
+    """Start every duplication, then poll the pending ones together until each ends or time runs out."""
+    started = [
+        (
+            request,
+            duplicate_event.submit(
+                credentials,
+                request.source_event_id,
+                request.name,
+                request.timezone,
+                request.start,
+                request.end,
+                request.description,
+                request.copy_roles,
+            ),
+        )
+        for request in requests
+    ]
+    outcomes: dict[int, DuplicationOutcome] = {}
+    pending: dict[int, tuple[DuplicationRequest, str, str]] = {}
+    for index, (request, start_future) in enumerate(started):
+        result = start_future.result()
+        if result.adopted_event is not None:
+            outcomes[index] = DuplicationOutcome(request, result.adopted_event.id, None, "adopted")
+        else:
+            assert result.job_id is not None
+            pending[index] = (request, result.job_id, "wait")
+    began = time.monotonic()
+    poll_number = 0
+    while pending:
+        elapsed = time.monotonic() - began
+        if elapsed >= poll.timeout_seconds:
+            break
+        sleep(min(poll.interval(poll_number), max(0.0, poll.timeout_seconds - elapsed)))
+        poll_number += 1
+        futures = {
+            i: get_duplicate_status.submit(credentials, job_id) for i, (_, job_id, _) in pending.items()
+        }
+        for index, future in futures.items():
+            request, job_id, _ = pending[index]
+            job = future.result()
+            if job.job_state == "completed" and job.event_id is not None:
+                outcomes[index] = DuplicationOutcome(
+                    request, job.event_id, job_id, "completed", noticed_after_seconds=time.monotonic() - began
+                )
+                del pending[index]
+            elif job.job_state == "failed":
+                outcomes[index] = DuplicationOutcome(
+                    request, None, job_id, "failed", error=str(DuplicationError(job_id, "failed", "failed"))
+                )
+                del pending[index]
+            else:
+                pending[index] = (request, job_id, job.job_state)
+    for index, (request, job_id, state) in pending.items():
+        detail = f"did not finish within {poll.timeout_seconds:g} s"
+        outcomes[index] = DuplicationOutcome(
+            request, None, job_id, "timeout", error=str(DuplicationError(job_id, state, detail))
+        )
+    return [outcomes[i] for i in range(len(requests))]

@@ -1,0 +1,1 @@
+"""Prefect tasks: one per API call, thin, named verb_noun."""

@@ -1,0 +1,30 @@
+"""Category tasks (API v3). Deletes are run one at a time by the flow; a lock is waited out by the client."""
+
+from __future__ import annotations
+
+from kaltura_events.api_v3 import CategoryFilter
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.errors import NotFoundError
+from kaltura_events.models import Category
+from tasks.runtime import api_slot, api_task, api_v3_client
+
+
+@api_task("list-categories")
+def list_categories(
+    credentials: KalturaCredentials | None, category_filter: CategoryFilter
+) -> list[Category]:
+    client = api_v3_client(credentials)
+    with api_slot():
+        return client.list_categories(category_filter)
+
+
+@api_task("delete-category")
+def delete_category(credentials: KalturaCredentials | None, category_id: int) -> bool:
+    """True when deleted now, False when it (or its parent's delete) had already removed it."""
+    client = api_v3_client(credentials)
+    with api_slot():
+        try:
+            client.delete_category(category_id)
+        except NotFoundError:
+            return False
+        return True

@@ -1,0 +1,125 @@
+"""Event tasks. Creates look before they leap on a Prefect retry: the failed attempt may have committed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect.runtime import task_run
+
+from kaltura_events.client import DuplicateStarted, EventFilter
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.errors import NotFoundError
+from kaltura_events.models import DuplicateJob, Event
+from tasks.runtime import api_slot, api_task, events_client
+
+
+@api_task("create-event")
+def create_event(
+    credentials: KalturaCredentials | None,
+    name: str,
+    template_id: str,
+    start: datetime,
+    end: datetime,
+    timezone: str,
+    description: str | None = None,
+) -> Event:
+    client = events_client(credentials)
+    with api_slot():
+        if (task_run.get_run_count() or 1) > 1:
+            existing = client.find_event_by_name_and_start(name, start)
+            if existing is not None:
+                return existing
+        return client.create_event(
+            name=name,
+            template_id=template_id,
+            start=start,
+            end=end,
+            timezone=timezone,
+            description=description,
+        )
+
+
+@api_task("update-event")
+def update_event(
+    credentials: KalturaCredentials | None,
+    event_id: int,
+    name: str | None = None,
+    description: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    doors_open: datetime | None = None,
+    labels: list[str] | None = None,
+) -> Event:
+    client = events_client(credentials)
+    with api_slot():
+        return client.update_event(
+            event_id,
+            name=name,
+            description=description,
+            start=start,
+            end=end,
+            doors_open=doors_open,
+            labels=labels,
+        )
+
+
+@api_task("delete-event")
+def delete_event(credentials: KalturaCredentials | None, event_id: int) -> bool:
+    """True when deleted now, False when it was already gone: both leave the same state."""
+    client = events_client(credentials)
+    with api_slot():
+        try:
+            client.delete_event(event_id)
+        except NotFoundError:
+            return False
+        return True
+
+
+@api_task("list-events")
+def list_events(credentials: KalturaCredentials | None, event_filter: EventFilter) -> list[Event]:
+    """Pages inside one task: a task run costs milliseconds, a page costs one round trip."""
+    client = events_client(credentials)
+    with api_slot():
+        return client.list_all_events(event_filter)
+
+
+@api_task("find-event")
+def find_event(credentials: KalturaCredentials | None, name: str, start: datetime) -> Event | None:
+    client = events_client(credentials)
+    with api_slot():
+        return client.find_event_by_name_and_start(name, start)
+
+
+@api_task("duplicate-event")
+def duplicate_event(
+    credentials: KalturaCredentials | None,
+    source_event_id: int,
+    name: str,
+    timezone: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    description: str | None = None,
+    copy_roles: tuple[str, ...] = (),
+) -> DuplicateStarted:
+    client = events_client(credentials)
+    with api_slot():
+        if (task_run.get_run_count() or 1) > 1 and start is not None:
+            existing = client.find_event_by_name_and_start(name, start)
+            if existing is not None:
+                return DuplicateStarted(job_id=None, adopted_event=existing)
+        return client.duplicate_event(
+            source_event_id,
+            name=name,
+            timezone=timezone,
+            start=start,
+            end=end,
+            description=description,
+            copy_roles=copy_roles,
+        )
+
+
+@api_task("get-duplicate-status")
+def get_duplicate_status(credentials: KalturaCredentials | None, job_id: str) -> DuplicateJob:
+    client = events_client(credentials)
+    with api_slot():
+        return client.duplicate_status(job_id)

@@ -1,0 +1,161 @@
+"""What every API task shares: its retry rule, its client, and the limit on requests in flight.
+
+Retry decisions come from ``kaltura_events.retry.is_retryable``, the same rule
+the client applies inside each call, so a task retries only what the client
+would. Retry-After stays in the client: Prefect cannot take a delay from an
+exception.
+
+Requests in flight are bounded twice: per flow run by a semaphore whose size
+is a flow parameter, and across runs and workers by the Prefect global
+concurrency limit ``kaltura-api`` when the server has one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectNotFound
+from prefect.logging import get_logger
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+from kaltura_events.api_v3 import ApiV3Client
+from kaltura_events.client import EventsClient
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.retry import is_retryable
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+GLOBAL_LIMIT_NAME = "kaltura-api"
+DEFAULT_MAX_IN_FLIGHT = 8
+TASK_RETRIES = 2
+TASK_RETRY_DELAYS = [1.0, 4.0]
+_GLOBAL_LIMIT_RECHECK_SECONDS = 60.0
+
+logger = get_logger("kaltura_events.tasks")
+
+
+def retry_when_retryable(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """``retry_condition_fn``: retry 5xx, 429, timeouts and resets; never 4xx or bad input."""
+    try:
+        state.result(raise_on_failure=True)
+    except Exception as exc:
+        return is_retryable(exc)
+    return False
+
+
+def api_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A task for one API call: readable name, retry rule, and never cached.
+
+    Caching is off for writes too: a cached create would hide an event deleted
+    since, and re-running must always observe.
+    """
+
+    def decorate(fn: Callable[P, R]) -> Task[P, R]:
+        return task(
+            name=name,
+            retries=TASK_RETRIES,
+            retry_delay_seconds=TASK_RETRY_DELAYS,
+            retry_condition_fn=retry_when_retryable,
+            cache_policy=NO_CACHE,
+            persist_result=False,
+        )(fn)
+
+    return decorate
+
+
+def resolve(credentials: KalturaCredentials | None) -> KalturaCredentials:
+    """The Block given, or the same settings from ``KALTURA_*`` environment variables."""
+    return credentials if credentials is not None else KalturaCredentials.from_env()
+
+
+def events_client(credentials: KalturaCredentials | None) -> EventsClient:
+    return resolve(credentials).get_events_client()
+
+
+def api_v3_client(credentials: KalturaCredentials | None) -> ApiV3Client:
+    return resolve(credentials).get_api_v3_client()
+
+
+# -- limits ----------------------------------------------------------------------
+
+_limits: dict[str, threading.BoundedSemaphore] = {}
+_limits_lock = threading.Lock()
+_global_state: dict[str, Any] = {"checked_at": None, "exists": False, "warned": False}
+
+
+def set_api_limit(max_in_flight: int) -> None:
+    """Size the current flow run's in-flight limit; called once at the start of each flow."""
+    with _limits_lock:
+        _limits[_run_key()] = threading.BoundedSemaphore(max_in_flight)
+
+
+def _run_key() -> str:
+    from prefect.runtime import flow_run
+
+    return str(flow_run.get_id() or "no-flow-run")
+
+
+def _run_semaphore() -> threading.BoundedSemaphore:
+    key = _run_key()
+    with _limits_lock:
+        semaphore = _limits.get(key)
+        if semaphore is None:
+            semaphore = _limits[key] = threading.BoundedSemaphore(DEFAULT_MAX_IN_FLIGHT)
+        return semaphore
+
+
+def _global_limit_exists() -> bool:
+    """Looked up at most once a minute; a missing limit is warned about once, never fatal."""
+    now = time.monotonic()
+    checked_at = _global_state["checked_at"]
+    if checked_at is not None and now - checked_at < _GLOBAL_LIMIT_RECHECK_SECONDS:
+        return bool(_global_state["exists"])
+    from prefect.client.orchestration import get_client
+
+    try:
+        with get_client(sync_client=True) as client:
+            client.read_global_concurrency_limit_by_name(GLOBAL_LIMIT_NAME)
+        exists = True
+    except ObjectNotFound:
+        exists = False
+        if not _global_state["warned"]:
+            _global_state["warned"] = True
+            logger.warning(
+                "No Prefect global concurrency limit named %r; only this run's own limit applies. "
+                "Create it with `kaltura-events limits create` to bound several runs together.",
+                GLOBAL_LIMIT_NAME,
+            )
+    _global_state.update(checked_at=now, exists=exists)
+    return exists
+
+
+@contextmanager
+def api_slot() -> Iterator[None]:
+    """Hold one of this run's slots, and one of ``kaltura-api``'s when it exists, for one API call."""
+    with _run_semaphore():
+        if _global_limit_exists():
+            with concurrency(GLOBAL_LIMIT_NAME, occupy=1, strict=False):
+                yield
+        else:
+            yield
+
+
+def forget_run_limit() -> None:
+    with _limits_lock:
+        _limits.pop(_run_key(), None)
+
+
+def thread_runner() -> TaskRunner[PrefectFuture[Any]]:
+    """Enough threads that the API limit, not the pool, bounds concurrency (the default pool is cpu+4)."""
+    runner: TaskRunner[PrefectFuture[Any]] = ThreadPoolTaskRunner(max_workers=64)  # type: ignore[assignment]
+    return runner
