@@ -220,8 +220,8 @@ def _add_sessions(
         ]
     ready: list[tuple[PlannedEvent, Event]] = []
     for item, event, _ in work:
-        for future in session_futures[event.id]:
-            future.wait()
+        for session_future in session_futures[event.id]:
+            session_future.wait()
         broken = [f.state for f in session_futures[event.id] if not f.state.is_completed()]
         if broken:
             failures.append(f"{item.name}: session create failed: {broken[0].message}")

@@ -52,7 +52,9 @@ class CategoryFilter:
         if self.id_in:
             body["idIn"] = ",".join(str(_require_category_id("id_in", i)) for i in self.id_in)
         if self.ancestor_id_in:
-            body["ancestorIdIn"] = ",".join(str(_require_category_id("ancestor_id_in", i)) for i in self.ancestor_id_in)
+            body["ancestorIdIn"] = ",".join(
+                str(_require_category_id("ancestor_id_in", i)) for i in self.ancestor_id_in
+            )
         if self.order_by is not None:
             if self.order_by not in CATEGORY_ORDERS:
                 raise InvalidArgumentError(

@@ -109,6 +109,12 @@ class KalturaCredentials(Block):
     ks_expiry_seconds: int = Field(default=86400, title="KS lifetime (s)", ge=60, le=7 * 86400)
     privileges: str = Field(default="", title="KS privileges", description="e.g. disableentitlement")
     request_timeout_seconds: float = Field(default=30.0, title="Request timeout (s)", gt=0, le=600)
+    max_retries: int = Field(
+        default=3, ge=0, le=10, title="Retries per call", description="For 5xx, 429 and resets."
+    )
+    retry_base_delay_seconds: float = Field(
+        default=1.0, ge=0, le=60, title="First retry delay (s)", description="Doubles each retry: 1, 2, 4 s."
+    )
 
     @model_validator(mode="after")
     def _one_auth_mode(self) -> KalturaCredentials:
@@ -234,7 +240,11 @@ class KalturaCredentials(Block):
 
         return KsProvider(via_app_token)
 
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_retries=self.max_retries, base_delay=self.retry_base_delay_seconds)
+
     def _clients(self, retry: RetryPolicy | None) -> tuple[EventsClient, ApiV3Client]:
+        retry = retry or self.retry_policy()
         key = (self._fingerprint(), retry)
         with _CACHE_LOCK:
             cached = _CACHE.get(key)
@@ -258,7 +268,7 @@ class KalturaCredentials(Block):
         return self._clients(retry)[1]
 
 
-_CACHE: dict[tuple[str, RetryPolicy | None], tuple[EventsClient, ApiV3Client]] = {}
+_CACHE: dict[tuple[str, RetryPolicy], tuple[EventsClient, ApiV3Client]] = {}
 _CACHE_LOCK = threading.Lock()
 
 

@@ -77,7 +77,12 @@ def test_known_vector_decodes_under_the_server_algorithm() -> None:
 
 def test_parse_round_trips_the_vector() -> None:
     info = parse_ks(VECTOR, SECRET)
-    assert (info.partner_id, info.user_id, info.session_type, info.expiry) == (PARTNER, USER_ID, ADMIN, NOW + 86400)
+    assert (info.partner_id, info.user_id, info.session_type, info.expiry) == (
+        PARTNER,
+        USER_ID,
+        ADMIN,
+        NOW + 86400,
+    )
     assert info.privileges == {"disableentitlement": "", "sview": "*"}
     assert info.expired(now=NOW + 86400)
     assert not info.expired(now=NOW + 86399)
@@ -98,7 +103,12 @@ def test_fresh_ks_is_random_each_time_and_user_type_kept() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "not base64 !!", base64.b64encode(b"v1|123|abc").decode(), base64.b64encode(b"v2|12a|" + b"x" * 16).decode()],
+    [
+        "",
+        "not base64 !!",
+        base64.b64encode(b"v1|123|abc").decode(),
+        base64.b64encode(b"v2|12a|" + b"x" * 16).decode(),
+    ],
 )
 def test_garbage_is_reported_as_unparsable(bad: str) -> None:
     with pytest.raises(KsParseError):

@@ -1,0 +1,300 @@
+"""What the emulator holds, and how each record is rendered on the wire.
+
+Records keep datetimes and typed fields; rendering happens in one place per
+DTO so every response carries all the fields the OpenAPI spec marks required.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kaltura_events.validation import format_iso
+
+THUMBNAIL_BASE = "https://cfvod.kaltura.com/p/{partner_id}/thumbnail/entry_id/{entry_id}"
+
+
+def public_domain(partner_id: int) -> str:
+    return f"https://{partner_id}-1.events.emulator.localhost"
+
+
+def thumbnail_url(partner_id: int, entry_id: str | None) -> str:
+    return THUMBNAIL_BASE.format(partner_id=partner_id, entry_id=entry_id) if entry_id else ""
+
+
+@dataclass
+class Event:
+    id: int
+    name: str
+    description: str
+    start: datetime
+    end: datetime
+    timezone: str
+    template_id: str
+    template_name: str
+    created_at: datetime
+    updated_at: datetime
+    labels: list[str] = field(default_factory=list)
+    doors_open: datetime | None = None
+    """None means "when the event starts", so moving the start moves the doors."""
+    logo_entry_id: str | None = None
+    banner_entry_id: str | None = None
+
+    def doors_open_at(self) -> datetime:
+        return self.start if self.doors_open is None else self.doors_open
+
+
+def render_event(event: Event, partner_id: int) -> dict[str, Any]:
+    """PublicEventDto with every required field."""
+    return {
+        "id": event.id,
+        "publicDomain": public_domain(partner_id),
+        "name": event.name,
+        "description": event.description,
+        "startDate": format_iso(event.start),
+        "endDate": format_iso(event.end),
+        "timezone": event.timezone,
+        "logoUrl": thumbnail_url(partner_id, event.logo_entry_id),
+        "bannerImageUrl": thumbnail_url(partner_id, event.banner_entry_id),
+        "labels": list(event.labels),
+        "createdAt": format_iso(event.created_at),
+        "updatedAt": format_iso(event.updated_at),
+        "languages": ["en"],
+        "isRegistrationOpen": True,
+        "doorsOpenDate": format_iso(event.doors_open_at()),
+        "templateId": event.template_id,
+        "templateName": event.template_name,
+    }
+
+
+@dataclass
+class SpeakerSlot:
+    """A user's place on a session's speaker list."""
+
+    order: int = 0
+    is_hidden: bool = False
+    role: str = "simpleSpeaker"
+
+
+@dataclass
+class Session:
+    id: str
+    event_id: int
+    name: str
+    type: str
+    description: str
+    visibility: str
+    start: datetime
+    end: datetime
+    created_at: datetime
+    updated_at: datetime
+    tags: list[str] = field(default_factory=list)
+    is_manual_live: bool = False
+    image_entry_id: str | None = None
+    source_entry_id: str | None = None
+    speakers: dict[str, SpeakerSlot] = field(default_factory=dict)
+    moderators: list[str] = field(default_factory=list)
+
+
+def render_session(session: Session, partner_id: int) -> dict[str, Any]:
+    """PublicSessionDto with every required field."""
+    body: dict[str, Any] = {
+        "id": session.id,
+        "createdAt": format_iso(session.created_at),
+        "updatedAt": format_iso(session.updated_at),
+        "type": session.type,
+        "visibility": session.visibility,
+        "name": session.name,
+        "description": session.description,
+        "startDate": format_iso(session.start),
+        "endDate": format_iso(session.end),
+        "thumbnailUrl": thumbnail_url(partner_id, session.image_entry_id or session.id),
+        "tags": list(session.tags),
+        "rsvpCount": 0,
+    }
+    if session.source_entry_id:
+        body["sourceEntry"] = {
+            "id": session.source_entry_id,
+            "status": "ready",
+            "createdAt": format_iso(session.created_at),
+        }
+    return body
+
+
+@dataclass
+class TeamMember:
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    created_at: datetime
+    updated_at: datetime
+    disabled: bool = False
+
+
+def render_team_member(member: TeamMember) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "firstName": member.first_name,
+        "lastName": member.last_name,
+        "email": member.email,
+        "role": member.role,
+        "disabled": member.disabled,
+        "createdAt": format_iso(member.created_at),
+        "updatedAt": format_iso(member.updated_at),
+    }
+
+
+@dataclass
+class EventUser:
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    roles: list[str]
+    created_at: datetime
+    updated_at: datetime
+    title: str = ""
+    company: str = ""
+    bio: str = ""
+    image_entry_id: str | None = None
+    status: str = "Invited"
+
+
+def render_event_user(user: EventUser, partner_id: int) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "email": user.email,
+        "title": user.title,
+        "company": user.company,
+        "bio": user.bio,
+        "roles": list(user.roles),
+        "thumbnailUrl": thumbnail_url(partner_id, user.image_entry_id),
+        "createdAt": format_iso(user.created_at),
+        "updatedAt": format_iso(user.updated_at),
+        "status": user.status,
+    }
+
+
+def render_speaker(user: EventUser, slot: SpeakerSlot, partner_id: int, public_domain: str) -> dict[str, Any]:
+    """PublicSpeakerDto (sessions/speakerList): every field is required, so blanks are ""."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "order": slot.order,
+        "isHidden": slot.is_hidden,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "profileLink": f"{public_domain}/speakers/{user.id}",
+        "title": user.title,
+        "bio": user.bio,
+        "thumbnailUrl": thumbnail_url(partner_id, user.image_entry_id),
+    }
+
+
+def render_participant(user: EventUser, partner_id: int, slot: SpeakerSlot | None = None) -> dict[str, Any]:
+    """PublicSessionParticipantDto: a speaker when ``slot`` is given, else a moderator."""
+    body: dict[str, Any] = {
+        "id": user.id,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "email": user.email,
+        "title": user.title,
+        "bio": user.bio,
+        "thumbnailUrl": thumbnail_url(partner_id, user.image_entry_id),
+        "type": "moderator" if slot is None else "speaker",
+    }
+    if slot is not None:
+        body.update(order=slot.order, isHidden=slot.is_hidden, sessionRole=slot.role)
+    return body
+
+
+@dataclass
+class Category:
+    id: int
+    name: str
+    parent_id: int
+    full_name: str
+    full_ids: str
+    depth: int
+    created_at: int
+    updated_at: int
+
+
+def render_category(category: Category, partner_id: int, direct_children: int) -> dict[str, Any]:
+    """KalturaCategory as API v3 sends it (timestamps are epoch seconds)."""
+    return {
+        "id": category.id,
+        "name": category.name,
+        "fullName": category.full_name,
+        "fullIds": category.full_ids,
+        "parentId": category.parent_id,
+        "depth": category.depth,
+        "directSubCategoriesCount": direct_children,
+        "partnerId": partner_id,
+        "status": 2,
+        "privacy": 1,
+        "appearInList": 1,
+        "contributionPolicy": 1,
+        "inheritanceType": 2,
+        "userJoinPolicy": 3,
+        "defaultPermissionLevel": 3,
+        "moderation": 0,
+        "entriesCount": 0,
+        "directEntriesCount": 0,
+        "membersCount": 0,
+        "description": "",
+        "tags": "",
+        "referenceId": "",
+        "owner": "",
+        "createdAt": category.created_at,
+        "updatedAt": category.updated_at,
+        "objectType": "KalturaCategory",
+    }
+
+
+@dataclass
+class DuplicateJob:
+    """An ``events/duplicate`` job; ``outcome`` is fixed at start, the state follows the clock."""
+
+    id: str
+    source_event_id: int
+    event_id: int
+    started_at: float
+    due_at: float
+    outcome: str
+    """"completed", "failed" or "stuck" (from the duplicate_fail / duplicate_stuck faults)."""
+    state: str = "wait"
+    polls_after_due: int = 0
+
+
+@dataclass
+class AppToken:
+    id: str
+    token: str
+    hash_type: str
+    session_type: int | None
+    session_user_id: str | None
+    expiry: int | None
+    session_duration: int | None
+    session_privileges: str
+    created_at: int
+
+
+def render_app_token(token: AppToken) -> dict[str, Any]:
+    """An app token WITHOUT its token value: the value is a secret."""
+    return {
+        "id": token.id,
+        "hashType": token.hash_type,
+        "sessionType": token.session_type,
+        "sessionUserId": token.session_user_id,
+        "expiry": token.expiry,
+        "sessionDuration": token.session_duration,
+        "sessionPrivileges": token.session_privileges,
+        "createdAt": token.created_at,
+        "objectType": "KalturaAppToken",
+    }

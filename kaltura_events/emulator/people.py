@@ -1,0 +1,313 @@
+"""People on the platform: account team members, event users, session speakers and moderators.
+
+Kept apart from events and categories only to keep modules small: it shares
+the store's lock, so a user removed from an event also leaves its sessions
+in the same step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kaltura_events.emulator.failures import Missing
+from kaltura_events.emulator.models import (
+    EventUser,
+    SpeakerSlot,
+    TeamMember,
+    render_event_user,
+    render_participant,
+    render_speaker,
+    render_team_member,
+)
+from kaltura_events.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from kaltura_events.emulator.store import Store
+
+MAX_PARTICIPANTS_PER_CALL = 10
+
+
+@dataclass
+class SpeakerInput:
+    """One entry of ``speakers``; None means "default" on add and "unchanged" on update."""
+
+    user_id: str
+    order: int | None = None
+    is_hidden: bool | None = None
+    role: str | None = None
+
+
+class People:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.team: dict[str, TeamMember] = {}
+        self.event_users: dict[int, dict[str, EventUser]] = {}
+
+    # -- team members ---------------------------------------------------------
+
+    def create_team_member(self, email: str, role: str, first_name: str, last_name: str) -> dict[str, Any]:
+        with self._store.locked():
+            if any(member.email.lower() == email.lower() for member in self.team.values()):
+                raise InvalidArgumentError("email", email, "a team member with this email already exists")
+            now = self._store.now()
+            member = TeamMember(
+                id=hashlib.sha256(email.lower().encode()).hexdigest()[:17],
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                role=role,
+                created_at=now,
+                updated_at=now,
+            )
+            self.team[member.id] = member
+            return render_team_member(member)
+
+    def _member(self, member_id: str) -> TeamMember:
+        member = self.team.get(member_id)
+        if member is None:
+            raise Missing("id", member_id, "team member")
+        return member
+
+    def update_team_member(self, member_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        with self._store.locked():
+            member = self._member(member_id)
+            for key, value in changes.items():
+                setattr(member, key, value)
+            member.updated_at = self._store.now()
+            return render_team_member(member)
+
+    def delete_team_member(self, member_id: str) -> None:
+        with self._store.locked():
+            self._member(member_id)
+            del self.team[member_id]
+
+    def list_team_members(self, skip: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        with self._store.locked():
+            members = list(self.team.values())
+            return len(members), [render_team_member(m) for m in members[skip : skip + limit]]
+
+    # -- event users ----------------------------------------------------------
+
+    def _users(self, event_id: int) -> dict[str, EventUser]:
+        self._store.event(event_id, "eventId")
+        return self.event_users.setdefault(event_id, {})
+
+    def _user(self, event_id: int, user_id: str, field: str = "userId") -> EventUser:
+        user = self._users(event_id).get(user_id)
+        if user is None:
+            raise Missing(field, user_id, f"user of event {event_id}")
+        return user
+
+    def user_id_for(self, email: str) -> str:
+        """A stable 64-hex id per partner and email, like the platform's hashed user ids."""
+        return hashlib.sha256(f"{self._store.config.partner_id}:{email.lower()}".encode()).hexdigest()
+
+    def invite(
+        self, event_id: int, email: str, first_name: str, last_name: str, **profile: Any
+    ) -> dict[str, Any]:
+        """Invite a user; inviting the same email again adds the new roles and keeps the rest."""
+        roles: list[str] = profile.pop("roles", None) or ["Attendees"]
+        with self._store.locked():
+            users = self._users(event_id)
+            user_id = self.user_id_for(email)
+            existing = users.get(user_id)
+            if existing is not None:
+                existing.roles = existing.roles + [r for r in roles if r not in existing.roles]
+                existing.updated_at = self._store.now()
+                return render_event_user(existing, self._store.config.partner_id)
+            now = self._store.now()
+            user = EventUser(
+                id=user_id,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                roles=list(dict.fromkeys(roles)),
+                created_at=now,
+                updated_at=now,
+                **profile,
+            )
+            users[user_id] = user
+            return render_event_user(user, self._store.config.partner_id)
+
+    def update_user(self, event_id: int, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Profile fields change as given; ``roles`` replaces the whole set, as the spec's field says."""
+        with self._store.locked():
+            user = self._user(event_id, user_id)
+            for key, value in changes.items():
+                setattr(user, key, value)
+            user.updated_at = self._store.now()
+            return render_event_user(user, self._store.config.partner_id)
+
+    def delete_user(self, event_id: int, user_id: str) -> None:
+        """Remove a user from the event, and from every session of it."""
+        with self._store.locked():
+            self._user(event_id, user_id)
+            del self.event_users[event_id][user_id]
+            for session in self._store.sessions.get(event_id, {}).values():
+                session.speakers.pop(user_id, None)
+                if user_id in session.moderators:
+                    session.moderators.remove(user_id)
+
+    def list_users(
+        self,
+        event_id: int,
+        *,
+        search: str,
+        roles: set[str] | None,
+        id_in: set[str] | None,
+        skip: int,
+        limit: int,
+        order: str,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        with self._store.locked():
+            indexed = list(enumerate(self._users(event_id).values()))
+            term = search.strip().lower()
+            matches = [
+                (index, user)
+                for index, user in indexed
+                if (not term or term in f"{user.first_name} {user.last_name} {user.email}".lower())
+                and (roles is None or roles.intersection(user.roles))
+                and (id_in is None or user.id in id_in)
+            ]
+            if order.endswith("fullName"):
+                matches.sort(key=lambda pair: (f"{pair[1].first_name} {pair[1].last_name}".lower(), pair[0]))
+            else:
+                matches.sort(key=lambda pair: (pair[1].created_at, pair[0]))
+            if order.startswith("-"):
+                matches.reverse()
+            page = matches[skip : skip + limit]
+            pid = self._store.config.partner_id
+            return len(matches), [render_event_user(user, pid) for _, user in page]
+
+    def copy_event_users(self, source_id: int, target_id: int, roles: tuple[str, ...]) -> set[str]:
+        """For ``events/duplicate``: copy users holding any of ``roles``; call with the lock held."""
+        wanted = set(roles)
+        copied: dict[str, EventUser] = {}
+        now = self._store.now()
+        for user in self.event_users.get(source_id, {}).values():
+            if wanted.intersection(user.roles):
+                copied[user.id] = EventUser(
+                    id=user.id,
+                    email=user.email,
+                    first_name=user.first_name,
+                    last_name=user.last_name,
+                    roles=list(user.roles),
+                    created_at=now,
+                    updated_at=now,
+                    title=user.title,
+                    company=user.company,
+                    bio=user.bio,
+                    image_entry_id=user.image_entry_id,
+                )
+        self.event_users[target_id] = copied
+        return set(copied)
+
+    def forget_event(self, event_id: int) -> None:
+        self.event_users.pop(event_id, None)
+
+    # -- session participants ---------------------------------------------------
+
+    def _participant(self, event_id: int, user_id: Any, field: str, role: str) -> EventUser:
+        if not isinstance(user_id, str) or not user_id:
+            raise InvalidArgumentError(field, user_id, "a user id is a non-empty string")
+        user = self._user(event_id, user_id, field)
+        if role not in user.roles:
+            raise InvalidArgumentError(field, user_id, f"the user needs the event role {role} first")
+        return user
+
+    def add_participants(
+        self, event_id: int, session_id: str, speakers: list[SpeakerInput], moderator_ids: list[str]
+    ) -> None:
+        """Check every participant first, then add them all: a bad entry changes nothing."""
+        with self._store.locked():
+            session = self._store.session(event_id, session_id)
+            for index, speaker in enumerate(speakers):
+                self._participant(event_id, speaker.user_id, f"speakers[{index}].userId", "Speaker")
+            for index, moderator_id in enumerate(moderator_ids):
+                self._participant(event_id, moderator_id, f"moderatorIds[{index}]", "Moderator")
+            for speaker in speakers:
+                session.speakers[speaker.user_id] = SpeakerSlot(
+                    order=speaker.order or 0,
+                    is_hidden=bool(speaker.is_hidden),
+                    role=speaker.role or "simpleSpeaker",
+                )
+            for moderator_id in moderator_ids:
+                if moderator_id not in session.moderators:
+                    session.moderators.append(moderator_id)
+            session.updated_at = self._store.now()
+
+    def remove_participants(
+        self, event_id: int, session_id: str, speaker_ids: list[str], moderator_ids: list[str]
+    ) -> None:
+        """Removing someone who is not there is not an error: the outcome is the same."""
+        with self._store.locked():
+            session = self._store.session(event_id, session_id)
+            for user_id in speaker_ids:
+                session.speakers.pop(user_id, None)
+            session.moderators = [uid for uid in session.moderators if uid not in set(moderator_ids)]
+            session.updated_at = self._store.now()
+
+    def update_participants(self, event_id: int, session_id: str, speakers: list[SpeakerInput]) -> None:
+        with self._store.locked():
+            session = self._store.session(event_id, session_id)
+            for index, speaker in enumerate(speakers):
+                if speaker.user_id not in session.speakers:
+                    raise InvalidArgumentError(
+                        f"speakers[{index}].userId", speaker.user_id, "not a speaker of this session"
+                    )
+            for speaker in speakers:
+                slot = session.speakers[speaker.user_id]
+                if speaker.order is not None:
+                    slot.order = speaker.order
+                if speaker.is_hidden is not None:
+                    slot.is_hidden = speaker.is_hidden
+                if speaker.role is not None:
+                    slot.role = speaker.role
+            session.updated_at = self._store.now()
+
+    def list_participants(self, event_id: int, session_id: str) -> dict[str, Any]:
+        with self._store.locked():
+            session = self._store.session(event_id, session_id)
+            users = self.event_users.get(event_id, {})
+            pid = self._store.config.partner_id
+            ordered = sorted(session.speakers.items(), key=lambda item: item[1].order)
+            return {
+                "speakers": [
+                    render_participant(users[uid], pid, slot) for uid, slot in ordered if uid in users
+                ],
+                "moderators": [
+                    render_participant(users[uid], pid) for uid in session.moderators if uid in users
+                ],
+            }
+
+    def speaker_list(self, event_id: int, session_id: str) -> list[dict[str, Any]]:
+        with self._store.locked():
+            session = self._store.session(event_id, session_id)
+            users = self.event_users.get(event_id, {})
+            pid, domain = self._store.config.partner_id, self._store.public_domain()
+            ordered = sorted(session.speakers.items(), key=lambda item: item[1].order)
+            return [render_speaker(users[uid], slot, pid, domain) for uid, slot in ordered if uid in users]
+
+    def snapshot(self) -> dict[str, Any]:
+        pid = self._store.config.partner_id
+        return {
+            "teamMembers": [render_team_member(m) for m in self.team.values()],
+            "eventUsers": {
+                str(eid): [render_event_user(u, pid) for u in users.values()]
+                for eid, users in self.event_users.items()
+            },
+            "sessionParticipants": {
+                session.id: {
+                    "speakers": {
+                        uid: {"order": slot.order, "isHidden": slot.is_hidden, "role": slot.role}
+                        for uid, slot in session.speakers.items()
+                    },
+                    "moderators": list(session.moderators),
+                }
+                for sessions in self._store.sessions.values()
+                for session in sessions.values()
+                if session.speakers or session.moderators
+            },
+        }
