@@ -211,7 +211,7 @@ def test_page_index_mode_raises_instead_of_returning_a_partial_list(
         (lambda c: c.list_events_page(order_by="+id"), "order_by"),
         (lambda c: c.create_session(1, name="x", session_type="Webinar"), "session_type"),
         (lambda c: c.create_session(1, name="x", session_type="SimuLive"), "source_entry_id"),
-        (lambda c: c.list_speakers(1, 42), "session_id"),  # type: ignore[arg-type]
+        (lambda c: c.list_speakers(1, 42), "session_id"),
         (lambda c: c.duplicate_status(""), "job_id"),
         (lambda c: c.create_team_member(email="nope", role="Admin", first_name="a", last_name="b"), "email"),
     ],
