@@ -18,6 +18,7 @@ from prefect.futures import PrefectFuture
 from pydantic import BaseModel, Field
 
 from flows.duplication import DuplicationRequest, PollSettings, run_duplications
+from flows.pipeline import Pipeline, value
 from flows.reporting import publish
 from flows.teardown_events import run_cleanup
 from kaltura_events.client import EventFilter
@@ -28,6 +29,7 @@ from kaltura_events.series import (
     SERIES_LABEL_PREFIX,
     AllHandsSeries,
     PlannedEvent,
+    PlannedSession,
     SeriesDiff,
     Window,
     diff,
@@ -116,98 +118,103 @@ def observe(
     return labeled + [e for e in found if e not in foreign and e.id not in ids]
 
 
-def _create_all(
+def _duplicate_all(
     credentials: KalturaCredentials | None,
     series: AllHandsSeries,
     items: list[PlannedEvent],
     poll: PollSettings,
-) -> tuple[list[tuple[PlannedEvent, Event]], list[str]]:
-    if series.source_event_id is not None:
-        requests = [
-            DuplicationRequest(
-                source_event_id=series.source_event_id,
-                name=item.name,
-                timezone=series.timezone,
-                start=item.start_utc,
-                end=item.end_utc,
-                description=item.description or None,
-            )
-            for item in items
-        ]
-        outcomes = run_duplications(credentials, requests, poll)
-        made: list[tuple[PlannedEvent, Event]] = []
-        failures: list[str] = []
-        for item, outcome in zip(items, outcomes, strict=True):
-            if outcome.event_id is None:
-                failures.append(f"{item.name}: {outcome.error}")
-            else:
-                made.append((item, _placeholder(item, outcome.event_id, series)))
-        return made, failures
-    futures = [
-        (
-            item,
-            create_event.submit(
-                credentials,
-                item.name,
-                series.create_template_id,
-                item.start_utc,
-                item.end_utc,
-                series.timezone,
-                item.description or None,
-            ),
+) -> tuple[list[tuple[PlannedEvent, int]], list[str]]:
+    requests = [
+        DuplicationRequest(
+            source_event_id=series.source_event_id or 0,
+            name=item.name,
+            timezone=series.timezone,
+            start=item.start_utc,
+            end=item.end_utc,
+            description=item.description or None,
         )
         for item in items
     ]
-    return _collect(futures)
-
-
-def _placeholder(item: PlannedEvent, event_id: int, series: AllHandsSeries) -> Event:
-    """A duplicated event, known by id; its fields are set by the update that follows."""
-    return Event(
-        id=event_id,
-        name=item.name,
-        start_date=item.start_utc,
-        end_date=item.end_utc,
-        timezone=series.timezone,
-    )
-
-
-def _collect(
-    futures: list[tuple[PlannedEvent, PrefectFuture[Event]]],
-) -> tuple[list[tuple[PlannedEvent, Event]], list[str]]:
-    done: list[tuple[PlannedEvent, Event]] = []
+    made: list[tuple[PlannedEvent, int]] = []
     failures: list[str] = []
-    for item, future in futures:
-        future.wait()
-        if future.state.is_completed():
-            done.append((item, future.result()))
+    for item, outcome in zip(items, run_duplications(credentials, requests, poll), strict=True):
+        if outcome.event_id is None:
+            failures.append(f"{item.name}: {outcome.error}")
         else:
-            failures.append(f"{item.name}: {future.state.message}")
-    return done, failures
+            made.append((item, outcome.event_id))
+    return made, failures
 
 
-def _add_sessions(
-    credentials: KalturaCredentials | None,
-    new: list[tuple[PlannedEvent, Event]],
-    unfinished: list[tuple[PlannedEvent, Event]],
-) -> tuple[list[tuple[PlannedEvent, Event]], list[str]]:
-    """Sessions for new events, and for unfinished ones the sessions they lack (looked up by name)."""
-    listings = {event.id: list_sessions.submit(credentials, event.id) for _, event in unfinished}
-    work: list[tuple[PlannedEvent, Event, list[Session]]] = [(item, event, []) for item, event in new]
-    failures: list[str] = []
-    for item, event in unfinished:
-        future = listings[event.id]
-        future.wait()
+class _Provisioner:
+    """Each occurrence's chain (create -> its sessions -> one update) advances as soon as its last step lands.
+
+    The update sets doors-open, labels and the completion marker, so it goes
+    last: an event is marked complete only once its sessions exist.
+    """
+
+    def __init__(
+        self, credentials: KalturaCredentials | None, series: AllHandsSeries, report: SeriesReport
+    ) -> None:
+        self.credentials = credentials
+        self.series = series
+        self.report = report
+        self.failures: list[str] = []
+        self.pipe = Pipeline()
+
+    def _failed(self, item: PlannedEvent, future: PrefectFuture[Any]) -> bool:
         if future.state.is_completed():
-            work.append((item, event, future.result()))
-        else:
-            failures.append(f"{item.name}: {future.state.message}")
-    session_futures: dict[int, list[PrefectFuture[Session]]] = {}
-    for item, event, existing in work:
-        session_futures[event.id] = [
-            create_session.submit(
-                credentials,
-                event.id,
+            return False
+        self.failures.append(f"{item.name}: {future.state.message}")
+        return True
+
+    def create(self, item: PlannedEvent) -> None:
+        future = create_event.submit(
+            self.credentials,
+            item.name,
+            self.series.create_template_id,
+            item.start_utc,
+            item.end_utc,
+            self.series.timezone,
+            item.description or None,
+        )
+
+        def created(done: PrefectFuture[Event]) -> None:
+            if not self._failed(item, done):
+                self.sessions(item, value(done).id, list(item.sessions), None, "created")
+
+        self.pipe.add(future, created)
+
+    def finish(self, item: PlannedEvent, event: Event) -> None:
+        def listed(done: PrefectFuture[list[Session]]) -> None:
+            if not self._failed(item, done):
+                self.sessions(item, event.id, missing_sessions(item, value(done)), event, "finished")
+
+        self.pipe.add(list_sessions.submit(self.credentials, event.id), listed)
+
+    def sessions(
+        self,
+        item: PlannedEvent,
+        event_id: int,
+        sessions: list[PlannedSession],
+        seen: Event | None,
+        action: str,
+    ) -> None:
+        if not sessions:
+            self.update(item, event_id, seen, action)
+            return
+        remaining = [len(sessions)]
+        broken: list[bool] = []
+
+        def landed(done: PrefectFuture[Session]) -> None:
+            broken.append(self._failed(item, done))
+            remaining[0] -= 1
+            if remaining[0] == 0 and not any(broken):
+                self.update(item, event_id, seen, action)
+
+        for s in sessions:
+            future = create_session.submit(
+                self.credentials,
+                event_id,
                 s.name,
                 s.type,
                 s.start_utc,
@@ -216,54 +223,47 @@ def _add_sessions(
                 s.description,
                 s.source_entry_id,
             )
-            for s in missing_sessions(item, existing)
-        ]
-    ready: list[tuple[PlannedEvent, Event]] = []
-    for item, event, _ in work:
-        for session_future in session_futures[event.id]:
-            session_future.wait()
-        broken = [f.state for f in session_futures[event.id] if not f.state.is_completed()]
-        if broken:
-            failures.append(f"{item.name}: session create failed: {broken[0].message}")
-        else:
-            ready.append((item, event))
-    return ready, failures
+            self.pipe.add(future, landed)
 
-
-def _update_all(
-    credentials: KalturaCredentials | None, pairs: list[tuple[PlannedEvent, Event]]
-) -> tuple[list[tuple[PlannedEvent, Event]], list[str]]:
-    futures = [
-        (
-            item,
-            update_event.submit(
-                credentials,
-                event.id,
-                item.name if event.name != item.name else None,
-                item.description if (event.description or "") != item.description else None,
-                item.start_utc,
-                item.end_utc,
-                item.doors_open_utc,
-                list(item.labels),
-            ),
+    def update(self, item: PlannedEvent, event_id: int, seen: Event | None, action: str) -> None:
+        rename = seen is not None and seen.name != item.name
+        redescribe = seen is not None and (seen.description or "") != item.description
+        future = update_event.submit(
+            self.credentials,
+            event_id,
+            item.name if rename else None,
+            item.description if redescribe else None,
+            item.start_utc,
+            item.end_utc,
+            item.doors_open_utc,
+            list(item.labels),
         )
-        for item, event in pairs
-    ]
-    return _collect(futures)
+
+        def updated(done: PrefectFuture[Event]) -> None:
+            if not self._failed(item, done):
+                getattr(self.report, action).append(_row(action, item, value(done)))
+
+        self.pipe.add(future, updated)
 
 
 def apply(
     credentials: KalturaCredentials | None, series: AllHandsSeries, changes: SeriesDiff, poll: PollSettings
 ) -> SeriesReport:
     report = SeriesReport(series_key=series.key, dry_run=False)
-    created, failures = _create_all(credentials, series, changes.create, poll)
-    ready, session_failures = _add_sessions(credentials, created, changes.finish)
-    updated, update_failures = _update_all(credentials, ready + changes.update)
-    created_ids = {event.id for _, event in created}
-    finish_ids = {event.id for _, event in changes.finish}
-    for item, event in updated:
-        action = "created" if event.id in created_ids else "finished" if event.id in finish_ids else "updated"
-        getattr(report, action).append(_row(action, item, event))
+    work = _Provisioner(credentials, series, report)
+    if series.source_event_id is None:
+        for item in changes.create:
+            work.create(item)
+    else:
+        duplicated, failures = _duplicate_all(credentials, series, changes.create, poll)
+        work.failures += failures
+        for item, event_id in duplicated:
+            work.sessions(item, event_id, list(item.sessions), None, "created")
+    for item, event in changes.finish:
+        work.finish(item, event)
+    for item, event in changes.update:
+        work.update(item, event.id, event, "updated")
+    work.pipe.run()
     report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
     if changes.prune:
         outcome = run_cleanup(
@@ -271,8 +271,8 @@ def apply(
         )
         gone = set(outcome.deleted_events) | set(outcome.events_already_gone)
         report.pruned = [_row("pruned", None, e) for e in changes.prune if e.id in gone]
-        failures += [f"prune {what}: {why}" for what, why in outcome.left]
-    report.failed = failures + session_failures + update_failures
+        work.failures += [f"prune {what}: {why}" for what, why in outcome.left]
+    report.failed = work.failures
     return report
 
 

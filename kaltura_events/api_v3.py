@@ -178,11 +178,11 @@ class ApiV3Client:
     def list_categories_page(
         self, category_filter: CategoryFilter, *, page_index: int = 1, page_size: int = MAX_CATEGORY_PAGE
     ) -> CategoryPage:
-        if not isinstance(page_size, int) or not 1 <= page_size <= MAX_CATEGORY_PAGE:
+        if type(page_size) is not int or not 1 <= page_size <= MAX_CATEGORY_PAGE:
             raise InvalidArgumentError(
                 "page_size", page_size, f"a page size is from 1 to {MAX_CATEGORY_PAGE}"
             )
-        if not isinstance(page_index, int) or page_index < 1:
+        if type(page_index) is not int or page_index < 1:
             raise InvalidArgumentError("page_index", page_index, "page indexes start at 1")
         params = {
             "filter": category_filter.to_api(),

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from prefect.blocks.core import Block
-from pydantic import Field, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from kaltura_events.api_v3 import ApiV3Client
 from kaltura_events.client import EventsClient
@@ -51,10 +51,12 @@ ENV_VARS = (
 def require_safe_url(field: str, url: str) -> str:
     """https, or http only to a loopback host, so a KS never crosses a network in clear text."""
     parsed = urlparse(url)
+    # Errors show the URL without user:password@, query or fragment: those may hold a secret.
+    shown = parsed._replace(netloc=parsed.netloc.rpartition("@")[2], query="", fragment="").geturl()
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InvalidArgumentError(field, url, "expected an http(s) URL")
-    if parsed.username or parsed.password or parsed.query:
-        raise InvalidArgumentError(field, url, "the URL may not carry credentials or a query")
+        raise InvalidArgumentError(field, shown, "expected an http(s) URL")
+    if parsed.username or parsed.password or parsed.query or parsed.fragment:
+        raise InvalidArgumentError(field, shown, "the URL may not carry credentials, a query or a fragment")
     if parsed.scheme == "http":
         host = parsed.hostname
         try:
@@ -62,7 +64,7 @@ def require_safe_url(field: str, url: str) -> str:
         except ValueError:
             loopback = host == "localhost"
         if not loopback:
-            raise InvalidArgumentError(field, url, "refusing plain http to a non-loopback host; use https")
+            raise InvalidArgumentError(field, shown, "refusing plain http to a non-loopback host; use https")
     return url.rstrip("/")
 
 
@@ -78,6 +80,8 @@ class KalturaCredentials(Block):
     _block_type_slug = "kaltura-credentials"
     _description = "Kaltura Events Platform and API v3 credentials (KS, admin secret or app token)."
     _documentation_url = "https://developer.kaltura.com/"  # type: ignore[assignment]
+    # A failed validation must not print the input: it holds the secrets.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     region: Region = Field(
         default="nvp",
@@ -85,30 +89,42 @@ class KalturaCredentials(Block):
         description="Kaltura deployment region; ignored where both URLs are set.",
     )
     events_api_url: str | None = Field(
-        default=None, title="Events API URL", description="Overrides the region, e.g. https://.../api/v1"
+        default=None, title="Events API URL", description="Overrides the region, e.g. https://.../api/v1."
     )
     service_url: str | None = Field(
-        default=None, title="API v3 service URL", description="Overrides the region, e.g. https://.../api_v3"
+        default=None, title="API v3 service URL", description="Overrides the region, e.g. https://.../api_v3."
     )
-    partner_id: int | None = Field(default=None, title="Partner ID", gt=0)
+    partner_id: int | None = Field(
+        default=None, title="Partner ID", gt=0, description="Your Kaltura partner id."
+    )
     user_id: str | None = Field(
         default=None, title="User ID", description="The Events Platform requires a KS with a user id."
     )
     ks: SecretStr | None = Field(default=None, title="KS", description="A ready KS; it cannot be renewed.")
-    admin_secret: SecretStr | None = Field(default=None, title="Admin secret")
+    admin_secret: SecretStr | None = Field(
+        default=None, title="Admin secret", description="The partner admin secret."
+    )
     use_session_start: bool = Field(
         default=False,
         title="Use session.start",
         description="Ask the server for the KS instead of building a KS v2 locally.",
     )
-    app_token_id: str | None = Field(default=None, title="App token ID")
-    app_token: SecretStr | None = Field(default=None, title="App token")
+    app_token_id: str | None = Field(default=None, title="App token ID", description="The app token id.")
+    app_token: SecretStr | None = Field(default=None, title="App token", description="The app token value.")
     app_token_hash_type: Literal["SHA256", "SHA1", "SHA512", "MD5"] = Field(
-        default="SHA256", title="App token hash type"
+        default="SHA256",
+        title="App token hash type",
+        description="The hash type the app token was made with.",
     )
-    ks_expiry_seconds: int = Field(default=86400, title="KS lifetime (s)", ge=60, le=7 * 86400)
-    privileges: str = Field(default="", title="KS privileges", description="e.g. disableentitlement")
-    request_timeout_seconds: float = Field(default=30.0, title="Request timeout (s)", gt=0, le=600)
+    ks_expiry_seconds: int = Field(
+        default=86400, title="KS lifetime (s)", ge=60, le=7 * 86400, description="How long a new KS is valid."
+    )
+    privileges: str = Field(
+        default="", title="KS privileges", description="KS privileges, e.g. disableentitlement."
+    )
+    request_timeout_seconds: float = Field(
+        default=30.0, title="Request timeout (s)", gt=0, le=600, description="Bounds every HTTP request."
+    )
     max_retries: int = Field(
         default=3, ge=0, le=10, title="Retries per call", description="For 5xx, 429 and resets."
     )
@@ -193,6 +209,7 @@ class KalturaCredentials(Block):
             return KsProvider(fixed_ks=self.ks.get_secret_value())
         assert self.partner_id is not None and self.user_id is not None
         partner_id, user_id, expiry = self.partner_id, self.user_id, self.ks_expiry_seconds
+        retry = self.retry_policy()
         timeout = self.request_timeout_seconds
         if self.admin_secret is not None:
             secret = self.admin_secret.get_secret_value()
@@ -204,7 +221,7 @@ class KalturaCredentials(Block):
                 )
 
             def via_session_start() -> Minted:
-                with ApiV3Client(service_url, timeout=timeout) as v3:
+                with ApiV3Client(service_url, timeout=timeout, retry=retry) as v3:
                     issued = time.time()
                     ks = v3.start_session(
                         secret=secret,
@@ -225,7 +242,7 @@ class KalturaCredentials(Block):
         )
 
         def via_app_token() -> Minted:
-            with ApiV3Client(service_url, timeout=timeout) as v3:
+            with ApiV3Client(service_url, timeout=timeout, retry=retry) as v3:
                 widget_ks = v3.start_widget_session(partner_id)
                 issued = time.time()
                 ks, expires = v3.start_app_token_session(
