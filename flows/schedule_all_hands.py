@@ -36,6 +36,7 @@ from kaltura_events.series import (
     horizon,
     missing_sessions,
     plan,
+    times_match,
 )
 from kaltura_events.validation import format_iso
 from tasks.events import create_event, find_event, list_events, update_event
@@ -185,11 +186,30 @@ class _Provisioner:
         self.pipe.add(future, created)
 
     def finish(self, item: PlannedEvent, event: Event) -> None:
+        """Add the sessions the event lacks; when its times moved, move them first so the sessions fit."""
+
+        def retimed(done: PrefectFuture[Event]) -> None:
+            if not self._failed(item, done):
+                self.pipe.add(list_sessions.submit(self.credentials, event.id), listed)
+
         def listed(done: PrefectFuture[list[Session]]) -> None:
             if not self._failed(item, done):
                 self.sessions(item, event.id, missing_sessions(item, value(done)), event, "finished")
 
-        self.pipe.add(list_sessions.submit(self.credentials, event.id), listed)
+        if times_match(item, event):
+            self.pipe.add(list_sessions.submit(self.credentials, event.id), listed)
+        else:
+            future = update_event.submit(
+                self.credentials,
+                event.id,
+                None,
+                None,
+                item.start_utc,
+                item.end_utc,
+                item.doors_open_utc,
+                None,
+            )
+            self.pipe.add(future, retimed)
 
     def sessions(
         self,
@@ -271,7 +291,7 @@ def apply(
         )
         gone = set(outcome.deleted_events) | set(outcome.events_already_gone)
         report.pruned = [_row("pruned", None, e) for e in changes.prune if e.id in gone]
-        work.failures += [f"prune {what}: {why}" for what, why in outcome.left]
+        work.failures += [f"prune event {event_id}: {why}" for event_id, why in outcome.failed_events.items()]
     report.failed = work.failures
     return report
 

@@ -355,11 +355,14 @@ def _same(a: datetime | None, b: datetime) -> bool:
     return a is not None and format_iso(a) == format_iso(b)
 
 
+def times_match(planned: PlannedEvent, event: Event) -> bool:
+    return _same(event.start_date, planned.start_utc) and _same(event.end_date, planned.end_utc)
+
+
 def fields_match(planned: PlannedEvent, event: Event) -> bool:
     return (
         event.name == planned.name
-        and _same(event.start_date, planned.start_utc)
-        and _same(event.end_date, planned.end_utc)
+        and times_match(planned, event)
         and _same(event.doors_open_date, planned.doors_open_utc)
         and (event.description or "") == planned.description
         and set(event.labels) == set(planned.labels)
