@@ -26,7 +26,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not reliability"
 
 demo: $(STAMP)
-	$(PY) -m kaltura_events.demo
+	$(PY) demo.py $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run

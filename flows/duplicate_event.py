@@ -22,7 +22,7 @@ from kaltura_events.errors import InvalidArgumentError
 from kaltura_events.fields import DuplicateRole, EventName, Label, Zone
 from kaltura_events.validation import format_iso
 from tasks.events import find_event, list_events, update_event
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, set_api_limit, thread_runner
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
 
 
 class DuplicateSpec(BaseModel):
@@ -125,45 +125,45 @@ def duplicate_event(
         Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
     ] = DEFAULT_MAX_IN_FLIGHT,
 ) -> DuplicateReport:
-    set_api_limit(max_api_in_flight)
-    start, end = spec.start_utc(), spec.end_utc()
-    source_id = resolve_source(credentials, spec)
-    existing = find_event(credentials, spec.name, start)
-    job_id: str | None = None
-    if existing is not None:
-        event_id, outcome = existing.id, "already existed"
-    else:
-        request = DuplicationRequest(
-            source_event_id=source_id,
-            name=spec.name,
-            timezone=spec.timezone,
-            start=start,
-            end=end,
-            description=spec.description,
-            copy_roles=tuple(spec.copy_roles),
+    with run_api_limit(max_api_in_flight):
+        start, end = spec.start_utc(), spec.end_utc()
+        source_id = resolve_source(credentials, spec)
+        existing = find_event(credentials, spec.name, start)
+        job_id: str | None = None
+        if existing is not None:
+            event_id, outcome = existing.id, "already existed"
+        else:
+            request = DuplicationRequest(
+                source_event_id=source_id,
+                name=spec.name,
+                timezone=spec.timezone,
+                start=start,
+                end=end,
+                description=spec.description,
+                copy_roles=tuple(spec.copy_roles),
+            )
+            result = run_duplications(credentials, [request], spec.poll)[0]
+            if result.event_id is None:
+                raise DuplicationError(result.job_id or "?", result.state, result.error or "did not complete")
+            event_id, job_id, outcome = result.event_id, result.job_id, result.state
+        update_event(
+            credentials,
+            event_id,
+            doors_open=start - timedelta(minutes=spec.doors_open_minutes),
+            labels=list(spec.labels) or None,
         )
-        result = run_duplications(credentials, [request], spec.poll)[0]
-        if result.event_id is None:
-            raise DuplicationError(result.job_id or "?", result.state, result.error or "did not complete")
-        event_id, job_id, outcome = result.event_id, result.job_id, result.state
-    update_event(
-        credentials,
-        event_id,
-        doors_open=start - timedelta(minutes=spec.doors_open_minutes),
-        labels=list(spec.labels) or None,
-    )
-    report = DuplicateReport(
-        event_id=event_id,
-        name=spec.name,
-        source_event_id=source_id,
-        job_id=job_id,
-        outcome=outcome,
-        start_utc=format_iso(start),
-        local_start=pendulum.instance(start).in_timezone(spec.timezone).to_iso8601_string(),
-    )
-    publish(
-        ["duplicate-event", str(event_id)],
-        [report.model_dump()],
-        f"Event {event_id} '{spec.name}' from source {source_id}: {outcome}.",
-    )
-    return report
+        report = DuplicateReport(
+            event_id=event_id,
+            name=spec.name,
+            source_event_id=source_id,
+            job_id=job_id,
+            outcome=outcome,
+            start_utc=format_iso(start),
+            local_start=pendulum.instance(start).in_timezone(spec.timezone).to_iso8601_string(),
+        )
+        publish(
+            ["duplicate-event", str(event_id)],
+            [report.model_dump()],
+            f"Event {event_id} '{spec.name}' from source {source_id}: {outcome}.",
+        )
+        return report

@@ -40,7 +40,7 @@ from kaltura_events.series import (
 )
 from kaltura_events.validation import format_iso
 from tasks.events import create_event, find_event, list_events, update_event
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, set_api_limit, thread_runner
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
 from tasks.sessions import create_session, list_sessions
 
 
@@ -293,6 +293,8 @@ def apply(
         report.pruned = [_row("pruned", None, e) for e in changes.prune if e.id in gone]
         work.failures += [f"prune event {event_id}: {why}" for event_id, why in outcome.failed_events.items()]
     report.failed = work.failures
+    for rows in (report.created, report.finished, report.updated):
+        rows.sort(key=lambda row: row.start_utc)
     return report
 
 
@@ -319,28 +321,28 @@ def schedule_all_hands(
         datetime | None, Field(title="Now (testing)", description="Leave empty; overrides the current time.")
     ] = None,
 ) -> SeriesReport:
-    set_api_limit(max_api_in_flight)
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
     planned = plan(series, moment)
     window = horizon(series, moment)
-    observed = observe(credentials, series, planned, window)
-    changes = diff(planned, observed, series, moment)
-    if dry_run:
-        report = SeriesReport(series_key=series.key, dry_run=True)
-        report.created = [_row("would create", item, None) for item in changes.create]
-        report.finished = [_row("would finish", item, event) for item, event in changes.finish]
-        report.updated = [_row("would update", item, event) for item, event in changes.update]
-        report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
-        report.pruned = [_row("would prune", None, event) for event in changes.prune]
-        publish(["schedule-all-hands", series.key, "plan"], report.rows(), _summary(report))
+    with run_api_limit(max_api_in_flight):
+        observed = observe(credentials, series, planned, window)
+        changes = diff(planned, observed, series, moment)
+        if dry_run:
+            report = SeriesReport(series_key=series.key, dry_run=True)
+            report.created = [_row("would create", item, None) for item in changes.create]
+            report.finished = [_row("would finish", item, event) for item, event in changes.finish]
+            report.updated = [_row("would update", item, event) for item, event in changes.update]
+            report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
+            report.pruned = [_row("would prune", None, event) for event in changes.prune]
+            publish(["schedule-all-hands", series.key, "plan"], report.rows(), _summary(report))
+            return report
+        report = apply(credentials, series, changes, poll)
+        publish(["schedule-all-hands", series.key], report.rows(), _summary(report))
+        if report.failed:
+            raise SeriesIncomplete(
+                f"{len(report.failed)} occurrence(s) not finished; re-run to converge: {report.failed[:5]}"
+            )
         return report
-    report = apply(credentials, series, changes, poll)
-    publish(["schedule-all-hands", series.key], report.rows(), _summary(report))
-    if report.failed:
-        raise SeriesIncomplete(
-            f"{len(report.failed)} occurrence(s) not finished; re-run to converge: {report.failed[:5]}"
-        )
-    return report
 
 
 def _summary(report: SeriesReport) -> str:

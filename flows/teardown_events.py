@@ -21,7 +21,7 @@ from kaltura_events.models import Event
 from kaltura_events.series import SERIES_LABEL_PREFIX
 from kaltura_events.teardown import TeardownSelector, ended_before_bound
 from tasks.events import list_events
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, set_api_limit, thread_runner
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
 
 
 class TeardownReport(BaseModel):
@@ -112,62 +112,65 @@ def teardown_events(
         Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
     ] = DEFAULT_MAX_IN_FLIGHT,
 ) -> TeardownReport:
-    set_api_limit(max_api_in_flight)
-    event_ids, events = select_events(credentials, selector)
-    if len(event_ids) > max_events:
-        raise InvalidArgumentError(
-            "max_events",
-            max_events,
-            f"the selector matches {len(event_ids)} events; raise max_events to proceed",
+    with run_api_limit(max_api_in_flight):
+        event_ids, events = select_events(credentials, selector)
+        if len(event_ids) > max_events:
+            raise InvalidArgumentError(
+                "max_events",
+                max_events,
+                f"the selector matches {len(event_ids)} events; raise max_events to proceed",
+            )
+        names = {e.id: e.name for e in events}
+        if dry_run:
+            report = TeardownReport(dry_run=True, selected=event_ids)
+            rows = [{"event_id": i, "name": names.get(i, ""), "action": "would delete"} for i in event_ids]
+            publish(
+                ["teardown", selector.kind, "plan"],
+                rows,
+                f"Dry run: {len(event_ids)} event(s) would be deleted.",
+            )
+            return report
+        outcome = run_cleanup(
+            credentials, event_ids, clean_categories=clean_categories, sweep_orphans=sweep_orphans
         )
-    names = {e.id: e.name for e in events}
-    if dry_run:
-        report = TeardownReport(dry_run=True, selected=event_ids)
-        rows = [{"event_id": i, "name": names.get(i, ""), "action": "would delete"} for i in event_ids]
+        report = TeardownReport(
+            dry_run=False,
+            selected=event_ids,
+            deleted_events=outcome.deleted_events,
+            events_already_gone=outcome.events_already_gone,
+            deleted_categories=[name for _, name, _ in outcome.deleted_categories],
+            categories_already_gone=[name for _, name, _ in outcome.categories_already_gone],
+            left=[f"{what}: {why}" for what, why in outcome.left],
+            orphans_swept=outcome.orphans_swept,
+        )
+        rows = (
+            [
+                {"kind": "event", "id": i, "name": names.get(i, ""), "result": "deleted"}
+                for i in outcome.deleted_events
+            ]
+            + [
+                {"kind": "event", "id": i, "name": "", "result": "already gone"}
+                for i in outcome.events_already_gone
+            ]
+            + [
+                {"kind": "category", "id": c, "name": n, "result": "deleted"}
+                for c, n, _ in outcome.deleted_categories
+            ]
+            + [
+                {"kind": "category", "id": c, "name": n, "result": "already gone"}
+                for c, n, _ in outcome.categories_already_gone
+            ]
+            + [{"kind": "left", "id": "", "name": what, "result": why} for what, why in outcome.left]
+        )
         publish(
-            ["teardown", selector.kind, "plan"], rows, f"Dry run: {len(event_ids)} event(s) would be deleted."
+            ["teardown", selector.kind],
+            rows,
+            f"Deleted {len(outcome.deleted_events)} event(s) "
+            f"({len(outcome.events_already_gone)} already gone) "
+            f"and {len(outcome.deleted_categories)} categor(ies); {len(outcome.left)} left.",
         )
+        if outcome.failed_events:
+            raise TeardownFailed(
+                f"{len(outcome.failed_events)} event delete(s) failed; re-run to finish: {outcome.left}"
+            )
         return report
-    outcome = run_cleanup(
-        credentials, event_ids, clean_categories=clean_categories, sweep_orphans=sweep_orphans
-    )
-    report = TeardownReport(
-        dry_run=False,
-        selected=event_ids,
-        deleted_events=outcome.deleted_events,
-        events_already_gone=outcome.events_already_gone,
-        deleted_categories=[name for _, name, _ in outcome.deleted_categories],
-        categories_already_gone=[name for _, name, _ in outcome.categories_already_gone],
-        left=[f"{what}: {why}" for what, why in outcome.left],
-        orphans_swept=outcome.orphans_swept,
-    )
-    rows = (
-        [
-            {"kind": "event", "id": i, "name": names.get(i, ""), "result": "deleted"}
-            for i in outcome.deleted_events
-        ]
-        + [
-            {"kind": "event", "id": i, "name": "", "result": "already gone"}
-            for i in outcome.events_already_gone
-        ]
-        + [
-            {"kind": "category", "id": c, "name": n, "result": "deleted"}
-            for c, n, _ in outcome.deleted_categories
-        ]
-        + [
-            {"kind": "category", "id": c, "name": n, "result": "already gone"}
-            for c, n, _ in outcome.categories_already_gone
-        ]
-        + [{"kind": "left", "id": "", "name": what, "result": why} for what, why in outcome.left]
-    )
-    publish(
-        ["teardown", selector.kind],
-        rows,
-        f"Deleted {len(outcome.deleted_events)} event(s) ({len(outcome.events_already_gone)} already gone) "
-        f"and {len(outcome.deleted_categories)} categor(ies); {len(outcome.left)} left.",
-    )
-    if outcome.failed_events:
-        raise TeardownFailed(
-            f"{len(outcome.failed_events)} event delete(s) failed; re-run to finish: {outcome.left}"
-        )
-    return report

@@ -1,0 +1,155 @@
+"""`make demo`: the main job end to end on the local emulator, against a Prefect server it starts.
+
+1. a monthly all-hands series for the next 6 months in America/New_York, across a DST change;
+2. the same run again, to show that nothing changes;
+3. one occurrence stamped out of a template event;
+4. everything torn down, categories included.
+
+Pass --keep to leave the Prefect server and emulator running so the runs and
+their table artifacts can be browsed in the Prefect UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+from deployments.local_server import PrefectServer
+from kaltura_events.emulator.config import EmulatorConfig
+from kaltura_events.emulator.server import EmulatorServer
+
+SERIES: dict[str, Any] = {
+    "key": "demo-all-hands",
+    "name": "Company All-Hands {date:%B %Y}",
+    "template_id": "tm0000",
+    "timezone": "America/New_York",
+    "rrule": "FREQ=MONTHLY;BYDAY=1TU",
+    "start_time": "10:00",
+    "duration_minutes": 60,
+    "doors_open_minutes": 15,
+    "horizon_days": 183,
+    "description": "Monthly company update and open Q&A.",
+    "labels": ["demo"],
+    "sessions": [
+        {"name": "CEO update", "type": "LiveWebcast", "offset_minutes": 0, "duration_minutes": 40},
+        {"name": "Open Q&A", "type": "MeetingEntry", "offset_minutes": 40, "duration_minutes": 20},
+    ],
+}
+
+
+def calls(emulator: EmulatorServer) -> Counter[str]:
+    stats = emulator.control.stats()
+    return Counter({endpoint: sum(by_status.values()) for endpoint, by_status in stats["requests"].items()})
+
+
+def heading(text: str) -> None:
+    print(f"\n== {text}")
+
+
+def run(keep: bool) -> int:
+    print("Starting a Prefect server and the Kaltura emulator on 127.0.0.1 ...")
+    with PrefectServer() as server, EmulatorServer(EmulatorConfig(duplicate_seconds=2.0)) as emulator:
+        os.environ.update(server.env())
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        # Prefect reads its settings on import: import it only once the environment points at our server.
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+        from pydantic import SecretStr
+
+        from flows.duplicate_event import duplicate_event
+        from flows.schedule_all_hands import schedule_all_hands
+        from flows.teardown_events import teardown_events
+        from kaltura_events.credentials import KalturaCredentials, close_cached_clients
+
+        print(f"Prefect UI: {server.ui_url}   Emulator: {emulator.base_url}")
+        with get_client(sync_client=True) as client:
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name="kaltura-api", limit=8))
+        KalturaCredentials(
+            events_api_url=emulator.events_api_url,
+            service_url=emulator.service_url,
+            partner_id=emulator.partner_id,
+            admin_secret=SecretStr(emulator.admin_secret),
+            user_id=emulator.user_id,
+        ).save("demo-emulator", overwrite=True)
+        creds = KalturaCredentials.load("demo-emulator")
+
+        heading("1. Provision a monthly all-hands (first Tuesday, 10:00 New York) for 6 months")
+        started = time.perf_counter()
+        report = schedule_all_hands(SERIES, creds)
+        print(f"{'event':>6}  {'name':<34} {'local start':<27} {'UTC start'}")
+        for row in report.created:
+            print(f"{row.event_id:>6}  {row.name:<34} {row.local_start:<27} {row.start_utc}")
+        offsets = {row.local_start[-6:] for row in report.created}
+        print(
+            f"{len(report.created)} created with 2 sessions each in {time.perf_counter() - started:.1f} s; "
+            f"UTC offsets seen: {', '.join(sorted(offsets))} (the series crosses a DST change at 10:00 local)"
+        )
+        print(f"API calls: {dict(calls(emulator))}")
+
+        heading("2. Run it again: a converged series costs only its list calls")
+        emulator.control.reset_stats()
+        again = schedule_all_hands(SERIES, creds)
+        print(f"{len(again.unchanged)} unchanged, {len(again.created)} created, {len(again.updated)} updated")
+        print(f"API calls: {dict(calls(emulator))}")
+
+        heading("3. Stamp a special town hall out of a template event")
+        client_api = creds.get_events_client()
+        template = client_api.create_event(
+            name="Town Hall template",
+            template_id="tm4000",
+            start="2027-01-05T15:00:00Z",
+            end="2027-01-05T16:00:00Z",
+            timezone="America/New_York",
+        )
+        client_api.update_event(template.id, labels=["demo", "demo-template"])
+        copy = duplicate_event(
+            {
+                "source_label": "demo-template",
+                "name": "Special Town Hall",
+                "start": "2027-03-16T11:00:00",
+                "timezone": "America/New_York",
+                "duration_minutes": 90,
+                "labels": ["demo"],
+                "poll": {"timeout_seconds": 60, "intervals_seconds": [1, 2, 5]},
+            },
+            creds,
+        )
+        print(f"template {copy.source_event_id} -> event {copy.event_id} '{copy.name}' ({copy.outcome}), ")
+        print(f"starts {copy.local_start} local = {copy.start_utc}")
+
+        heading("4. Tear everything down, categories included")
+        before = len(emulator.control.state()["categories"])
+        plan = teardown_events({"label": "demo"}, creds)
+        print(f"dry run (the default): would delete {len(plan.selected)} events")
+        done = teardown_events({"label": "demo"}, creds, dry_run=False)
+        state = emulator.control.state()
+        print(
+            f"deleted {len(done.deleted_events)} events and {len(done.deleted_categories)} of their "
+            f"{before} categories; left on the platform: {len(state['events'])} events, "
+            f"{len(state['categories'])} categories"
+        )
+        close_cached_clients()
+        ok = not state["events"] and not state["categories"] and not again.created and not again.updated
+        print("\nDemo " + ("complete: every step converged." if ok else "finished with differences (see above)."))
+        if keep:
+            print(f"Browse the runs and their artifacts at {server.ui_url} ; Ctrl-C to stop.")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                print("Stopping.")
+        return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--keep", action="store_true", help="keep the servers running to browse the Prefect UI")
+    return run(parser.parse_args(argv).keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
