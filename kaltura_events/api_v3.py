@@ -82,9 +82,10 @@ class ApiV3Client:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        extra = {"sleep": sleep} if sleep is not None else {}
         provider = ks or KsProvider(fixed_ks="")
-        self._t = Transport(service_url, provider, timeout=timeout, retry=retry, max_connections=8, **extra)
+        self._t = Transport(
+            service_url, provider, timeout=timeout, retry=retry, max_connections=8, sleep=sleep
+        )
 
     def close(self) -> None:
         self._t.close()

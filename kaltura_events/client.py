@@ -111,9 +111,8 @@ class EventsClient:
         max_connections: int = 32,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        extra = {"sleep": sleep} if sleep is not None else {}
         self._t = Transport(
-            base_url, ks, timeout=timeout, retry=retry, max_connections=max_connections, **extra
+            base_url, ks, timeout=timeout, retry=retry, max_connections=max_connections, sleep=sleep
         )
 
     @property

@@ -76,8 +76,9 @@ class NotFoundError(ApiError):
     status_code = 404
 
 
-class RateLimitedError(ApiError):
-    status_code = 429
+class RetryAfterError(ApiError):
+    """An answer that may say how long to wait before trying again (``Retry-After``)."""
+
     retryable = True
 
     def __init__(
@@ -87,17 +88,14 @@ class RateLimitedError(ApiError):
         super().__init__(endpoint, message, status_code=status_code)
 
 
-class ServerError(ApiError):
+class RateLimitedError(RetryAfterError):
+    status_code = 429
+
+
+class ServerError(RetryAfterError):
     """5xx. On a write, the server may have committed before failing."""
 
     status_code = 500
-    retryable = True
-
-    def __init__(
-        self, endpoint: str, message: str, *, retry_after: float | None = None, status_code: int | None = None
-    ) -> None:
-        self.retry_after = retry_after
-        super().__init__(endpoint, message, status_code=status_code)
 
 
 class TransportError(KalturaError):

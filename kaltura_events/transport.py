@@ -85,12 +85,12 @@ class Transport:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         max_connections: int = 32,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.ks = ks
         self.retry = retry or RetryPolicy()
-        self._sleep = sleep
+        self._sleep = sleep or time.sleep
         self._http = httpx.Client(
             timeout=timeout,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
