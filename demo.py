@@ -134,7 +134,10 @@ def run(keep: bool) -> int:
         )
         close_cached_clients()
         ok = not state["events"] and not state["categories"] and not again.created and not again.updated
-        print("\nDemo " + ("complete: every step converged." if ok else "finished with differences (see above)."))
+        print(
+            "\nDemo "
+            + ("complete: every step converged." if ok else "finished with differences (see above).")
+        )
         if keep:
             print(f"Browse the runs and their artifacts at {server.ui_url} ; Ctrl-C to stop.")
             try:
@@ -146,8 +149,12 @@ def run(keep: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--keep", action="store_true", help="keep the servers running to browse the Prefect UI")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the servers running to browse the Prefect UI"
+    )
     return run(parser.parse_args(argv).keep)
 
 
