@@ -17,7 +17,7 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy kaltura_events tasks flows deployments benchmarks tests
+	$(VENV)/bin/mypy kaltura_events tasks flows deployments benchmarks tests demo.py
 
 test: lint
 	$(PY) -m pytest -q

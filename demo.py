@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 from deployments.local_server import PrefectServer
 from kaltura_events.emulator.config import EmulatorConfig
@@ -60,10 +60,12 @@ def run(keep: bool) -> int:
         from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
         from pydantic import SecretStr
 
-        from flows.duplicate_event import duplicate_event
+        from flows.duplicate_event import DuplicateSpec, duplicate_event
         from flows.schedule_all_hands import schedule_all_hands
         from flows.teardown_events import teardown_events
         from kaltura_events.credentials import KalturaCredentials, close_cached_clients
+        from kaltura_events.series import AllHandsSeries
+        from kaltura_events.teardown import TeardownSelector
 
         print(f"Prefect UI: {server.ui_url}   Emulator: {emulator.base_url}")
         with get_client(sync_client=True) as client:
@@ -75,11 +77,12 @@ def run(keep: bool) -> int:
             admin_secret=SecretStr(emulator.admin_secret),
             user_id=emulator.user_id,
         ).save("demo-emulator", overwrite=True)
-        creds = KalturaCredentials.load("demo-emulator")
+        creds = cast(KalturaCredentials, KalturaCredentials.load("demo-emulator"))
 
         heading("1. Provision a monthly all-hands (first Tuesday, 10:00 New York) for 6 months")
         started = time.perf_counter()
-        report = schedule_all_hands(SERIES, creds)
+        series = AllHandsSeries.model_validate(SERIES)
+        report = schedule_all_hands(series, creds)
         print(f"{'event':>6}  {'name':<34} {'local start':<27} {'UTC start'}")
         for row in report.created:
             print(f"{row.event_id:>6}  {row.name:<34} {row.local_start:<27} {row.start_utc}")
@@ -92,7 +95,7 @@ def run(keep: bool) -> int:
 
         heading("2. Run it again: a converged series costs only its list calls")
         emulator.control.reset_stats()
-        again = schedule_all_hands(SERIES, creds)
+        again = schedule_all_hands(series, creds)
         print(f"{len(again.unchanged)} unchanged, {len(again.created)} created, {len(again.updated)} updated")
         print(f"API calls: {dict(calls(emulator))}")
 
@@ -107,15 +110,17 @@ def run(keep: bool) -> int:
         )
         client_api.update_event(template.id, labels=["demo", "demo-template"])
         copy = duplicate_event(
-            {
-                "source_label": "demo-template",
-                "name": "Special Town Hall",
-                "start": "2027-03-16T11:00:00",
-                "timezone": "America/New_York",
-                "duration_minutes": 90,
-                "labels": ["demo"],
-                "poll": {"timeout_seconds": 60, "intervals_seconds": [1, 2, 5]},
-            },
+            DuplicateSpec.model_validate(
+                {
+                    "source_label": "demo-template",
+                    "name": "Special Town Hall",
+                    "start": "2027-03-16T11:00:00",
+                    "timezone": "America/New_York",
+                    "duration_minutes": 90,
+                    "labels": ["demo"],
+                    "poll": {"timeout_seconds": 60, "intervals_seconds": [1, 2, 5]},
+                }
+            ),
             creds,
         )
         print(f"template {copy.source_event_id} -> event {copy.event_id} '{copy.name}' ({copy.outcome}), ")
@@ -123,9 +128,10 @@ def run(keep: bool) -> int:
 
         heading("4. Tear everything down, categories included")
         before = len(emulator.control.state()["categories"])
-        plan = teardown_events({"label": "demo"}, creds)
+        demo_events = TeardownSelector(label="demo")
+        plan = teardown_events(demo_events, creds)
         print(f"dry run (the default): would delete {len(plan.selected)} events")
-        done = teardown_events({"label": "demo"}, creds, dry_run=False)
+        done = teardown_events(demo_events, creds, dry_run=False)
         state = emulator.control.state()
         print(
             f"deleted {len(done.deleted_events)} events and {len(done.deleted_categories)} of their "
