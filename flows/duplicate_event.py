@@ -8,7 +8,7 @@ reconciled the same way.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import pendulum
 from prefect import flow
@@ -24,28 +24,81 @@ from kaltura_events.validation import format_iso
 from tasks.events import find_event, list_events, update_event
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
 
+_LOCAL_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$"
+
+
+def _wall_clock_schema(schema: dict[str, Any]) -> None:
+    """Publish a wall-clock date-time as a pattern instead of JSON Schema's ``format: date-time``.
+
+    That format requires a UTC offset, which these values must not have, so the
+    Prefect UI refused every value the model accepts. Validation is pydantic's,
+    unchanged.
+    """
+    for part in (schema, *schema.get("anyOf", [])):
+        if part.get("format") == "date-time":
+            del part["format"]
+            part["pattern"] = _LOCAL_DATE_TIME
+
 
 class DuplicateSpec(BaseModel):
     """The source, and what the copy should be."""
 
     model_config = ConfigDict(extra="forbid")
 
-    source_event_id: int | None = Field(default=None, gt=0, title="Source event id")
+    source_event_id: int | None = Field(
+        default=None, gt=0, title="Source event id", description="The template event to copy; or a label."
+    )
     source_label: Label | None = Field(
         default=None, title="Source label", description="A label carried by exactly one event: the template."
     )
-    name: EventName = Field(title="New event name")
-    start: datetime = Field(
-        title="Local start", description="Wall-clock date-time in the time zone below, e.g. 2026-12-01T10:00."
+    name: EventName = Field(
+        title="New event name",
+        description="Re-running with the same name and start finds the copy instead of making another.",
     )
-    timezone: Zone = Field(default="America/New_York", title="Time zone")
-    end: datetime | None = Field(default=None, title="Local end", description="Or give a duration.")
-    duration_minutes: int | None = Field(default=None, ge=5, le=7 * 1440, title="Duration (min)")
-    description: str | None = Field(default=None, max_length=4000, title="Description")
-    labels: list[Label] = Field(default_factory=list, max_length=20, title="Labels")
-    doors_open_minutes: int = Field(default=15, ge=0, le=240, title="Doors open before start (min)")
-    copy_roles: list[DuplicateRole] = Field(default_factory=list, title="User roles to copy")
-    poll: PollSettings = Field(default_factory=PollSettings, title="Polling")
+    start: datetime = Field(
+        title="Local start",
+        description="Wall-clock date-time in the time zone below, e.g. 2026-12-01T10:00.",
+        json_schema_extra=_wall_clock_schema,
+    )
+    timezone: Zone = Field(
+        default="America/New_York", title="Time zone", description="IANA zone of the start and end."
+    )
+    end: datetime | None = Field(
+        default=None,
+        title="Local end",
+        description="Wall-clock date-time; or give a duration.",
+        json_schema_extra=_wall_clock_schema,
+    )
+    duration_minutes: int | None = Field(
+        default=None,
+        ge=5,
+        le=7 * 1440,
+        title="Duration (min)",
+        description="Used when no end is given; 60 when neither is.",
+    )
+    description: str | None = Field(
+        default=None, max_length=4000, title="Description", description="Empty keeps the source's."
+    )
+    labels: list[Label] = Field(
+        default_factory=list, max_length=20, title="Labels", description="Labels set on the copy."
+    )
+    doors_open_minutes: int = Field(
+        default=15,
+        ge=0,
+        le=240,
+        title="Doors open before start (min)",
+        description="Attendees may join this long before the start.",
+    )
+    copy_roles: list[DuplicateRole] = Field(
+        default_factory=list,
+        title="User roles to copy",
+        description="Which of the source's user roles the copy keeps.",
+    )
+    poll: PollSettings = Field(
+        default_factory=PollSettings,
+        title="Polling",
+        description="How often, and how long, to wait for the duplication job.",
+    )
 
     @field_validator("start", "end")
     @classmethod
@@ -125,6 +178,15 @@ def duplicate_event(
         Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
     ] = DEFAULT_MAX_IN_FLIGHT,
 ) -> DuplicateReport:
+    """Duplicate a template event, wait for the copy, then set its labels and doors-open time.
+
+    Prefect takes the parameter descriptions the UI shows from this Args section.
+
+    Args:
+        spec: The template event, and the name, time and labels of the copy.
+        credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
+        max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
+    """
     with run_api_limit(max_api_in_flight):
         start, end = spec.start_utc(), spec.end_utc()
         source_id = resolve_source(credentials, spec)

@@ -19,14 +19,24 @@ from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.errors import KalturaError
 from tasks.events import duplicate_event, get_duplicate_status
 
+DEFAULT_POLL_INTERVALS = (5.0, 10.0, 30.0)
+
 
 class PollSettings(BaseModel):
-    timeout_seconds: float = Field(default=300.0, gt=0, le=6 * 3600, title="Poll timeout (s)")
+    timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=6 * 3600,
+        title="Poll timeout (s)",
+        description="A duplication not finished by then fails the run, naming the job.",
+    )
     intervals_seconds: list[float] = Field(
-        default_factory=lambda: [5.0, 10.0, 30.0],
+        default_factory=lambda: list(DEFAULT_POLL_INTERVALS),
         min_length=1,
         title="Poll intervals (s)",
         description="Waits between polls; the last one repeats.",
+        # Shown in the UI form: a default_factory is not published in the schema.
+        json_schema_extra={"default": list(DEFAULT_POLL_INTERVALS)},
     )
 
     def interval(self, poll_number: int) -> float:

@@ -321,6 +321,18 @@ def schedule_all_hands(
         datetime | None, Field(title="Now (testing)", description="Leave empty; overrides the current time.")
     ] = None,
 ) -> SeriesReport:
+    """Keep a recurring all-hands series on the calendar over a rolling horizon.
+
+    Prefect takes the parameter descriptions the UI shows from this Args section.
+
+    Args:
+        series: What should be on the calendar: the rule, the time zone and what each occurrence holds.
+        credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
+        dry_run: Compute and publish the plan; write nothing.
+        max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
+        poll: How to wait for duplication jobs; used when the series duplicates an event.
+        now: Leave empty; overrides the current time (for tests and backfills).
+    """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
     planned = plan(series, moment)
     window = horizon(series, moment)

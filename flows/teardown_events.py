@@ -112,6 +112,19 @@ def teardown_events(
         Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
     ] = DEFAULT_MAX_IN_FLIGHT,
 ) -> TeardownReport:
+    """Delete events and the categories the platform made for them.
+
+    Prefect takes the parameter descriptions the UI shows from this Args section.
+
+    Args:
+        selector: Which events: give exactly one of event ids, a series key, a label or an end date.
+        credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
+        dry_run: List what would be deleted and delete nothing.
+        max_events: Blast-radius cap; a larger selection fails before any delete.
+        clean_categories: Delete the categories the platform made for the deleted events.
+        sweep_orphans: Also remove platform categories of events that no longer exist.
+        max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
+    """
     with run_api_limit(max_api_in_flight):
         event_ids, events = select_events(credentials, selector)
         if len(event_ids) > max_events:

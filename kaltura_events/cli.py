@@ -129,7 +129,197 @@ def register_emulator(subparsers: Any) -> None:
     parser.set_defaults(handler=run_emulator, explicit=set())
 
 
-SUBCOMMANDS: list[Registrar] = [register_emulator]
+# -- setup on a Prefect server -----------------------------------------------------
+# Prefect is imported inside the handlers, so `kaltura-events emulator` stays fast;
+# hence these copies of kaltura_events.credentials' defaults (a test keeps them equal).
+DEFAULT_WORK_POOL = "kaltura-events"
+DEFAULT_CREDENTIALS_NAME = "kaltura"
+DEFAULT_API_LIMIT = 8
+API_LIMIT_NAME = "kaltura-api"
+
+
+def _setup_step(step: Callable[[], str]) -> int:
+    """Run one setup step; a known failure is one line on stderr and status 1, never a traceback."""
+    import httpx
+    from pydantic import ValidationError
+
+    from kaltura_events.errors import KalturaError
+
+    try:
+        print(step(), flush=True)
+    except ValidationError as exc:
+        # hide_input_in_errors on the Block: the lines name fields, never values.
+        reasons = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'credentials'}: {e['msg']}" for e in exc.errors()
+        )
+        print(
+            f"kaltura-events: KALTURA_* variables do not make valid credentials: {reasons}", file=sys.stderr
+        )
+        return 1
+    except (KalturaError, ValueError) as exc:
+        print(f"kaltura-events: {exc}", file=sys.stderr)
+        return 1
+    except httpx.HTTPError as exc:
+        print(f"kaltura-events: the Prefect API did not answer as expected: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _register_block_type() -> str:
+    from kaltura_events.credentials import KalturaCredentials, register_block_type
+
+    register_block_type()
+    return f"Block type {KalturaCredentials.get_block_type_slug()}: registered"
+
+
+def _save_credentials(name: str, overwrite: bool) -> str:
+    from kaltura_events.credentials import KalturaCredentials, describe_credentials, save_credentials_from_env
+
+    outcome, saved = save_credentials_from_env(name, overwrite=overwrite)
+    slug = KalturaCredentials.get_block_type_slug()
+    return f"Credentials {slug}/{name}: {outcome} ({describe_credentials(saved)})"
+
+
+def _ensure_limit(limit: int) -> str:
+    from kaltura_events.credentials import ensure_api_limit
+
+    outcome = ensure_api_limit(limit)
+    return f"Global concurrency limit {API_LIMIT_NAME}: {outcome} (limit {limit})"
+
+
+def _ensure_pool(name: str) -> str:
+    from kaltura_events.credentials import ensure_work_pool
+
+    return f"Work pool {name}: {ensure_work_pool(name)} (type process)"
+
+
+def register_blocks(subparsers: Any) -> None:
+    parser = subparsers.add_parser("blocks", help="Prefect Block types of this project")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    register = actions.add_parser(
+        "register",
+        help="register the KalturaCredentials Block type on the Prefect server (safe to repeat)",
+    )
+    register.set_defaults(handler=lambda args: _setup_step(_register_block_type))
+
+
+def register_credentials(subparsers: Any) -> None:
+    parser = subparsers.add_parser("credentials", help="KalturaCredentials Block documents")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    save = actions.add_parser(
+        "save",
+        help="save KALTURA_* environment variables as a KalturaCredentials Block",
+        description=(
+            "Save the KALTURA_* environment variables (the ones Kaltura's guides use) as a "
+            "KalturaCredentials Block document on the Prefect server. Saving the same settings again "
+            "changes nothing; different settings under an existing name need --overwrite. "
+            "Secrets are never printed."
+        ),
+    )
+    save.add_argument(
+        "name",
+        nargs="?",
+        default=DEFAULT_CREDENTIALS_NAME,
+        help=f"Block document name (default {DEFAULT_CREDENTIALS_NAME!r}, the one prefect.yaml uses)",
+    )
+    save.add_argument("--overwrite", action="store_true", help="replace a Block saved with other settings")
+    save.set_defaults(handler=lambda args: _setup_step(lambda: _save_credentials(args.name, args.overwrite)))
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def register_limits(subparsers: Any) -> None:
+    parser = subparsers.add_parser("limits", help="the Prefect global concurrency limit on Kaltura requests")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser(
+        "create",
+        help=f"create the {API_LIMIT_NAME!r} global concurrency limit, or update its size",
+        description=(
+            f"Every Kaltura API call of every flow run holds one slot of {API_LIMIT_NAME!r}, so the "
+            "limit bounds requests in flight across all runs and workers. Re-running updates the size."
+        ),
+    )
+    create.add_argument(
+        "--limit", type=_positive, default=DEFAULT_API_LIMIT, help=f"slots (default {DEFAULT_API_LIMIT})"
+    )
+    create.set_defaults(handler=lambda args: _setup_step(lambda: _ensure_limit(args.limit)))
+
+
+def register_work_pool(subparsers: Any) -> None:
+    parser = subparsers.add_parser("work-pool", help="the process work pool the deployments use")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser("create", help="create the process work pool unless it exists")
+    create.add_argument("name", nargs="?", default=DEFAULT_WORK_POOL, help=f"default {DEFAULT_WORK_POOL!r}")
+    create.set_defaults(handler=lambda args: _setup_step(lambda: _ensure_pool(args.name)))
+
+
+def run_setup(args: argparse.Namespace) -> int:
+    """Every step, each safe to repeat; credentials only when KALTURA_* variables are set."""
+    from kaltura_events.credentials import ENV_VARS
+
+    steps: list[Callable[[], str]] = [
+        lambda: _ensure_pool(args.work_pool),
+        _register_block_type,
+        lambda: _ensure_limit(args.limit),
+    ]
+    if any(os.environ.get(name) for name in ENV_VARS):
+        steps.append(lambda: _save_credentials(args.credentials, args.overwrite))
+    else:
+        steps.append(
+            lambda: (
+                f"Credentials: skipped (no KALTURA_* variables set); later run "
+                f"`kaltura-events credentials save {args.credentials}`, or create one in the UI"
+            )
+        )
+    for step in steps:
+        status = _setup_step(step)
+        if status:
+            return status
+    return 0
+
+
+def register_setup(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "setup",
+        help="prepare a Prefect server: work pool, Block type, credentials and API limit (safe to repeat)",
+        description=(
+            "Create the process work pool, register the KalturaCredentials Block type, create the "
+            "kaltura-api global concurrency limit, and save KALTURA_* variables as credentials when "
+            "they are set. Running it again changes only what differs."
+        ),
+    )
+    parser.add_argument("--work-pool", default=DEFAULT_WORK_POOL, help=f"default {DEFAULT_WORK_POOL!r}")
+    parser.add_argument(
+        "--credentials",
+        default=DEFAULT_CREDENTIALS_NAME,
+        metavar="NAME",
+        help=f"Block document name (default {DEFAULT_CREDENTIALS_NAME!r})",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace credentials saved with other settings"
+    )
+    parser.add_argument(
+        "--limit",
+        type=_positive,
+        default=DEFAULT_API_LIMIT,
+        help=f"kaltura-api slots (default {DEFAULT_API_LIMIT})",
+    )
+    parser.set_defaults(handler=run_setup)
+
+
+SUBCOMMANDS: list[Registrar] = [
+    register_emulator,
+    register_setup,
+    register_credentials,
+    register_blocks,
+    register_limits,
+    register_work_pool,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

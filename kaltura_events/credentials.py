@@ -18,11 +18,13 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from prefect.blocks.core import Block
-from pydantic import ConfigDict, Field, SecretStr, model_validator
+from pydantic import ConfigDict, Field, GetJsonSchemaHandler, SecretStr, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from kaltura_events.api_v3 import ApiV3Client
 from kaltura_events.client import EventsClient
-from kaltura_events.errors import InvalidArgumentError
+from kaltura_events.errors import InvalidArgumentError, KalturaError
 from kaltura_events.ks import ADMIN, KsProvider, Minted, app_token_hash, local_minter
 from kaltura_events.retry import RetryPolicy
 
@@ -284,6 +286,22 @@ class KalturaCredentials(Block):
         """A shared, thread-safe client for this process; do not close it."""
         return self._clients(retry)[1]
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Declare that credentials have only the fields above, so a Block reference is not credentials.
+
+        Prefect validates a Block parameter against ``oneOf: [this schema,
+        {"$ref": ...}]``. Every field here is optional, so with Block's default
+        ``additionalProperties: true`` the reference the UI's Block picker sends
+        (``{"$ref": {"block_document_id": ...}}``) matched both and every run was
+        refused. Validation of the Block itself is unchanged.
+        """
+        schema = handler(core_schema)
+        handler.resolve_ref_schema(schema)["additionalProperties"] = False
+        return schema
+
 
 _CACHE: dict[tuple[str, RetryPolicy], tuple[EventsClient, ApiV3Client]] = {}
 _CACHE_LOCK = threading.Lock()
@@ -296,3 +314,152 @@ def close_cached_clients() -> None:
             events.close()
             v3.close()
         _CACHE.clear()
+
+
+# -- setup on a Prefect server ---------------------------------------------------
+#
+# What `kaltura-events setup` and its parts do. Each function converges: run
+# twice, the second run changes nothing and says so. They live here because
+# this is the one library module that may import Prefect.
+
+API_LIMIT_NAME = "kaltura-api"
+"""The Prefect global concurrency limit that bounds Kaltura requests across runs and workers.
+
+tasks/runtime.py holds the same name as ``GLOBAL_LIMIT_NAME``.
+"""
+DEFAULT_API_LIMIT = 8
+DEFAULT_WORK_POOL = "kaltura-events"
+DEFAULT_CREDENTIALS_NAME = "kaltura"
+"""The Block name deployments/prefect.yaml refers to."""
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+class SetupError(KalturaError):
+    """A setup step cannot proceed; the message says what to do instead."""
+
+
+def require_prefect_api() -> str:
+    """The configured Prefect API URL, or a SetupError.
+
+    Without one, Prefect would start a throw-away server for this process and
+    whatever we saved would vanish with it, silently.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise SetupError(
+            "no Prefect API configured: start a server (`prefect server start`) and run "
+            "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`, or export PREFECT_API_URL"
+        )
+    return str(url)
+
+
+def credentials_reference(name: str = DEFAULT_CREDENTIALS_NAME) -> dict[str, Any]:
+    """A flow parameter value that names a saved Block: ``{"$ref": {"block_document_slug": ...}}``.
+
+    Prefect resolves it when the flow run starts, so the secrets stay in the
+    Block and never appear in deployment or flow-run parameters.
+    """
+    return {"$ref": {"block_document_slug": f"{KalturaCredentials.get_block_type_slug()}/{name}"}}
+
+
+def register_block_type() -> None:
+    """Register (or refresh) the KalturaCredentials Block type and schema, so the UI can create one."""
+    require_prefect_api()
+    KalturaCredentials.register_type_and_schema()
+
+
+def describe_credentials(credentials: KalturaCredentials) -> str:
+    """Where and how, without a secret: safe to print."""
+    events, _ = credentials.resolved_urls()
+    mode = credentials.auth_modes()[0]
+    partner = f"partner {credentials.partner_id}, " if credentials.partner_id is not None else ""
+    return f"{partner}auth {mode}, {events}"
+
+
+def save_credentials_from_env(
+    name: str, *, overwrite: bool = False, environ: dict[str, str] | None = None
+) -> tuple[Outcome, KalturaCredentials]:
+    """Save ``KALTURA_*`` variables as the Block document ``name``.
+
+    Saving the same settings again is "unchanged". Different settings under an
+    existing name need ``overwrite``: replacing the credentials a schedule uses
+    should be a decision, not a side effect of a re-run.
+    """
+    require_prefect_api()
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    credentials = KalturaCredentials.from_env(environ)
+    slug = KalturaCredentials.get_block_type_slug()
+    with get_client(sync_client=True) as client:
+        try:
+            document = client.read_block_document_by_name(name=name, block_type_slug=slug)
+        except ObjectNotFound:
+            document = None
+    exists = document is not None
+    if document is not None:
+        try:
+            # Validated here rather than with Block.load, which would also emit a "block loaded" event.
+            saved = KalturaCredentials.model_validate(document.data)
+            same = saved._fingerprint() == credentials._fingerprint()
+        except ValueError:  # saved by an older schema, or no longer valid: it differs
+            same = False
+        if same:
+            return "unchanged", credentials
+        if not overwrite:
+            raise SetupError(
+                f"a {slug} Block named {name!r} exists with different settings; "
+                "pass --overwrite to replace it"
+            )
+    credentials.save(name, overwrite=exists)
+    return ("updated" if exists else "created"), credentials
+
+
+def ensure_api_limit(limit: int = DEFAULT_API_LIMIT, name: str = API_LIMIT_NAME) -> Outcome:
+    """Create the global concurrency limit, or set an existing one to ``limit`` and active."""
+    if limit < 1:
+        raise SetupError(f"limit must be at least 1, got {limit}")
+    require_prefect_api()
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            current = client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=limit))
+            return "created"
+        if current.limit == limit and current.active:
+            return "unchanged"
+        client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(limit=limit, active=True))
+        return "updated"
+
+
+def ensure_work_pool(name: str = DEFAULT_WORK_POOL) -> Outcome:
+    """A process work pool with Prefect's default job template; an existing pool is left as it is."""
+    require_prefect_api()
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+    from prefect.workers.process import ProcessWorker
+
+    with get_client(sync_client=True) as client:
+        try:
+            pool = client.read_work_pool(name)
+        except ObjectNotFound:
+            client.create_work_pool(
+                WorkPoolCreate(
+                    name=name,
+                    type="process",
+                    description="Kaltura Events flows, run as local processes by `prefect worker start`.",
+                    base_job_template=ProcessWorker.get_default_base_job_template(),
+                )
+            )
+            return "created"
+    if pool.type != "process":
+        raise SetupError(f"work pool {name!r} exists with type {pool.type!r}; expected 'process'")
+    return "unchanged"

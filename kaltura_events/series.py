@@ -40,6 +40,18 @@ from kaltura_events.validation import format_iso
 SERIES_LABEL_PREFIX = "kev-series:"
 SPEC_LABEL_PREFIX = "kev-spec:"
 MAX_HORIZON_DAYS = 730
+_WALL_CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+
+
+def _wall_clock_time_schema(schema: dict[str, Any]) -> None:
+    """Publish a wall-clock time as HH:MM[:SS] instead of JSON Schema's ``format: time``.
+
+    That format requires a UTC offset, which a wall-clock time must not have, so
+    the Prefect UI refused every start time (the default 10:00 included).
+    Validation is pydantic's, unchanged.
+    """
+    schema.pop("format", None)
+    schema["pattern"] = _WALL_CLOCK_TIME
 
 
 class SessionSpec(BaseModel):
@@ -48,11 +60,30 @@ class SessionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: EventName = Field(title="Session name", description="Shown on the event page.")
-    type: SessionType = Field(default="LiveWebcast", title="Session type")
-    offset_minutes: int = Field(default=0, ge=0, title="Starts after event start (min)")
-    duration_minutes: int = Field(default=60, ge=1, le=1440, title="Duration (min)")
-    visibility: Visibility = Field(default="published", title="Visibility")
-    description: str = Field(default="", max_length=4000, title="Description")
+    type: SessionType = Field(
+        default="LiveWebcast",
+        title="Session type",
+        description="LiveWebcast, MeetingEntry (interactive room), SimuLive, LiveKME or VirtualLearningRoom.",
+    )
+    offset_minutes: int = Field(
+        default=0,
+        ge=0,
+        title="Starts after event start (min)",
+        description="Minutes between the event's start and the session's.",
+    )
+    duration_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=1440,
+        title="Duration (min)",
+        description="Length of the session; it must end within the event.",
+    )
+    visibility: Visibility = Field(
+        default="published", title="Visibility", description="Who sees the session on the event page."
+    )
+    description: str = Field(
+        default="", max_length=4000, title="Description", description="Shown with the session."
+    )
     source_entry_id: str | None = Field(
         default=None,
         title="Source entry id",
@@ -121,10 +152,21 @@ class AllHandsSeries(BaseModel):
         description="RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO or FREQ=MONTHLY;BYDAY=1TU.",
     )
     start_time: time = Field(
-        default=time(10, 0), title="Local start time", description="Wall-clock time in the zone."
+        default=time(10, 0),
+        title="Local start time",
+        description="Wall-clock time in the zone, e.g. 10:00.",
+        json_schema_extra=_wall_clock_time_schema,
     )
-    duration_minutes: int = Field(default=60, ge=5, le=1440, title="Duration (min)")
-    doors_open_minutes: int = Field(default=15, ge=0, le=240, title="Doors open before start (min)")
+    duration_minutes: int = Field(
+        default=60, ge=5, le=1440, title="Duration (min)", description="Length of each occurrence."
+    )
+    doors_open_minutes: int = Field(
+        default=15,
+        ge=0,
+        le=240,
+        title="Doors open before start (min)",
+        description="Attendees may join this long before the start.",
+    )
     horizon_days: int = Field(
         default=90,
         ge=1,
@@ -140,9 +182,21 @@ class AllHandsSeries(BaseModel):
     until: date | None = Field(
         default=None, title="Series ends on", description="Last local date, inclusive."
     )
-    description: str = Field(default="", max_length=4000, title="Event description")
-    labels: list[Label] = Field(default_factory=list, max_length=20, title="Extra labels")
-    sessions: list[SessionSpec] = Field(default_factory=list, max_length=20, title="Sessions")
+    description: str = Field(
+        default="", max_length=4000, title="Event description", description="Shown on each occurrence's page."
+    )
+    labels: list[Label] = Field(
+        default_factory=list,
+        max_length=20,
+        title="Extra labels",
+        description="Added to every occurrence; kev-series: and kev-spec: labels are reserved.",
+    )
+    sessions: list[SessionSpec] = Field(
+        default_factory=list,
+        max_length=20,
+        title="Sessions",
+        description="Made in every occurrence, in addition to the sessions the template adds.",
+    )
     prune: bool = Field(
         default=False,
         title="Prune",

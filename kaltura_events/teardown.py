@@ -34,7 +34,12 @@ class TeardownSelector(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    event_ids: list[EventId] | None = Field(default=None, title="Event ids", max_length=1000)
+    event_ids: list[EventId] | None = Field(
+        default=None,
+        title="Event ids",
+        max_length=1000,
+        description="These events exactly; ids already deleted are reported as gone.",
+    )
     series_key: str | None = Field(
         default=None,
         title="Series key",

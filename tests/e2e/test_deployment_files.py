@@ -1,0 +1,87 @@
+"""Fast checks of the deployment files, without a server: what the slow tests would find late, found early."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import yaml
+from prefect import Flow
+
+from deployments import serve
+from flows.duplicate_event import DuplicateSpec
+from kaltura_events import cli, credentials
+from kaltura_events.series import AllHandsSeries
+from kaltura_events.teardown import TeardownSelector
+from tasks import runtime
+from tests.e2e.conftest import PREFECT_YAML, REPO_ROOT
+
+EXPECTED = {
+    ("schedule-all-hands", "weekly"): "flows/schedule_all_hands.py:schedule_all_hands",
+    ("duplicate-event", "default"): "flows/duplicate_event.py:duplicate_event",
+    ("teardown-events", "default"): "flows/teardown_events.py:teardown_events",
+}
+
+
+def _flow(entrypoint: str) -> Flow[..., Any]:
+    path, _, name = entrypoint.partition(":")
+    flow: Flow[..., Any] = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+    return flow
+
+
+def test_prefect_yaml_declares_the_three_deployments() -> None:
+    specs = serve.read_deployments(REPO_ROOT / PREFECT_YAML)
+    found = {(_flow(s["entrypoint"]).name, s["name"]): s["entrypoint"] for s in specs}
+    assert found == EXPECTED
+    for spec in specs:
+        assert spec["work_pool"]["name"] == credentials.DEFAULT_WORK_POOL
+        assert spec["tags"] and spec["description"]
+        assert spec["parameters"]["credentials"] == credentials.credentials_reference()
+    weekly, duplicate, teardown = specs
+    assert weekly["schedules"] == [{"cron": "0 6 * * 1", "timezone": "America/New_York", "active": True}]
+    assert "schedules" not in duplicate and "schedules" not in teardown
+    assert teardown["concurrency_limit"]["limit"] == 1
+
+
+def test_the_example_series_is_valid() -> None:
+    [weekly] = [s for s in serve.read_deployments() if s["name"] == "weekly"]
+    series = AllHandsSeries.model_validate(weekly["parameters"]["series"])
+    assert series.horizon_days >= 28 and series.timezone == "America/New_York"
+
+
+def test_pull_step_comes_from_the_deploy_directory() -> None:
+    document = yaml.safe_load((REPO_ROOT / PREFECT_YAML).read_text())
+    [build] = document["build"]
+    [pull] = document["pull"]
+    step_id = build["prefect.deployments.steps.run_shell_script"]["id"]
+    assert (
+        pull["prefect.deployments.steps.set_working_directory"]["directory"] == f"{{{{ {step_id}.stdout }}}}"
+    )
+
+
+def test_serve_builds_the_same_deployments() -> None:
+    built = serve.build_deployments(serve.read_deployments())
+    assert [(d.flow_name, d.name) for d in built] == list(EXPECTED)
+    weekly, _, teardown = built
+    [schedule] = weekly.schedules
+    assert schedule.schedule.cron == "0 6 * * 1"
+    assert teardown.concurrency_limit == 1
+
+
+def test_cli_defaults_match_the_library() -> None:
+    """cli.py keeps copies so that building its parser does not import Prefect."""
+    assert cli.DEFAULT_WORK_POOL == credentials.DEFAULT_WORK_POOL
+    assert cli.DEFAULT_CREDENTIALS_NAME == credentials.DEFAULT_CREDENTIALS_NAME
+    assert cli.DEFAULT_API_LIMIT == credentials.DEFAULT_API_LIMIT
+    assert cli.API_LIMIT_NAME == credentials.API_LIMIT_NAME == runtime.GLOBAL_LIMIT_NAME
+
+
+def test_wall_clock_values_keep_validating_the_same_way() -> None:
+    """The schema tweaks for the UI change what is published, not what is accepted."""
+    series = AllHandsSeries.model_validate(
+        {"key": "k1", "name": "N", "template_id": "tm0000", "start_time": "09:30"}
+    )
+    assert series.start_time.isoformat() == "09:30:00"
+    spec = DuplicateSpec.model_validate({"source_event_id": 1, "name": "N", "start": "2026-12-01T10:00"})
+    assert spec.start.tzinfo is None
+    assert TeardownSelector.model_validate({"event_ids": [1, 2]}).kind == "event_ids"
