@@ -27,13 +27,23 @@ _PRIVATE = re.compile(r"^ep_private_([1-9][0-9]*)$")
 _MEDIA_EVENT = re.compile(r"^ep_media_event_([1-9][0-9]*)$")
 
 SelectorKind = Literal["event_ids", "series_key", "label", "ended_before"]
+SELECTOR_KINDS: tuple[SelectorKind, ...] = ("event_ids", "series_key", "label", "ended_before")
 
 
 class TeardownSelector(BaseModel):
-    """Exactly one way of choosing events; anything else is refused before any call."""
+    """Exactly one way of choosing events; anything else is refused before any call.
+
+    ``by`` is the UI's dropdown of kinds; left empty it is read off the one
+    field given, so a selector sent as JSON from CI needs only that field.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    by: SelectorKind | None = Field(
+        default=None,
+        title="Select events by",
+        description="Which field below chooses the events; fill in that field only.",
+    )
     event_ids: list[EventId] | None = Field(
         default=None,
         title="Event ids",
@@ -53,25 +63,21 @@ class TeardownSelector(BaseModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TeardownSelector:
-        given = [
-            k
-            for k in ("event_ids", "series_key", "label", "ended_before")
-            if getattr(self, k) not in (None, [])
-        ]
-        if len(given) != 1:
+        given = [k for k in SELECTOR_KINDS if getattr(self, k) not in (None, [])]
+        if len(given) != 1 or (self.by is not None and given != [self.by]):
+            chosen = f"by={self.by}, " if self.by else ""
             raise InvalidArgumentError(
                 "selector",
-                given or "nothing",
-                "choose exactly one of event_ids, series_key, label or ended_before",
+                f"{chosen}given={given or 'nothing'}",
+                "fill in exactly one of event_ids, series_key, label or ended_before; by, if set, names it",
             )
         return self
 
     @property
     def kind(self) -> SelectorKind:
-        for name in ("event_ids", "series_key", "label", "ended_before"):
-            if getattr(self, name) not in (None, []):
-                return name
-        raise AssertionError("validated selector has a kind")
+        if self.by is not None:
+            return self.by
+        return next(k for k in SELECTOR_KINDS if getattr(self, k) not in (None, []))
 
 
 def owner_of_root(name: str) -> int | None:

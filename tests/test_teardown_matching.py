@@ -109,6 +109,15 @@ def test_selector_needs_exactly_one_kind(raw: dict[str, object]) -> None:
         TeardownSelector.model_validate(raw)
 
 
+def test_selector_kind_must_match_the_field_given() -> None:
+    assert TeardownSelector.model_validate({"by": "label", "label": "x"}).kind == "label"
+    assert TeardownSelector.model_validate({"label": "x"}).kind == "label"
+    with pytest.raises(ValidationError, match="selector"):
+        TeardownSelector.model_validate({"by": "series_key", "label": "x"})
+    with pytest.raises(ValidationError, match="by"):
+        TeardownSelector.model_validate({"by": "everything", "label": "x"})
+
+
 def test_selector_rejects_non_integer_event_ids() -> None:
     with pytest.raises(ValidationError, match="12a"):
         TeardownSelector.model_validate({"event_ids": ["12a"]})

@@ -120,11 +120,6 @@ def test_choices_render_as_dropdowns(stack: Stack) -> None:
     assert _enum(spec["copy_roles"]) == list(DUPLICATE_ROLES)
 
 
-@pytest.mark.xfail(
-    reason="TeardownSelector has one optional field per kind and no 'kind' enum, so the UI shows four "
-    "fields instead of a dropdown of kinds; reported, not changed here",
-    strict=False,
-)
 def test_teardown_selector_kind_is_a_dropdown(stack: Stack) -> None:
     schema = _schema(stack, "teardown-events/default")
     selector = schema["definitions"]["TeardownSelector"]
