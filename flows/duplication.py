@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.errors import KalturaError
 from tasks.events import duplicate_event, get_duplicate_status
+from tasks.runtime import api_idle
 
 DEFAULT_POLL_INTERVALS = (5.0, 10.0, 30.0)
 
@@ -112,7 +113,8 @@ def run_duplications(
         elapsed = time.monotonic() - began
         if elapsed >= poll.timeout_seconds:
             break
-        sleep(min(poll.interval(poll_number), max(0.0, poll.timeout_seconds - elapsed)))
+        with api_idle():
+            sleep(min(poll.interval(poll_number), max(0.0, poll.timeout_seconds - elapsed)))
         poll_number += 1
         futures = {
             i: get_duplicate_status.submit(credentials, job_id) for i, (_, job_id, _) in pending.items()

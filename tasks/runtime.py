@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from prefect import Task, task
@@ -122,23 +122,64 @@ def _global_limit_size() -> int | None:
     return int(limit.limit) if limit.active and limit.limit > 0 else None
 
 
+class _RunShare:
+    """This run's slots of ``kaltura-api``, which it can hand back while it only waits."""
+
+    def __init__(self, size: int | None, share: int) -> None:
+        self.size = size
+        self.share = share
+        self._held: AbstractContextManager[None] | None = None
+
+    def hold(self) -> None:
+        if self.size is not None and self._held is None:
+            held = concurrency(GLOBAL_LIMIT_NAME, occupy=self.share, strict=False)
+            held.__enter__()
+            self._held = held
+
+    def release(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            held.__exit__(None, None, None)
+
+
+_shares: dict[str, _RunShare] = {}
+
+
 @contextmanager
 def run_api_limit(max_in_flight: int) -> Iterator[int]:
     """Bound this flow run's requests in flight; yields the bound actually granted."""
     size = _global_limit_size()
-    share = max_in_flight if size is None else min(max_in_flight, size)
+    share = _RunShare(size, max_in_flight if size is None else min(max_in_flight, size))
     key = _run_key()
     with _limits_lock:
-        _limits[key] = threading.BoundedSemaphore(share)
+        _limits[key] = threading.BoundedSemaphore(share.share)
+        _shares[key] = share
+    share.hold()
     try:
-        if size is None:
-            yield share
-        else:
-            with concurrency(GLOBAL_LIMIT_NAME, occupy=share, strict=False):
-                yield share
+        yield share.share
     finally:
+        share.release()
         with _limits_lock:
             _limits.pop(key, None)
+            _shares.pop(key, None)
+
+
+@contextmanager
+def api_idle() -> Iterator[None]:
+    """Hand this run's ``kaltura-api`` slots back while it only waits (a duplication poll interval).
+
+    A run that polls a job for minutes would otherwise keep other runs from the API.
+    """
+    with _limits_lock:
+        share = _shares.get(_run_key())
+    if share is None:
+        yield
+        return
+    share.release()
+    try:
+        yield
+    finally:
+        share.hold()
 
 
 @contextmanager
