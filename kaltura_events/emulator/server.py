@@ -101,7 +101,47 @@ def _uvicorn_config(app: object) -> uvicorn.Config:
     )
 
 
-class EmulatorServer:
+class _Endpoints:
+    """What both runners derive from a base URL and a config: URLs, credentials, the control client."""
+
+    _control: EmulatorControl | None = None
+
+    @property
+    def base_url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def emulator_config(self) -> EmulatorConfig:
+        raise NotImplementedError
+
+    @property
+    def events_api_url(self) -> str:
+        return f"{self.base_url}/api/v1"
+
+    @property
+    def service_url(self) -> str:
+        return f"{self.base_url}/api_v3"
+
+    @property
+    def partner_id(self) -> int:
+        return self.emulator_config.partner_id
+
+    @property
+    def admin_secret(self) -> str:
+        return self.emulator_config.admin_secret
+
+    @property
+    def user_id(self) -> str:
+        return DEFAULT_USER_ID
+
+    @property
+    def control(self) -> EmulatorControl:
+        if self._control is None:
+            self._control = EmulatorControl(self.base_url)
+        return self._control
+
+
+class EmulatorServer(_Endpoints):
     """The emulator on a background thread of this process: the fast choice for tests."""
 
     def __init__(
@@ -127,30 +167,8 @@ class EmulatorServer:
         return base_url_for(self.host, self.port)
 
     @property
-    def events_api_url(self) -> str:
-        return f"{self.base_url}/api/v1"
-
-    @property
-    def service_url(self) -> str:
-        return f"{self.base_url}/api_v3"
-
-    @property
-    def partner_id(self) -> int:
-        return self.runtime.config.partner_id
-
-    @property
-    def admin_secret(self) -> str:
-        return self.runtime.config.admin_secret
-
-    @property
-    def user_id(self) -> str:
-        return DEFAULT_USER_ID
-
-    @property
-    def control(self) -> EmulatorControl:
-        if self._control is None:
-            self._control = EmulatorControl(self.base_url)
-        return self._control
+    def emulator_config(self) -> EmulatorConfig:
+        return self.runtime.config
 
     @property
     def running(self) -> bool:
@@ -241,7 +259,7 @@ def serve_forever(config: EmulatorConfig, host: str, port: int, out: IO[str] | N
     return 0
 
 
-class EmulatorProcess:
+class EmulatorProcess(_Endpoints):
     """The emulator as ``python -m kaltura_events.cli emulator`` in a child process.
 
     For crash tests (``kill()`` loses all state, like a real outage) and
@@ -277,30 +295,12 @@ class EmulatorProcess:
         return self._base_url
 
     @property
-    def events_api_url(self) -> str:
-        return f"{self.base_url}/api/v1"
-
-    @property
-    def service_url(self) -> str:
-        return f"{self.base_url}/api_v3"
-
-    @property
-    def partner_id(self) -> int:
-        return self.config.partner_id
-
-    @property
-    def admin_secret(self) -> str:
-        return self.config.admin_secret
+    def emulator_config(self) -> EmulatorConfig:
+        return self.config
 
     @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
-
-    @property
-    def control(self) -> EmulatorControl:
-        if self._control is None:
-            self._control = EmulatorControl(self.base_url)
-        return self._control
 
     def output(self) -> str:
         """What the child printed on stdout and stderr (last 2000 lines)."""
