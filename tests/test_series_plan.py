@@ -10,28 +10,13 @@ from pydantic import ValidationError
 
 from kaltura_events.models import Event
 from kaltura_events.series import SPEC_LABEL_PREFIX, AllHandsSeries, diff, missing_sessions, plan
+from tests.specs import weekly_all_hands
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def series(**overrides: Any) -> AllHandsSeries:
-    base: dict[str, Any] = {
-        "key": "all-hands",
-        "name": "Company All-Hands {date:%Y-%m-%d}",
-        "template_id": "tm0000",
-        "timezone": "America/New_York",
-        "rrule": "FREQ=WEEKLY;BYDAY=MO",
-        "start_time": "10:00",
-        "duration_minutes": 60,
-        "doors_open_minutes": 15,
-        "horizon_days": 364,
-        "sessions": [
-            {"name": "Keynote", "type": "LiveWebcast", "offset_minutes": 0, "duration_minutes": 30},
-            {"name": "Q&A", "type": "MeetingEntry", "offset_minutes": 30, "duration_minutes": 30},
-        ],
-    }
-    base.update(overrides)
-    return AllHandsSeries.model_validate(base)
+    return AllHandsSeries.model_validate(weekly_all_hands(**overrides))
 
 
 def as_event(item: Any, event_id: int, labels: list[str] | None = None) -> Event:

@@ -14,30 +14,15 @@ from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.errors import InvalidArgumentError
 from kaltura_events.teardown import owner_of_media_child, owner_of_root
+from tests.specs import weekly_all_hands
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 WRITES = ("events/create", "events/update", "events/delete", "sessions/create", "events/duplicate")
 
 
 def weekly(**overrides: Any) -> Any:
-    spec: dict[str, Any] = {
-        "key": "all-hands",
-        "name": "Company All-Hands {date:%Y-%m-%d}",
-        "template_id": "tm0000",
-        "timezone": "America/New_York",
-        "rrule": "FREQ=WEEKLY;BYDAY=MO",
-        "start_time": "10:00",
-        "duration_minutes": 60,
-        "doors_open_minutes": 15,
-        "horizon_days": 364,
-        "labels": ["all-hands"],
-        "sessions": [
-            {"name": "Keynote", "type": "LiveWebcast", "offset_minutes": 0, "duration_minutes": 30},
-            {"name": "Q&A", "type": "MeetingEntry", "offset_minutes": 30, "duration_minutes": 30},
-        ],
-    }
-    spec.update(overrides)
-    return spec
+    """As a run's parameters arrive: plain JSON, validated by the flow."""
+    return weekly_all_hands(**{"labels": ["all-hands"], **overrides})
 
 
 def calls(emu: EmulatorServer) -> Counter[str]:
