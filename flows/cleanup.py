@@ -9,9 +9,13 @@ time, deepest first, because a category delete locks the partner's tree.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from prefect.futures import PrefectFuture
+
+from flows.pipeline import value
 from kaltura_events.api_v3 import CategoryFilter
 from kaltura_events.client import EventFilter
 from kaltura_events.credentials import KalturaCredentials
@@ -26,8 +30,11 @@ from kaltura_events.teardown import (
 )
 from tasks.categories import delete_category, list_categories
 from tasks.events import delete_event, list_events
+from tasks.lanes import close_lane, open_lane
 
 CHUNK = 100
+LANE_LOOKAHEAD = 4
+"""Category deletes submitted ahead of the one in flight: enough to hide a task's bookkeeping."""
 
 
 @dataclass
@@ -104,13 +111,31 @@ def plan_categories(
 def delete_categories(
     credentials: KalturaCredentials | None, plan: CategoryPlan, outcome: CleanupOutcome
 ) -> None:
-    """One at a time: concurrent deletes would only meet the partner's category lock."""
-    for category in plan.deletes:
-        owner = plan.owners[category.id]
-        deleted = delete_category(credentials, category.id)
-        (outcome.deleted_categories if deleted else outcome.categories_already_gone).append(
-            (category.id, category.full_name, owner)
-        )
+    """One at a time, in plan order: concurrent deletes would only meet the partner's category lock.
+
+    The deletes go through a lane (tasks/lanes.py): a few are submitted ahead,
+    so each task's Prefect bookkeeping overlaps the delete before it, while
+    the API still sees one delete at a time, in order. The first delete that
+    fails for good closes the lane and is raised here, as a direct call was.
+    """
+    lane = open_lane()
+    try:
+        waiting: deque[tuple[Category, PrefectFuture[bool]]] = deque()
+        upcoming = iter(enumerate(plan.deletes))
+        while True:
+            while len(waiting) < LANE_LOOKAHEAD and (step := next(upcoming, None)) is not None:
+                turn, category = step
+                waiting.append((category, delete_category.submit(credentials, category.id, lane, turn)))
+            if not waiting:
+                break
+            category, future = waiting.popleft()
+            future.wait()
+            deleted = value(future)
+            (outcome.deleted_categories if deleted else outcome.categories_already_gone).append(
+                (category.id, category.full_name, plan.owners[category.id])
+            )
+    finally:
+        close_lane(lane)
     media = plan.media_account
     if media is None:
         return

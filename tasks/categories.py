@@ -1,4 +1,5 @@
-"""Category tasks (API v3). Deletes are run one at a time by the flow; a lock is waited out by the client."""
+"""Category tasks (API v3). Deletes run one at a time, in a lane the flow opens; a lock is waited
+out by the client."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from kaltura_events.api_v3 import CategoryFilter
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.errors import NotFoundError
 from kaltura_events.models import Category
-from tasks.runtime import api_slot, api_task, api_v3_client
+from tasks.lanes import lane_turn
+from tasks.runtime import TASK_RETRIES, api_slot, api_task, api_v3_client
 
 
 @api_task("list-categories")
@@ -19,10 +21,18 @@ def list_categories(
 
 
 @api_task("delete-category")
-def delete_category(credentials: KalturaCredentials | None, category_id: int) -> bool:
-    """True when deleted now, False when it (or its parent's delete) had already removed it."""
+def delete_category(
+    credentials: KalturaCredentials | None,
+    category_id: int,
+    lane: str | None = None,
+    turn: int = 0,
+) -> bool:
+    """True when deleted now, False when it (or its parent's delete) had already removed it.
+
+    With ``lane``, the call waits for its ``turn``: see tasks/lanes.py.
+    """
     client = api_v3_client(credentials)
-    with api_slot():
+    with lane_turn(lane, turn, retries=TASK_RETRIES), api_slot():
         try:
             client.delete_category(category_id)
         except NotFoundError:

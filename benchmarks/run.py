@@ -1,0 +1,167 @@
+"""``make bench``: the five scenarios, their bounds and ratios, a profile, and BENCHMARKS.md.
+
+Everything runs in this one process against two local servers started here:
+``prefect server start`` (its own PREFECT_HOME, so no run touches the user's
+profile) and the emulator as a child process on 127.0.0.1 with 50 ms latency,
+standing in for remote Kaltura. Their start-up time is printed apart.
+
+Prefect's console log lines (one per task run) go to a file instead of the
+terminal: they are still formatted and written, so the cost stays in the
+figures, but the table stays readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from deployments.local_server import PrefectServer
+from kaltura_events.emulator.config import EmulatorConfig
+from kaltura_events.emulator.server import EmulatorProcess
+
+if TYPE_CHECKING:
+    from benchmarks.scenarios import ScenarioResult
+
+LATENCY_MS = 50.0
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quiet_prefect_console(log: TextIO) -> None:
+    """Point Prefect's console handlers at ``log``; called after Prefect configured logging."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in logging.root.manager.loggerDict)]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            if isinstance(handler, PrefectConsoleHandler):
+                handler.setStream(log)
+                handler.console.file = log
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per scenario (default 3)")
+    parser.add_argument("--no-profile", action="store_true", help="skip the profile")
+    parser.add_argument(
+        "--markdown", type=Path, default=ROOT / "BENCHMARKS.md", help="where to write the table"
+    )
+    parser.add_argument(
+        "--only", choices=["P1", "P3", "P5"], action="append", help="run only these (P1 includes P2, P4)"
+    )
+    args = parser.parse_args(argv)
+    selected = set(args.only or ["P1", "P3", "P5"])
+
+    startup: dict[str, float] = {}
+    began = time.perf_counter()
+    server = PrefectServer().start()
+    startup["Prefect server"] = time.perf_counter() - began
+    console_log_dir = Path(tempfile.mkdtemp(prefix="kaltura-events-bench-"))
+    try:
+        # Prefect reads its settings once, at import: point it at our server first.
+        os.environ.update(server.env())
+        began = time.perf_counter()
+        with EmulatorProcess(EmulatorConfig(latency_ms=LATENCY_MS)) as emulator:
+            startup["emulator"] = time.perf_counter() - began
+            with (console_log_dir / "prefect-console.log").open("w") as log:
+                return _run(args, selected, server, emulator, startup, log)
+    finally:
+        server.stop()
+
+
+def _run(
+    args: argparse.Namespace,
+    selected: set[str],
+    server: PrefectServer,
+    emulator: EmulatorProcess,
+    startup: dict[str, float],
+    log: TextIO,
+) -> int:
+    from benchmarks import report
+    from benchmarks.scenarios import Bench
+
+    load_at_start = report.load_average()
+
+    quiet_prefect_console(log)
+    bench = Bench(emulator, server.api_url, args.repeats)
+    print(f"Prefect server {server.api_url}; emulator {emulator.base_url}; Prefect console log {log.name}")
+    print(f"Load average (1/5/15 min): {load_at_start}; other work on this machine shows up in every figure")
+    results: list[ScenarioResult] = []
+    extra: list[str] = []
+    if "P1" in selected:
+        print("P1, P2, P4 ...", flush=True)
+        p1, p2, p4 = bench.p1_p2_p4()
+        print("P1 as a plain sequential httpx script ...", flush=True)
+        sequential = bench.sequential()
+        speedup = sequential.seconds / p1.median
+        extra.append(
+            f"P1 sequential httpx script, same {sequential.total} calls one after another: "
+            f"{sequential.seconds:.3f} s; the flow run (median {p1.median:.3f} s) is {speedup:.1f}x faster"
+        )
+        print("P1 on plain threads, without Prefect ...", flush=True)
+        floor = min(bench.threads_floor() for _ in range(args.repeats))
+        one_call = bench.round_trip()
+        extra.append(
+            f"P1 on plain threads (same calls, same dependencies, same client, 8 in flight, no Prefect): "
+            f"best {floor:.3f} s, ratio {floor / (p1.bound or 1):.2f}; Prefect's share of the flow run's "
+            f"median is {p1.median - floor:.3f} s"
+        )
+        own = (one_call / (LATENCY_MS / 1000) - 1) * 100
+        extra.append(
+            f"One call with nothing else in flight: {one_call * 1000:.1f} ms at L = {LATENCY_MS:.0f} ms "
+            f"(the emulator's own handling adds {own:.0f}% to L)"
+        )
+        results += [p1, p2]
+    if "P3" in selected:
+        print("P3 ...", flush=True)
+        results.append(bench.p3())
+    if "P1" in selected:
+        results.append(p4)
+    if "P5" in selected:
+        print("P5 ...", flush=True)
+        p5, _ = bench.p5()
+        results.append(p5)
+    results.sort(key=lambda r: r.key)
+    text = report.console(results, startup, extra)
+    print(text)
+    if not args.no_profile:
+        profiled = _worst(results)
+        if profiled is not None:
+            print(f"Profile of {profiled.key}, furthest above its bound (an extra, untimed run):")
+            profile = bench.profile(profiled.key, _server_pids(server, emulator))
+            print(profile)
+            extra.append(f"Profile: {profiled.key} (printed by `make bench`; the analysis is below).")
+    host = report.machine()
+    host["load_at_start"] = load_at_start
+    report.write_markdown(args.markdown, report.markdown(results, startup, extra, host))
+    print(f"Wrote {args.markdown}")
+    medians = {r.key: statistics.median(t.run for t in r.timings) for r in results}
+    print("medians: " + ", ".join(f"{k} {v:.3f} s" for k, v in medians.items()))
+    return 0
+
+
+def _worst(results: Sequence[ScenarioResult]) -> ScenarioResult | None:
+    """The scenario whose median is furthest above its bound, among those with a ratio goal."""
+    rated = [r for r in results if r.key in ("P1", "P3") and r.bound is not None]
+    return max(rated, key=lambda r: r.ratio_median() or 0.0, default=None)
+
+
+def _server_pids(server: PrefectServer, emulator: EmulatorProcess) -> dict[str, int]:
+    pids = {}
+    process = getattr(server, "_process", None)
+    if process is not None:
+        pids["Prefect server"] = int(process.pid)
+    if emulator.pid is not None:
+        pids["emulator"] = emulator.pid
+    return pids
+
+
+if __name__ == "__main__":
+    sys.exit(main())
