@@ -9,7 +9,6 @@ finished by the next one.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import pendulum
@@ -24,6 +23,7 @@ from flows.teardown_events import run_cleanup
 from kaltura_events.client import EventFilter
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.errors import KalturaError
+from kaltura_events.fields import AwareDatetime
 from kaltura_events.models import Event, Session
 from kaltura_events.series import (
     SERIES_LABEL_PREFIX,
@@ -318,7 +318,8 @@ def schedule_all_hands(
         Field(title="Duplication polling", description="Used when the series duplicates an event."),
     ] = PollSettings(),  # noqa: B008
     now: Annotated[
-        datetime | None, Field(title="Now (testing)", description="Leave empty; overrides the current time.")
+        AwareDatetime | None,
+        Field(title="Now (testing)", description="Leave empty; overrides the current time."),
     ] = None,
 ) -> SeriesReport:
     """Keep a recurring all-hands series on the calendar over a rolling horizon.
