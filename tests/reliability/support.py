@@ -17,6 +17,7 @@ from typing import Any
 from kaltura_events.series import AllHandsSeries, PlannedEvent, plan
 from kaltura_events.teardown import owner_of_media_child, owner_of_root
 from kaltura_events.validation import format_iso
+from tests.specs import weekly_all_hands
 
 NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
 """A Tuesday: the 364 days after it hold exactly 52 Mondays."""
@@ -33,23 +34,7 @@ WRITES = (
 
 def p1_spec(key: str = "rel-all-hands", **overrides: Any) -> dict[str, Any]:
     """P1 as a deployment would send it: 52 weekly occurrences, blank template, two sessions each."""
-    spec: dict[str, Any] = {
-        "key": key,
-        "name": "Company All-Hands {date:%Y-%m-%d}",
-        "template_id": "tm0000",
-        "timezone": "America/New_York",
-        "rrule": "FREQ=WEEKLY;BYDAY=MO",
-        "start_time": "10:00",
-        "duration_minutes": 60,
-        "doors_open_minutes": 15,
-        "horizon_days": 364,
-        "sessions": [
-            {"name": "Keynote", "type": "LiveWebcast", "offset_minutes": 0, "duration_minutes": 30},
-            {"name": "Q&A", "type": "MeetingEntry", "offset_minutes": 30, "duration_minutes": 30},
-        ],
-    }
-    spec.update(overrides)
-    return spec
+    return weekly_all_hands(key=key, **overrides)
 
 
 def planned(spec: dict[str, Any], now: datetime = NOW) -> list[PlannedEvent]:

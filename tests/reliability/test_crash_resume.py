@@ -1,0 +1,176 @@
+"""Crash-resume: P1 in a child process, SIGKILLed at 10 points of its run, then run again.
+
+The kill points are counts of API requests the emulator has seen, spread from
+the first list call to the last updates, so the process dies during observe,
+amid creates, between an event's sessions and its update, and near the end.
+A SIGKILL leaves no chance to clean up; whatever it left half done, the next
+run must find and finish, and the account must hold the exact series, once.
+
+Each victim is started ahead of its test and waits, fully imported, for "go":
+its start-up then overlaps the previous test's resume run instead of adding to it.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from deployments.local_server import PrefectServer
+from flows.schedule_all_hands import schedule_all_hands
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.emulator.config import DEFAULT_USER_ID
+from kaltura_events.emulator.server import EmulatorProcess
+from tests.reliability.support import NOW, SecretBook, p1_spec, series_problems, wait_for_server
+
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = p1_spec(key="crash-series")
+TOTAL_REQUESTS = 210
+"""2 list calls, 52 creates, 104 session creates and 52 updates."""
+KILL_AFTER = (1, 12, 33, 54, 75, 96, 117, 138, 159, 180)
+"""Requests seen before the kill: from the observe step to the last updates."""
+LATENCY_MS = 20.0
+
+
+def child_env(server: PrefectServer, emulator: EmulatorProcess) -> dict[str, str]:
+    """The server's PREFECT_* and the KALTURA_* a CI job would set; secrets only in the environment."""
+    env = server.env()
+    env.update(
+        PYTHONPATH=str(ROOT),
+        KALTURA_EVENTS_API_URL=emulator.events_api_url,
+        KALTURA_SERVICE_URL=emulator.service_url,
+        KALTURA_PARTNER_ID=str(emulator.partner_id),
+        KALTURA_USER_ID=DEFAULT_USER_ID,
+        KALTURA_ADMIN_SECRET=emulator.admin_secret,
+    )
+    return env
+
+
+@dataclass
+class Victim:
+    process: subprocess.Popen[bytes]
+    output: IO[bytes]
+
+    def go(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"go\n")
+        self.process.stdin.flush()
+
+    def end(self) -> str:
+        """Kill (if still alive) and return everything it printed."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(30)
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.output.seek(0)
+        text = self.output.read().decode(errors="replace")
+        self.output.close()
+        return text
+
+
+class Victims:
+    """Starts the next victim early, so its imports run while the current test resumes."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.waiting: Victim | None = None
+
+    def start(self) -> Victim:
+        output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Victim.end, after the process
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.runner", "p1", json.dumps(SPEC), "--gated"],
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        return Victim(process, output)
+
+    def take(self) -> Victim:
+        victim, self.waiting = self.waiting or self.start(), None
+        return victim
+
+    def prepare_next(self) -> None:
+        self.waiting = self.start()
+
+    def close(self) -> None:
+        if self.waiting is not None:
+            self.waiting.end()
+
+
+@pytest.fixture(scope="module")
+def victims(prefect_server: PrefectServer, emulator: EmulatorProcess) -> Iterator[Victims]:
+    pool = Victims(child_env(prefect_server, emulator))
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def kill_when(emulator: EmulatorProcess, victim: Victim, requests: int) -> dict[str, int]:
+    """SIGKILL the victim once the emulator has seen ``requests`` requests; returns the stats then."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        stats = emulator.control.stats()
+        if stats["total_requests"] >= requests:
+            victim.process.send_signal(signal.SIGKILL)
+            victim.process.wait(30)
+            return {"requests": int(stats["total_requests"]), "committed": int(stats["writes_committed"])}
+        if victim.process.poll() is not None:
+            pytest.fail(f"the run ended (status {victim.process.returncode}) before {requests} requests")
+        time.sleep(0.002)
+    pytest.fail(f"the emulator never saw {requests} requests")
+
+
+def settle(emulator: EmulatorProcess) -> None:
+    """Let requests the dead process left in flight finish on the server side."""
+    deadline = time.monotonic() + 10
+    while emulator.control.stats()["in_flight"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("kill_after", KILL_AFTER)
+def test_p1_killed_anywhere_converges_on_the_next_run(
+    kill_after: int,
+    emu: EmulatorProcess,
+    victims: Victims,
+    prefect_server: PrefectServer,
+    creds: KalturaCredentials,
+    book: SecretBook,
+) -> None:
+    emu.control.reset(latency_ms=LATENCY_MS)
+    wait_for_server(prefect_server.api_url)
+    victim = victims.take()
+    victim.go()
+    try:
+        at_kill = kill_when(emu, victim, kill_after)
+    finally:
+        book.output(f"crash victim, kill after {kill_after}", victim.end())
+    if kill_after != KILL_AFTER[-1]:
+        victims.prepare_next()
+    settle(emu)
+    assert at_kill["committed"] < TOTAL_REQUESTS - 2, "the kill must land before the run finished"
+    before_resume = emu.control.state()
+    emu.control.set_faults([], latency_ms=0)  # the crash is what matters; the resume may go fast
+    emu.control.reset_stats()
+
+    state = schedule_all_hands(series=SPEC, credentials=creds, now=NOW, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert series_problems(emu.control.state(), SPEC) == []
+    stats = emu.control.stats()
+    created_before = len(before_resume["events"])
+    assert stats["writes"].get("events/create", {}).get("committed", 0) == 52 - created_before
