@@ -46,11 +46,13 @@ def value(future: PrefectFuture[R]) -> R:
     """The finished task's return value, read from its state without a trip through Prefect's event loop.
 
     ``future.result()`` in sync code hops to Prefect's loop thread, which is busy
-    emitting task events, and cost about 2 ms a call here. Our tasks do not
-    persist results, so the value is on the state; a persisted record still
-    takes the regular path.
+    emitting task events, and cost about 2 ms a call here. A completed task's
+    value is already in memory: Prefect 3.9 wraps it in a ``ResultRecord``
+    even when nothing is persisted. Any other state takes the regular path,
+    which raises the task's error.
     """
     state = future.state
-    if state.is_completed() and not isinstance(state.data, ResultRecord):
-        return cast(R, state.data)
+    if state.is_completed():
+        data = state.data
+        return cast(R, data.result if isinstance(data, ResultRecord) else data)
     return future.result()

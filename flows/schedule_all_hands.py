@@ -22,7 +22,7 @@ from flows.reporting import publish
 from flows.teardown_events import run_cleanup
 from kaltura_events.client import EventFilter
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import KalturaError
+from kaltura_events.errors import AuthenticationError, KalturaError
 from kaltura_events.fields import AwareDatetime
 from kaltura_events.models import Event, Session
 from kaltura_events.series import (
@@ -124,7 +124,7 @@ def _duplicate_all(
     series: AllHandsSeries,
     items: list[PlannedEvent],
     poll: PollSettings,
-) -> tuple[list[tuple[PlannedEvent, int]], list[str]]:
+) -> tuple[list[tuple[PlannedEvent, int]], dict[str, str]]:
     requests = [
         DuplicationRequest(
             source_event_id=series.source_event_id or 0,
@@ -137,10 +137,10 @@ def _duplicate_all(
         for item in items
     ]
     made: list[tuple[PlannedEvent, int]] = []
-    failures: list[str] = []
+    failures: dict[str, str] = {}
     for item, outcome in zip(items, run_duplications(credentials, requests, poll), strict=True):
         if outcome.event_id is None:
-            failures.append(f"{item.name}: {outcome.error}")
+            failures[item.name] = str(outcome.error)
         else:
             made.append((item, outcome.event_id))
     return made, failures
@@ -159,14 +159,20 @@ class _Provisioner:
         self.credentials = credentials
         self.series = series
         self.report = report
-        self.failures: list[str] = []
+        self.failures: dict[str, str] = {}
+        """What did not finish, by occurrence name: its first failed step's message."""
+        self.refused: AuthenticationError | None = None
         self.pipe = Pipeline()
 
-    def _failed(self, item: PlannedEvent, future: PrefectFuture[Any]) -> bool:
-        if future.state.is_completed():
-            return False
-        self.failures.append(f"{item.name}: {future.state.message}")
-        return True
+    def _stopped(self, item: PlannedEvent, future: PrefectFuture[Any]) -> bool:
+        """Whether this chain ends here: its step failed, or a refused KS means no later call could pass."""
+        if not future.state.is_completed():
+            self.failures.setdefault(item.name, str(future.state.message))
+            error = future.state.result(raise_on_failure=False)
+            if isinstance(error, AuthenticationError):
+                self.refused = error
+            return True
+        return self.refused is not None
 
     def create(self, item: PlannedEvent) -> None:
         future = create_event.submit(
@@ -180,7 +186,7 @@ class _Provisioner:
         )
 
         def created(done: PrefectFuture[Event]) -> None:
-            if not self._failed(item, done):
+            if not self._stopped(item, done):
                 self.sessions(item, value(done).id, list(item.sessions), None, "created")
 
         self.pipe.add(future, created)
@@ -189,11 +195,11 @@ class _Provisioner:
         """Add the sessions the event lacks; when its times moved, move them first so the sessions fit."""
 
         def retimed(done: PrefectFuture[Event]) -> None:
-            if not self._failed(item, done):
+            if not self._stopped(item, done):
                 self.pipe.add(list_sessions.submit(self.credentials, event.id), listed)
 
         def listed(done: PrefectFuture[list[Session]]) -> None:
-            if not self._failed(item, done):
+            if not self._stopped(item, done):
                 self.sessions(item, event.id, missing_sessions(item, value(done)), event, "finished")
 
         if times_match(item, event):
@@ -226,7 +232,7 @@ class _Provisioner:
         broken: list[bool] = []
 
         def landed(done: PrefectFuture[Session]) -> None:
-            broken.append(self._failed(item, done))
+            broken.append(self._stopped(item, done))
             remaining[0] -= 1
             if remaining[0] == 0 and not any(broken):
                 self.update(item, event_id, seen, action)
@@ -260,7 +266,7 @@ class _Provisioner:
         )
 
         def updated(done: PrefectFuture[Event]) -> None:
-            if not self._failed(item, done):
+            if not self._stopped(item, done):
                 getattr(self.report, action).append(_row(action, item, value(done)))
 
         self.pipe.add(future, updated)
@@ -276,7 +282,7 @@ def apply(
             work.create(item)
     else:
         duplicated, failures = _duplicate_all(credentials, series, changes.create, poll)
-        work.failures += failures
+        work.failures.update(failures)
         for item, event_id in duplicated:
             work.sessions(item, event_id, list(item.sessions), None, "created")
     for item, event in changes.finish:
@@ -284,6 +290,8 @@ def apply(
     for item, event in changes.update:
         work.update(item, event.id, event, "updated")
     work.pipe.run()
+    if work.refused is not None:
+        raise work.refused
     report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
     if changes.prune:
         outcome = run_cleanup(
@@ -291,8 +299,9 @@ def apply(
         )
         gone = set(outcome.deleted_events) | set(outcome.events_already_gone)
         report.pruned = [_row("pruned", None, e) for e in changes.prune if e.id in gone]
-        work.failures += [f"prune event {event_id}: {why}" for event_id, why in outcome.failed_events.items()]
-    report.failed = work.failures
+        for event_id, why in outcome.failed_events.items():
+            work.failures[f"prune event {event_id}"] = why
+    report.failed = [f"{what}: {why}" for what, why in work.failures.items()]
     for rows in (report.created, report.finished, report.updated):
         rows.sort(key=lambda row: row.start_utc)
     return report

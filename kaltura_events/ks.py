@@ -156,7 +156,10 @@ class KsProvider:
     """Hands out a KS, renewing it before expiry and at most once per 401.
 
     Renewal is keyed on the KS that failed, so when several threads see a 401
-    for the same KS only one of them mints a new one.
+    for the same KS only one of them mints a new one. A fixed KS cannot be
+    renewed: once the API refuses it, every later call fails here, unsent, so
+    a run with dozens of calls queued ends on the first refusal instead of
+    sending each one to be refused in turn.
     """
 
     def __init__(
@@ -175,6 +178,7 @@ class KsProvider:
         self._lock = threading.Lock()
         self._ks: str | None = fixed_ks
         self._expires_at: float | None = None
+        self._refusal: str | None = None
         self.renewals = 0
 
     @property
@@ -187,8 +191,10 @@ class KsProvider:
         self.renewals += 1
         return self._ks
 
-    def get(self) -> str:
+    def get(self, endpoint: str = "KS") -> str:
         with self._lock:
+            if self._refusal is not None:
+                raise AuthenticationError(endpoint, f"not sent: {self._refusal}")
             if self._ks is None:
                 return self._fresh_locked()
             expiring = self._expires_at is not None and self._clock() >= self._expires_at - self._margin
@@ -196,13 +202,20 @@ class KsProvider:
                 return self._fresh_locked()
             return self._ks
 
-    def renew_after_rejection(self, rejected: str, endpoint: str) -> str:
-        """Mint a new KS because ``rejected`` got a 401; fail at once if that is impossible."""
+    def renew_after_rejection(self, rejected: str, endpoint: str, reason: str = "") -> str:
+        """Mint a new KS because ``rejected`` got a 401; fail at once, and from now on, if that is impossible.
+
+        ``reason`` is the API's own word on the refusal (``KS expired``), kept
+        in the message because it tells the user what to fix.
+        """
         with self._lock:
             if self._mint is None:
-                raise AuthenticationError(
-                    endpoint, "the KS was rejected and it was given as a fixed KS, so it cannot be renewed"
+                said = f" ({reason})" if reason else ""
+                self._refusal = (
+                    f"the API refused the KS with HTTP 401{said}, and it was given as a fixed KS, "
+                    "so it cannot be renewed; give a fresh KS, or an admin secret or app token to mint one"
                 )
+                raise AuthenticationError(endpoint, self._refusal)
             if self._ks is not None and self._ks != rejected:
                 return self._ks
             return self._fresh_locked()

@@ -115,13 +115,11 @@ class Transport:
 
     def authed(self, endpoint: str, send: Callable[[str], T]) -> T:
         """Send with the current KS; on a 401 renew once and send again, never more."""
-        ks = self.ks.get()
+        ks = self.ks.get(endpoint)
         try:
             return send(ks)
-        except AuthenticationError:
-            if not self.ks.can_renew:
-                raise
-            fresh = self.ks.renew_after_rejection(ks, endpoint)
+        except AuthenticationError as refused:
+            fresh = self.ks.renew_after_rejection(ks, endpoint, refused.api_message)
             return send(fresh)
 
     def call(

@@ -468,9 +468,12 @@ def test_a_fixed_ks_that_expired_fails_at_once(emu: EmulatorServer, admin_ks: st
         with pytest.raises(AuthenticationError) as caught:
             client.list_categories(CategoryFilter())
 
-    assert isinstance(caught.value, ApiV3Error)
-    assert caught.value.code == "EXPIRED_KS"
-    assert admin_ks not in str(caught.value)
+    # The message says why and what to do; the API's own exception stays attached.
+    message = str(caught.value)
+    assert "EXPIRED_KS" in message and "cannot be renewed" in message, message
+    refusal = caught.value.__context__
+    assert isinstance(refusal, ApiV3Error) and refusal.code == "EXPIRED_KS"
+    assert admin_ks not in message and admin_ks not in str(refusal)
     assert requests_to(emu, "category.list") == {"200:EXPIRED_KS": 1}
     assert total_requests(emu) == 1
 

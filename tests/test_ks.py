@@ -164,6 +164,19 @@ def test_fixed_ks_cannot_be_renewed_and_says_so_without_the_ks() -> None:
     assert VECTOR not in str(caught.value)
 
 
+def test_a_refused_fixed_ks_is_not_sent_again() -> None:
+    """Calls queued behind the refusal fail here, unsent, naming why; the KS never appears."""
+    provider = KsProvider(fixed_ks=VECTOR)
+    assert provider.get("events/list") == VECTOR
+    with pytest.raises(AuthenticationError, match=r"HTTP 401 \(KS expired\)"):
+        provider.renew_after_rejection(VECTOR, "events/list", "KS expired")
+    with pytest.raises(AuthenticationError) as caught:
+        provider.get("sessions/create")
+    message = str(caught.value)
+    assert message.startswith("sessions/create: HTTP 401: not sent: the API refused the KS"), message
+    assert "cannot be renewed" in message and VECTOR not in message
+
+
 def test_local_minter_reports_expiry() -> None:
     ks, expires = local_minter(SECRET, PARTNER, USER_ID, expiry_seconds=600, clock=lambda: NOW)()
     assert expires == NOW + 600

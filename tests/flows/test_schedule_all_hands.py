@@ -168,6 +168,19 @@ def test_a_crashed_run_is_finished_not_duplicated(creds: KalturaCredentials, emu
     assert_exact_series(emu, 4)
 
 
+def test_an_unfinished_run_counts_occurrences_not_failed_calls(
+    creds: KalturaCredentials, emu: EmulatorServer
+) -> None:
+    """Each of the 4 occurrences loses both its sessions: 4 unfinished, not 8, and a re-run finishes them."""
+    emu.control.set_faults([{"endpoint": "sessions/create", "kind": "error_before_commit"}])
+    with pytest.raises(SeriesIncomplete, match=r"^4 occurrence\(s\) not finished"):
+        schedule_all_hands(weekly(horizon_days=28), creds, now=NOW)
+    emu.control.clear_faults()
+    report = schedule_all_hands(weekly(horizon_days=28), creds, now=NOW)
+    assert len(report.finished) == 4
+    assert_exact_series(emu, 4)
+
+
 def test_20_percent_faults_converge_to_the_exact_52_event_series(
     creds: KalturaCredentials, emu: EmulatorServer
 ) -> None:
