@@ -85,7 +85,7 @@ def _run(
     log: TextIO,
 ) -> int:
     from benchmarks import report
-    from benchmarks.scenarios import Bench
+    from benchmarks.scenarios import Bench, occupancy_note
 
     load_at_start = report.load_average()
 
@@ -106,7 +106,9 @@ def _run(
             f"{sequential.seconds:.3f} s; the flow run (median {p1.median:.3f} s) is {speedup:.1f}x faster"
         )
         print("P1 on plain threads, without Prefect ...", flush=True)
-        floor = min(bench.threads_floor() for _ in range(args.repeats))
+        floors = [bench.threads_floor() for _ in range(args.repeats)]
+        floor = min(seconds for seconds, _ in floors)
+        extra.append(occupancy_note("P1 on plain threads", [occupancy for _, occupancy in floors]))
         one_call = bench.round_trip()
         extra.append(
             f"P1 on plain threads (same calls, same dependencies, same client, 8 in flight, no Prefect): "

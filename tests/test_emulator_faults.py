@@ -208,5 +208,9 @@ def test_stats_count_requests_and_max_in_flight(
     stats = emu.control.stats()
     assert stats["max_in_flight"] == 5 and stats["in_flight"] == 0
     assert stats["requests"] == {"events/list": {"200": 5}}
+    # Five requests of at least 300 ms each, side by side: about five at once over the active stretch.
+    assert stats["busy_seconds"] >= 5 * 0.3
+    assert 0.3 <= stats["active_seconds"] < stats["busy_seconds"]
+    assert stats["busy_seconds"] / stats["active_seconds"] > 3
     metrics = httpx.get(f"{emu.base_url}/metrics").text
     assert 'emulator_requests_total{endpoint="events/list",status="200"} 5' in metrics

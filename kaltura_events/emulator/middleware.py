@@ -115,7 +115,7 @@ class FaultsAndStats:
         context = RequestContext(endpoint, family, endpoint in WRITE_ENDPOINTS)
         scope[CONTEXT_KEY] = context
         outcome = _Outcome()
-        stats.begin(endpoint, context.is_write)
+        began = stats.begin(endpoint, context.is_write)
         try:
             if family in _API_FAMILIES:
                 await self._serve_api(scope, receive, send, context, outcome, stats)
@@ -131,7 +131,7 @@ class FaultsAndStats:
                 shown = f"200:{context.api_code}"
             produced = outcome.handler_status
             committed = produced is not None and produced.startswith("2") and not context.api_code
-            stats.end(endpoint, shown, context.is_write, committed and context.is_write)
+            stats.end(endpoint, shown, context.is_write, committed and context.is_write, began)
 
     @staticmethod
     def _recording(send: Send, outcome: _Outcome) -> Send:

@@ -5,6 +5,12 @@ a 500, never more than N requests in flight), so counting happens in the
 outermost layer, around faults and latency, exactly once per request.
 A request that began before a stats reset is finished on the old counters,
 so a reset never leaves a negative in-flight count behind.
+
+``busy_seconds`` and ``active_seconds`` say how much of a client's time its
+requests spent here: their sum over the stretch from the first request's
+arrival to the last one's answer is the mean number of requests the server
+was working on. A client that holds eight slots but keeps fewer here spends
+the rest of each slot on its own side.
 """
 
 from __future__ import annotations
@@ -27,9 +33,16 @@ class Stats:
         self.reads = 0
         self.write_requests = 0
         self.writes_committed = 0
+        self.busy_seconds = 0.0
+        self._first_began: float | None = None
+        self._last_ended: float | None = None
 
-    def begin(self, endpoint: str, is_write: bool) -> None:
+    def begin(self, endpoint: str, is_write: bool) -> float:
+        """Count the request in; returns its start, for ``end``."""
+        began = time.perf_counter()
         with self._lock:
+            if self._first_began is None:
+                self._first_began = began
             self.total += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -38,12 +51,16 @@ class Stats:
                 self.writes.setdefault(endpoint, {"attempted": 0, "committed": 0})["attempted"] += 1
             else:
                 self.reads += 1
+        return began
 
-    def end(self, endpoint: str, status_key: str, is_write: bool, committed: bool) -> None:
+    def end(self, endpoint: str, status_key: str, is_write: bool, committed: bool, began: float) -> None:
         """``status_key``: the HTTP status ("200"), "200:<CODE>" for an API v3 exception, "reset"
         for a dropped connection, "timeout" when the client gave up during an injected hang."""
+        ended = time.perf_counter()
         with self._lock:
             self.in_flight -= 1
+            self.busy_seconds += ended - began
+            self._last_ended = ended
             counts = self.requests.setdefault(endpoint, {})
             counts[status_key] = counts.get(status_key, 0) + 1
             if is_write and committed:
@@ -68,6 +85,12 @@ class Stats:
                 "writes": {endpoint: dict(counts) for endpoint, counts in self.writes.items()},
                 "faults_injected": {endpoint: dict(counts) for endpoint, counts in self.faults.items()},
                 "since": self.started_at,
+                "busy_seconds": self.busy_seconds,
+                "active_seconds": (
+                    0.0
+                    if self._first_began is None or self._last_ended is None
+                    else self._last_ended - self._first_began
+                ),
             }
 
     def prometheus(self) -> str:
