@@ -269,6 +269,27 @@ class RunResult:
     flow_run_id: str | None
 
 
+class BusyServerRetries(httpx.HTTPTransport):
+    """Retry 429, 502 and 503 a few times, as Prefect's own client does.
+
+    A SQLite-backed server answers 503 while its database is locked, which
+    happens when it is still ingesting an earlier run's events.
+    """
+
+    RETRIES = 5
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        for attempt in range(self.RETRIES):
+            if response.status_code not in (429, 502, 503):
+                break
+            response.read()
+            response.close()
+            time.sleep(min(0.5 * 2**attempt, 8.0))
+            response = super().handle_request(request)
+        return response
+
+
 @dataclass
 class Stack:
     server: PrefectServer
@@ -280,7 +301,9 @@ class Stack:
     @property
     def api(self) -> httpx.Client:
         if self._api is None:
-            self._api = httpx.Client(base_url=self.server.api_url, timeout=30.0)
+            self._api = httpx.Client(
+                base_url=self.server.api_url, timeout=30.0, transport=BusyServerRetries()
+            )
         return self._api
 
     def close(self) -> None:
