@@ -181,10 +181,6 @@ class KsProvider:
         self._refusal: str | None = None
         self.renewals = 0
 
-    @property
-    def can_renew(self) -> bool:
-        return self._mint is not None
-
     def _fresh_locked(self) -> str:
         assert self._mint is not None
         self._ks, self._expires_at = self._mint()
