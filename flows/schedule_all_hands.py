@@ -9,6 +9,7 @@ finished by the next one.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import pendulum
@@ -307,6 +308,34 @@ def apply(
     return report
 
 
+def converge_series(
+    credentials: KalturaCredentials | None,
+    series: AllHandsSeries,
+    *,
+    moment: datetime,
+    dry_run: bool,
+    poll: PollSettings,
+) -> SeriesReport:
+    """Plan, observe, diff and (unless ``dry_run``) apply one series; the caller holds the API limit.
+
+    Failed occurrences are listed in ``report.failed``, not raised: a caller
+    converging many series reports them together. A refused KS still raises.
+    """
+    planned = plan(series, moment)
+    window = horizon(series, moment)
+    observed = observe(credentials, series, planned, window)
+    changes = diff(planned, observed, series, moment)
+    if not dry_run:
+        return apply(credentials, series, changes, poll)
+    report = SeriesReport(series_key=series.key, dry_run=True)
+    report.created = [_row("would create", item, None) for item in changes.create]
+    report.finished = [_row("would finish", item, event) for item, event in changes.finish]
+    report.updated = [_row("would update", item, event) for item, event in changes.update]
+    report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
+    report.pruned = [_row("would prune", None, event) for event in changes.prune]
+    return report
+
+
 @flow(
     name="schedule-all-hands",
     description="Keep a recurring all-hands series on the calendar over a rolling horizon.",
@@ -344,27 +373,17 @@ def schedule_all_hands(
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
-    planned = plan(series, moment)
-    window = horizon(series, moment)
     with run_api_limit(max_api_in_flight):
-        observed = observe(credentials, series, planned, window)
-        changes = diff(planned, observed, series, moment)
-        if dry_run:
-            report = SeriesReport(series_key=series.key, dry_run=True)
-            report.created = [_row("would create", item, None) for item in changes.create]
-            report.finished = [_row("would finish", item, event) for item, event in changes.finish]
-            report.updated = [_row("would update", item, event) for item, event in changes.update]
-            report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
-            report.pruned = [_row("would prune", None, event) for event in changes.prune]
-            publish(["schedule-all-hands", series.key, "plan"], report.rows(), _summary(report))
-            return report
-        report = apply(credentials, series, changes, poll)
-        publish(["schedule-all-hands", series.key], report.rows(), _summary(report))
-        if report.failed:
-            raise SeriesIncomplete(
-                f"{len(report.failed)} occurrence(s) not finished; re-run to converge: {report.failed[:5]}"
-            )
+        report = converge_series(credentials, series, moment=moment, dry_run=dry_run, poll=poll)
+    if dry_run:
+        publish(["schedule-all-hands", series.key, "plan"], report.rows(), _summary(report))
         return report
+    publish(["schedule-all-hands", series.key], report.rows(), _summary(report))
+    if report.failed:
+        raise SeriesIncomplete(
+            f"{len(report.failed)} occurrence(s) not finished; re-run to converge: {report.failed[:5]}"
+        )
+    return report
 
 
 def _summary(report: SeriesReport) -> str:
