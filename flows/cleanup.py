@@ -9,13 +9,11 @@ time, deepest first, because a category delete locks the partner's tree.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
-from prefect.futures import PrefectFuture
-
-from flows.pipeline import value
+from flows.units import run_units
 from kaltura_events.api_v3 import CategoryFilter
 from kaltura_events.client import EventFilter
 from kaltura_events.credentials import KalturaCredentials
@@ -33,8 +31,9 @@ from tasks.events import delete_event, list_events
 from tasks.lanes import close_lane, open_lane
 
 CHUNK = 100
-LANE_LOOKAHEAD = 4
-"""Category deletes submitted ahead of the one in flight: enough to hide a task's bookkeeping."""
+LANE_LOOKAHEAD = 5
+"""Category deletes started at once, one in flight and the rest waiting their turn: enough to hide
+each task's bookkeeping behind the delete before it."""
 
 
 @dataclass
@@ -57,21 +56,27 @@ def chunks(values: Iterable[int], size: int = CHUNK) -> Iterator[tuple[int, ...]
 def delete_events(
     credentials: KalturaCredentials | None, event_ids: list[int], outcome: CleanupOutcome
 ) -> None:
-    """Concurrent deletes under the run's API limit; a 404 means already gone, which is fine."""
-    futures = {event_id: delete_event.submit(credentials, event_id) for event_id in event_ids}
-    for event_id, future in futures.items():
-        future.wait()
-        state = future.state
-        if state.is_completed():
-            (outcome.deleted_events if future.result() else outcome.events_already_gone).append(event_id)
+    """Each delete is a unit, all at once under the run's API limit; a 404 means already gone: fine."""
+    results = run_units(
+        {
+            str(event_id): partial(delete_event, credentials=credentials, event_id=event_id)
+            for event_id in event_ids
+        }
+    )
+    for event_id in event_ids:
+        key = str(event_id)
+        if key in results.done:
+            (outcome.deleted_events if results.done[key] else outcome.events_already_gone).append(event_id)
         else:
-            outcome.failed_events[event_id] = str(future.state.message or "failed")
+            outcome.failed_events[event_id] = results.messages()[key]
 
 
 def existing_event_ids(credentials: KalturaCredentials | None, candidates: set[int]) -> set[int]:
     found: set[int] = set()
     for chunk in chunks(candidates):
-        found |= {event.id for event in list_events(credentials, EventFilter(id_in=chunk))}
+        found |= {
+            event.id for event in list_events(credentials=credentials, event_filter=EventFilter(id_in=chunk))
+        }
     return found
 
 
@@ -79,13 +84,15 @@ def plan_categories(
     credentials: KalturaCredentials | None, targets: set[int], *, sweep_orphans: bool
 ) -> tuple[CategoryPlan, list[int]]:
     """Exact matches only; with ``sweep_orphans``, owners whose event no longer exists join the targets."""
-    roots = list_categories(credentials, CategoryFilter(parent_id_equal=0))
+    roots = list_categories(credentials=credentials, category_filter=CategoryFilter(parent_id_equal=0))
     media = next((c for c in roots if c.full_name == "ep_media_account" and c.parent_id == 0), None)
     orphans: list[int] = []
     media_children: list[Category] = []
     if sweep_orphans:
         if media is not None:
-            media_children = list_categories(credentials, CategoryFilter(parent_id_equal=media.id))
+            media_children = list_categories(
+                credentials=credentials, category_filter=CategoryFilter(parent_id_equal=media.id)
+            )
         owners = orphan_owners(roots, media_children) - targets
         alive = existing_event_ids(credentials, owners) if owners else set()
         orphans = sorted(owners - alive)
@@ -93,7 +100,9 @@ def plan_categories(
     elif media is not None and targets:
         for chunk in chunks(targets):
             names = tuple(media_event_full_name(event_id) for event_id in chunk)
-            media_children += list_categories(credentials, CategoryFilter(full_name_in=names))
+            media_children += list_categories(
+                credentials=credentials, category_filter=CategoryFilter(full_name_in=names)
+            )
     ep_roots = [
         c.id
         for c in roots
@@ -104,7 +113,9 @@ def plan_categories(
     ]
     descendants: list[Category] = []
     for chunk in chunks(ep_roots):
-        descendants += list_categories(credentials, CategoryFilter(ancestor_id_in=chunk))
+        descendants += list_categories(
+            credentials=credentials, category_filter=CategoryFilter(ancestor_id_in=chunk)
+        )
     return order_deletes(targets, roots, descendants, media_children), orphans
 
 
@@ -113,34 +124,36 @@ def delete_categories(
 ) -> None:
     """One at a time, in plan order: concurrent deletes would only meet the partner's category lock.
 
-    The deletes go through a lane (tasks/lanes.py): a few are submitted ahead,
+    The deletes go through a lane (tasks/lanes.py): a few run as units at once,
     so each task's Prefect bookkeeping overlaps the delete before it, while
     the API still sees one delete at a time, in order. The first delete that
     fails for good closes the lane and is raised here, as a direct call was.
     """
     lane = open_lane()
+    deletes = {
+        str(turn): partial(
+            delete_category, credentials=credentials, category_id=category.id, lane=lane, turn=turn
+        )
+        for turn, category in enumerate(plan.deletes)
+    }
     try:
-        waiting: deque[tuple[Category, PrefectFuture[bool]]] = deque()
-        upcoming = iter(enumerate(plan.deletes))
-        while True:
-            while len(waiting) < LANE_LOOKAHEAD and (step := next(upcoming, None)) is not None:
-                turn, category = step
-                waiting.append((category, delete_category.submit(credentials, category.id, lane, turn)))
-            if not waiting:
-                break
-            category, future = waiting.popleft()
-            future.wait()
-            deleted = value(future)
-            (outcome.deleted_categories if deleted else outcome.categories_already_gone).append(
-                (category.id, category.full_name, plan.owners[category.id])
-            )
+        results = run_units(deletes, at_once=LANE_LOOKAHEAD)
     finally:
         close_lane(lane)
+    for turn, category in enumerate(plan.deletes):
+        if str(turn) not in results.done:
+            raise results.failed[str(turn)]
+        deleted = results.done[str(turn)]
+        (outcome.deleted_categories if deleted else outcome.categories_already_gone).append(
+            (category.id, category.full_name, plan.owners[category.id])
+        )
     media = plan.media_account
     if media is None:
         return
-    remaining = list_categories(credentials, CategoryFilter(parent_id_equal=media.id))
+    remaining = list_categories(
+        credentials=credentials, category_filter=CategoryFilter(parent_id_equal=media.id)
+    )
     if remaining:
         outcome.left.append((media.full_name, f"still holds {len(remaining)} folder(s) of other events"))
-    elif delete_category(credentials, media.id):
+    elif delete_category(credentials=credentials, category_id=media.id):
         outcome.deleted_categories.append((media.id, media.full_name, 0))

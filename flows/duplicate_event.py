@@ -155,7 +155,7 @@ def resolve_source(credentials: KalturaCredentials | None, spec: DuplicateSpec) 
     if spec.source_event_id is not None:
         return spec.source_event_id
     assert spec.source_label is not None
-    matches = list_events(credentials, EventFilter(labels=(spec.source_label,)))
+    matches = list_events(credentials=credentials, event_filter=EventFilter(labels=(spec.source_label,)))
     if len(matches) != 1:
         raise InvalidArgumentError(
             "source_label",
@@ -190,7 +190,7 @@ def duplicate_event(
     with run_api_limit(max_api_in_flight):
         start, end = spec.start_utc(), spec.end_utc()
         source_id = resolve_source(credentials, spec)
-        existing = find_event(credentials, spec.name, start)
+        existing = find_event(credentials=credentials, name=spec.name, start=start)
         job_id: str | None = None
         if existing is not None:
             event_id, outcome = existing.id, "already existed"
@@ -209,8 +209,8 @@ def duplicate_event(
                 raise DuplicationError(result.job_id or "?", result.state, result.error or "did not complete")
             event_id, job_id, outcome = result.event_id, result.job_id, result.state
         update_event(
-            credentials,
-            event_id,
+            credentials=credentials,
+            event_id=event_id,
             doors_open=start - timedelta(minutes=spec.doors_open_minutes),
             labels=list(spec.labels) or None,
         )

@@ -86,14 +86,14 @@ def run_duplications(
         (
             request,
             duplicate_event.submit(
-                credentials,
-                request.source_event_id,
-                request.name,
-                request.timezone,
-                request.start,
-                request.end,
-                request.description,
-                request.copy_roles,
+                credentials=credentials,
+                source_event_id=request.source_event_id,
+                name=request.name,
+                timezone=request.timezone,
+                start=request.start,
+                end=request.end,
+                description=request.description,
+                copy_roles=request.copy_roles,
             ),
         )
         for request in requests
@@ -117,7 +117,8 @@ def run_duplications(
             sleep(min(poll.interval(poll_number), max(0.0, poll.timeout_seconds - elapsed)))
         poll_number += 1
         futures = {
-            i: get_duplicate_status.submit(credentials, job_id) for i, (_, job_id, _) in pending.items()
+            i: get_duplicate_status.submit(credentials=credentials, job_id=job_id)
+            for i, (_, job_id, _) in pending.items()
         }
         for index, future in futures.items():
             request, job_id, _ = pending[index]

@@ -9,21 +9,22 @@ finished by the next one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 import pendulum
 from prefect import flow
-from prefect.futures import PrefectFuture
 from pydantic import BaseModel, Field
 
 from flows.duplication import DuplicationRequest, PollSettings, run_duplications
-from flows.pipeline import Pipeline, value
 from flows.reporting import publish
 from flows.teardown_events import run_cleanup
+from flows.units import in_parallel, run_units
 from kaltura_events.client import EventFilter
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import AuthenticationError, KalturaError
+from kaltura_events.errors import KalturaError
 from kaltura_events.fields import AwareDatetime
 from kaltura_events.models import Event, Session
 from kaltura_events.series import (
@@ -37,7 +38,6 @@ from kaltura_events.series import (
     horizon,
     missing_sessions,
     plan,
-    times_match,
 )
 from kaltura_events.validation import format_iso
 from tasks.events import create_event, find_event, list_events, update_event
@@ -97,7 +97,8 @@ def observe(
     """
     upper = None if series.prune else window.end
     labeled = list_events(
-        credentials, EventFilter(labels=(series.series_label,), start_gte=window.start, start_lte=upper)
+        credentials=credentials,
+        event_filter=EventFilter(labels=(series.series_label,), start_gte=window.start, start_lte=upper),
     )
     names = {e.name for e in labeled}
     starts = {format_iso(e.start_date) for e in labeled}
@@ -108,13 +109,16 @@ def observe(
     fragment = series.search_fragment()
     if fragment is not None:
         candidates = list_events(
-            credentials, EventFilter(search_term=fragment, start_gte=window.start, start_lte=window.end)
+            credentials=credentials,
+            event_filter=EventFilter(search_term=fragment, start_gte=window.start, start_lte=window.end),
         )
         wanted = {p.name for p in missing}
         found = [e for e in candidates if e.name in wanted]
     else:
-        futures = [find_event.submit(credentials, p.name, p.start_utc) for p in missing]
-        found = [e for e in (f.result() for f in futures) if e is not None]
+        lookups = in_parallel(
+            [partial(find_event, credentials=credentials, name=p.name, start=p.start_utc) for p in missing]
+        )
+        found = [e for e in lookups if e is not None]
     foreign = [e for e in found if any(label.startswith(SERIES_LABEL_PREFIX) for label in e.labels)]
     ids = {e.id for e in labeled}
     return labeled + [e for e in found if e not in foreign and e.id not in ids]
@@ -125,7 +129,8 @@ def _duplicate_all(
     series: AllHandsSeries,
     items: list[PlannedEvent],
     poll: PollSettings,
-) -> tuple[list[tuple[PlannedEvent, int]], dict[str, str]]:
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Copies of the source event for ``items``, by occurrence name; jobs are started and polled together."""
     requests = [
         DuplicationRequest(
             source_event_id=series.source_event_id or 0,
@@ -137,162 +142,114 @@ def _duplicate_all(
         )
         for item in items
     ]
-    made: list[tuple[PlannedEvent, int]] = []
+    made: dict[str, int] = {}
     failures: dict[str, str] = {}
     for item, outcome in zip(items, run_duplications(credentials, requests, poll), strict=True):
         if outcome.event_id is None:
             failures[item.name] = str(outcome.error)
         else:
-            made.append((item, outcome.event_id))
+            made[item.name] = outcome.event_id
     return made, failures
 
 
-class _Provisioner:
-    """Each occurrence's chain (create -> its sessions -> one update) advances as soon as its last step lands.
+def provision_occurrence(
+    credentials: KalturaCredentials | None,
+    series: AllHandsSeries,
+    item: PlannedEvent,
+    *,
+    found: Event | None = None,
+    copy_id: int | None = None,
+) -> Event:
+    """One occurrence, in the guide's order: the event, its missing sessions, then one final update.
 
-    The update sets doors-open, labels and the completion marker, so it goes
-    last: an event is marked complete only once its sessions exist.
+    ``found`` is the event as observed (finish it); ``copy_id`` a fresh copy of
+    the source event; neither means create it from the template. The final
+    update sets times, doors-open, labels and the completion marker, so it
+    goes last: an event is marked complete only once its sessions exist.
     """
-
-    def __init__(
-        self, credentials: KalturaCredentials | None, series: AllHandsSeries, report: SeriesReport
-    ) -> None:
-        self.credentials = credentials
-        self.series = series
-        self.report = report
-        self.failures: dict[str, str] = {}
-        """What did not finish, by occurrence name: its first failed step's message."""
-        self.refused: AuthenticationError | None = None
-        self.pipe = Pipeline()
-
-    def _stopped(self, item: PlannedEvent, future: PrefectFuture[Any]) -> bool:
-        """Whether this chain ends here: its step failed, or a refused KS means no later call could pass."""
-        if not future.state.is_completed():
-            self.failures.setdefault(item.name, str(future.state.message))
-            error = future.state.result(raise_on_failure=False)
-            if isinstance(error, AuthenticationError):
-                self.refused = error
-            return True
-        return self.refused is not None
-
-    def create(self, item: PlannedEvent) -> None:
-        future = create_event.submit(
-            self.credentials,
-            item.name,
-            self.series.create_template_id,
-            item.start_utc,
-            item.end_utc,
-            self.series.timezone,
-            item.description or None,
+    if found is not None:
+        event_id = found.id
+        sessions = missing_sessions(item, list_sessions(credentials=credentials, event_id=found.id))
+    elif copy_id is not None:
+        event_id, sessions = copy_id, list(item.sessions)
+    else:
+        event = create_event(
+            credentials=credentials,
+            name=item.name,
+            template_id=series.create_template_id,
+            start=item.start_utc,
+            end=item.end_utc,
+            timezone=series.timezone,
+            description=item.description or None,
         )
+        event_id, sessions = event.id, list(item.sessions)
+    in_parallel([partial(_add_session, credentials, event_id, s) for s in sessions])
+    return _final_update(credentials, item, event_id, found)
 
-        def created(done: PrefectFuture[Event]) -> None:
-            if not self._stopped(item, done):
-                self.sessions(item, value(done).id, list(item.sessions), None, "created")
 
-        self.pipe.add(future, created)
+def _add_session(credentials: KalturaCredentials | None, event_id: int, session: PlannedSession) -> Session:
+    return create_session(
+        credentials=credentials,
+        event_id=event_id,
+        name=session.name,
+        session_type=session.type,
+        start=session.start_utc,
+        end=session.end_utc,
+        visibility=session.visibility,
+        description=session.description,
+        source_entry_id=session.source_entry_id,
+    )
 
-    def finish(self, item: PlannedEvent, event: Event) -> None:
-        """Add the sessions the event lacks; when its times moved, move them first so the sessions fit."""
 
-        def retimed(done: PrefectFuture[Event]) -> None:
-            if not self._stopped(item, done):
-                self.pipe.add(list_sessions.submit(self.credentials, event.id), listed)
-
-        def listed(done: PrefectFuture[list[Session]]) -> None:
-            if not self._stopped(item, done):
-                self.sessions(item, event.id, missing_sessions(item, value(done)), event, "finished")
-
-        if times_match(item, event):
-            self.pipe.add(list_sessions.submit(self.credentials, event.id), listed)
-        else:
-            future = update_event.submit(
-                self.credentials,
-                event.id,
-                None,
-                None,
-                item.start_utc,
-                item.end_utc,
-                item.doors_open_utc,
-                None,
-            )
-            self.pipe.add(future, retimed)
-
-    def sessions(
-        self,
-        item: PlannedEvent,
-        event_id: int,
-        sessions: list[PlannedSession],
-        seen: Event | None,
-        action: str,
-    ) -> None:
-        if not sessions:
-            self.update(item, event_id, seen, action)
-            return
-        remaining = [len(sessions)]
-        broken: list[bool] = []
-
-        def landed(done: PrefectFuture[Session]) -> None:
-            broken.append(self._stopped(item, done))
-            remaining[0] -= 1
-            if remaining[0] == 0 and not any(broken):
-                self.update(item, event_id, seen, action)
-
-        for s in sessions:
-            future = create_session.submit(
-                self.credentials,
-                event_id,
-                s.name,
-                s.type,
-                s.start_utc,
-                s.end_utc,
-                s.visibility,
-                s.description,
-                s.source_entry_id,
-            )
-            self.pipe.add(future, landed)
-
-    def update(self, item: PlannedEvent, event_id: int, seen: Event | None, action: str) -> None:
-        rename = seen is not None and seen.name != item.name
-        redescribe = seen is not None and (seen.description or "") != item.description
-        future = update_event.submit(
-            self.credentials,
-            event_id,
-            item.name if rename else None,
-            item.description if redescribe else None,
-            item.start_utc,
-            item.end_utc,
-            item.doors_open_utc,
-            list(item.labels),
-        )
-
-        def updated(done: PrefectFuture[Event]) -> None:
-            if not self._stopped(item, done):
-                getattr(self.report, action).append(_row(action, item, value(done)))
-
-        self.pipe.add(future, updated)
+def _final_update(
+    credentials: KalturaCredentials | None, item: PlannedEvent, event_id: int, seen: Event | None
+) -> Event:
+    """Times, doors-open and labels always; name and description only where the observed event differs."""
+    return update_event(
+        credentials=credentials,
+        event_id=event_id,
+        name=item.name if seen is not None and seen.name != item.name else None,
+        description=item.description
+        if seen is not None and (seen.description or "") != item.description
+        else None,
+        start=item.start_utc,
+        end=item.end_utc,
+        doors_open=item.doors_open_utc,
+        labels=list(item.labels),
+    )
 
 
 def apply(
     credentials: KalturaCredentials | None, series: AllHandsSeries, changes: SeriesDiff, poll: PollSettings
 ) -> SeriesReport:
+    """Every occurrence that needs work is one unit; the units run at once under the run's API limit."""
     report = SeriesReport(series_key=series.key, dry_run=False)
-    work = _Provisioner(credentials, series, report)
+    failures: dict[str, str] = {}
+    units: dict[str, Callable[[], Event]] = {}
     if series.source_event_id is None:
         for item in changes.create:
-            work.create(item)
+            units[item.name] = partial(provision_occurrence, credentials, series, item)
     else:
-        duplicated, failures = _duplicate_all(credentials, series, changes.create, poll)
-        work.failures.update(failures)
-        for item, event_id in duplicated:
-            work.sessions(item, event_id, list(item.sessions), None, "created")
+        copies, failures = _duplicate_all(credentials, series, changes.create, poll)
+        for item in changes.create:
+            if item.name in copies:
+                units[item.name] = partial(
+                    provision_occurrence, credentials, series, item, copy_id=copies[item.name]
+                )
     for item, event in changes.finish:
-        work.finish(item, event)
+        units[item.name] = partial(provision_occurrence, credentials, series, item, found=event)
     for item, event in changes.update:
-        work.update(item, event.id, event, "updated")
-    work.pipe.run()
-    if work.refused is not None:
-        raise work.refused
+        units[item.name] = partial(_final_update, credentials, item, event.id, event)
+    results = run_units(units)
+    done = results.done
+    report.created = [_row("created", item, done[item.name]) for item in changes.create if item.name in done]
+    report.finished = [
+        _row("finished", item, done[item.name]) for item, _ in changes.finish if item.name in done
+    ]
+    report.updated = [
+        _row("updated", item, done[item.name]) for item, _ in changes.update if item.name in done
+    ]
+    failures.update(results.messages())
     report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
     if changes.prune:
         outcome = run_cleanup(
@@ -301,8 +258,8 @@ def apply(
         gone = set(outcome.deleted_events) | set(outcome.events_already_gone)
         report.pruned = [_row("pruned", None, e) for e in changes.prune if e.id in gone]
         for event_id, why in outcome.failed_events.items():
-            work.failures[f"prune event {event_id}"] = why
-    report.failed = [f"{what}: {why}" for what, why in work.failures.items()]
+            failures[f"prune event {event_id}"] = why
+    report.failed = [f"{what}: {why}" for what, why in failures.items()]
     for rows in (report.created, report.finished, report.updated):
         rows.sort(key=lambda row: row.start_utc)
     return report

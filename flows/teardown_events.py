@@ -55,7 +55,7 @@ def select_events(
     else:
         assert selector.ended_before is not None
         event_filter = EventFilter(end_lte=ended_before_bound(selector.ended_before))
-    events = list_events(credentials, event_filter)
+    events = list_events(credentials=credentials, event_filter=event_filter)
     if kind == "ended_before":
         bound = ended_before_bound(selector.ended_before)  # type: ignore[arg-type]
         events = [e for e in events if e.end_date < bound]

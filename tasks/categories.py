@@ -11,17 +11,26 @@ from tasks.lanes import lane_turn
 from tasks.runtime import TASK_RETRIES, api_slot, api_task, api_v3_client
 
 
-@api_task("list-categories")
+@api_task(
+    "list-categories",
+    endpoint="category.list",
+    description="API v3 categories matching a narrow filter, paged inside the task.",
+)
 def list_categories(
-    credentials: KalturaCredentials | None, category_filter: CategoryFilter
+    *, credentials: KalturaCredentials | None, category_filter: CategoryFilter
 ) -> list[Category]:
     client = api_v3_client(credentials)
     with api_slot():
         return client.list_categories(category_filter)
 
 
-@api_task("delete-category")
+@api_task(
+    "delete-category",
+    endpoint="category.delete",
+    description="Delete one category, in its turn: category deletes lock the partner's tree.",
+)
 def delete_category(
+    *,
     credentials: KalturaCredentials | None,
     category_id: int,
     lane: str | None = None,

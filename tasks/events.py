@@ -13,8 +13,13 @@ from kaltura_events.models import DuplicateJob, Event
 from tasks.runtime import api_slot, api_task, events_client
 
 
-@api_task("create-event")
+@api_task(
+    "create-event",
+    endpoint="events/create",
+    description="Create one event from a template; an ambiguous failure is looked up by name and start.",
+)
 def create_event(
+    *,
     credentials: KalturaCredentials | None,
     name: str,
     template_id: str,
@@ -39,8 +44,13 @@ def create_event(
         )
 
 
-@api_task("update-event")
+@api_task(
+    "update-event",
+    endpoint="events/update",
+    description="Set an event's times, doors-open, labels and the completion marker.",
+)
 def update_event(
+    *,
     credentials: KalturaCredentials | None,
     event_id: int,
     name: str | None = None,
@@ -63,8 +73,12 @@ def update_event(
         )
 
 
-@api_task("delete-event")
-def delete_event(credentials: KalturaCredentials | None, event_id: int) -> bool:
+@api_task(
+    "delete-event",
+    endpoint="events/delete",
+    description="Delete one event; already gone counts as done.",
+)
+def delete_event(*, credentials: KalturaCredentials | None, event_id: int) -> bool:
     """True when deleted now, False when it was already gone: both leave the same state."""
     client = events_client(credentials)
     with api_slot():
@@ -75,23 +89,36 @@ def delete_event(credentials: KalturaCredentials | None, event_id: int) -> bool:
         return True
 
 
-@api_task("list-events")
-def list_events(credentials: KalturaCredentials | None, event_filter: EventFilter) -> list[Event]:
+@api_task(
+    "list-events",
+    endpoint="events/list",
+    description="Events matching a narrow filter, every page inside the task.",
+)
+def list_events(*, credentials: KalturaCredentials | None, event_filter: EventFilter) -> list[Event]:
     """Pages inside one task: a task run costs milliseconds, a page costs one round trip."""
     client = events_client(credentials)
     with api_slot():
         return client.list_all_events(event_filter)
 
 
-@api_task("find-event")
-def find_event(credentials: KalturaCredentials | None, name: str, start: datetime) -> Event | None:
+@api_task(
+    "find-event",
+    endpoint="events/list",
+    description="The event an earlier run may have made: exact name, same start.",
+)
+def find_event(*, credentials: KalturaCredentials | None, name: str, start: datetime) -> Event | None:
     client = events_client(credentials)
     with api_slot():
         return client.find_event_by_name_and_start(name, start)
 
 
-@api_task("duplicate-event")
+@api_task(
+    "duplicate-event",
+    endpoint="events/duplicate",
+    description="Start copying a template event; answers with the job to poll.",
+)
 def duplicate_event(
+    *,
     credentials: KalturaCredentials | None,
     source_event_id: int,
     name: str,
@@ -118,8 +145,12 @@ def duplicate_event(
         )
 
 
-@api_task("get-duplicate-status")
-def get_duplicate_status(credentials: KalturaCredentials | None, job_id: str) -> DuplicateJob:
+@api_task(
+    "get-duplicate-status",
+    endpoint="events/duplicateStatus",
+    description="One poll of a duplication job.",
+)
+def get_duplicate_status(*, credentials: KalturaCredentials | None, job_id: str) -> DuplicateJob:
     client = events_client(credentials)
     with api_slot():
         return client.duplicate_status(job_id)

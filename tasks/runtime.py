@@ -51,8 +51,8 @@ def retry_when_retryable(task: Task[..., Any], task_run: TaskRun, state: State[A
     return False
 
 
-def api_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
-    """A task for one API call: readable name, retry rule, and never cached.
+def api_task(name: str, *, endpoint: str, description: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A task for one API call: readable name, the endpoint in its UI description, never cached.
 
     Caching is off for writes too: a cached create would hide an event deleted
     since, and re-running must always observe.
@@ -61,6 +61,7 @@ def api_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
     def decorate(fn: Callable[P, R]) -> Task[P, R]:
         return task(
             name=name,
+            description=f"{endpoint}: {description}",
             retries=TASK_RETRIES,
             retry_delay_seconds=TASK_RETRY_DELAYS,
             retry_condition_fn=retry_when_retryable,

@@ -11,8 +11,13 @@ from kaltura_events.models import Session, Speaker
 from tasks.runtime import api_slot, api_task, events_client
 
 
-@api_task("create-session")
+@api_task(
+    "create-session",
+    endpoint="sessions/create",
+    description="Add one session to an event; an ambiguous failure is looked up by name before a retry.",
+)
 def create_session(
+    *,
     credentials: KalturaCredentials | None,
     event_id: int,
     name: str,
@@ -41,15 +46,23 @@ def create_session(
         )
 
 
-@api_task("list-sessions")
-def list_sessions(credentials: KalturaCredentials | None, event_id: int) -> list[Session]:
+@api_task(
+    "list-sessions",
+    endpoint="sessions/list",
+    description="The sessions an event holds, to add only the missing ones.",
+)
+def list_sessions(*, credentials: KalturaCredentials | None, event_id: int) -> list[Session]:
     client = events_client(credentials)
     with api_slot():
         return client.list_sessions(event_id)
 
 
-@api_task("list-speakers")
-def list_speakers(credentials: KalturaCredentials | None, event_id: int, session_id: str) -> list[Speaker]:
+@api_task(
+    "list-speakers",
+    endpoint="sessions/speakerList",
+    description="The speakers of one session.",
+)
+def list_speakers(*, credentials: KalturaCredentials | None, event_id: int, session_id: str) -> list[Speaker]:
     client = events_client(credentials)
     with api_slot():
         return client.list_speakers(event_id, session_id)

@@ -8,24 +8,37 @@ from kaltura_events.models import TeamMember
 from tasks.runtime import api_slot, api_task, events_client
 
 
-@api_task("list-team-members")
-def list_team_members(credentials: KalturaCredentials | None) -> list[TeamMember]:
+@api_task(
+    "list-team-members",
+    endpoint="team-members/list",
+    description="The account's Events Platform team, paged inside the task.",
+)
+def list_team_members(*, credentials: KalturaCredentials | None) -> list[TeamMember]:
     client = events_client(credentials)
     with api_slot():
         return client.list_team_members()
 
 
-@api_task("create-team-member")
+@api_task(
+    "create-team-member",
+    endpoint="team-members/create",
+    description="Add one member to the account's team.",
+)
 def create_team_member(
-    credentials: KalturaCredentials | None, email: str, role: str, first_name: str, last_name: str
+    *, credentials: KalturaCredentials | None, email: str, role: str, first_name: str, last_name: str
 ) -> TeamMember:
     client = events_client(credentials)
     with api_slot():
         return client.create_team_member(email=email, role=role, first_name=first_name, last_name=last_name)
 
 
-@api_task("update-team-member")
+@api_task(
+    "update-team-member",
+    endpoint="team-members/update",
+    description="Change one team member's role.",
+)
 def update_team_member(
+    *,
     credentials: KalturaCredentials | None,
     member_id: str,
     role: str | None = None,
@@ -36,8 +49,12 @@ def update_team_member(
         return client.update_team_member(member_id, role=role, disabled=disabled)
 
 
-@api_task("delete-team-member")
-def delete_team_member(credentials: KalturaCredentials | None, member_id: str) -> bool:
+@api_task(
+    "delete-team-member",
+    endpoint="team-members/delete",
+    description="Remove one member from the account's team; already gone counts as done.",
+)
+def delete_team_member(*, credentials: KalturaCredentials | None, member_id: str) -> bool:
     client = events_client(credentials)
     with api_slot():
         try:
