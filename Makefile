@@ -18,6 +18,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy kaltura_events tasks flows deployments benchmarks tests demo.py
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/deptry .
 
 test: lint
 	$(PY) -m pytest -q
