@@ -7,17 +7,21 @@ code and message. The KS travels in the body, never in the URL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-from kaltura_events.errors import ApiError, IncompleteListingError, InvalidArgumentError, api_v3_error
+from kaltura_events.answers import V3_VOID, Reader, read_answer, scrub, shaped
+from kaltura_events.errors import InvalidArgumentError, api_v3_error
 from kaltura_events.ks import KsProvider, Minted
 from kaltura_events.models import Category, CategoryPage
+from kaltura_events.paging import collect_pages
 from kaltura_events.retry import RetryPolicy
-from kaltura_events.transport import DEFAULT_TIMEOUT, Transport, error_for_status
+from kaltura_events.transport import DEFAULT_TIMEOUT, Slot, Transport, error_for_status
+
+T = TypeVar("T")
 
 MAX_CATEGORY_PAGE = 500
 CATEGORY_ORDERS = ("+createdAt", "-createdAt", "+name", "-name", "+depth", "-depth", "+fullName", "-fullName")
@@ -81,10 +85,11 @@ class ApiV3Client:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
+        slot: Slot | None = None,
     ) -> None:
         provider = ks or KsProvider(fixed_ks="")
         self._t = Transport(
-            service_url, provider, timeout=timeout, retry=retry, max_connections=8, sleep=sleep
+            service_url, provider, timeout=timeout, retry=retry, max_connections=8, sleep=sleep, slot=slot
         )
 
     def close(self) -> None:
@@ -98,27 +103,45 @@ class ApiV3Client:
 
     # -- plumbing -------------------------------------------------------------
 
-    def _post(self, service: str, action: str, params: dict[str, Any]) -> Any:
+    def _post(self, service: str, action: str, params: dict[str, Any], read: Reader[T]) -> T:
+        """One attempt: an HTTP error, a ``KalturaAPIException``, an unreadable answer, or ``T``."""
         endpoint = f"{service}.{action}"
+        sensitive = _sensitive(params)
         response = self._t.post(
             endpoint, f"{self._t.base_url}/service/{service}/action/{action}", json={**params, "format": 1}
         )
         if response.status_code >= 400:
-            raise error_for_status(endpoint, response)
-        payload = response.json()
-        if isinstance(payload, dict) and payload.get("objectType") == "KalturaAPIException":
-            raise api_v3_error(
-                endpoint, str(payload.get("code", "")), str(payload.get("message", "")), payload.get("args")
-            )
-        return payload
+            raise error_for_status(endpoint, response, sensitive)
+
+        def refusal_or_result(payload: Any) -> T:
+            if isinstance(payload, dict) and payload.get("objectType") == "KalturaAPIException":
+                raise api_v3_error(
+                    endpoint,
+                    scrub(str(payload.get("code", "")), sensitive),
+                    scrub(str(payload.get("message", "")), sensitive),
+                    payload.get("args"),
+                )
+            return read.parse(payload)
+
+        return read_answer(
+            endpoint, response, Reader(read.expected, refusal_or_result, read.allow_empty), sensitive
+        )
 
     def _authed(
-        self, service: str, action: str, params: dict[str, Any], *, gone_is_done: bool = False
-    ) -> Any:
+        self,
+        service: str,
+        action: str,
+        params: dict[str, Any],
+        read: Reader[T],
+        *,
+        gone_is_done: bool = False,
+    ) -> T:
         endpoint = f"{service}.{action}"
 
-        def attempt() -> Any:
-            return self._t.authed(endpoint, lambda ks: self._post(service, action, {**params, "ks": ks}))
+        def attempt() -> T:
+            return self._t.authed(
+                endpoint, lambda ks: self._post(service, action, {**params, "ks": ks}, read)
+            )
 
         return self._t.call(attempt, gone_is_done=gone_is_done)
 
@@ -143,14 +166,11 @@ class ApiV3Client:
             "expiry": expiry_seconds,
             "privileges": privileges,
         }
-        result = self._t.call(lambda: self._post("session", "start", params))
-        return _ks_from(result, "session.start")
+        return self._t.call(lambda: self._post("session", "start", params, KS))
 
     def start_widget_session(self, partner_id: int) -> str:
-        result = self._t.call(
-            lambda: self._post("session", "startWidgetSession", {"widgetId": f"_{partner_id}"})
-        )
-        return _ks_from(result, "session.startWidgetSession")
+        params = {"widgetId": f"_{partner_id}"}
+        return self._t.call(lambda: self._post("session", "startWidgetSession", params, KS))
 
     def start_app_token_session(
         self,
@@ -170,9 +190,7 @@ class ApiV3Client:
             "type": session_type,
             "expiry": expiry_seconds,
         }
-        result = self._t.call(lambda: self._post("appToken", "startSession", params))
-        expiry = result.get("expiry") if isinstance(result, dict) else None
-        return _ks_from(result, "appToken.startSession"), float(expiry) if expiry else None
+        return self._t.call(lambda: self._post("appToken", "startSession", params, KS_WITH_EXPIRY))
 
     # -- categories -----------------------------------------------------------
 
@@ -189,38 +207,50 @@ class ApiV3Client:
             "filter": category_filter.to_api(),
             "pager": {"objectType": "KalturaFilterPager", "pageSize": page_size, "pageIndex": page_index},
         }
-        return CategoryPage.model_validate(self._authed("category", "list", params))
+        return self._authed("category", "list", params, CATEGORY_PAGE)
 
     def iter_categories(self, category_filter: CategoryFilter) -> Iterator[Category]:
         """Every matching category, 500 a page, each id once, checked against ``totalCount``."""
-        seen: set[int] = set()
-        page_index, total = 1, 0
-        while True:
-            page = self.list_categories_page(category_filter, page_index=page_index)
-            total = page.total_count
-            for category in page.objects:
-                if category.id not in seen:
-                    seen.add(category.id)
-                    yield category
-            if len(page.objects) < MAX_CATEGORY_PAGE or page_index * MAX_CATEGORY_PAGE >= total:
-                break
-            page_index += 1
-        if len(seen) != total:
-            raise IncompleteListingError("category.list", len(seen), total)
+
+        def fetch(number: int) -> tuple[Sequence[Category], int]:
+            page = self.list_categories_page(category_filter, page_index=number + 1)
+            return page.objects, page.total_count
+
+        yield from collect_pages("category.list", fetch, page_size=MAX_CATEGORY_PAGE, key=lambda c: c.id)
 
     def list_categories(self, category_filter: CategoryFilter) -> list[Category]:
         return list(self.iter_categories(category_filter))
 
     def delete_category(self, category_id: int) -> None:
         """Deletes the category and its subtree; a category lock is waited out by the retry policy."""
-        self._authed(
-            "category", "delete", {"id": _require_category_id("category_id", category_id)}, gone_is_done=True
-        )
+        params = {"id": _require_category_id("category_id", category_id)}
+        self._authed("category", "delete", params, V3_VOID, gone_is_done=True)
 
 
-def _ks_from(result: Any, endpoint: str) -> str:
-    if isinstance(result, str) and result:
-        return result
-    if isinstance(result, dict) and isinstance(result.get("ks"), str):
-        return str(result["ks"])
-    raise ApiError(endpoint, f"the answer ({type(result).__name__}) did not contain a KS")
+_SENSITIVE_PARAMS = ("ks", "secret", "tokenHash")
+
+
+def _sensitive(params: dict[str, Any]) -> Iterable[str]:
+    """What we sent that an echoing server must not get into an error message."""
+    return tuple(str(params[key]) for key in _SENSITIVE_PARAMS if params.get(key))
+
+
+def _ks_from(payload: Any) -> str:
+    """``session.start`` answers the KS as a JSON string; some gateways wrap it in ``{ks}``."""
+    if isinstance(payload, str) and payload:
+        return payload
+    if isinstance(payload, dict) and isinstance(payload.get("ks"), str) and payload["ks"]:
+        return str(payload["ks"])
+    raise TypeError("no KS in it")
+
+
+def _ks_with_expiry(payload: Any) -> Minted:
+    expiry = payload.get("expiry") if isinstance(payload, dict) else None
+    if expiry is not None and (isinstance(expiry, bool) or not isinstance(expiry, (int, float))):
+        raise TypeError("`expiry` is not a number")
+    return _ks_from(payload), float(expiry) if expiry else None
+
+
+KS: Reader[str] = Reader("a KS: a non-empty JSON string (or an object with `ks`)", _ks_from)
+KS_WITH_EXPIRY: Reader[Minted] = Reader("a JSON object with `ks` (a string) and `expiry`", _ks_with_expiry)
+CATEGORY_PAGE = shaped(CategoryPage, "a JSON object with `totalCount` and `objects` (a list of categories)")

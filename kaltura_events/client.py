@@ -8,30 +8,61 @@ no idempotency key, so observing is the only way not to create twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from kaltura_events import validation as v
-from kaltura_events.errors import IncompleteListingError, InvalidArgumentError
+from kaltura_events.answers import ACKNOWLEDGED, Reader, one, read_answer, shaped
+from kaltura_events.errors import InvalidArgumentError
 from kaltura_events.ks import KsProvider
 from kaltura_events.models import (
+    DuplicateAccepted,
     DuplicateJob,
     Event,
     EventPage,
     EventUser,
+    EventUserPage,
+    Participants,
     Session,
+    SessionList,
     Speaker,
+    SpeakerList,
     TeamMember,
-    unwrap,
+    TeamMemberPage,
 )
+from kaltura_events.paging import collect_pages
 from kaltura_events.retry import RetryPolicy
-from kaltura_events.transport import DEFAULT_TIMEOUT, Transport, error_for_status
+from kaltura_events.transport import DEFAULT_TIMEOUT, Slot, Transport, error_for_status
 
+T = TypeVar("T")
 DateLike = datetime | str
+PEOPLE_PAGE_SIZE = 30
+
+EVENT: Reader[Event] = one(Event, "event")
+SESSION: Reader[Session] = one(Session, "session")
+TEAM_MEMBER: Reader[TeamMember] = one(TeamMember, "teamMember")
+EVENT_USER: Reader[EventUser] = one(EventUser, "user")
+EVENT_PAGE = shaped(EventPage, "a JSON object with `events` (a list of events) and `totalCount`")
+TEAM_MEMBER_PAGE = shaped(TeamMemberPage, "a JSON object with `teamMembers` (a list) and `totalCount`")
+EVENT_USER_PAGE = shaped(EventUserPage, "a JSON object with `users` (a list) and `totalCount`")
+SESSION_LIST = shaped(SessionList, "a JSON object with `sessions` (a list of sessions)")
+SPEAKER_LIST = shaped(SpeakerList, "a JSON object with `speakers` (a list of speakers)")
+DUPLICATE_ACCEPTED = shaped(DuplicateAccepted, "a JSON object with `jobId`")
+DUPLICATE_JOB = shaped(DuplicateJob, "a JSON object with `jobId` and `jobState`")
+PARTICIPANTS_SHAPE = shaped(Participants, "a JSON object with `speakers` and `moderators` (lists)")
+
+
+def _participants(payload: Any) -> dict[str, Any]:
+    """Callers get the answer as it came, once it has the shape the spec promises."""
+    PARTICIPANTS_SHAPE.parse(payload)
+    return dict(payload)
+
+
+PARTICIPANTS: Reader[dict[str, Any]] = Reader(PARTICIPANTS_SHAPE.expected, _participants)
 
 
 @dataclass(frozen=True)
@@ -110,9 +141,16 @@ class EventsClient:
         retry: RetryPolicy | None = None,
         max_connections: int = 32,
         sleep: Callable[[float], None] | None = None,
+        slot: Slot | None = None,
     ) -> None:
         self._t = Transport(
-            base_url, ks, timeout=timeout, retry=retry, max_connections=max_connections, sleep=sleep
+            base_url,
+            ks,
+            timeout=timeout,
+            retry=retry,
+            max_connections=max_connections,
+            sleep=sleep,
+            slot=slot,
         )
 
     @property
@@ -130,32 +168,29 @@ class EventsClient:
 
     # -- plumbing -------------------------------------------------------------
 
-    def _once(self, endpoint: str, body: dict[str, Any]) -> Any:
-        def send(ks: str) -> Any:
-            response = self._t.post(
-                endpoint,
-                f"{self._t.base_url}/{endpoint}",
-                json=body,
-                headers={"Authorization": f"Bearer {ks}"},
-            )
-            if response.status_code >= 400:
-                raise error_for_status(endpoint, response)
-            if not response.content:
-                return {}
-            return response.json()
-
-        return self._t.authed(endpoint, send)
-
     def _call(
         self,
         endpoint: str,
         body: dict[str, Any],
+        read: Reader[T],
         *,
-        reconcile: Callable[[], Any] | None = None,
+        reconcile: Callable[[], T | None] | None = None,
         gone_is_done: bool = False,
-    ) -> Any:
+    ) -> T:
+        """One API call under the retry policy, its answer read as ``T`` (or UnexpectedResponseError).
+
+        ``reconcile`` finds what an ambiguous write may have made, as the same ``T``.
+        """
+        url = f"{self._t.base_url}/{endpoint}"
+
+        def send(ks: str) -> T:
+            response = self._t.post(endpoint, url, json=body, headers={"Authorization": f"Bearer {ks}"})
+            if response.status_code >= 400:
+                raise error_for_status(endpoint, response, sensitive=(ks,))
+            return read_answer(endpoint, response, read, sensitive=(ks,))
+
         return self._t.call(
-            lambda: self._once(endpoint, body), reconcile=reconcile, gone_is_done=gone_is_done
+            lambda: self._t.authed(endpoint, send), reconcile=reconcile, gone_is_done=gone_is_done
         )
 
     # -- events ---------------------------------------------------------------
@@ -186,7 +221,7 @@ class EventsClient:
         def reconcile() -> Event | None:
             return self.find_event_by_name_and_start(body["name"], body["startDate"])
 
-        return Event.model_validate(unwrap(self._call("events/create", body, reconcile=reconcile), "event"))
+        return self._call("events/create", body, EVENT, reconcile=reconcile)
 
     def find_event_by_name_and_start(self, name: str, start: DateLike) -> Event | None:
         """The event an ambiguous create or duplicate may have made: exact name, same start."""
@@ -242,12 +277,12 @@ class EventsClient:
             body["logoEntryId"] = logo_entry_id
         if banner_entry_id is not None:
             body["bannerEntryId"] = banner_entry_id
-        return Event.model_validate(unwrap(self._call("events/update", body), "event"))
+        return self._call("events/update", body, EVENT)
 
     def delete_event(self, event_id: int | str) -> None:
         """Raises NotFoundError when the event was already gone before this call."""
         body = {"id": v.require_event_id("event_id", event_id)}
-        self._call("events/delete", body, gone_is_done=True)
+        self._call("events/delete", body, ACKNOWLEDGED, gone_is_done=True)
 
     def list_events_page(
         self,
@@ -264,10 +299,7 @@ class EventsClient:
             "pager": {"offset": offset, "limit": v.require_limit("limit", limit)},
             "orderBy": v.require_choice("order_by", order_by, v.ORDER_FIELDS),
         }
-        payload = self._call("events/list", body)
-        if isinstance(payload, list):
-            return EventPage(events=[Event.model_validate(e) for e in payload], total_count=len(payload))
-        return EventPage.model_validate(payload)
+        return self._call("events/list", body, EVENT_PAGE)
 
     def iter_events(
         self, event_filter: EventFilter | None = None, *, order_by: str = "+createdAt"
@@ -277,23 +309,14 @@ class EventsClient:
         Raises IncompleteListingError when what was collected does not add up
         to ``totalCount``: a partial picture would make the caller create duplicates.
         """
-        seen: dict[int, Event] = {}
-        offset = 0
-        total = 0
-        while True:
+
+        def fetch(number: int) -> tuple[Sequence[Event], int]:
             page = self.list_events_page(
-                event_filter, offset=offset, limit=v.MAX_PAGE_SIZE, order_by=order_by
+                event_filter, offset=number * v.MAX_PAGE_SIZE, limit=v.MAX_PAGE_SIZE, order_by=order_by
             )
-            total = page.total_count
-            for event in page.events:
-                if event.id not in seen:
-                    seen[event.id] = event
-                    yield event
-            offset += v.MAX_PAGE_SIZE
-            if len(page.events) < v.MAX_PAGE_SIZE or offset >= total:
-                break
-        if len(seen) != total:
-            raise IncompleteListingError("events/list", len(seen), total)
+            return page.events, page.total_count
+
+        yield from collect_pages("events/list", fetch, page_size=v.MAX_PAGE_SIZE, key=lambda e: e.id)
 
     def list_all_events(self, event_filter: EventFilter | None = None) -> list[Event]:
         return list(self.iter_events(event_filter))
@@ -340,15 +363,16 @@ class EventsClient:
             found = self.find_event_by_name_and_start(event["name"], event["startDate"])
             return DuplicateStarted(job_id=None, adopted_event=found) if found else None
 
-        result = self._call("events/duplicate", body, reconcile=reconcile)
-        if isinstance(result, DuplicateStarted):
-            return result
-        return DuplicateStarted(job_id=str(result["jobId"]))
+        started = Reader(
+            DUPLICATE_ACCEPTED.expected,
+            lambda payload: DuplicateStarted(job_id=DUPLICATE_ACCEPTED.parse(payload).job_id),
+        )
+        return self._call("events/duplicate", body, started, reconcile=reconcile)
 
     def duplicate_status(self, job_id: str) -> DuplicateJob:
         if not isinstance(job_id, str) or not job_id.strip():
             raise InvalidArgumentError("job_id", job_id, "a job id is a non-empty string")
-        return DuplicateJob.model_validate(self._call("events/duplicateStatus", {"jobId": job_id}))
+        return self._call("events/duplicateStatus", {"jobId": job_id}, DUPLICATE_JOB)
 
     # -- sessions -------------------------------------------------------------
 
@@ -401,23 +425,20 @@ class EventsClient:
                     return existing
             return None
 
-        payload = self._call("sessions/create", {"eventId": eid, "session": session}, reconcile=reconcile)
-        if isinstance(payload, Session):
-            return payload
-        return Session.model_validate(unwrap(payload, "session"))
+        return self._call(
+            "sessions/create", {"eventId": eid, "session": session}, SESSION, reconcile=reconcile
+        )
 
     def list_sessions(self, event_id: int | str) -> list[Session]:
-        payload = self._call("sessions/list", {"eventId": v.require_event_id("event_id", event_id)})
-        return [Session.model_validate(s) for s in unwrap(payload, "sessions")]
+        body = {"eventId": v.require_event_id("event_id", event_id)}
+        return self._call("sessions/list", body, SESSION_LIST).sessions
 
     def list_speakers(self, event_id: int | str, session_id: str) -> list[Speaker]:
         body = {
             "eventId": v.require_event_id("event_id", event_id),
             "sessionId": v.require_session_id("session_id", session_id),
         }
-        return [
-            Speaker.model_validate(s) for s in unwrap(self._call("sessions/speakerList", body), "speakers")
-        ]
+        return self._call("sessions/speakerList", body, SPEAKER_LIST).speakers
 
     # -- team members ---------------------------------------------------------
 
@@ -428,24 +449,17 @@ class EventsClient:
             "firstName": v.require_name("first_name", first_name),
             "lastName": v.require_name("last_name", last_name),
         }
-        return TeamMember.model_validate(unwrap(self._call("team-members/create", body), "teamMember"))
+        return self._call("team-members/create", body, TEAM_MEMBER)
 
     def list_team_members(self) -> list[TeamMember]:
         """All team members; pages until ``totalCount`` is reached and checks the sum."""
-        members: dict[str, TeamMember] = {}
-        offset, limit, total = 0, 30, 0
-        while True:
-            payload = self._call("team-members/list", {"pager": {"offset": offset, "limit": limit}})
-            total = int(payload.get("totalCount", 0))
-            batch = [TeamMember.model_validate(m) for m in payload.get("teamMembers", [])]
-            for member in batch:
-                members.setdefault(member.id, member)
-            offset += limit
-            if len(batch) < limit or offset >= total:
-                break
-        if len(members) != total:
-            raise IncompleteListingError("team-members/list", len(members), total)
-        return list(members.values())
+
+        def fetch(number: int) -> tuple[Sequence[TeamMember], int]:
+            pager = {"offset": number * PEOPLE_PAGE_SIZE, "limit": PEOPLE_PAGE_SIZE}
+            page = self._call("team-members/list", {"pager": pager}, TEAM_MEMBER_PAGE)
+            return page.team_members, page.total_count
+
+        return collect_pages("team-members/list", fetch, page_size=PEOPLE_PAGE_SIZE, key=lambda m: m.id)
 
     def update_team_member(
         self,
@@ -456,7 +470,7 @@ class EventsClient:
         role: str | None = None,
         disabled: bool | None = None,
     ) -> TeamMember:
-        body: dict[str, Any] = {"id": v.require_session_id("member_id", member_id)}
+        body: dict[str, Any] = {"id": v.require_member_id("member_id", member_id)}
         if first_name is not None:
             body["firstName"] = v.require_name("first_name", first_name)
         if last_name is not None:
@@ -465,12 +479,11 @@ class EventsClient:
             body["role"] = v.require_choice("role", role, v.TEAM_ROLES)
         if disabled is not None:
             body["disabled"] = disabled
-        return TeamMember.model_validate(unwrap(self._call("team-members/update", body), "teamMember"))
+        return self._call("team-members/update", body, TEAM_MEMBER)
 
     def delete_team_member(self, member_id: str) -> None:
-        self._call(
-            "team-members/delete", {"id": v.require_session_id("member_id", member_id)}, gone_is_done=True
-        )
+        body = {"id": v.require_member_id("member_id", member_id)}
+        self._call("team-members/delete", body, ACKNOWLEDGED, gone_is_done=True)
 
     # -- event users and session participants (speakers live here) -------------
 
@@ -498,28 +511,21 @@ class EventsClient:
         for key, value in (("title", title), ("company", company), ("bio", bio)):
             if value is not None:
                 body[key] = value
-        return EventUser.model_validate(unwrap(self._call("event-users/invite", body), "user"))
+        return self._call("event-users/invite", body, EVENT_USER)
 
     def list_event_users(self, event_id: int | str, *, roles: tuple[str, ...] = ()) -> list[EventUser]:
         eid = v.require_event_id("event_id", event_id)
-        users: dict[str, EventUser] = {}
-        offset, limit, total = 0, 30, 0
         user_filter: dict[str, Any] = {}
         if roles:
             user_filter["roles"] = [v.require_choice("roles", role, v.EVENT_USER_ROLES) for role in roles]
-        while True:
-            body = {"eventId": eid, "filter": user_filter, "pager": {"offset": offset, "limit": limit}}
-            payload = self._call("event-users/list", body)
-            total = int(payload.get("totalCount", 0))
-            batch = [EventUser.model_validate(u) for u in payload.get("users", [])]
-            for user in batch:
-                users.setdefault(user.id, user)
-            offset += limit
-            if len(batch) < limit or offset >= total:
-                break
-        if len(users) != total:
-            raise IncompleteListingError("event-users/list", len(users), total)
-        return list(users.values())
+
+        def fetch(number: int) -> tuple[Sequence[EventUser], int]:
+            pager = {"offset": number * PEOPLE_PAGE_SIZE, "limit": PEOPLE_PAGE_SIZE}
+            body = {"eventId": eid, "filter": user_filter, "pager": pager}
+            page = self._call("event-users/list", body, EVENT_USER_PAGE)
+            return page.users, page.total_count
+
+        return collect_pages("event-users/list", fetch, page_size=PEOPLE_PAGE_SIZE, key=lambda u: u.id)
 
     def update_event_user(
         self,
@@ -531,20 +537,20 @@ class EventsClient:
     ) -> EventUser:
         body: dict[str, Any] = {
             "eventId": v.require_event_id("event_id", event_id),
-            "userId": v.require_session_id("user_id", user_id),
+            "userId": v.require_user_id("user_id", user_id),
         }
         if roles is not None:
             body["roles"] = [v.require_choice("roles", role, v.EVENT_USER_ROLES) for role in roles]
         if title is not None:
             body["title"] = title
-        return EventUser.model_validate(unwrap(self._call("event-users/update", body), "user"))
+        return self._call("event-users/update", body, EVENT_USER)
 
     def delete_event_user(self, event_id: int | str, user_id: str) -> None:
         body = {
             "eventId": v.require_event_id("event_id", event_id),
-            "userId": v.require_session_id("user_id", user_id),
+            "userId": v.require_user_id("user_id", user_id),
         }
-        self._call("event-users/delete", body, gone_is_done=True)
+        self._call("event-users/delete", body, ACKNOWLEDGED, gone_is_done=True)
 
     def add_session_participants(
         self,
@@ -564,7 +570,7 @@ class EventsClient:
             "speakers": [s.to_api() for s in speakers],
             "moderatorIds": list(moderator_ids),
         }
-        self._call("session-participants/add", body)
+        self._call("session-participants/add", body, ACKNOWLEDGED)
 
     def remove_session_participants(
         self,
@@ -580,7 +586,7 @@ class EventsClient:
             "speakerIds": list(speaker_ids),
             "moderatorIds": list(moderator_ids),
         }
-        self._call("session-participants/remove", body)
+        self._call("session-participants/remove", body, ACKNOWLEDGED)
 
     def update_session_participants(
         self, event_id: int | str, session_id: str, *, speakers: tuple[SpeakerInput, ...]
@@ -590,15 +596,14 @@ class EventsClient:
             "sessionId": v.require_session_id("session_id", session_id),
             "speakers": [s.to_api() for s in speakers],
         }
-        self._call("session-participants/update", body)
+        self._call("session-participants/update", body, ACKNOWLEDGED)
 
     def list_session_participants(self, event_id: int | str, session_id: str) -> dict[str, Any]:
         body = {
             "eventId": v.require_event_id("event_id", event_id),
             "sessionId": v.require_session_id("session_id", session_id),
         }
-        payload = self._call("session-participants/list", body)
-        return dict(payload) if isinstance(payload, dict) else {"participants": payload}
+        return self._call("session-participants/list", body, PARTICIPANTS)
 
 
 def _require_email(field_name: str, value: Any) -> str:

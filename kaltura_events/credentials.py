@@ -27,6 +27,7 @@ from kaltura_events.client import EventsClient
 from kaltura_events.errors import InvalidArgumentError, KalturaError
 from kaltura_events.ks import ADMIN, KsProvider, Minted, app_token_hash, local_minter
 from kaltura_events.retry import RetryPolicy
+from kaltura_events.transport import Slot
 
 Region = Literal["nvp", "eu", "de"]
 
@@ -262,9 +263,9 @@ class KalturaCredentials(Block):
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_retries=self.max_retries, base_delay=self.retry_base_delay_seconds)
 
-    def _clients(self, retry: RetryPolicy | None) -> tuple[EventsClient, ApiV3Client]:
+    def _clients(self, retry: RetryPolicy | None, slot: Slot | None) -> tuple[EventsClient, ApiV3Client]:
         retry = retry or self.retry_policy()
-        key = (self._fingerprint(), retry)
+        key = (self._fingerprint(), retry, slot)
         with _CACHE_LOCK:
             cached = _CACHE.get(key)
             if cached is None:
@@ -272,19 +273,24 @@ class KalturaCredentials(Block):
                 provider = self._minter(service_url)
                 timeout = self.request_timeout_seconds
                 cached = (
-                    EventsClient(events_url, provider, timeout=timeout, retry=retry),
-                    ApiV3Client(service_url, provider, timeout=timeout, retry=retry),
+                    EventsClient(events_url, provider, timeout=timeout, retry=retry, slot=slot),
+                    ApiV3Client(service_url, provider, timeout=timeout, retry=retry, slot=slot),
                 )
                 _CACHE[key] = cached
             return cached
 
-    def get_events_client(self, retry: RetryPolicy | None = None) -> EventsClient:
-        """A shared, thread-safe client for this process; do not close it."""
-        return self._clients(retry)[0]
+    def get_events_client(self, retry: RetryPolicy | None = None, slot: Slot | None = None) -> EventsClient:
+        """A shared, thread-safe client for this process; do not close it.
 
-    def get_api_v3_client(self, retry: RetryPolicy | None = None) -> ApiV3Client:
-        """A shared, thread-safe client for this process; do not close it."""
-        return self._clients(retry)[1]
+        ``slot`` is entered around each HTTP attempt and released while a retry
+        waits (e.g. a run's request slot). Clients are cached per slot factory,
+        so pass the same factory (a module-level function) every time.
+        """
+        return self._clients(retry, slot)[0]
+
+    def get_api_v3_client(self, retry: RetryPolicy | None = None, slot: Slot | None = None) -> ApiV3Client:
+        """A shared, thread-safe client for this process; do not close it (``slot`` as above)."""
+        return self._clients(retry, slot)[1]
 
     @classmethod
     def __get_pydantic_json_schema__(
@@ -303,7 +309,7 @@ class KalturaCredentials(Block):
         return schema
 
 
-_CACHE: dict[tuple[str, RetryPolicy], tuple[EventsClient, ApiV3Client]] = {}
+_CACHE: dict[tuple[str, RetryPolicy, Slot | None], tuple[EventsClient, ApiV3Client]] = {}
 _CACHE_LOCK = threading.Lock()
 
 

@@ -13,6 +13,16 @@ from typing import Any
 class KalturaError(Exception):
     """Base of everything this package raises on purpose."""
 
+    def while_looking(self, lookup: BaseException) -> KalturaError:
+        """This write's failure, now also saying that the look-up for its result failed.
+
+        Keeps the write's type (so what is retried stays what was retried) and
+        names the write first: ``events/create: HTTP 502: ...; looking for
+        what it may have created, events/list: HTTP 502: ...``.
+        """
+        self.args = (f"{self}; looking for what it may have created, {lookup}",)
+        return self
+
 
 class InvalidArgumentError(KalturaError, ValueError):
     """A caller's argument is wrong; raised before any request is sent."""
@@ -58,6 +68,41 @@ class ApiError(KalturaError):
             self.status_code = status_code
         prefix = f"{endpoint}: HTTP {self.status_code}" if self.status_code else endpoint
         super().__init__(f"{prefix}: {message}")
+
+
+class UnexpectedResponseError(ApiError):
+    """An answer the client cannot read: not JSON, JSON cut off, or JSON of another shape.
+
+    Most often a proxy's or gateway's HTML page sent with HTTP 200. Like a 5xx
+    it is retried, and after a write it is ambiguous (the server behind the
+    proxy may have committed), so a write that can look for what it made looks
+    before it tries again. The message carries the content type and a short,
+    scrubbed excerpt of the body, never a header or a KS.
+    """
+
+    retryable = True
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        status_code: int,
+        content_type: str,
+        excerpt: str,
+        problem: str,
+        expected: str,
+    ) -> None:
+        self.content_type = content_type
+        self.excerpt = excerpt
+        self.problem = problem
+        self.expected = expected
+        shown = f"body {excerpt!r}" if excerpt else "empty body"
+        super().__init__(
+            endpoint,
+            f"unreadable answer, {problem}: expected {expected}; "
+            f"got {content_type or 'no content type'}, {shown}",
+            status_code=status_code,
+        )
 
 
 class BadRequestError(ApiError):

@@ -1,8 +1,10 @@
 """Typed views of what the APIs return, tolerant of both shapes the docs show.
 
 The spec wraps results (``{event, status}``); the first description shows a
-bare event. ``unwrap`` accepts either, and every model ignores fields it does
-not know, so a new field on Kaltura's side does not break a running flow.
+bare event. ``answers.unwrap`` accepts either, and every model ignores fields it
+does not know, so a new field on Kaltura's side does not break a running flow.
+A field we need that is missing or mistyped is an error, read as
+``UnexpectedResponseError`` by ``answers.read_answer``.
 """
 
 from __future__ import annotations
@@ -120,6 +122,40 @@ class EventPage(Page):
     events: list[Event]
 
 
+class TeamMemberPage(Page):
+    team_members: list[TeamMember]
+
+
+class EventUserPage(Page):
+    users: list[EventUser]
+
+
+class SessionList(ApiModel):
+    sessions: list[Session]
+
+
+class SpeakerList(ApiModel):
+    speakers: list[Speaker]
+
+
+class DuplicateAccepted(ApiModel):
+    """``events/duplicate`` answers with the job to poll."""
+
+    job_id: str
+
+    @field_validator("job_id", mode="before")
+    @classmethod
+    def _numeric_job_id(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class Participants(ApiModel):
+    """``session-participants/list``; callers get the answer itself, checked against this shape."""
+
+    speakers: list[dict[str, Any]]
+    moderators: list[dict[str, Any]]
+
+
 class Category(ApiModel):
     id: int
     name: str
@@ -135,10 +171,3 @@ class Category(ApiModel):
 
 class CategoryPage(Page):
     objects: list[Category] = Field(default_factory=list)
-
-
-def unwrap(payload: Any, key: str) -> Any:
-    """The object under ``key`` when enveloped, else the payload itself."""
-    if isinstance(payload, dict) and key in payload and isinstance(payload[key], (dict, list)):
-        return payload[key]
-    return payload

@@ -19,6 +19,7 @@ from kaltura_events.errors import (
     NotFoundError,
     ServerError,
     TransportError,
+    UnexpectedResponseError,
 )
 
 T = TypeVar("T")
@@ -53,10 +54,12 @@ def is_ambiguous(exc: BaseException) -> bool:
     """A write that failed this way may have committed: look before writing again.
 
     A connection that was never opened sent nothing, so it is not ambiguous.
+    An unreadable answer (a proxy's HTML page, a cut-off body) is: the server
+    behind the proxy may have done the work, as after a 5xx.
     """
     if isinstance(exc, ConnectionFailedError) and getattr(exc, "before_send", False):
         return False
-    return isinstance(exc, (ServerError, TransportError))
+    return isinstance(exc, (ServerError, TransportError, UnexpectedResponseError))
 
 
 def run_with_retries(
@@ -71,7 +74,9 @@ def run_with_retries(
 
     ``reconcile`` is how a write finds what an ambiguous failure may have made;
     it runs before each retry of that write and once more when retries run out,
-    so a created-but-500 event is adopted instead of made twice.
+    so a created-but-500 event is adopted instead of made twice. When the
+    look-up itself fails, nobody knows whether the write happened, so it is
+    not retried: the write's error is raised, naming the look-up's as its cause.
     ``gone_is_done`` makes a 404 after an ambiguous delete count as success:
     the earlier attempt did the work.
     """
@@ -91,13 +96,20 @@ def run_with_retries(
             ambiguous_before = ambiguous_before or ambiguous
             if attempt >= policy.max_retries:
                 if ambiguous and reconcile is not None:
-                    found = reconcile()
+                    found = _look(reconcile, exc)
                     if found is not None:
                         return found
                 raise
             sleep(policy.delay(attempt, exc))
             attempt += 1
             if ambiguous and reconcile is not None:
-                found = reconcile()
+                found = _look(reconcile, exc)
                 if found is not None:
                     return found
+
+
+def _look(reconcile: Callable[[], T | None], write_failure: KalturaError) -> T | None:
+    try:
+        return reconcile()
+    except KalturaError as lookup_failure:
+        raise write_failure.while_looking(lookup_failure) from lookup_failure

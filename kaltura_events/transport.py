@@ -1,5 +1,9 @@
 """HTTP plumbing shared by both clients: one pooled httpx.Client, bounded timeouts,
-error mapping, KS renewal on a single 401, and the retry policy.
+error mapping, KS renewal on a single 401, the retry policy, and the request slot.
+
+The slot (``slot``, a context-manager factory) is entered around each single
+HTTP attempt and left before any backoff or Retry-After sleep, so a call
+waiting to try again does not keep another call from the API.
 
 The two APIs differ only in where the KS goes and how an error is spelled;
 those are the two hooks a client supplies. Everything else happens here, once.
@@ -8,11 +12,13 @@ those are the two hooks a client supplies. Everything else happens here, once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 import httpx
 
+from kaltura_events.answers import excerpt
 from kaltura_events.errors import (
     ApiError,
     AuthenticationError,
@@ -29,6 +35,9 @@ from kaltura_events.retry import RetryPolicy, run_with_retries
 
 T = TypeVar("T")
 
+Slot = Callable[[], AbstractContextManager[None]]
+"""Makes the context held around one HTTP attempt (e.g. one of a run's request slots)."""
+
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "kaltura-events/0.1 (+prefect)"
 
@@ -43,22 +52,24 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return None
 
 
-def api_message(response: httpx.Response) -> str:
-    """The API's own words, trimmed; never the request (which carries the KS)."""
+def api_message(response: httpx.Response, sensitive: Iterable[str] = ()) -> str:
+    """The API's own words, trimmed and scrubbed; never the request (which carries the KS)."""
     try:
         body = response.json()
     except ValueError:
-        return (response.text or response.reason_phrase or "no message").strip()[:300]
+        return excerpt(response.content or response.reason_phrase or "no message", sensitive, limit=300) or (
+            "no message"
+        )
     if isinstance(body, dict):
         parts = [str(body[key]) for key in ("message", "status", "field") if body.get(key)]
         if parts:
-            return " | ".join(parts)[:300]
-    return str(body)[:300]
+            return excerpt(" | ".join(parts), sensitive, limit=300)
+    return excerpt(str(body), sensitive, limit=300)
 
 
-def error_for_status(endpoint: str, response: httpx.Response) -> ApiError:
+def error_for_status(endpoint: str, response: httpx.Response, sensitive: Iterable[str] = ()) -> ApiError:
     status = response.status_code
-    message = api_message(response)
+    message = api_message(response, sensitive)
     if status == 400:
         return BadRequestError(endpoint, message)
     if status == 401:
@@ -86,8 +97,10 @@ class Transport:
         retry: RetryPolicy | None = None,
         max_connections: int = 32,
         sleep: Callable[[float], None] | None = None,
+        slot: Slot | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.slot: Slot = slot or nullcontext
         self.ks = ks
         self.retry = retry or RetryPolicy()
         self._sleep = sleep or time.sleep
@@ -101,9 +114,10 @@ class Transport:
         self._http.close()
 
     def post(self, endpoint: str, url: str, **kwargs: Any) -> httpx.Response:
-        """POST, turning transport failures into our errors without echoing the request."""
+        """One attempt, inside the slot; transport failures become our errors without echoing the request."""
         try:
-            return self._http.post(url, **kwargs)
+            with self.slot():
+                return self._http.post(url, **kwargs)
         except httpx.ConnectError as exc:
             raise ConnectionFailedError(
                 endpoint, f"could not connect ({type(exc).__name__})", before_send=True

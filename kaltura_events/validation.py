@@ -105,10 +105,22 @@ def require_event_id(field: str, value: Any) -> int:
     raise InvalidArgumentError(field, value, "an event id is a positive integer")
 
 
-def require_session_id(field: str, value: Any) -> str:
+def _require_string_id(field: str, value: Any, what: str) -> str:
     if isinstance(value, str) and value.strip() and len(value) <= 64:
         return value
-    raise InvalidArgumentError(field, value, 'a session id is an entry-id string such as "0_4q5ie48b"')
+    raise InvalidArgumentError(field, value, what)
+
+
+def require_session_id(field: str, value: Any) -> str:
+    return _require_string_id(field, value, 'a session id is an entry-id string such as "0_4q5ie48b"')
+
+
+def require_member_id(field: str, value: Any) -> str:
+    return _require_string_id(field, value, "a team member id is a non-empty string of at most 64 characters")
+
+
+def require_user_id(field: str, value: Any) -> str:
+    return _require_string_id(field, value, "an event user id is a non-empty string of at most 64 characters")
 
 
 def require_choice(field: str, value: Any, choices: tuple[str, ...]) -> str:

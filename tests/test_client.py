@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kaltura_events.client import EventFilter, EventsClient
+from kaltura_events.client import EVENT, EventFilter, EventsClient
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.errors import (
     AuthenticationError,
@@ -230,7 +230,7 @@ def test_emulator_answers_the_same_mistakes_with_400_and_they_are_not_retried(
     client: EventsClient, emu: EmulatorServer
 ) -> None:
     with pytest.raises(BadRequestError, match="templateId"):
-        client._call("events/create", {"name": "x", "templateId": "tm9999"})
+        client._call("events/create", {"name": "x", "templateId": "tm9999"}, EVENT)
     assert requests_to(emu, "events/create") == {"400": 1}
 
 

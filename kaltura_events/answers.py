@@ -1,0 +1,172 @@
+"""Reading an answer: JSON of the shape an endpoint promises, or one error that says what came instead.
+
+A proxy's HTML page with HTTP 200, a body cut off mid-way, ``null`` or an
+object of another shape must not surface as a raw ``JSONDecodeError`` or
+pydantic ``ValidationError`` from deep inside a flow: the operator needs the
+endpoint, the status, the content type, a glimpse of the body and what was
+expected, and must never see a KS in any of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from kaltura_events.errors import UnexpectedResponseError
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+EXCERPT_CHARS = 120
+_SCAN_CHARS = 2000
+_REDACTED = "[redacted]"
+_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-%]{24,}")
+"""Anything this long without a break could be a KS, an app token or a secret: a KS is base64
+of 100+ characters, admin secrets and app tokens are 32 hex digits."""
+_TRAILING_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-%]+$")
+
+
+def scrub(text: str, sensitive: Iterable[str] = ()) -> str:
+    """``text`` with the values we sent (KS, secret) and anything shaped like a token replaced."""
+    for value in sensitive:
+        if value:
+            text = text.replace(value, _REDACTED)
+    return _TOKEN.sub(_REDACTED, text)
+
+
+def excerpt(body: bytes | str, sensitive: Iterable[str] = (), limit: int = EXCERPT_CHARS) -> str:
+    """The start of a body, one line, scrubbed before it is cut so no half-token slips through."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    window = text[:_SCAN_CHARS]
+    if len(text) > _SCAN_CHARS:
+        window = _TRAILING_TOKEN.sub("", window)
+    clean = " ".join(scrub(window, sensitive).split())
+    return clean if len(clean) <= limit else clean[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Reader(Generic[T]):
+    """How one endpoint's answer is read: what it should be, and how to turn it into ``T``.
+
+    ``parse`` raises ValueError (pydantic's ValidationError is one) or
+    TypeError when the JSON is not of that shape; ``allow_empty`` reads an
+    empty body as ``{}`` for the endpoints whose answer carries nothing we need.
+    """
+
+    expected: str
+    parse: Callable[[Any], T]
+    allow_empty: bool = False
+
+
+def _kind(payload: Any) -> str:
+    if payload is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(payload), "a number"
+    )
+
+
+def _shape_problem(payload: Any, exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        details = [
+            f"{'.'.join(str(part) for part in error['loc']) or 'answer'}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)[:3]
+        ]
+        return f"JSON of another shape ({_kind(payload)}; {'; '.join(details)})"
+    return f"JSON of another shape ({_kind(payload)}; {exc})"
+
+
+def _decode_problem(body: bytes, exc: ValueError) -> str:
+    text = body.decode("utf-8", "replace").rstrip()
+    if isinstance(exc, json.JSONDecodeError) and text[:1] in '{["' and exc.pos >= len(text) - 1:
+        return "JSON cut off"
+    return "not JSON"
+
+
+def read_answer(
+    endpoint: str, response: httpx.Response, reader: Reader[T], sensitive: Iterable[str] = ()
+) -> T:
+    """The answer as ``T``, or UnexpectedResponseError naming everything but the secrets."""
+    body = response.content
+    if not body.strip():
+        if not reader.allow_empty:
+            raise _unreadable(endpoint, response, reader, "an empty body", sensitive)
+        payload: Any = {}
+    else:
+        try:
+            payload = json.loads(body)
+        except ValueError as exc:
+            raise _unreadable(endpoint, response, reader, _decode_problem(body, exc), sensitive) from None
+    try:
+        return reader.parse(payload)
+    except (ValueError, TypeError) as exc:
+        raise _unreadable(endpoint, response, reader, _shape_problem(payload, exc), sensitive) from None
+
+
+def _unreadable(
+    endpoint: str, response: httpx.Response, reader: Reader[Any], problem: str, sensitive: Iterable[str]
+) -> UnexpectedResponseError:
+    sensitive = tuple(sensitive)
+    return UnexpectedResponseError(
+        endpoint,
+        status_code=response.status_code,
+        content_type=excerpt(response.headers.get("content-type", ""), sensitive, limit=60),
+        excerpt=excerpt(response.content, sensitive),
+        problem=scrub(problem, sensitive),
+        expected=reader.expected,
+    )
+
+
+# -- readers ---------------------------------------------------------------------
+
+
+def unwrap(payload: Any, key: str) -> Any:
+    """The object under ``key`` when enveloped, else the payload itself (the spec wraps, the first
+    description shows a bare object; both are read)."""
+    if isinstance(payload, dict) and isinstance(payload.get(key), dict):
+        return payload[key]
+    return payload
+
+
+def one(model: type[M], key: str) -> Reader[M]:
+    """A single object, enveloped under ``key`` or bare."""
+    return Reader(
+        f"a JSON object with `{key}` (or a bare {model.__name__})", lambda p: _validate(model, unwrap(p, key))
+    )
+
+
+def shaped(model: type[M], expected: str) -> Reader[M]:
+    """A JSON object that is itself ``model`` (an envelope with a list, a page)."""
+    return Reader(expected, lambda p: _validate(model, p))
+
+
+def _validate(model: type[M], payload: Any) -> M:
+    if not isinstance(payload, dict):
+        raise TypeError(f"expected an object, not {_kind(payload)}")
+    return model.model_validate(payload)
+
+
+def _acknowledged(payload: Any) -> None:
+    if not isinstance(payload, dict):
+        raise TypeError(f"expected an object, not {_kind(payload)}")
+
+
+ACKNOWLEDGED: Reader[None] = Reader(
+    'a JSON object such as {"status": ...} (or no body)', _acknowledged, allow_empty=True
+)
+"""Writes whose answer carries nothing we use: any JSON object, or nothing at all."""
+
+
+def _v3_void(payload: Any) -> None:
+    if payload is not None and not isinstance(payload, dict):
+        raise TypeError(f"expected null or an object, not {_kind(payload)}")
+
+
+V3_VOID: Reader[None] = Reader("JSON null (or no body)", _v3_void, allow_empty=True)
+"""API v3 actions that return nothing answer ``null``."""
