@@ -8,7 +8,7 @@ from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.errors import NotFoundError
 from kaltura_events.models import Category
 from tasks.lanes import lane_turn
-from tasks.runtime import TASK_RETRIES, api_slot, api_task, api_v3_client
+from tasks.runtime import api_task, api_v3_client
 
 
 @api_task(
@@ -20,8 +20,7 @@ def list_categories(
     *, credentials: KalturaCredentials | None, category_filter: CategoryFilter
 ) -> list[Category]:
     client = api_v3_client(credentials)
-    with api_slot():
-        return client.list_categories(category_filter)
+    return client.list_categories(category_filter)
 
 
 @api_task(
@@ -41,7 +40,7 @@ def delete_category(
     With ``lane``, the call waits for its ``turn``: see tasks/lanes.py.
     """
     client = api_v3_client(credentials)
-    with lane_turn(lane, turn, retries=TASK_RETRIES), api_slot():
+    with lane_turn(lane, turn):
         try:
             client.delete_category(category_id)
         except NotFoundError:

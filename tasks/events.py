@@ -1,16 +1,14 @@
-"""Event tasks. Creates look before they leap on a Prefect retry: the failed attempt may have committed."""
+"""Event tasks: one API call each. An ambiguous create is looked up by the client before it is retried."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from prefect.runtime import task_run
-
 from kaltura_events.client import DuplicateStarted, EventFilter
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.errors import NotFoundError
 from kaltura_events.models import DuplicateJob, Event
-from tasks.runtime import api_slot, api_task, events_client
+from tasks.runtime import api_task, events_client
 
 
 @api_task(
@@ -28,20 +26,14 @@ def create_event(
     timezone: str,
     description: str | None = None,
 ) -> Event:
-    client = events_client(credentials)
-    with api_slot():
-        if (task_run.get_run_count() or 1) > 1:
-            existing = client.find_event_by_name_and_start(name, start)
-            if existing is not None:
-                return existing
-        return client.create_event(
-            name=name,
-            template_id=template_id,
-            start=start,
-            end=end,
-            timezone=timezone,
-            description=description,
-        )
+    return events_client(credentials).create_event(
+        name=name,
+        template_id=template_id,
+        start=start,
+        end=end,
+        timezone=timezone,
+        description=description,
+    )
 
 
 @api_task(
@@ -61,16 +53,15 @@ def update_event(
     labels: list[str] | None = None,
 ) -> Event:
     client = events_client(credentials)
-    with api_slot():
-        return client.update_event(
-            event_id,
-            name=name,
-            description=description,
-            start=start,
-            end=end,
-            doors_open=doors_open,
-            labels=labels,
-        )
+    return client.update_event(
+        event_id,
+        name=name,
+        description=description,
+        start=start,
+        end=end,
+        doors_open=doors_open,
+        labels=labels,
+    )
 
 
 @api_task(
@@ -81,12 +72,11 @@ def update_event(
 def delete_event(*, credentials: KalturaCredentials | None, event_id: int) -> bool:
     """True when deleted now, False when it was already gone: both leave the same state."""
     client = events_client(credentials)
-    with api_slot():
-        try:
-            client.delete_event(event_id)
-        except NotFoundError:
-            return False
-        return True
+    try:
+        client.delete_event(event_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 @api_task(
@@ -97,8 +87,7 @@ def delete_event(*, credentials: KalturaCredentials | None, event_id: int) -> bo
 def list_events(*, credentials: KalturaCredentials | None, event_filter: EventFilter) -> list[Event]:
     """Pages inside one task: a task run costs milliseconds, a page costs one round trip."""
     client = events_client(credentials)
-    with api_slot():
-        return client.list_all_events(event_filter)
+    return client.list_all_events(event_filter)
 
 
 @api_task(
@@ -108,8 +97,7 @@ def list_events(*, credentials: KalturaCredentials | None, event_filter: EventFi
 )
 def find_event(*, credentials: KalturaCredentials | None, name: str, start: datetime) -> Event | None:
     client = events_client(credentials)
-    with api_slot():
-        return client.find_event_by_name_and_start(name, start)
+    return client.find_event_by_name_and_start(name, start)
 
 
 @api_task(
@@ -128,21 +116,15 @@ def duplicate_event(
     description: str | None = None,
     copy_roles: tuple[str, ...] = (),
 ) -> DuplicateStarted:
-    client = events_client(credentials)
-    with api_slot():
-        if (task_run.get_run_count() or 1) > 1 and start is not None:
-            existing = client.find_event_by_name_and_start(name, start)
-            if existing is not None:
-                return DuplicateStarted(job_id=None, adopted_event=existing)
-        return client.duplicate_event(
-            source_event_id,
-            name=name,
-            timezone=timezone,
-            start=start,
-            end=end,
-            description=description,
-            copy_roles=copy_roles,
-        )
+    return events_client(credentials).duplicate_event(
+        source_event_id,
+        name=name,
+        timezone=timezone,
+        start=start,
+        end=end,
+        description=description,
+        copy_roles=copy_roles,
+    )
 
 
 @api_task(
@@ -152,5 +134,4 @@ def duplicate_event(
 )
 def get_duplicate_status(*, credentials: KalturaCredentials | None, job_id: str) -> DuplicateJob:
     client = events_client(credentials)
-    with api_slot():
-        return client.duplicate_status(job_id)
+    return client.duplicate_status(job_id)

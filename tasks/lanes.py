@@ -7,8 +7,8 @@ In a lane the flow submits a few deletes ahead: each task does its
 bookkeeping at once, then waits for its turn, so only the API calls are in
 series and the bookkeeping overlaps them.
 
-A turn passes when its call ends. A call that fails for good closes the lane,
-so no later call runs out of order; a call Prefect will retry keeps its turn.
+A turn passes when its call ends. A call that fails (after the client's own
+retries) closes the lane, so no later call runs out of order.
 """
 
 from __future__ import annotations
@@ -17,10 +17,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from prefect.runtime import task_run
-
-from kaltura_events.retry import is_retryable
 
 _CLOSED = 1 << 62
 
@@ -74,12 +70,8 @@ def close_lane(key: str, reason: str = "the flow stopped submitting") -> None:
         lane.close(reason)
 
 
-def _will_retry(exc: BaseException, retries: int) -> bool:
-    return is_retryable(exc) and (task_run.get_run_count() or 1) <= retries
-
-
 @contextmanager
-def lane_turn(key: str | None, index: int, *, retries: int) -> Iterator[None]:
+def lane_turn(key: str | None, index: int) -> Iterator[None]:
     """Hold turn ``index`` of lane ``key`` for one API call; without a key, no ordering."""
     if key is None:
         yield
@@ -92,7 +84,6 @@ def lane_turn(key: str | None, index: int, *, retries: int) -> Iterator[None]:
     try:
         yield
     except BaseException as exc:
-        if not _will_retry(exc, retries):
-            lane.close(f"call {index} failed: {type(exc).__name__}")
+        lane.close(f"call {index} failed: {type(exc).__name__}")
         raise
     lane.passed(index)

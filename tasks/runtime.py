@@ -19,7 +19,6 @@ from typing import Any, ParamSpec, TypeVar
 
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import State, TaskRun
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectNotFound
 from prefect.futures import PrefectFuture
@@ -29,31 +28,23 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from kaltura_events.api_v3 import ApiV3Client
 from kaltura_events.client import EventsClient
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.retry import is_retryable
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 GLOBAL_LIMIT_NAME = "kaltura-api"
 DEFAULT_MAX_IN_FLIGHT = 8
-TASK_RETRIES = 2
-TASK_RETRY_DELAYS = [1.0, 4.0]
 
 logger = get_logger("kaltura_events.tasks")
-
-
-def retry_when_retryable(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """``retry_condition_fn``: retry 5xx, 429, timeouts and resets; never 4xx or bad input."""
-    try:
-        state.result(raise_on_failure=True)
-    except Exception as exc:
-        return is_retryable(exc)
-    return False
 
 
 def api_task(name: str, *, endpoint: str, description: str) -> Callable[[Callable[P, R]], Task[P, R]]:
     """A task for one API call: readable name, the endpoint in its UI description, never cached.
 
+    No Prefect retries: the client is the one retry layer (README, "Errors and
+    retries"). It honours Retry-After, looks before repeating an ambiguous
+    write, and takes the run's request slot per attempt, so a call waiting out
+    its backoff holds no slot. A second layer here would multiply the attempts.
     Caching is off for writes too: a cached create would hide an event deleted
     since, and re-running must always observe.
     """
@@ -62,9 +53,6 @@ def api_task(name: str, *, endpoint: str, description: str) -> Callable[[Callabl
         return task(
             name=name,
             description=f"{endpoint}: {description}",
-            retries=TASK_RETRIES,
-            retry_delay_seconds=TASK_RETRY_DELAYS,
-            retry_condition_fn=retry_when_retryable,
             cache_policy=NO_CACHE,
             persist_result=False,
         )(fn)
@@ -78,11 +66,12 @@ def resolve(credentials: KalturaCredentials | None) -> KalturaCredentials:
 
 
 def events_client(credentials: KalturaCredentials | None) -> EventsClient:
-    return resolve(credentials).get_events_client()
+    """The shared client whose every HTTP attempt takes one of this run's request slots."""
+    return resolve(credentials).get_events_client(slot=api_slot)
 
 
 def api_v3_client(credentials: KalturaCredentials | None) -> ApiV3Client:
-    return resolve(credentials).get_api_v3_client()
+    return resolve(credentials).get_api_v3_client(slot=api_slot)
 
 
 # -- limits ----------------------------------------------------------------------
@@ -185,7 +174,7 @@ def api_idle() -> Iterator[None]:
 
 @contextmanager
 def api_slot() -> Iterator[None]:
-    """One of this run's request slots, held for one API call (its retries included)."""
+    """One of this run's request slots, held for one HTTP attempt (the client enters it per attempt)."""
     key = _run_key()
     with _limits_lock:
         semaphore = _limits.get(key)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect.runtime import task_run
-
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.models import Session, Speaker
-from tasks.runtime import api_slot, api_task, events_client
+from tasks.runtime import api_task, events_client
 
 
 @api_task(
@@ -28,22 +26,16 @@ def create_session(
     description: str | None = None,
     source_entry_id: str | None = None,
 ) -> Session:
-    client = events_client(credentials)
-    with api_slot():
-        if (task_run.get_run_count() or 1) > 1:
-            for existing in client.list_sessions(event_id):
-                if existing.name == name:
-                    return existing
-        return client.create_session(
-            event_id,
-            name=name,
-            session_type=session_type,
-            start=start,
-            end=end,
-            visibility=visibility,
-            description=description or None,
-            source_entry_id=source_entry_id,
-        )
+    return events_client(credentials).create_session(
+        event_id,
+        name=name,
+        session_type=session_type,
+        start=start,
+        end=end,
+        visibility=visibility,
+        description=description or None,
+        source_entry_id=source_entry_id,
+    )
 
 
 @api_task(
@@ -53,8 +45,7 @@ def create_session(
 )
 def list_sessions(*, credentials: KalturaCredentials | None, event_id: int) -> list[Session]:
     client = events_client(credentials)
-    with api_slot():
-        return client.list_sessions(event_id)
+    return client.list_sessions(event_id)
 
 
 @api_task(
@@ -64,5 +55,4 @@ def list_sessions(*, credentials: KalturaCredentials | None, event_id: int) -> l
 )
 def list_speakers(*, credentials: KalturaCredentials | None, event_id: int, session_id: str) -> list[Speaker]:
     client = events_client(credentials)
-    with api_slot():
-        return client.list_speakers(event_id, session_id)
+    return client.list_speakers(event_id, session_id)

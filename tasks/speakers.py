@@ -7,7 +7,7 @@ from typing import Any
 from kaltura_events.client import SpeakerInput
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.models import EventUser
-from tasks.runtime import api_slot, api_task, events_client
+from tasks.runtime import api_task, events_client
 
 
 @api_task(
@@ -17,8 +17,7 @@ from tasks.runtime import api_slot, api_task, events_client
 )
 def list_event_users(*, credentials: KalturaCredentials | None, event_id: int) -> list[EventUser]:
     client = events_client(credentials)
-    with api_slot():
-        return client.list_event_users(event_id)
+    return client.list_event_users(event_id)
 
 
 @api_task(
@@ -35,10 +34,9 @@ def invite_speaker(
     last_name: str,
 ) -> EventUser:
     client = events_client(credentials)
-    with api_slot():
-        return client.invite_event_user(
-            event_id, first_name=first_name, last_name=last_name, email=email, roles=("Speaker",)
-        )
+    return client.invite_event_user(
+        event_id, first_name=first_name, last_name=last_name, email=email, roles=("Speaker",)
+    )
 
 
 @api_task(
@@ -50,8 +48,7 @@ def list_session_participants(
     *, credentials: KalturaCredentials | None, event_id: int, session_id: str
 ) -> dict[str, Any]:
     client = events_client(credentials)
-    with api_slot():
-        return client.list_session_participants(event_id, session_id)
+    return client.list_session_participants(event_id, session_id)
 
 
 @api_task(
@@ -63,8 +60,7 @@ def add_session_speakers(
     *, credentials: KalturaCredentials | None, event_id: int, session_id: str, speakers: list[SpeakerInput]
 ) -> None:
     client = events_client(credentials)
-    with api_slot():
-        client.add_session_participants(event_id, session_id, speakers=tuple(speakers))
+    client.add_session_participants(event_id, session_id, speakers=tuple(speakers))
 
 
 @api_task(
@@ -76,5 +72,4 @@ def remove_session_speakers(
     *, credentials: KalturaCredentials | None, event_id: int, session_id: str, user_ids: list[str]
 ) -> None:
     client = events_client(credentials)
-    with api_slot():
-        client.remove_session_participants(event_id, session_id, speaker_ids=tuple(user_ids))
+    client.remove_session_participants(event_id, session_id, speaker_ids=tuple(user_ids))

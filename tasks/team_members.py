@@ -5,7 +5,7 @@ from __future__ import annotations
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.errors import NotFoundError
 from kaltura_events.models import TeamMember
-from tasks.runtime import api_slot, api_task, events_client
+from tasks.runtime import api_task, events_client
 
 
 @api_task(
@@ -15,8 +15,7 @@ from tasks.runtime import api_slot, api_task, events_client
 )
 def list_team_members(*, credentials: KalturaCredentials | None) -> list[TeamMember]:
     client = events_client(credentials)
-    with api_slot():
-        return client.list_team_members()
+    return client.list_team_members()
 
 
 @api_task(
@@ -28,8 +27,7 @@ def create_team_member(
     *, credentials: KalturaCredentials | None, email: str, role: str, first_name: str, last_name: str
 ) -> TeamMember:
     client = events_client(credentials)
-    with api_slot():
-        return client.create_team_member(email=email, role=role, first_name=first_name, last_name=last_name)
+    return client.create_team_member(email=email, role=role, first_name=first_name, last_name=last_name)
 
 
 @api_task(
@@ -45,8 +43,7 @@ def update_team_member(
     disabled: bool | None = None,
 ) -> TeamMember:
     client = events_client(credentials)
-    with api_slot():
-        return client.update_team_member(member_id, role=role, disabled=disabled)
+    return client.update_team_member(member_id, role=role, disabled=disabled)
 
 
 @api_task(
@@ -56,9 +53,8 @@ def update_team_member(
 )
 def delete_team_member(*, credentials: KalturaCredentials | None, member_id: str) -> bool:
     client = events_client(credentials)
-    with api_slot():
-        try:
-            client.delete_team_member(member_id)
-        except NotFoundError:
-            return False
-        return True
+    try:
+        client.delete_team_member(member_id)
+    except NotFoundError:
+        return False
+    return True

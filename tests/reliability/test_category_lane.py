@@ -75,7 +75,7 @@ def test_a_lane_runs_turns_in_order_and_a_closed_lane_wakes_its_waiters() -> Non
 
     def worker(turn: int) -> None:
         try:
-            with lane_turn(key, turn, retries=0):
+            with lane_turn(key, turn):
                 ran.append(turn)
                 time.sleep(0.005)
         except LaneClosed as exc:
