@@ -270,7 +270,9 @@ class KalturaCredentials(Block):
             cached = _CACHE.get(key)
             if cached is None:
                 events_url, service_url = self.resolved_urls()
-                provider = self._minter(service_url)
+                provider = _PROVIDERS.get(key[0])
+                if provider is None:
+                    provider = _PROVIDERS[key[0]] = self._minter(service_url)
                 timeout = self.request_timeout_seconds
                 cached = (
                     EventsClient(events_url, provider, timeout=timeout, retry=retry, slot=slot),
@@ -311,6 +313,8 @@ class KalturaCredentials(Block):
 
 _CACHE: dict[tuple[str, RetryPolicy, Slot | None], tuple[EventsClient, ApiV3Client]] = {}
 _CACHE_LOCK = threading.Lock()
+_PROVIDERS: dict[str, KsProvider] = {}
+"""One KS per set of credentials, whichever client (retry policy, slot) uses it: one session, one renewal."""
 
 
 def close_cached_clients() -> None:
@@ -320,6 +324,7 @@ def close_cached_clients() -> None:
             events.close()
             v3.close()
         _CACHE.clear()
+        _PROVIDERS.clear()
 
 
 # -- setup on a Prefect server ---------------------------------------------------

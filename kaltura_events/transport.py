@@ -114,10 +114,9 @@ class Transport:
         self._http.close()
 
     def post(self, endpoint: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One attempt, inside the slot; transport failures become our errors without echoing the request."""
+        """Transport failures become our errors without echoing the request."""
         try:
-            with self.slot():
-                return self._http.post(url, **kwargs)
+            return self._http.post(url, **kwargs)
         except httpx.ConnectError as exc:
             raise ConnectionFailedError(
                 endpoint, f"could not connect ({type(exc).__name__})", before_send=True
@@ -128,13 +127,18 @@ class Transport:
             raise ConnectionFailedError(endpoint, f"connection dropped ({type(exc).__name__})") from None
 
     def authed(self, endpoint: str, send: Callable[[str], T]) -> T:
-        """Send with the current KS; on a 401 renew once and send again, never more."""
-        ks = self.ks.get(endpoint)
-        try:
-            return send(ks)
-        except AuthenticationError as refused:
-            fresh = self.ks.renew_after_rejection(ks, endpoint, refused.api_message)
-            return send(fresh)
+        """One attempt, inside the slot: send with the current KS; on a 401 renew once and send again.
+
+        The KS is read once the slot is held, so when a KS expires only the
+        calls in flight meet a 401, not every call queued for a slot.
+        """
+        with self.slot():
+            ks = self.ks.get(endpoint)
+            try:
+                return send(ks)
+            except AuthenticationError as refused:
+                fresh = self.ks.renew_after_rejection(ks, endpoint, refused.api_message)
+                return send(fresh)
 
     def call(
         self,
