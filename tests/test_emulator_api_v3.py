@@ -65,7 +65,10 @@ def test_widget_session(emu: EmulatorServer, api_v3: RawApiV3) -> None:
         error_code(api_v3.call("session", "startWidgetSession", form={"widgetId": "_1"}))
         == "INVALID_WIDGET_ID"
     )
-    assert error_code(api_v3.call("session", "startWidgetSession", form={})) == "MISSING_MANDATORY_PARAMETER"
+    assert (
+        error_code(api_v3.call("session", "startWidgetSession", form={}))
+        == "PROPERTY_VALIDATION_CANNOT_BE_NULL"
+    )
 
 
 @pytest.mark.parametrize("hash_type", ["SHA1", "SHA256"])
@@ -209,7 +212,8 @@ def test_category_add_and_delete(emu: EmulatorServer, api_v3: RawApiV3, admin_ks
     duplicate = api_v3.call("category", "add", form={"ks": admin_ks, "category[name]": "parent"})
     assert error_code(duplicate) == "DUPLICATE_CATEGORY"
     assert (
-        error_code(api_v3.call("category", "delete", form={"ks": admin_ks})) == "MISSING_MANDATORY_PARAMETER"
+        error_code(api_v3.call("category", "delete", form={"ks": admin_ks}))
+        == "PROPERTY_VALIDATION_CANNOT_BE_NULL"
     )
     missing = api_v3.call("category", "delete", form={"ks": admin_ks, "id": "999999"})
     assert error_code(missing) == "CATEGORY_NOT_FOUND" and missing["args"] == {"CATEGORY_ID": "999999"}
