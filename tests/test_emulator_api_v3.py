@@ -65,7 +65,10 @@ def test_widget_session(emu: EmulatorServer, api_v3: RawApiV3) -> None:
         error_code(api_v3.call("session", "startWidgetSession", form={"widgetId": "_1"}))
         == "INVALID_WIDGET_ID"
     )
-    assert error_code(api_v3.call("session", "startWidgetSession", form={})) == "MISSING_MANDATORY_PARAMETER"
+    assert (
+        error_code(api_v3.call("session", "startWidgetSession", form={}))
+        == "PROPERTY_VALIDATION_CANNOT_BE_NULL"
+    )
 
 
 @pytest.mark.parametrize("hash_type", ["SHA1", "SHA256"])
@@ -209,7 +212,8 @@ def test_category_add_and_delete(emu: EmulatorServer, api_v3: RawApiV3, admin_ks
     duplicate = api_v3.call("category", "add", form={"ks": admin_ks, "category[name]": "parent"})
     assert error_code(duplicate) == "DUPLICATE_CATEGORY"
     assert (
-        error_code(api_v3.call("category", "delete", form={"ks": admin_ks})) == "MISSING_MANDATORY_PARAMETER"
+        error_code(api_v3.call("category", "delete", form={"ks": admin_ks}))
+        == "PROPERTY_VALIDATION_CANNOT_BE_NULL"
     )
     missing = api_v3.call("category", "delete", form={"ks": admin_ks, "id": "999999"})
     assert error_code(missing) == "CATEGORY_NOT_FOUND" and missing["args"] == {"CATEGORY_ID": "999999"}
@@ -250,3 +254,24 @@ def test_concurrent_deletes_meet_the_category_lock(emu: EmulatorServer, admin_ks
     assert answers["leaf-seconds"] < 0.3, "deleting a leaf does not hold the lock"
     counts = emu.control.stats()["requests"]["category.delete"]
     assert counts == {"200": 3, "200:CATEGORIES_LOCKED": 2}
+
+
+def test_error_codes_are_the_guides(emu: EmulatorServer, api_v3: RawApiV3) -> None:
+    """KALTURA_API_GETTING_STARTED.md §10, KALTURA_SESSION_GUIDE.md §5.1, KALTURA_APPTOKENS_API.md §10."""
+    assert error_code(api_v3.call("nothing", "here", form={})) == "SERVICE_DOES_NOT_EXISTS"
+    assert error_code(api_v3.call("category", "explode", form={})) == "ACTION_DOES_NOT_EXISTS"
+    untyped = {"secret": emu.admin_secret, "partnerId": str(emu.partner_id)}
+    no_type = api_v3.call("session", "start", form=untyped)
+    assert error_code(no_type) == "PROPERTY_VALIDATION_CANNOT_BE_NULL" and no_type["args"] == {
+        "PROP_NAME": "type"
+    }
+    assert emu.admin_secret not in str(no_type)
+    widget_ks = api_v3.call("session", "startWidgetSession", form={"widgetId": f"_{emu.partner_id}"})["ks"]
+    expired = emu.control.create_app_token("SHA256", expiry=int(time.time()) - 10)
+    form = {"ks": widget_ks, "id": expired["id"], "tokenHash": app_token_hash(widget_ks, expired["token"])}
+    assert error_code(api_v3.call("appToken", "startSession", form=form)) == "EXPIRED_TOKEN"
+    forever = emu.control.create_app_token("SHA256", expiry=0)
+    form = {"ks": widget_ks, "id": forever["id"], "tokenHash": app_token_hash(widget_ks, forever["token"])}
+    assert api_v3.call("appToken", "startSession", form=form)["objectType"] == "KalturaSessionInfo", (
+        "0 = never"
+    )

@@ -202,6 +202,8 @@ def test_every_spec_endpoint_answers_in_the_spec_shape(
     time.sleep(0.15)
     status = call(http, checker, "events/duplicateStatus", {"jobId": job["jobId"]})
     assert status["jobState"] == "completed" and isinstance(status["eventId"], str)
+    unknown = call(http, checker, "events/duplicateStatus", {"jobId": "no-such-job"})
+    assert unknown["jobState"] == "unknown" and "eventId" not in unknown
 
     call(http, checker, "events/delete", {"id": event_id})
     assert checker.checked == checker.api_paths(), f"not exercised: {checker.api_paths() - checker.checked}"

@@ -14,8 +14,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from kaltura_events.emulator import kaltura_session
 from kaltura_events.emulator.auth import check_v3_ks, verify_v3_ks
-from kaltura_events.emulator.endpoints import api_v3_endpoint
+from kaltura_events.emulator.endpoints import API_V3_ENDPOINTS, api_v3_endpoint
 from kaltura_events.emulator.failures import (
     INTERNAL_ERROR_MESSAGE,
     ApiV3Failure,
@@ -23,9 +24,9 @@ from kaltura_events.emulator.failures import (
     events_error,
 )
 from kaltura_events.emulator.forms import parse_params
+from kaltura_events.emulator.kaltura_session import ADMIN_SESSION, USER_SESSION
 from kaltura_events.emulator.middleware import request_context
 from kaltura_events.emulator.runtime import Runtime
-from kaltura_events.ks import ADMIN, USER, app_token_hash, build_ks_v2
 
 logger = logging.getLogger("kaltura_events.emulator")
 
@@ -33,11 +34,16 @@ Params = dict[str, Any]
 V3Handler = Callable[[Runtime, Params, str], Awaitable[Any]]
 
 DEFAULT_EXPIRY = 86400
+"""KALTURA_SESSION_GUIDE.md §5.1: ``expiry`` defaults to 86400 seconds."""
 WIDGET_PRIVILEGES = "widget:1,view:*"
+"""kSessionBase::WIDGET_PRIVILEGE: what marks a KS as a widget session."""
 
 
 def _missing(name: str) -> ApiV3Failure:
-    return ApiV3Failure("MISSING_MANDATORY_PARAMETER", f"Missing parameter [{name}]", {"PARAM_NAME": name})
+    """KALTURA_API_GETTING_STARTED.md §10: PROPERTY_VALIDATION_CANNOT_BE_NULL, "Required field missing"."""
+    return ApiV3Failure(
+        "PROPERTY_VALIDATION_CANNOT_BE_NULL", f"Missing parameter [{name}]", {"PROP_NAME": name}
+    )
 
 
 def _required(params: Params, name: str) -> Any:
@@ -71,9 +77,10 @@ def _object(params: Params, name: str) -> dict[str, Any]:
     return value
 
 
-def _session_type(value: Any, name: str = "type") -> int:
-    session_type = _int(value, name, USER)
-    if session_type not in (USER, ADMIN):
+def _session_type(value: Any, name: str = "type", default: int | None = None) -> int:
+    """KALTURA_SESSION_GUIDE.md §5.1: ``type`` is 0 (USER) or 2 (ADMIN)."""
+    session_type = _int(value, name, default)
+    if session_type not in (USER_SESSION, ADMIN_SESSION):
         raise ApiV3Failure(
             "INVALID_FIELD_VALUE", f"Invalid session type [{session_type}]", {"PROP_NAME": name}
         )
@@ -81,10 +88,13 @@ def _session_type(value: Any, name: str = "type") -> int:
 
 
 async def session_start(runtime: Runtime, params: Params, endpoint: str) -> Any:
-    """The KS as a bare JSON string, as Kaltura answers with format=1."""
+    """KALTURA_SESSION_GUIDE.md §5.1: secret, partnerId and type are required; the answer is the KS
+    as a bare JSON string (format=1). A wrong secret or partner is refused with START_SESSION_ERROR,
+    a code no reference names (the client's error map knows it)."""
     config = runtime.config
     secret = _required(params, "secret")
     partner_id = _int(params.get("partnerId"), "partnerId")
+    session_type = _session_type(params.get("type"))
     if partner_id != config.partner_id or secret != config.admin_secret:
         raise ApiV3Failure(
             "START_SESSION_ERROR",
@@ -92,30 +102,27 @@ async def session_start(runtime: Runtime, params: Params, endpoint: str) -> Any:
             {"PARTNER_ID": str(partner_id)},
         )
     expiry = _int(params.get("expiry"), "expiry", DEFAULT_EXPIRY)
-    ks = build_ks_v2(
+    ks = kaltura_session.mint(
         config.admin_secret,
         config.partner_id,
         str(params.get("userId") or ""),
-        session_type=_session_type(params.get("type")),
-        expiry_seconds=expiry if expiry > 0 else DEFAULT_EXPIRY,
-        privileges=str(params.get("privileges") or ""),
+        session_type,
+        expiry if expiry > 0 else DEFAULT_EXPIRY,
+        str(params.get("privileges") or ""),
     )
     runtime.tokens.note(ks)
     return ks
 
 
 async def start_widget_session(runtime: Runtime, params: Params, endpoint: str) -> Any:
+    """KALTURA_SESSION_GUIDE.md §5.2: ``widgetId`` is ``_<partnerId>``; INVALID_WIDGET_ID otherwise
+    (a code no reference names)."""
     config = runtime.config
     widget_id = str(_required(params, "widgetId"))
     if widget_id != f"_{config.partner_id}":
         raise ApiV3Failure("INVALID_WIDGET_ID", f"Invalid widget id [{widget_id}]", {"WIDGET_ID": widget_id})
-    ks = build_ks_v2(
-        config.admin_secret,
-        config.partner_id,
-        "0",
-        session_type=USER,
-        expiry_seconds=DEFAULT_EXPIRY,
-        privileges=WIDGET_PRIVILEGES,
+    ks = kaltura_session.mint(
+        config.admin_secret, config.partner_id, "0", USER_SESSION, DEFAULT_EXPIRY, WIDGET_PRIVILEGES
     )
     runtime.tokens.note(ks)
     return {
@@ -127,7 +134,13 @@ async def start_widget_session(runtime: Runtime, params: Params, endpoint: str) 
 
 
 async def app_token_start_session(runtime: Runtime, params: Params, endpoint: str) -> Any:
-    """Check ``tokenHash`` = HASH(widget KS + token); the token's own type and user win over the request's."""
+    """KALTURA_APPTOKENS_API.md §6.2, §6.3, §10: ``tokenHash`` = HASH(widget KS + token) with the token's
+    hash type; the token's ``sessionUserId`` and ``sessionType`` override the request's, its
+    ``sessionDuration`` caps ``expiry`` and its ``sessionPrivileges`` merge with the request's.
+
+    An unknown token id answers APP_TOKEN_ID_NOT_FOUND although §10 names INVALID_APP_TOKEN_ID:
+    the client's error map knows only the former (see README.md, disagreements).
+    """
     config = runtime.config
     widget_ks = str(_required(params, "ks"))
     verify_v3_ks(widget_ks, config, runtime.tokens)
@@ -138,32 +151,26 @@ async def app_token_start_session(runtime: Runtime, params: Params, endpoint: st
             "APP_TOKEN_ID_NOT_FOUND", f"Application token id [{token_id}] not found", {"ID": token_id}
         )
     now = int(time.time())
-    if token.expiry is not None and token.expiry <= now:
-        raise ApiV3Failure(
-            "APP_TOKEN_EXPIRED", f"Application token id [{token_id}] expired", {"ID": token_id}
-        )
+    if token.expiry and token.expiry <= now:  # §4: "0 = never expires"
+        raise ApiV3Failure("EXPIRED_TOKEN", f"Application token id [{token_id}] expired", {"ID": token_id})
     token_hash = str(_required(params, "tokenHash"))
-    if token_hash.lower() != app_token_hash(widget_ks, token.token, token.hash_type):
+    if token_hash.lower() != kaltura_session.token_hash(widget_ks, token.token, token.hash_type):
         raise ApiV3Failure("INVALID_APP_TOKEN_HASH", "Invalid application token hash", {})
-    session_type = token.session_type if token.session_type is not None else _session_type(params.get("type"))
+    session_type = (
+        token.session_type
+        if token.session_type is not None
+        else _session_type(params.get("type"), default=USER_SESSION)
+    )
     user_id = token.session_user_id if token.session_user_id is not None else str(params.get("userId") or "")
     expiry = _int(params.get("expiry"), "expiry", DEFAULT_EXPIRY)
     expiry = expiry if expiry > 0 else DEFAULT_EXPIRY
     if token.session_duration:
         expiry = min(expiry, token.session_duration)
-    if token.expiry is not None:
-        expiry = min(expiry, token.expiry - now)
     privileges = ",".join(
         p for p in (token.session_privileges, str(params.get("sessionPrivileges") or "")) if p
     )
-    ks = build_ks_v2(
-        config.admin_secret,
-        config.partner_id,
-        user_id,
-        session_type=session_type,
-        expiry_seconds=expiry,
-        privileges=privileges,
-        now=now,
+    ks = kaltura_session.mint(
+        config.admin_secret, config.partner_id, user_id, session_type, expiry, privileges, now=now
     )
     runtime.tokens.note(ks)
     return {
@@ -216,6 +223,19 @@ async def category_delete(runtime: Runtime, params: Params, endpoint: str) -> An
     return None
 
 
+def _unknown_action(endpoint: str) -> ApiV3Failure:
+    """KALTURA_API_GETTING_STARTED.md §10: SERVICE_DOES_NOT_EXISTS, or ACTION_DOES_NOT_EXISTS
+    when the service is known."""
+    service, _, action = endpoint.partition(".")
+    if service.lower() in {name.split(".")[0].lower() for name in API_V3_ENDPOINTS}:
+        return ApiV3Failure(
+            "ACTION_DOES_NOT_EXISTS", f"Action [{action}] does not exist in [{service}]", {"ACTION": action}
+        )
+    return ApiV3Failure(
+        "SERVICE_DOES_NOT_EXISTS", f"Service [{service}] does not exist", {"SERVICE": service}
+    )
+
+
 V3_HANDLERS: dict[str, V3Handler] = {
     "session.start": session_start,
     "session.startWidgetSession": start_widget_session,
@@ -234,9 +254,7 @@ async def api_v3_route(request: Request) -> Response:
     try:
         handler = V3_HANDLERS.get(endpoint)
         if handler is None:
-            raise ApiV3Failure(
-                "SERVICE_ACTION_DOES_NOT_EXIST", f"Action [{endpoint}] does not exist", {"ACTION": endpoint}
-            )
+            raise _unknown_action(endpoint)
         try:
             params = parse_params(
                 request.url.query, await request.body(), request.headers.get("content-type", "")

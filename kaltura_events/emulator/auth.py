@@ -1,27 +1,24 @@
-"""KS checks for both APIs, with the admin secret as the only key, as Kaltura's servers do.
+"""KS checks for both APIs, with the partner's admin secret as the only key, as Kaltura's servers do.
 
-Messages describe what is wrong with a KS and never contain it.
+The order is KALTURA_SESSION_GUIDE.md's "KS Validation Flow": signature, then
+expiry, then revocation (``/_emulator/expire-ks`` stands in for ``session.end``),
+then the permission the API needs. Messages describe what is wrong with a KS
+and never contain it.
 """
 
 from __future__ import annotations
 
+from kaltura_events.emulator import kaltura_session
 from kaltura_events.emulator.config import EmulatorConfig
 from kaltura_events.emulator.failures import ApiV3Failure, EventsApiFailure
+from kaltura_events.emulator.kaltura_session import ADMIN_SESSION, KsInvalid, Session
 from kaltura_events.emulator.tokens import TokenBook
-from kaltura_events.errors import KsParseError
-from kaltura_events.ks import ADMIN, KsInfo, ks_partner_id, parse_ks
 
 _SCHEMES = ("bearer", "ks")
 
 
-class KsRejected(Exception):
-    def __init__(self, reason: str, *, expired: bool = False) -> None:
-        self.expired = expired
-        super().__init__(reason)
-
-
 def ks_from_authorization(header: str | None) -> str | None:
-    """The KS from ``Authorization: Bearer <KS>`` or ``Authorization: ks <KS>``."""
+    """The KS from ``Authorization: Bearer <KS>`` (spec securitySchemes.ks) or ``Authorization: ks <KS>``."""
     if not header:
         return None
     scheme, _, value = header.strip().partition(" ")
@@ -30,62 +27,57 @@ def ks_from_authorization(header: str | None) -> str | None:
     return value.strip()
 
 
-def verify_ks(ks: str, config: EmulatorConfig, tokens: TokenBook) -> KsInfo:
-    """Check partner, signature and expiry (including ``/_emulator/expire-ks``); remember the KS."""
-    try:
-        partner_id = ks_partner_id(ks)
-    except KsParseError:
-        raise KsRejected("the KS could not be parsed") from None
+def verify_ks(ks: str, config: EmulatorConfig, tokens: TokenBook) -> Session:
+    """Signature (with the claimed partner's secret), expiry and revocation; remember the KS."""
+    partner_id = kaltura_session.partner_of(ks)
     if partner_id != config.partner_id:
-        raise KsRejected(f"the KS belongs to partner {partner_id}, not {config.partner_id}")
-    try:
-        info = parse_ks(ks, config.admin_secret)
-    except KsParseError:
-        raise KsRejected("the KS signature is invalid") from None
-    if info.expired() or tokens.revoked(ks):
-        raise KsRejected("the KS has expired", expired=True)
+        # The server picks the secret by the claimed partner; it has none for another one.
+        raise KsInvalid(f"the KS belongs to partner {partner_id}, not {config.partner_id}")
+    session = kaltura_session.verify(ks, config.admin_secret)
+    if tokens.revoked(ks):
+        raise KsInvalid("the KS has expired", expired=True)
     tokens.note(ks)
-    return info
+    return session
 
 
-def check_events_ks(header: str | None, config: EmulatorConfig, tokens: TokenBook) -> KsInfo:
-    """401 for no/bad/expired KS, 403 for a KS that is not ADMIN or has no user id."""
+def check_events_ks(header: str | None, config: EmulatorConfig, tokens: TokenBook) -> Session:
+    """KALTURA_EVENTS_PLATFORM_API.md §2, §3, §11: 401 for no, bad or expired KS;
+    403 for a KS that is not ADMIN (type 2) or has no user id."""
     ks = ks_from_authorization(header)
     if ks is None:
         raise EventsApiFailure(401, "missing KS: send 'Authorization: Bearer <KS>'")
     try:
-        info = verify_ks(ks, config, tokens)
-    except KsRejected as exc:
+        session = verify_ks(ks, config, tokens)
+    except KsInvalid as exc:
         raise EventsApiFailure(401, str(exc)) from None
-    if info.session_type != ADMIN:
+    if session.session_type != ADMIN_SESSION:
         raise EventsApiFailure(403, "the Events Platform needs an ADMIN KS (type 2)")
-    if not info.user_id:
+    if not session.user_id:
         raise EventsApiFailure(403, "the Events Platform needs a KS with a user id")
-    return info
+    return session
 
 
-def check_v3_ks(ks: str | None, config: EmulatorConfig, tokens: TokenBook, service_action: str) -> KsInfo:
-    """An ADMIN KS for API v3 services that need one; API v3 error codes otherwise."""
+def _forbidden(service_action: str) -> ApiV3Failure:
+    message = f"The access to service [{service_action}] is forbidden"
+    return ApiV3Failure("SERVICE_FORBIDDEN", message, {"SERVICE": service_action})
+
+
+def check_v3_ks(ks: str | None, config: EmulatorConfig, tokens: TokenBook, service_action: str) -> Session:
+    """KALTURA_CATEGORIES_AND_ENTITLEMENTS_API.md §3: category actions need an ADMIN KS (type 2);
+    KALTURA_API_GETTING_STARTED.md §10: SERVICE_FORBIDDEN when the KS lacks the permission."""
     if not ks:
-        raise ApiV3Failure(
-            "SERVICE_FORBIDDEN",
-            f"The access to service [{service_action}] is forbidden",
-            {"SERVICE": service_action},
-        )
-    info = verify_v3_ks(ks, config, tokens)
-    if info.session_type != ADMIN:
-        raise ApiV3Failure(
-            "SERVICE_FORBIDDEN",
-            f"The access to service [{service_action}] is forbidden",
-            {"SERVICE": service_action},
-        )
-    return info
+        raise _forbidden(service_action)
+    session = verify_v3_ks(ks, config, tokens)
+    if session.session_type != ADMIN_SESSION:
+        raise _forbidden(service_action)
+    return session
 
 
-def verify_v3_ks(ks: str, config: EmulatorConfig, tokens: TokenBook) -> KsInfo:
+def verify_v3_ks(ks: str, config: EmulatorConfig, tokens: TokenBook) -> Session:
+    """KALTURA_SESSION_GUIDE.md §9: INVALID_KS (malformed, bad signature) or EXPIRED_KS (past its TTL)."""
     try:
         return verify_ks(ks, config, tokens)
-    except KsRejected as exc:
+    except KsInvalid as exc:
         if exc.expired:
             raise ApiV3Failure("EXPIRED_KS", "KS has expired", {}) from None
         raise ApiV3Failure("INVALID_KS", f"Invalid KS: {exc}", {}) from None

@@ -13,9 +13,10 @@ from kaltura_events.emulator.failures import ApiV3Failure, CategoryMissing
 from kaltura_events.emulator.models import Category
 
 FIRST_CATEGORY_ID = 1001
-MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 30
+"""No reference gives ``pager[pageSize]``'s default; the guides always send one."""
 CATEGORY_ORDER_FIELDS = ("createdAt", "updatedAt", "name", "depth", "fullName", "id")
+"""KALTURA_CATEGORIES_AND_ENTITLEMENTS_API.md §5.3 lists the first four; fullName and id are accepted too."""
 
 
 class CategoryTree:
@@ -46,6 +47,11 @@ class CategoryTree:
         return None if found is None else self.by_id[found]
 
     def add(self, name: str, parent_id: int = 0) -> Category:
+        """CATEGORY errors from KALTURA_CATEGORIES_AND_ENTITLEMENTS_API.md §11.
+
+        A name with ">" is refused although no reference says so: ``fullName``
+        joins names with ">" (§5.1), so such a name would make two paths one.
+        """
         if not name or ">" in name:
             raise ApiV3Failure(
                 "INVALID_FIELD_VALUE", f"Invalid category name [{name}]", {"PROP_NAME": "category:name"}
@@ -127,7 +133,7 @@ class CategoryTree:
         return removed
 
     def list(self, filters: dict[str, Any], pager: dict[str, Any]) -> tuple[int, list[Category]]:
-        """``category.list``: filter, order, then page (pageIndex is 1-based, pageSize capped at 500)."""
+        """``category.list``: filter, order, then page (``pageIndex`` starts at 1, guide §5.3)."""
         matches = [c for c in self.by_id.values() if _matches(c, filters)]
         order = str(filters.get("orderBy") or "+id")
         direction, order_field = (order[0], order[1:]) if order[:1] in "+-" else ("+", order)
@@ -137,7 +143,7 @@ class CategoryTree:
             )
         matches.sort(key=lambda c: (_order_key(c, order_field), c.id), reverse=direction == "-")
         size = _int(pager.get("pageSize"), DEFAULT_PAGE_SIZE, "pager:pageSize")
-        size = DEFAULT_PAGE_SIZE if size <= 0 else min(size, MAX_PAGE_SIZE)
+        size = DEFAULT_PAGE_SIZE if size <= 0 else size
         index = max(_int(pager.get("pageIndex"), 1, "pager:pageIndex"), 1)
         start = (index - 1) * size
         return len(matches), matches[start : start + size]

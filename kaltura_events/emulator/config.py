@@ -34,6 +34,10 @@ class EmulatorConfig:
     ``offset_mode`` exists because the sources disagree on ``pager.offset``:
     "skip" (the default) treats it as a number of items to skip, "page" as a
     page index (skip = offset * limit), so a client can be tested against both.
+
+    ``check_date_order`` turns on refusals no reference states (an end not
+    after its start, for events, copies and sessions; ``doorsOpenDate`` after
+    ``startDate``). Off by default: where no source says, the emulator accepts.
     """
 
     partner_id: int = DEFAULT_PARTNER_ID
@@ -47,6 +51,7 @@ class EmulatorConfig:
     seed: int = 0
     faults: list[dict[str, Any]] = field(default_factory=list)
     first_event_id: int = 1
+    check_date_order: bool = False
 
     def __post_init__(self) -> None:
         if self.offset_mode not in OFFSET_MODES:
@@ -61,6 +66,8 @@ class EmulatorConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.check_date_order, bool):
+            raise ValueError(f"check_date_order must be true or false, got {self.check_date_order!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
         if not isinstance(self.admin_secret, str) or not self.admin_secret:

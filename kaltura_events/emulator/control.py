@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kaltura_events.emulator.failures import ApiV3Failure
+from kaltura_events.emulator.catalog import SESSION_TYPES
+from kaltura_events.emulator.failures import ApiV3Failure, BadArgument
+from kaltura_events.emulator.fields import require_date, require_zone
 from kaltura_events.emulator.runtime import Runtime
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.validation import SESSION_TYPES, parse_iso_datetime, require_template_id, require_zone
 
 _CUSTOM_TEMPLATE = re.compile(r"^[0-9a-f]{24}$")
 MAX_BULK_EVENTS = 200_000
@@ -73,6 +73,7 @@ async def state(request: Request) -> Response:
         {
             "config": runtime.config.public_dict(),
             **runtime.store.snapshot(),
+            **runtime.people.snapshot(),
             **runtime.tokens.snapshot(),
             "faults": runtime.faults.describe(),
         }
@@ -170,7 +171,7 @@ async def bulk_events(request: Request) -> Response:
     duration = _int_field(body, "durationMinutes", 60) or 60
     runtime = _runtime(request)
     start = (
-        parse_iso_datetime("startDate", body["startDate"])
+        require_date("startDate", body["startDate"])
         if body.get("startDate") is not None
         else runtime.store.now().replace(microsecond=0) + timedelta(days=30)
     )
@@ -181,7 +182,7 @@ async def bulk_events(request: Request) -> Response:
         interval=timedelta(minutes=interval),
         duration=timedelta(minutes=duration),
         labels=labels,
-        template_id=require_template_id("templateId", body.get("templateId", "tm0000")),
+        template_id=str(body.get("templateId", "tm0000")),
         timezone_name=require_zone("timezone", body.get("timezone", "UTC")),
     )
     return JSONResponse({"status": "ok", **result})
@@ -197,7 +198,7 @@ def _guarded(handler: Any) -> Any:
         try:
             response: Response = await handler(request)
             return response
-        except (ControlError, ValueError, InvalidArgumentError) as exc:
+        except (ControlError, ValueError, BadArgument) as exc:
             return _bad(str(exc))
         except ApiV3Failure as exc:
             return _bad(f"{exc.code}: {exc}")

@@ -28,6 +28,18 @@ class EmulatorFailure(Exception):
     """Base of refusals the emulator raises on purpose."""
 
 
+class BadArgument(EmulatorFailure):
+    """A request field the platform refuses: 400 ``InvalidArgument`` naming the field and the value."""
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        self.field = field
+        self.value = value
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"{field}={shown}: {reason}")
+
+
 class Missing(EmulatorFailure):
     """An id that names nothing: 404 on the Events Platform."""
 

@@ -1,85 +1,128 @@
-"""Reading optional request fields with the same InvalidArgumentError the validators raise.
+"""Reading request fields the way the spec types them, refusing with a 400 that names the field.
 
-The required fields go through ``kaltura_events.validation`` directly; these
-cover the optional ones, so every 400 names the field the way the client's
-own checks would.
+Only what a source states is checked: a required field is present, a value
+has the spec's JSON type, an enum value is one of the spec's, a date is ISO
+8601 and a zone is IANA (KALTURA_EVENTS_PLATFORM_API.md §5.1, §11). Lengths,
+non-blank strings and email shapes are stated nowhere, so they are accepted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.validation import parse_iso_datetime, require_choice, require_name
+from kaltura_events.emulator.dates import read_iso_8601
+from kaltura_events.emulator.failures import BadArgument
+
+Body = dict[str, Any]
 
 
-def require_object(field: str, value: Any) -> dict[str, Any]:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def require_object(field: str, value: Any) -> Body:
     if not isinstance(value, dict):
-        raise InvalidArgumentError(field, value, "expected an object")
+        raise BadArgument(field, value, "expected an object")
     return value
 
 
-def optional_object(body: dict[str, Any], key: str, field: str | None = None) -> dict[str, Any]:
+def optional_object(body: Body, key: str, field: str | None = None) -> Body:
     value = body.get(key)
     return {} if value is None else require_object(field or key, value)
 
 
-def optional_str(body: dict[str, Any], key: str, field: str | None = None) -> str | None:
-    value = body.get(key)
+def require_str(field: str, value: Any) -> str:
     if value is None:
-        return None
+        raise BadArgument(field, value, "is required")
     if not isinstance(value, str):
-        raise InvalidArgumentError(field or key, value, "expected a string")
+        raise BadArgument(field, value, "expected a string")
     return value
 
 
-def required_str(body: dict[str, Any], key: str, field: str | None = None) -> str:
+def required_str(body: Body, key: str, field: str | None = None) -> str:
+    return require_str(field or key, body.get(key))
+
+
+def optional_str(body: Body, key: str, field: str | None = None) -> str | None:
     value = body.get(key)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(field or key, value, "a non-empty string is required")
-    return value
+    return None if value is None else require_str(field or key, value)
 
 
-def optional_bool(body: dict[str, Any], key: str, field: str | None = None) -> bool | None:
+def optional_bool(body: Body, key: str, field: str | None = None) -> bool | None:
     value = body.get(key)
     if value is None:
         return None
     if not isinstance(value, bool):
-        raise InvalidArgumentError(field or key, value, "expected true or false")
+        raise BadArgument(field or key, value, "expected true or false")
     return value
 
 
-def optional_int(body: dict[str, Any], key: str, field: str | None = None) -> int | None:
+def require_bool(body: Body, key: str, field: str | None = None) -> bool:
+    value = optional_bool(body, key, field)
+    if value is None:
+        raise BadArgument(field or key, None, "is required")
+    return value
+
+
+def optional_number(body: Body, key: str, field: str | None = None) -> int | float | None:
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentError(field or key, value, "expected an integer")
+    if not _is_number(value):
+        raise BadArgument(field or key, value, "expected a number")
+    result: int | float = int(value) if isinstance(value, float) and value.is_integer() else value
+    return result
+
+
+def optional_count(body: Body, key: str, field: str | None = None) -> int | None:
+    """A pager number: the spec types it ``number``; a fraction of an item cannot be skipped or shown."""
+    value = optional_number(body, key, field)
+    if value is not None and not isinstance(value, int):
+        raise BadArgument(field or key, value, "expected a whole number")
     return value
 
 
+def require_event_id(field: str, value: Any) -> int:
+    """Spec types event ids ``number``; KALTURA_EVENTS_PLATFORM_API.md §11: "Event IDs are integers"."""
+    if value is None:
+        raise BadArgument(field, value, "is required")
+    if not _is_number(value) or (isinstance(value, float) and not value.is_integer()):
+        raise BadArgument(field, value, "an event id is an integer")
+    return int(value)
+
+
 def optional_str_list(
-    body: dict[str, Any], key: str, field: str | None = None, max_items: int | None = None
+    body: Body, key: str, field: str | None = None, max_items: int | None = None
 ) -> list[str] | None:
     value = body.get(key)
     if value is None:
         return None
     name = field or key
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InvalidArgumentError(name, value, "expected a list of strings")
+        raise BadArgument(name, value, "expected a list of strings")
     if max_items is not None and len(value) > max_items:
-        raise InvalidArgumentError(name, value, f"at most {max_items} items per call")
+        raise BadArgument(name, f"{len(value)} items", f"at most {max_items} per call")
     return list(value)
 
 
+def require_choice(field: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value is None:
+        raise BadArgument(field, value, "is required")
+    if not isinstance(value, str) or value not in choices:
+        raise BadArgument(field, value, f"expected one of {', '.join(choices)}")
+    return value
+
+
+def optional_choice(body: Body, key: str, choices: tuple[str, ...], field: str | None = None) -> str | None:
+    value = body.get(key)
+    return None if value is None else require_choice(field or key, value, choices)
+
+
 def optional_choices(
-    body: dict[str, Any], key: str, choices: tuple[str, ...], field: str | None = None
+    body: Body, key: str, choices: tuple[str, ...], field: str | None = None
 ) -> list[str] | None:
     values = optional_str_list(body, key, field)
     if values is None:
@@ -87,52 +130,51 @@ def optional_choices(
     return [require_choice(field or key, value, choices) for value in values]
 
 
-def optional_choice(
-    body: dict[str, Any], key: str, choices: tuple[str, ...], field: str | None = None
-) -> str | None:
+def require_date(field: str, value: Any) -> datetime:
+    if value is None:
+        raise BadArgument(field, value, "is required")
+    moment = read_iso_8601(value) if isinstance(value, str) else None
+    if moment is None:
+        raise BadArgument(field, value, "expected an ISO 8601 date-time, such as 2025-05-01T14:00:00.000Z")
+    return moment
+
+
+def optional_date(body: Body, key: str, field: str | None = None) -> datetime | None:
     value = body.get(key)
-    return None if value is None else require_choice(field or key, value, choices)
+    return None if value is None else require_date(field or key, value)
 
 
-def optional_date(body: dict[str, Any], key: str, field: str | None = None) -> datetime | None:
+@cache
+def _iana_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def require_zone(field: str, value: Any) -> str:
+    """KALTURA_EVENTS_PLATFORM_API.md §5.1: ``timezone`` is an IANA time zone."""
+    name = require_str(field, value)
+    if name not in _iana_zones():
+        raise BadArgument(field, value, "not an IANA time zone, such as America/New_York")
+    ZoneInfo(name)
+    return name
+
+
+def optional_zone(body: Body, key: str, field: str | None = None) -> str | None:
     value = body.get(key)
-    return None if value is None else parse_iso_datetime(field or key, value)
-
-
-def optional_name(body: dict[str, Any], key: str, field: str | None = None) -> str | None:
-    value = body.get(key)
-    return None if value is None else require_name(field or key, value)
-
-
-def require_email(field: str, value: Any) -> str:
-    if not isinstance(value, str) or "@" not in value or value.strip() != value or len(value) > 256:
-        raise InvalidArgumentError(field, value, "expected an email address")
-    return value
-
-
-def require_page_size(max_limit: int) -> Callable[[str, Any], int]:
-    """A page-size check like ``validation.require_limit`` with another ceiling."""
-
-    def check(field: str, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= max_limit:
-            raise InvalidArgumentError(field, value, f"a page size is an integer from 1 to {max_limit}")
-        return value
-
-    return check
+    return None if value is None else require_zone(field or key, value)
 
 
 def pager_bounds(
-    body: dict[str, Any], *, default_limit: int, check_limit: Callable[[str, Any], int], offset_mode: str
+    body: Body, *, default_limit: int, max_limit: int | None, offset_mode: str
 ) -> tuple[int, int]:
-    """(skip, limit) from ``pager``; ``offset_mode`` "page" reads the offset as a page index."""
+    """(skip, limit) from ``pager``; ``offset_mode`` "page" reads the offset as a page index.
+
+    A negative offset or limit is stated nowhere; it is read as 0.
+    """
     pager = optional_object(body, "pager")
-    offset = optional_int(pager, "offset", "pager.offset")
-    offset = 0 if offset is None else offset
-    if offset < 0:
-        raise InvalidArgumentError("pager.offset", offset, "must not be negative")
-    raw_limit = pager.get("limit", default_limit)
-    if isinstance(raw_limit, float) and raw_limit.is_integer():
-        raw_limit = int(raw_limit)
-    limit = check_limit("pager.limit", raw_limit)
+    offset = max(optional_count(pager, "offset", "pager.offset") or 0, 0)
+    limit = optional_count(pager, "limit", "pager.limit")
+    limit = default_limit if limit is None else max(limit, 0)
+    if max_limit is not None and limit > max_limit:
+        raise BadArgument("pager.limit", limit, f"at most {max_limit}")
     skip = offset * limit if offset_mode == "page" else offset
     return skip, limit

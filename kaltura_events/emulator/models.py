@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kaltura_events.validation import format_iso
+from kaltura_events.emulator.dates import write_iso
 
 THUMBNAIL_BASE = "https://cfvod.kaltura.com/p/{partner_id}/thumbnail/entry_id/{entry_id}"
 
@@ -52,17 +52,17 @@ def render_event(event: Event, partner_id: int) -> dict[str, Any]:
         "publicDomain": public_domain(partner_id),
         "name": event.name,
         "description": event.description,
-        "startDate": format_iso(event.start),
-        "endDate": format_iso(event.end),
+        "startDate": write_iso(event.start),
+        "endDate": write_iso(event.end),
         "timezone": event.timezone,
         "logoUrl": thumbnail_url(partner_id, event.logo_entry_id),
         "bannerImageUrl": thumbnail_url(partner_id, event.banner_entry_id),
         "labels": list(event.labels),
-        "createdAt": format_iso(event.created_at),
-        "updatedAt": format_iso(event.updated_at),
+        "createdAt": write_iso(event.created_at),
+        "updatedAt": write_iso(event.updated_at),
         "languages": ["en"],
         "isRegistrationOpen": True,
-        "doorsOpenDate": format_iso(event.doors_open_at()),
+        "doorsOpenDate": write_iso(event.doors_open_at()),
         "templateId": event.template_id,
         "templateName": event.template_name,
     }
@@ -72,7 +72,7 @@ def render_event(event: Event, partner_id: int) -> dict[str, Any]:
 class SpeakerSlot:
     """A user's place on a session's speaker list."""
 
-    order: int = 0
+    order: int | float = 0
     is_hidden: bool = False
     role: str = "simpleSpeaker"
 
@@ -101,14 +101,14 @@ def render_session(session: Session, partner_id: int) -> dict[str, Any]:
     """PublicSessionDto with every required field."""
     body: dict[str, Any] = {
         "id": session.id,
-        "createdAt": format_iso(session.created_at),
-        "updatedAt": format_iso(session.updated_at),
+        "createdAt": write_iso(session.created_at),
+        "updatedAt": write_iso(session.updated_at),
         "type": session.type,
         "visibility": session.visibility,
         "name": session.name,
         "description": session.description,
-        "startDate": format_iso(session.start),
-        "endDate": format_iso(session.end),
+        "startDate": write_iso(session.start),
+        "endDate": write_iso(session.end),
         "thumbnailUrl": thumbnail_url(partner_id, session.image_entry_id or session.id),
         "tags": list(session.tags),
         "rsvpCount": 0,
@@ -117,7 +117,7 @@ def render_session(session: Session, partner_id: int) -> dict[str, Any]:
         body["sourceEntry"] = {
             "id": session.source_entry_id,
             "status": "ready",
-            "createdAt": format_iso(session.created_at),
+            "createdAt": write_iso(session.created_at),
         }
     return body
 
@@ -142,8 +142,8 @@ def render_team_member(member: TeamMember) -> dict[str, Any]:
         "email": member.email,
         "role": member.role,
         "disabled": member.disabled,
-        "createdAt": format_iso(member.created_at),
-        "updatedAt": format_iso(member.updated_at),
+        "createdAt": write_iso(member.created_at),
+        "updatedAt": write_iso(member.updated_at),
     }
 
 
@@ -174,8 +174,8 @@ def render_event_user(user: EventUser, partner_id: int) -> dict[str, Any]:
         "bio": user.bio,
         "roles": list(user.roles),
         "thumbnailUrl": thumbnail_url(partner_id, user.image_entry_id),
-        "createdAt": format_iso(user.created_at),
-        "updatedAt": format_iso(user.updated_at),
+        "createdAt": write_iso(user.created_at),
+        "updatedAt": write_iso(user.updated_at),
         "status": user.status,
     }
 

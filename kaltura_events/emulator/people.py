@@ -1,32 +1,28 @@
 """People on the platform: account team members, event users, session speakers and moderators.
 
-Kept apart from events and categories only to keep modules small: it shares
-the store's lock, so a user removed from an event also leaves its sessions
-in the same step.
+Kept apart from events and categories to keep modules small; it works on the
+same :class:`State` as the store (and under its lock), so a user removed from
+an event also leaves its sessions in the same step.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kaltura_events.emulator.failures import Missing
+from kaltura_events.emulator.failures import BadArgument, Missing
 from kaltura_events.emulator.models import (
     EventUser,
     SpeakerSlot,
     TeamMember,
+    public_domain,
     render_event_user,
     render_participant,
     render_speaker,
     render_team_member,
 )
-from kaltura_events.errors import InvalidArgumentError
-
-if TYPE_CHECKING:
-    from kaltura_events.emulator.store import Store
-
-MAX_PARTICIPANTS_PER_CALL = 10
+from kaltura_events.emulator.state import State
 
 
 @dataclass
@@ -34,24 +30,27 @@ class SpeakerInput:
     """One entry of ``speakers``; None means "default" on add and "unchanged" on update."""
 
     user_id: str
-    order: int | None = None
+    order: int | float | None = None
     is_hidden: bool | None = None
     role: str | None = None
 
 
 class People:
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self.team: dict[str, TeamMember] = {}
-        self.event_users: dict[int, dict[str, EventUser]] = {}
+    def __init__(self, state: State) -> None:
+        self.state = state
 
     # -- team members ---------------------------------------------------------
 
     def create_team_member(self, email: str, role: str, first_name: str, last_name: str) -> dict[str, Any]:
-        with self._store.locked():
-            if any(member.email.lower() == email.lower() for member in self.team.values()):
-                raise InvalidArgumentError("email", email, "a team member with this email already exists")
-            now = self._store.now()
+        """A second create for the same email is stated nowhere as an error: it answers that member, now
+        with the request's role and names (a member's id is its Kaltura user id, one per email)."""
+        with self.state.locked():
+            now = self.state.now()
+            existing = next((m for m in self.state.team.values() if m.email.lower() == email.lower()), None)
+            if existing is not None:
+                existing.role, existing.first_name, existing.last_name = role, first_name, last_name
+                existing.updated_at = now
+                return render_team_member(existing)
             member = TeamMember(
                 id=hashlib.sha256(email.lower().encode()).hexdigest()[:17],
                 email=email,
@@ -61,38 +60,38 @@ class People:
                 created_at=now,
                 updated_at=now,
             )
-            self.team[member.id] = member
+            self.state.team[member.id] = member
             return render_team_member(member)
 
     def _member(self, member_id: str) -> TeamMember:
-        member = self.team.get(member_id)
+        member = self.state.team.get(member_id)
         if member is None:
             raise Missing("id", member_id, "team member")
         return member
 
     def update_team_member(self, member_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        with self._store.locked():
+        with self.state.locked():
             member = self._member(member_id)
             for key, value in changes.items():
                 setattr(member, key, value)
-            member.updated_at = self._store.now()
+            member.updated_at = self.state.now()
             return render_team_member(member)
 
     def delete_team_member(self, member_id: str) -> None:
-        with self._store.locked():
+        with self.state.locked():
             self._member(member_id)
-            del self.team[member_id]
+            del self.state.team[member_id]
 
     def list_team_members(self, skip: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-        with self._store.locked():
-            members = list(self.team.values())
+        with self.state.locked():
+            members = list(self.state.team.values())
             return len(members), [render_team_member(m) for m in members[skip : skip + limit]]
 
     # -- event users ----------------------------------------------------------
 
     def _users(self, event_id: int) -> dict[str, EventUser]:
-        self._store.event(event_id, "eventId")
-        return self.event_users.setdefault(event_id, {})
+        self.state.event(event_id, "eventId")
+        return self.state.event_users.setdefault(event_id, {})
 
     def _user(self, event_id: int, user_id: str, field: str = "userId") -> EventUser:
         user = self._users(event_id).get(user_id)
@@ -102,22 +101,22 @@ class People:
 
     def user_id_for(self, email: str) -> str:
         """A stable 64-hex id per partner and email, like the platform's hashed user ids."""
-        return hashlib.sha256(f"{self._store.config.partner_id}:{email.lower()}".encode()).hexdigest()
+        return hashlib.sha256(f"{self.state.config.partner_id}:{email.lower()}".encode()).hexdigest()
 
     def invite(
         self, event_id: int, email: str, first_name: str, last_name: str, **profile: Any
     ) -> dict[str, Any]:
         """Invite a user; inviting the same email again adds the new roles and keeps the rest."""
         roles: list[str] = profile.pop("roles", None) or ["Attendees"]
-        with self._store.locked():
+        with self.state.locked():
             users = self._users(event_id)
             user_id = self.user_id_for(email)
             existing = users.get(user_id)
             if existing is not None:
                 existing.roles = existing.roles + [r for r in roles if r not in existing.roles]
-                existing.updated_at = self._store.now()
-                return render_event_user(existing, self._store.config.partner_id)
-            now = self._store.now()
+                existing.updated_at = self.state.now()
+                return render_event_user(existing, self.state.config.partner_id)
+            now = self.state.now()
             user = EventUser(
                 id=user_id,
                 email=email,
@@ -129,23 +128,23 @@ class People:
                 **profile,
             )
             users[user_id] = user
-            return render_event_user(user, self._store.config.partner_id)
+            return render_event_user(user, self.state.config.partner_id)
 
     def update_user(self, event_id: int, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Profile fields change as given; ``roles`` replaces the whole set, as the spec's field says."""
-        with self._store.locked():
+        with self.state.locked():
             user = self._user(event_id, user_id)
             for key, value in changes.items():
                 setattr(user, key, value)
-            user.updated_at = self._store.now()
-            return render_event_user(user, self._store.config.partner_id)
+            user.updated_at = self.state.now()
+            return render_event_user(user, self.state.config.partner_id)
 
     def delete_user(self, event_id: int, user_id: str) -> None:
         """Remove a user from the event, and from every session of it."""
-        with self._store.locked():
+        with self.state.locked():
             self._user(event_id, user_id)
-            del self.event_users[event_id][user_id]
-            for session in self._store.sessions.get(event_id, {}).values():
+            del self.state.event_users[event_id][user_id]
+            for session in self.state.sessions.get(event_id, {}).values():
                 session.speakers.pop(user_id, None)
                 if user_id in session.moderators:
                     session.moderators.remove(user_id)
@@ -161,7 +160,7 @@ class People:
         limit: int,
         order: str,
     ) -> tuple[int, list[dict[str, Any]]]:
-        with self._store.locked():
+        with self.state.locked():
             indexed = list(enumerate(self._users(event_id).values()))
             term = search.strip().lower()
             matches = [
@@ -178,51 +177,27 @@ class People:
             if order.startswith("-"):
                 matches.reverse()
             page = matches[skip : skip + limit]
-            pid = self._store.config.partner_id
+            pid = self.state.config.partner_id
             return len(matches), [render_event_user(user, pid) for _, user in page]
-
-    def copy_event_users(self, source_id: int, target_id: int, roles: tuple[str, ...]) -> set[str]:
-        """For ``events/duplicate``: copy users holding any of ``roles``; call with the lock held."""
-        wanted = set(roles)
-        copied: dict[str, EventUser] = {}
-        now = self._store.now()
-        for user in self.event_users.get(source_id, {}).values():
-            if wanted.intersection(user.roles):
-                copied[user.id] = EventUser(
-                    id=user.id,
-                    email=user.email,
-                    first_name=user.first_name,
-                    last_name=user.last_name,
-                    roles=list(user.roles),
-                    created_at=now,
-                    updated_at=now,
-                    title=user.title,
-                    company=user.company,
-                    bio=user.bio,
-                    image_entry_id=user.image_entry_id,
-                )
-        self.event_users[target_id] = copied
-        return set(copied)
-
-    def forget_event(self, event_id: int) -> None:
-        self.event_users.pop(event_id, None)
 
     # -- session participants ---------------------------------------------------
 
     def _participant(self, event_id: int, user_id: Any, field: str, role: str) -> EventUser:
-        if not isinstance(user_id, str) or not user_id:
-            raise InvalidArgumentError(field, user_id, "a user id is a non-empty string")
+        if not isinstance(user_id, str):
+            raise BadArgument(field, user_id, "expected a string")
         user = self._user(event_id, user_id, field)
         if role not in user.roles:
-            raise InvalidArgumentError(field, user_id, f"the user needs the event role {role} first")
+            # spec paths./api/v1/session-participants/add.post.summary: "users must have event-level
+            # Speaker/Moderator role".
+            raise BadArgument(field, user_id, f"the user needs the event role {role} first")
         return user
 
     def add_participants(
         self, event_id: int, session_id: str, speakers: list[SpeakerInput], moderator_ids: list[str]
     ) -> None:
         """Check every participant first, then add them all: a bad entry changes nothing."""
-        with self._store.locked():
-            session = self._store.session(event_id, session_id)
+        with self.state.locked():
+            session = self.state.session(event_id, session_id)
             for index, speaker in enumerate(speakers):
                 self._participant(event_id, speaker.user_id, f"speakers[{index}].userId", "Speaker")
             for index, moderator_id in enumerate(moderator_ids):
@@ -236,25 +211,26 @@ class People:
             for moderator_id in moderator_ids:
                 if moderator_id not in session.moderators:
                     session.moderators.append(moderator_id)
-            session.updated_at = self._store.now()
+            session.updated_at = self.state.now()
 
     def remove_participants(
         self, event_id: int, session_id: str, speaker_ids: list[str], moderator_ids: list[str]
     ) -> None:
         """Removing someone who is not there is not an error: the outcome is the same."""
-        with self._store.locked():
-            session = self._store.session(event_id, session_id)
+        with self.state.locked():
+            session = self.state.session(event_id, session_id)
             for user_id in speaker_ids:
                 session.speakers.pop(user_id, None)
             session.moderators = [uid for uid in session.moderators if uid not in set(moderator_ids)]
-            session.updated_at = self._store.now()
+            session.updated_at = self.state.now()
 
     def update_participants(self, event_id: int, session_id: str, speakers: list[SpeakerInput]) -> None:
-        with self._store.locked():
-            session = self._store.session(event_id, session_id)
+        with self.state.locked():
+            session = self.state.session(event_id, session_id)
             for index, speaker in enumerate(speakers):
                 if speaker.user_id not in session.speakers:
-                    raise InvalidArgumentError(
+                    # spec session-participants/update summary: "speakers already assigned to a session".
+                    raise BadArgument(
                         f"speakers[{index}].userId", speaker.user_id, "not a speaker of this session"
                     )
             for speaker in speakers:
@@ -265,13 +241,13 @@ class People:
                     slot.is_hidden = speaker.is_hidden
                 if speaker.role is not None:
                     slot.role = speaker.role
-            session.updated_at = self._store.now()
+            session.updated_at = self.state.now()
 
     def list_participants(self, event_id: int, session_id: str) -> dict[str, Any]:
-        with self._store.locked():
-            session = self._store.session(event_id, session_id)
-            users = self.event_users.get(event_id, {})
-            pid = self._store.config.partner_id
+        with self.state.locked():
+            session = self.state.session(event_id, session_id)
+            users = self.state.event_users.get(event_id, {})
+            pid = self.state.config.partner_id
             ordered = sorted(session.speakers.items(), key=lambda item: item[1].order)
             return {
                 "speakers": [
@@ -283,20 +259,24 @@ class People:
             }
 
     def speaker_list(self, event_id: int, session_id: str) -> list[dict[str, Any]]:
-        with self._store.locked():
-            session = self._store.session(event_id, session_id)
-            users = self.event_users.get(event_id, {})
-            pid, domain = self._store.config.partner_id, self._store.public_domain()
+        with self.state.locked():
+            session = self.state.session(event_id, session_id)
+            users = self.state.event_users.get(event_id, {})
+            pid, domain = self.state.config.partner_id, public_domain(self.state.config.partner_id)
             ordered = sorted(session.speakers.items(), key=lambda item: item[1].order)
             return [render_speaker(users[uid], slot, pid, domain) for uid, slot in ordered if uid in users]
 
     def snapshot(self) -> dict[str, Any]:
-        pid = self._store.config.partner_id
+        with self.state.locked():
+            return self._snapshot()
+
+    def _snapshot(self) -> dict[str, Any]:
+        pid = self.state.config.partner_id
         return {
-            "teamMembers": [render_team_member(m) for m in self.team.values()],
+            "teamMembers": [render_team_member(m) for m in self.state.team.values()],
             "eventUsers": {
                 str(eid): [render_event_user(u, pid) for u in users.values()]
-                for eid, users in self.event_users.items()
+                for eid, users in self.state.event_users.items()
             },
             "sessionParticipants": {
                 session.id: {
@@ -306,7 +286,7 @@ class People:
                     },
                     "moderators": list(session.moderators),
                 }
-                for sessions in self._store.sessions.values()
+                for sessions in self.state.sessions.values()
                 for session in sessions.values()
                 if session.speakers or session.moderators
             },

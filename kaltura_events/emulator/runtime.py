@@ -14,6 +14,8 @@ from typing import Any
 
 from kaltura_events.emulator.config import EmulatorConfig
 from kaltura_events.emulator.faults import FaultInjector, parse_rules
+from kaltura_events.emulator.people import People
+from kaltura_events.emulator.state import State
 from kaltura_events.emulator.stats import Stats
 from kaltura_events.emulator.store import Store
 from kaltura_events.emulator.tokens import TokenBook
@@ -31,9 +33,12 @@ class Runtime:
 
     def _install(self, config: EmulatorConfig) -> None:
         faults = FaultInjector(parse_rules(config.faults), config.seed, config.latency_ms, config.jitter_ms)
+        state = State(config)
         with self._lock:
             self.config = config
-            self.store = Store(config)
+            self.state = state
+            self.store = Store(state)
+            self.people = People(state)
             self.tokens = TokenBook(config.seed)
             self.faults = faults
             self.stats = Stats()
@@ -65,7 +70,7 @@ class Runtime:
         injector = FaultInjector(parse_rules(config.faults), config.seed, config.latency_ms, config.jitter_ms)
         with self._lock:
             self.config = config
-            self.store.config = config
+            self.state.config = config
             self.faults = injector
         return injector.describe()
 

@@ -1,40 +1,34 @@
-"""Everything the emulated platform holds, and the behaviour the guides describe.
+"""The events side of the platform: events, sessions, duplication jobs and categories.
 
-One re-entrant lock guards all of it, so an event, its template sessions and
-its categories appear together or not at all, whichever thread or request asks.
-Methods take already-parsed arguments (the API front ends parse with
-``kaltura_events.validation``) and return wire-ready dicts rendered under the
-lock, so a response never mixes two states.
+It works on the shared :class:`State` (people work on the same one, from
+``people.py``); methods take already-parsed arguments from the API front ends
+and return wire-ready dicts rendered under the lock, so a response never mixes
+two states.
 """
 
 from __future__ import annotations
 
-import random
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
-from kaltura_events.emulator.categories import CategoryTree
+from kaltura_events.emulator.catalog import PRESET_TEMPLATES
 from kaltura_events.emulator.config import EmulatorConfig
-from kaltura_events.emulator.failures import CategoriesLocked, Missing
+from kaltura_events.emulator.dates import write_iso
+from kaltura_events.emulator.failures import BadArgument, CategoriesLocked
 from kaltura_events.emulator.models import (
     DuplicateJob,
     Event,
+    EventUser,
     Session,
-    public_domain,
     render_category,
     render_event,
     render_session,
 )
-from kaltura_events.emulator.people import People
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.validation import PRESET_TEMPLATES, TEMPLATE_NAMES, format_iso, require_order
+from kaltura_events.emulator.state import State, Template
 
-_ENTRY_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _TEMPLATE_SESSION_NAMES = {
     "MeetingEntry": "Interactive room",
     "LiveWebcast": "Live webcast",
@@ -102,74 +96,47 @@ class DuplicateSpec:
 
 
 class Store:
-    def __init__(self, config: EmulatorConfig, clock: Callable[[], float] = time.time) -> None:
-        self.config = config
-        self._clock = clock
-        self._lock = threading.RLock()
-        self._ids = random.Random(f"{config.seed}:ids")
-        self._entry_ids: set[str] = set()
-        self._next_event_id = config.first_event_id
-        self._next_job_id = 1
-        self._created_seq = 0
-        self.events: dict[int, Event] = {}
-        self.sessions: dict[int, dict[str, Session]] = {}
-        self._event_categories: dict[int, list[int]] = {}
-        self.categories = CategoryTree(clock)
-        self.jobs: dict[str, DuplicateJob] = {}
-        self._pending_jobs: set[str] = set()
-        self.custom_templates: dict[str, tuple[str, tuple[str, ...]]] = {}
-        self.category_lock_held = False
-        self.people = People(self)
+    """Events, sessions, duplication and categories, over the shared :class:`State`."""
 
-    # -- plumbing -----------------------------------------------------------
+    def __init__(self, state: State) -> None:
+        self.state = state
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the state lock with duplication jobs brought up to date first."""
-        with self._lock:
-            self._settle_jobs()
-            yield
+    @property
+    def config(self) -> EmulatorConfig:
+        return self.state.config
+
+    def locked(self) -> AbstractContextManager[None]:
+        return self.state.locked()
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock(), tz=timezone.utc)
+        return self.state.now()
 
-    def public_domain(self) -> str:
-        return public_domain(self.config.partner_id)
-
-    def new_entry_id(self) -> str:
-        """An entry id like Kaltura's ("1_a0b1c2d3"), deterministic from the seed, never reused."""
-        while True:
-            candidate = "1_" + "".join(self._ids.choice(_ENTRY_ALPHABET) for _ in range(8))
-            if candidate not in self._entry_ids:
-                self._entry_ids.add(candidate)
-                return candidate
-
-    def event(self, event_id: int, field_name: str = "id") -> Event:
-        event = self.events.get(event_id)
-        if event is None:
-            raise Missing(field_name, event_id, "event")
-        return event
-
-    def session(self, event_id: int, session_id: str) -> Session:
-        session = self.sessions.get(event_id, {}).get(session_id)
-        if session is None:
-            raise Missing("sessionId", session_id, f"session of event {event_id}")
-        return session
+    def _check_order(self, start_field: str, start: datetime, end_field: str, end: datetime) -> None:
+        """Only with ``check_date_order``: no reference says the platform refuses an end before a start."""
+        if self.config.check_date_order and end <= start:
+            raise BadArgument(end_field, write_iso(end), f"must be after {start_field}={write_iso(start)}")
 
     # -- templates ----------------------------------------------------------
 
-    def template(self, template_id: str) -> tuple[str, tuple[str, ...]]:
-        """(name, session types) of a preset or registered custom template."""
-        if template_id in PRESET_TEMPLATES:
-            return TEMPLATE_NAMES[template_id], PRESET_TEMPLATES[template_id]
-        found = self.custom_templates.get(template_id)
+    def template(self, template_id: str) -> Template:
+        """A preset (guide §8) or a registered custom template; any other id names nothing to copy."""
+        preset = PRESET_TEMPLATES.get(template_id)
+        if preset is not None:
+            return Template(*preset)
+        found = self.state.custom_templates.get(template_id)
         if found is None:
-            raise InvalidArgumentError("templateId", template_id, "unknown template")
+            raise BadArgument(
+                "templateId", template_id, "names no template (no preset tm0000..tm4000, no custom one)"
+            )
         return found
+
+    def require_template(self, template_id: str) -> None:
+        with self.locked():
+            self.template(template_id)
 
     def add_template(self, template_id: str, session_types: tuple[str, ...], name: str) -> dict[str, Any]:
         with self.locked():
-            self.custom_templates[template_id] = (name, session_types)
+            self.state.custom_templates[template_id] = Template(name, session_types)
             return {"id": template_id, "name": name, "sessions": list(session_types)}
 
     # -- events -------------------------------------------------------------
@@ -188,7 +155,8 @@ class Store:
     ) -> dict[str, Any]:
         """Create the event, the sessions its template adds, and the platform's categories."""
         with self.locked():
-            template_name, session_types = self.template(template_id)
+            template = self.template(template_id)
+            self._check_order("startDate", start, "endDate", end)
             event = self._insert_event(
                 name=name,
                 description=description,
@@ -196,16 +164,16 @@ class Store:
                 end=end,
                 timezone_name=timezone_name,
                 template_id=template_id,
-                template_name=template_name,
+                template_name=template.name,
                 labels=labels or [],
             )
-            for session_type in session_types:
+            for session_type in template.session_types:
                 self._insert_session(
                     event,
                     SessionSpec(
                         name=_TEMPLATE_SESSION_NAMES.get(session_type, session_type),
                         type=session_type,
-                        source_entry_id=self.new_entry_id() if session_type == "SimuLive" else None,
+                        source_entry_id=self.state.new_entry_id() if session_type == "SimuLive" else None,
                     ),
                 )
             if with_categories:
@@ -227,7 +195,7 @@ class Store:
     ) -> Event:
         now = now or self.now()
         event = Event(
-            id=self._next_event_id,
+            id=self.state.next_event_id,
             name=name,
             description=description,
             start=start,
@@ -239,42 +207,37 @@ class Store:
             updated_at=now,
             labels=list(labels),
         )
-        self._next_event_id += 1
-        self.events[event.id] = event
-        self.sessions[event.id] = {}
+        self.state.next_event_id += 1
+        self.state.events[event.id] = event
+        self.state.sessions[event.id] = {}
         return event
 
     def _make_event_categories(self, event_id: int) -> None:
         """The categories the real platform makes per event, and leaves behind on delete."""
-        tree = self.categories
-        root, _ = tree.ensure_path(f"{event_id}EP{self._ids.getrandbits(24):06x}")
+        tree = self.state.categories
+        root, _ = tree.ensure_path(f"{event_id}EP{self.state.ids.getrandbits(24):06x}")
         for child in _EVENT_SUBTREE:
             tree.ensure_path(f"{root.full_name}>{child}")
         agenda, _ = tree.ensure_path(f"ep_agenda_{event_id}")
         private, _ = tree.ensure_path(f"ep_private_{event_id}")
         media, _ = tree.ensure_path(f"{MEDIA_ACCOUNT_CATEGORY}>ep_media_event_{event_id}")
-        self._event_categories[event_id] = [root.id, agenda.id, private.id, media.id]
+        self.state.event_categories[event_id] = [root.id, agenda.id, private.id, media.id]
 
     def update_event(self, event_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-        """Apply a partial update; the result must still be a coherent event or nothing changes.
+        """Apply a partial update: fields not in the request stay as they are (guide §5.3).
 
-        When the start moves and ``doorsOpenDate`` is not in the request, the doors
-        keep their offset from the start (a recurring event's "doors 15 minutes early").
+        A ``doorsOpenDate`` once set stays where it was put when the start moves;
+        until set, it reads as the start.
         """
         with self.locked():
-            event = self.event(event_id)
+            event = self.state.event(event_id)
             start = changes.get("start", event.start)
             end = changes.get("end", event.end)
-            require_order("startDate", start, "endDate", end)
-            if "doors_open" in changes:
-                doors: datetime | None = changes["doors_open"]
-            elif event.doors_open is not None:
-                doors = event.doors_open + (start - event.start)
-            else:
-                doors = None
-            if doors is not None and doors > start:
-                raise InvalidArgumentError(
-                    "doorsOpenDate", format_iso(doors), f"must not be after startDate={format_iso(start)}"
+            doors = changes.get("doors_open", event.doors_open)
+            self._check_order("startDate", start, "endDate", end)
+            if doors is not None and self.config.check_date_order and doors > start:
+                raise BadArgument(
+                    "doorsOpenDate", write_iso(doors), f"must not be after startDate={write_iso(start)}"
                 )
             event.start, event.end, event.doors_open = start, end, doors
             for key, attribute in (
@@ -293,22 +256,17 @@ class Store:
     def delete_event(self, event_id: int) -> dict[str, Any]:
         """Remove the event, its sessions and users; its categories stay, as on the real platform."""
         with self.locked():
-            event = self.event(event_id)
+            event = self.state.event(event_id)
             rendered = render_event(event, self.config.partner_id)
-            self._remove_event(event_id)
+            self.state.remove_event(event_id)
             return rendered
-
-    def _remove_event(self, event_id: int) -> None:
-        self.events.pop(event_id, None)
-        self.sessions.pop(event_id, None)
-        self.people.forget_event(event_id)
 
     def list_events(
         self, query: EventQuery, skip: int, limit: int, order: str
     ) -> tuple[int, list[dict[str, Any]]]:
         """Filter first, then sort only the matches: a narrow filter over 10,000 events stays cheap."""
         with self.locked():
-            matches = [event for event in self.events.values() if query.matches(event)]
+            matches = [event for event in self.state.events.values() if query.matches(event)]
             direction, order_field = order[0], order[1:]
             key: Callable[[Event], Any] = {
                 "name": lambda e: (e.name.lower(), e.id),
@@ -333,9 +291,9 @@ class Store:
     ) -> dict[str, Any]:
         """Insert many events at once, without sessions or categories, for scale tests."""
         with self.locked():
-            template_name, _ = self.template(template_id)
+            template_name = self.template(template_id).name
             now = self.now()
-            first = self._next_event_id
+            first = self.state.next_event_id
             for index in range(count):
                 begins = start + interval * index
                 self._insert_event(
@@ -349,7 +307,7 @@ class Store:
                     labels=labels,
                     now=now,
                 )
-            return {"count": count, "firstId": first, "lastId": self._next_event_id - 1}
+            return {"count": count, "firstId": first, "lastId": self.state.next_event_id - 1}
 
     # -- duplication ----------------------------------------------------------
 
@@ -366,7 +324,7 @@ class Store:
         the client could not attribute); "stuck" never leaves the waiting states.
         """
         with self.locked():
-            source = self.event(spec.source_event_id, "sourceEventId")
+            source = self.state.event(spec.source_event_id, "sourceEventId")
             duration = source.end - source.start
             start, end = spec.start, spec.end
             if start is None and end is None:
@@ -376,7 +334,7 @@ class Store:
                 start = end - duration
             elif end is None:
                 end = start + duration
-            require_order("event.startDate", start, "event.endDate", end)
+            self._check_order("event.startDate", start, "event.endDate", end)
             shift = start - source.start
             copy = self._insert_event(
                 name=spec.name or source.name,
@@ -390,8 +348,8 @@ class Store:
             )
             copy.doors_open = None if source.doors_open is None else source.doors_open + shift
             copy.logo_entry_id, copy.banner_entry_id = source.logo_entry_id, source.banner_entry_id
-            copied_users = self.people.copy_event_users(source.id, copy.id, spec.user_roles)
-            for old in self.sessions[source.id].values():
+            copied_users = self._copy_event_users(source.id, copy.id, spec.user_roles)
+            for old in self.state.sessions[source.id].values():
                 new = self._insert_session(
                     copy,
                     SessionSpec(
@@ -410,10 +368,10 @@ class Store:
                 new.speakers = {uid: slot for uid, slot in old.speakers.items() if uid in copied_users}
                 new.moderators = [uid for uid in old.moderators if uid in copied_users]
             self._make_event_categories(copy.id)
-            job_id = str(self._next_job_id)
-            self._next_job_id += 1
-            started = self._clock()
-            self.jobs[job_id] = DuplicateJob(
+            job_id = str(self.state.next_job_id)
+            self.state.next_job_id += 1
+            started = self.state.clock()
+            self.state.jobs[job_id] = DuplicateJob(
                 id=job_id,
                 source_event_id=source.id,
                 event_id=copy.id,
@@ -421,37 +379,42 @@ class Store:
                 due_at=started + self.config.duplicate_seconds,
                 outcome=outcome,
             )
-            self._pending_jobs.add(job_id)
+            self.state.pending_jobs.add(job_id)
             return job_id
 
-    def _settle_jobs(self) -> None:
-        """Move due jobs to their outcome; runs on every access, so no background task is needed."""
-        if not self._pending_jobs:
-            return
-        now = self._clock()
-        for job_id in list(self._pending_jobs):
-            job = self.jobs[job_id]
-            if now < job.due_at:
-                continue
-            if job.outcome == "completed":
-                job.state = "completed"
-            elif job.outcome == "failed":
-                job.state = "failed"
-                self._remove_event(job.event_id)
-                for category_id in self._event_categories.pop(job.event_id, []):
-                    if category_id in self.categories.by_id:
-                        self.categories.delete(category_id)
-            else:
-                continue
-            self._pending_jobs.discard(job_id)
+    def _copy_event_users(self, source_id: int, target_id: int, roles: tuple[str, ...]) -> set[str]:
+        """Copy the source's users holding any of ``roles`` (spec DuplicateUsersDto); lock held."""
+        wanted = set(roles)
+        now = self.now()
+        copied = {
+            user.id: EventUser(
+                id=user.id,
+                email=user.email,
+                first_name=user.first_name,
+                last_name=user.last_name,
+                roles=list(user.roles),
+                created_at=now,
+                updated_at=now,
+                title=user.title,
+                company=user.company,
+                bio=user.bio,
+                image_entry_id=user.image_entry_id,
+            )
+            for user in self.state.event_users.get(source_id, {}).values()
+            if wanted.intersection(user.roles)
+        }
+        self.state.event_users[target_id] = copied
+        return set(copied)
 
     def duplicate_status(self, job_id: str) -> dict[str, Any]:
         with self.locked():
-            job = self.jobs.get(job_id)
+            job = self.state.jobs.get(job_id)
             if job is None:
-                raise Missing("jobId", job_id, "duplication job")
+                # spec DuplicateStatusEventResponseDto.jobState lists "unknown"; the guide (§5.6):
+                # "Status cannot be determined". No source gives a 404 for a job id.
+                return {"jobId": job_id, "jobState": "unknown", "status": "ok"}
             state = job.state
-            if job.outcome == "stuck" and self._clock() >= job.due_at:
+            if job.outcome == "stuck" and self.state.clock() >= job.due_at:
                 state = ("repeat", "paused", "wait")[job.polls_after_due % 3]
                 job.polls_after_due += 1
             body: dict[str, Any] = {"jobId": job.id, "jobState": state}
@@ -467,7 +430,7 @@ class Store:
         start = event.start if spec.start is None else spec.start
         end = event.end if spec.end is None else spec.end
         session = Session(
-            id=self.new_entry_id(),
+            id=self.state.new_entry_id(),
             event_id=event.id,
             name=spec.name,
             type=spec.type,
@@ -482,63 +445,56 @@ class Store:
             image_entry_id=spec.image_entry_id,
             source_entry_id=spec.source_entry_id,
         )
-        self.sessions[event.id][session.id] = session
+        self.state.sessions[event.id][session.id] = session
         return session
 
     def create_session(self, event_id: int, spec: SessionSpec) -> dict[str, Any]:
+        """Dates default to the event's (the spec makes them optional).
+
+        A session outside its event's times is accepted: the live platform was
+        seen to take one made at the event's old times right after the event moved.
+        """
         with self.locked():
-            event = self.event(event_id, "eventId")
+            event = self.state.event(event_id, "eventId")
             start = event.start if spec.start is None else spec.start
             end = event.end if spec.end is None else spec.end
-            if start < event.start or start >= event.end:
-                raise InvalidArgumentError(
-                    "session.startDate",
-                    format_iso(start),
-                    f"must be within the event ({format_iso(event.start)} to {format_iso(event.end)})",
-                )
-            if end > event.end:
-                raise InvalidArgumentError(
-                    "session.endDate",
-                    format_iso(end),
-                    f"must not be after the event's end {format_iso(event.end)}",
-                )
-            require_order("session.startDate", start, "session.endDate", end)
+            self._check_order("session.startDate", start, "session.endDate", end)
             spec.start, spec.end = start, end
             return render_session(self._insert_session(event, spec), self.config.partner_id)
 
     def list_sessions(self, event_id: int) -> list[dict[str, Any]]:
         with self.locked():
-            self.event(event_id, "eventId")
-            return [render_session(s, self.config.partner_id) for s in self.sessions[event_id].values()]
+            self.state.event(event_id, "eventId")
+            return [render_session(s, self.config.partner_id) for s in self.state.sessions[event_id].values()]
 
     # -- categories -----------------------------------------------------------
 
     def render_category_by_id(self, category_id: int) -> dict[str, Any]:
         with self.locked():
-            category = self.categories.get(category_id)
+            category = self.state.categories.get(category_id)
             return render_category(
-                category, self.config.partner_id, self.categories.direct_children_count(category_id)
+                category, self.config.partner_id, self.state.categories.direct_children_count(category_id)
             )
 
     def list_categories(
         self, filters: dict[str, Any], pager: dict[str, Any]
     ) -> tuple[int, list[dict[str, Any]]]:
         with self.locked():
-            total, page = self.categories.list(filters, pager)
+            total, page = self.state.categories.list(filters, pager)
             return total, [
-                render_category(c, self.config.partner_id, self.categories.direct_children_count(c.id))
+                render_category(c, self.config.partner_id, self.state.categories.direct_children_count(c.id))
                 for c in page
             ]
 
     def add_category(self, name: str, parent_id: int) -> dict[str, Any]:
         with self.locked():
-            category = self.categories.add(name, parent_id)
+            category = self.state.categories.add(name, parent_id)
             return render_category(category, self.config.partner_id, 0)
 
     def ensure_category_path(self, full_name: str) -> tuple[dict[str, Any], int]:
         with self.locked():
-            leaf, made = self.categories.ensure_path(full_name)
-            children = self.categories.direct_children_count(leaf.id)
+            leaf, made = self.state.categories.ensure_path(full_name)
+            children = self.state.categories.direct_children_count(leaf.id)
             return render_category(leaf, self.config.partner_id, children), made
 
     def delete_category(self, category_id: int) -> tuple[list[int], bool]:
@@ -549,17 +505,18 @@ class Store:
         :meth:`release_category_lock`. Any delete meanwhile is refused.
         """
         with self.locked():
-            if self.category_lock_held:
+            if self.state.category_lock_held:
                 raise CategoriesLocked()
-            has_children = self.categories.direct_children_count(self.categories.get(category_id).id) > 0
-            removed = self.categories.delete(category_id)
+            tree = self.state.categories
+            has_children = tree.direct_children_count(tree.get(category_id).id) > 0
+            removed = self.state.categories.delete(category_id)
             if has_children:
-                self.category_lock_held = True
+                self.state.category_lock_held = True
             return removed, has_children
 
     def release_category_lock(self) -> None:
-        with self._lock:
-            self.category_lock_held = False
+        with self.state.lock:
+            self.state.category_lock_held = False
 
     # -- inspection -----------------------------------------------------------
 
@@ -568,14 +525,14 @@ class Store:
         with self.locked():
             pid = self.config.partner_id
             return {
-                "events": [render_event(e, pid) for e in self.events.values()],
+                "events": [render_event(e, pid) for e in self.state.events.values()],
                 "sessions": {
                     str(eid): [render_session(s, pid) for s in sessions.values()]
-                    for eid, sessions in self.sessions.items()
+                    for eid, sessions in self.state.sessions.items()
                 },
                 "categories": [
-                    render_category(c, pid, self.categories.direct_children_count(c.id))
-                    for c in self.categories.by_id.values()
+                    render_category(c, pid, self.state.categories.direct_children_count(c.id))
+                    for c in self.state.categories.by_id.values()
                 ],
                 "jobs": [
                     {
@@ -587,19 +544,18 @@ class Store:
                         "startedAt": job.started_at,
                         "dueAt": job.due_at,
                     }
-                    for job in self.jobs.values()
+                    for job in self.state.jobs.values()
                 ],
                 "templates": {
                     **{
-                        tid: {"name": TEMPLATE_NAMES[tid], "sessions": list(types)}
-                        for tid, types in PRESET_TEMPLATES.items()
+                        tid: {"name": name, "sessions": list(types)}
+                        for tid, (name, types) in PRESET_TEMPLATES.items()
                     },
                     **{
-                        tid: {"name": name, "sessions": list(types)}
-                        for tid, (name, types) in self.custom_templates.items()
+                        tid: {"name": template.name, "sessions": list(template.session_types)}
+                        for tid, template in self.state.custom_templates.items()
                     },
                 },
-                "nextEventId": self._next_event_id,
-                "categoryLockHeld": self.category_lock_held,
-                **self.people.snapshot(),
+                "nextEventId": self.state.next_event_id,
+                "categoryLockHeld": self.state.category_lock_held,
             }

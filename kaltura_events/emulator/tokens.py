@@ -4,7 +4,7 @@ KS expiry control: ``/_emulator/expire-ks`` revokes every KS the emulator has
 issued (``session.start``, ``startWidgetSession``, ``appToken.startSession``)
 or seen on a request so far; each later request with one of them gets a 401
 (``EXPIRED_KS`` on API v3), exactly as a KS past its expiry would. A KS built
-afterwards (even locally, with ``ks.build_ks_v2``) has a fresh random part, so
+afterwards (even one a client builds locally) has a fresh random part, so
 it is a different string and is accepted: that is what a client's renewal does.
 Only SHA-256 fingerprints are kept, never the KS itself.
 """
@@ -19,9 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kaltura_events.emulator.kaltura_session import TOKEN_HASH_TYPES
 from kaltura_events.emulator.models import AppToken, render_app_token
-
-HASH_TYPES = ("MD5", "SHA1", "SHA256", "SHA512")
 
 
 def _fingerprint(ks: str) -> str:
@@ -49,8 +48,8 @@ class TokenBook:
     ) -> AppToken:
         """Make a token; its value is random (it is a secret) while its id follows the seed."""
         normalized = hash_type.upper()
-        if normalized not in HASH_TYPES:
-            raise ValueError(f"hashType must be one of {', '.join(HASH_TYPES)}, got {hash_type!r}")
+        if normalized not in TOKEN_HASH_TYPES:
+            raise ValueError(f"hashType must be one of {', '.join(TOKEN_HASH_TYPES)}, got {hash_type!r}")
         with self._lock:
             token_id = f"1_{self._ids.getrandbits(40):010x}"
             token = AppToken(
