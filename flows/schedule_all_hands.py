@@ -61,10 +61,12 @@ class SeriesReport(BaseModel):
     finished: list[OccurrenceRow] = Field(default_factory=list)
     unchanged: list[OccurrenceRow] = Field(default_factory=list)
     pruned: list[OccurrenceRow] = Field(default_factory=list)
+    stale: list[OccurrenceRow] = Field(default_factory=list)
+    """Future series events the plan no longer holds, kept because prune is off."""
     failed: list[str] = Field(default_factory=list)
 
     def rows(self) -> list[dict[str, Any]]:
-        groups = (self.created, self.finished, self.updated, self.unchanged, self.pruned)
+        groups = (self.created, self.finished, self.updated, self.unchanged, self.pruned, self.stale)
         return [row.model_dump() for group in groups for row in group]
 
 
@@ -325,9 +327,12 @@ def converge_series(
     window = horizon(series, moment)
     observed = observe(credentials, series, planned, window)
     changes = diff(planned, observed, series, moment)
+    stale = [_row("kept, not planned (prune is off)", None, event) for event in changes.stale]
     if not dry_run:
-        return apply(credentials, series, changes, poll)
-    report = SeriesReport(series_key=series.key, dry_run=True)
+        applied = apply(credentials, series, changes, poll)
+        applied.stale = stale
+        return applied
+    report = SeriesReport(series_key=series.key, dry_run=True, stale=stale)
     report.created = [_row("would create", item, None) for item in changes.create]
     report.finished = [_row("would finish", item, event) for item, event in changes.finish]
     report.updated = [_row("would update", item, event) for item, event in changes.update]
