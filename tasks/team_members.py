@@ -30,10 +30,14 @@ def update_team_member(
     member_id: str,
     role: str | None = None,
     disabled: bool | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
 ) -> TeamMember:
     client = events_client(credentials)
     with api_slot():
-        return client.update_team_member(member_id, role=role, disabled=disabled)
+        return client.update_team_member(
+            member_id, role=role, disabled=disabled, first_name=first_name, last_name=last_name
+        )
 
 
 @api_task("delete-team-member")
