@@ -159,12 +159,19 @@ class OccurrenceOverride(BaseModel):
 
 def overrides_by_date(value: Any) -> Any:
     """Accept ``{"2027-03-15": {...}}`` as well as a list: YAML files read better keyed by date."""
-    if isinstance(value, dict):
-        return [
-            {**(body if isinstance(body, dict) else {"_": body}), "original_date": key}
-            for key, body in value.items()
-        ]
-    return value
+    if not isinstance(value, dict):
+        return value
+    listed: list[Any] = []
+    for key, body in value.items():
+        if not isinstance(body, dict):
+            listed.append(body)  # pydantic then says the override is not an object
+            continue
+        if "original_date" in body and str(body["original_date"]) != str(key):
+            raise InvalidArgumentError(
+                "overrides.original_date", body["original_date"], f"differs from its key {key}"
+            )
+        listed.append({**body, "original_date": key})
+    return listed
 
 
 def check_exceptions(
