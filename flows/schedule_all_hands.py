@@ -396,4 +396,5 @@ def _summary(report: SeriesReport) -> str:
     return (
         f"{verb} {report.series_key}: {len(report.created)} created, {len(report.finished)} finished, "
         f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.pruned)} pruned."
+        + (f" {len(report.stale)} no longer planned, kept (prune is off)." if report.stale else "")
     )
