@@ -69,6 +69,11 @@ class HolidayCalendar(BaseModel):
         description="Also skip the weekday a weekend holiday is observed on (e.g. Monday 5 July).",
     )
 
+    @field_validator("country", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _known(self) -> HolidayCalendar:
         if self.country not in country_codes():
