@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from flows.duplication import DuplicationRequest, PollSettings, run_duplications
 from flows.reporting import publish
+from flows.speakers import converge_speakers
 from flows.teardown_events import run_cleanup
 from flows.units import in_parallel, run_units
 from kaltura_events.client import EventFilter
@@ -61,10 +62,12 @@ class SeriesReport(BaseModel):
     finished: list[OccurrenceRow] = Field(default_factory=list)
     unchanged: list[OccurrenceRow] = Field(default_factory=list)
     pruned: list[OccurrenceRow] = Field(default_factory=list)
+    stale: list[OccurrenceRow] = Field(default_factory=list)
+    """Future series events the plan no longer holds, kept because prune is off."""
     failed: list[str] = Field(default_factory=list)
 
     def rows(self) -> list[dict[str, Any]]:
-        groups = (self.created, self.finished, self.updated, self.unchanged, self.pruned)
+        groups = (self.created, self.finished, self.updated, self.unchanged, self.pruned, self.stale)
         return [row.model_dump() for group in groups for row in group]
 
 
@@ -160,18 +163,20 @@ def provision_occurrence(
     found: Event | None = None,
     copy_id: int | None = None,
 ) -> Event:
-    """One occurrence, in the guide's order: the event, its missing sessions, then one final update.
+    """One occurrence in the guide's order: the event, its missing sessions, speakers, one final update.
 
     ``found`` is the event as observed (finish it); ``copy_id`` a fresh copy of
     the source event; neither means create it from the template. The final
     update sets times, doors-open, labels and the completion marker, so it
-    goes last: an event is marked complete only once its sessions exist.
+    goes last: an event is marked complete only once its sessions and
+    speakers are in place.
     """
+    existing: list[Session] = []
     if found is not None:
         event_id = found.id
-        sessions = missing_sessions(item, list_sessions(credentials=credentials, event_id=found.id))
+        existing = list_sessions(credentials=credentials, event_id=found.id)
     elif copy_id is not None:
-        event_id, sessions = copy_id, list(item.sessions)
+        event_id = copy_id
     else:
         event = create_event(
             credentials=credentials,
@@ -182,8 +187,12 @@ def provision_occurrence(
             timezone=series.timezone,
             description=item.description or None,
         )
-        event_id, sessions = event.id, list(item.sessions)
-    in_parallel([partial(_add_session, credentials, event_id, s) for s in sessions])
+        event_id = event.id
+    missing = missing_sessions(item, existing)
+    made = in_parallel([partial(_add_session, credentials, event_id, s) for s in missing])
+    session_ids = {s.name: s.id for s in (*existing, *made)}
+    speakers = [(session_ids[s.name], s.speakers) for s in item.sessions]
+    converge_speakers(credentials, event_id, speakers, observed=found is not None)
     return _final_update(credentials, item, event_id, found)
 
 
@@ -282,9 +291,12 @@ def converge_series(
     window = horizon(series, moment)
     observed = observe(credentials, series, planned, window)
     changes = diff(planned, observed, series, moment)
+    stale = [_row("kept, not planned (prune is off)", None, event) for event in changes.stale]
     if not dry_run:
-        return apply(credentials, series, changes, poll)
-    report = SeriesReport(series_key=series.key, dry_run=True)
+        applied = apply(credentials, series, changes, poll)
+        applied.stale = stale
+        return applied
+    report = SeriesReport(series_key=series.key, dry_run=True, stale=stale)
     report.created = [_row("would create", item, None) for item in changes.create]
     report.finished = [_row("would finish", item, event) for item, event in changes.finish]
     report.updated = [_row("would update", item, event) for item, event in changes.update]
@@ -348,4 +360,5 @@ def _summary(report: SeriesReport) -> str:
     return (
         f"{verb} {report.series_key}: {len(report.created)} created, {len(report.finished)} finished, "
         f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.pruned)} pruned."
+        + (f" {len(report.stale)} no longer planned, kept (prune is off)." if report.stale else "")
     )

@@ -42,7 +42,7 @@ from pendulum.tz.exceptions import AmbiguousTime, NonExistingTime
 from kaltura_events.errors import InvalidArgumentError
 from kaltura_events.validation import require_zone
 
-__all__ = ["Occurrence", "RecurrenceError", "expand", "validate_rrule"]
+__all__ = ["Occurrence", "RecurrenceError", "expand", "occurrence_on", "validate_rrule"]
 
 
 class RecurrenceError(InvalidArgumentError):
@@ -315,3 +315,21 @@ def expand(
             continue
         found.setdefault(start_utc, Occurrence(local, start_utc, start_utc + duration))
     return [found[key] for key in sorted(found)]
+
+
+def occurrence_on(day: date, start_time: time, duration_minutes: int, timezone: str) -> Occurrence:
+    """One occurrence on a given local day, under the same DST rule as :func:`expand`.
+
+    Extra dates (RDATE) and moved occurrences are pinned to the zone exactly
+    like the rule's own, so a date added by hand behaves like one the rule yields.
+    """
+    zone = require_zone("timezone", timezone)
+    if not isinstance(start_time, time) or start_time.tzinfo is not None:
+        raise RecurrenceError(
+            "start_time", start_time, "expected a naive local time; the zone comes from timezone"
+        )
+    if isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int) or duration_minutes < 1:
+        raise RecurrenceError("duration_minutes", duration_minutes, "expected a whole number of minutes >= 1")
+    local = _localise(datetime.combine(_plain_date("day", day), start_time), zone)
+    start_utc = local.in_tz("UTC")
+    return Occurrence(local, start_utc, start_utc + timedelta(minutes=duration_minutes))

@@ -3,12 +3,18 @@
 Pure: no I/O, no Prefect. The flow observes, then hands the observation here
 and applies what comes back, so the convergence rules can be tested alone.
 
-Identity and completion live in two labels the flow writes in one update,
+Identity and completion live in three labels the flow writes in one update,
 after the event's sessions exist:
 - ``kev-series:{key}`` says the event belongs to the series;
+- ``kev-occ:{original local date}`` says which occurrence it is, so a moved
+  or renamed occurrence is still the same event;
 - ``kev-spec:{hash}`` says it was fully provisioned from this exact spec.
-An event with both needs no ``sessions/list`` on a re-run. An event without
-them (a run died between create and update) is found by name and finished.
+An event with all three needs no ``sessions/list`` on a re-run. An event
+without them (a run died between create and update) is found by name or
+start and finished.
+
+The rule's exceptions (skipped dates, holidays, extra dates, overrides) are
+in :mod:`kaltura_events.series_rules`; speakers in :mod:`kaltura_events.speakers`.
 """
 
 from __future__ import annotations
@@ -18,10 +24,10 @@ import json
 import string
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
 import pendulum
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from kaltura_events.errors import InvalidArgumentError
 from kaltura_events.fields import (
@@ -34,11 +40,28 @@ from kaltura_events.fields import (
     Zone,
 )
 from kaltura_events.models import Event, Session
-from kaltura_events.recurrence import Occurrence, expand, validate_rrule
+from kaltura_events.people import email_key
+from kaltura_events.recurrence import Occurrence, expand, occurrence_on, validate_rrule
+from kaltura_events.series_rules import (
+    MAX_EXTRA_DATES,
+    MAX_OVERRIDES,
+    MAX_SKIP_DATES,
+    HolidayCalendar,
+    OccurrenceOverride,
+    check_exceptions,
+    extra_occurrences,
+    holidays_between,
+    local_day_range,
+    overrides_by_date,
+    search_margin,
+)
+from kaltura_events.speakers import SpeakerSpec, check_speakers
 from kaltura_events.validation import format_iso
 
 SERIES_LABEL_PREFIX = "kev-series:"
 SPEC_LABEL_PREFIX = "kev-spec:"
+OCCURRENCE_LABEL_PREFIX = "kev-occ:"
+RESERVED_LABEL_PREFIXES = (SERIES_LABEL_PREFIX, SPEC_LABEL_PREFIX, OCCURRENCE_LABEL_PREFIX)
 MAX_HORIZON_DAYS = 730
 _WALL_CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
 
@@ -89,6 +112,11 @@ class SessionSpec(BaseModel):
         title="Source entry id",
         description="The VOD entry a SimuLive session plays; required for SimuLive.",
     )
+    speakers: list[SpeakerSpec] = Field(
+        default_factory=list,
+        title="Speakers",
+        description="People by email; each is invited to the event and added to this session.",
+    )
 
     @model_validator(mode="after")
     def _simulive_needs_source(self) -> SessionSpec:
@@ -96,19 +124,20 @@ class SessionSpec(BaseModel):
             raise InvalidArgumentError(
                 "source_entry_id", self.source_entry_id, "a SimuLive session needs a source entry"
             )
+        check_speakers(self.speakers, f"sessions[{self.name}]")
         return self
 
 
-def _check_name_pattern(pattern: str) -> str:
+def _check_name_pattern(pattern: str, field_name: str = "name") -> str:
     try:
         fields = [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
         pattern.format(date=pendulum.datetime(2026, 1, 5, 10, tz="UTC"), key="k")
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
-        raise InvalidArgumentError("name", pattern, f"not a valid name pattern ({exc})") from None
+        raise InvalidArgumentError(field_name, pattern, f"not a valid name pattern ({exc})") from None
     unknown = [name for name in fields if name not in ("date", "key")]
     if unknown:
         raise InvalidArgumentError(
-            "name", pattern, f"unknown placeholder {{{unknown[0]}}}; use {{date}} or {{key}}"
+            field_name, pattern, f"unknown placeholder {{{unknown[0]}}}; use {{date}} or {{key}}"
         )
     return pattern
 
@@ -197,6 +226,29 @@ class AllHandsSeries(BaseModel):
         title="Sessions",
         description="Made in every occurrence, in addition to the sessions the template adds.",
     )
+    skip_dates: list[date] = Field(
+        default_factory=list,
+        max_length=MAX_SKIP_DATES,
+        title="Skipped dates",
+        description="Local dates the rule yields that must not happen, e.g. 2027-03-15 (EXDATE).",
+    )
+    holidays: HolidayCalendar | None = Field(
+        default=None,
+        title="Skip public holidays",
+        description="A country (and optional subdivision) whose public holidays are skipped.",
+    )
+    extra_dates: list[date] = Field(
+        default_factory=list,
+        max_length=MAX_EXTRA_DATES,
+        title="Extra dates",
+        description="Local dates added to the rule, at the series' start time (RDATE).",
+    )
+    overrides: Annotated[list[OccurrenceOverride], BeforeValidator(overrides_by_date)] = Field(
+        default_factory=list,
+        max_length=MAX_OVERRIDES,
+        title="Changed occurrences",
+        description="One occurrence moved, renamed, re-described or cancelled, found by its original date.",
+    )
     prune: bool = Field(
         default=False,
         title="Prune",
@@ -252,8 +304,23 @@ class AllHandsSeries(BaseModel):
                 "until", self.until.isoformat(), f"is before starts_on={self.starts_on}"
             )
         for label in self.labels:
-            if label.startswith(("kev-series:", "kev-spec:")):
-                raise InvalidArgumentError("labels", label, "kev-series: and kev-spec: labels are reserved")
+            if label.startswith(RESERVED_LABEL_PREFIXES):
+                raise InvalidArgumentError(
+                    "labels", label, "kev-series:, kev-spec: and kev-occ: labels are reserved"
+                )
+        check_exceptions(self.skip_dates, self.extra_dates, self.overrides)
+        for index, override in enumerate(self.overrides):
+            if override.name is not None:
+                _check_name_pattern(override.name, f"overrides[{index}].name")
+            length = override.duration_minutes or self.duration_minutes
+            for session in self.sessions:
+                if session.offset_minutes + session.duration_minutes > length:
+                    raise InvalidArgumentError(
+                        f"overrides[{index}].duration_minutes",
+                        length,
+                        f"session {session.name!r} ends "
+                        f"{session.offset_minutes + session.duration_minutes} min after start",
+                    )
         return self
 
     @property
@@ -280,6 +347,7 @@ class PlannedSession:
     visibility: str
     description: str
     source_entry_id: str | None
+    speakers: tuple[SpeakerSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -294,6 +362,13 @@ class PlannedEvent:
     description: str
     labels: tuple[str, ...]
     sessions: tuple[PlannedSession, ...]
+    original_date: date | None = None
+    """The local date the rule or extra_dates gave this occurrence, before any override moved it."""
+
+    @property
+    def occurrence_label(self) -> str | None:
+        """``kev-occ:2027-03-14``: the event's identity, unchanged when an override moves or renames it."""
+        return occurrence_label(self.original_date) if self.original_date is not None else None
 
     @property
     def start_iso(self) -> str:
@@ -308,6 +383,10 @@ class PlannedEvent:
         return format_iso(self.doors_open_utc)
 
 
+def occurrence_label(original_date: date) -> str:
+    return f"{OCCURRENCE_LABEL_PREFIX}{original_date.isoformat()}"
+
+
 @dataclass(frozen=True)
 class Window:
     start: datetime
@@ -319,56 +398,154 @@ def horizon(series: AllHandsSeries, now: datetime) -> Window:
     return Window(now.astimezone(timezone.utc), end.astimezone(timezone.utc))
 
 
+def _speaker_key(speaker: SpeakerSpec) -> tuple[str, str, str, str, int]:
+    return (email_key(speaker.email), speaker.first_name, speaker.last_name, speaker.role, speaker.order)
+
+
 def spec_hash(series: AllHandsSeries, occurrence: PlannedEvent) -> str:
-    """A short digest of everything the flow writes, so a changed spec is noticed."""
+    """A short digest of everything an occurrence holds, so any change to it is noticed.
+
+    Speakers and each session's full spec are in it, so a converged series
+    is recognised from its labels alone and needs no session or speaker reads.
+    """
     body: dict[str, Any] = {
         "name": occurrence.name,
         "start": occurrence.start_iso,
         "end": occurrence.end_iso,
         "doors": occurrence.doors_open_iso,
         "description": occurrence.description,
-        "labels": sorted(series.labels),
+        "labels": sorted(label for label in occurrence.labels if not label.startswith(SPEC_LABEL_PREFIX)),
         "sessions": [
-            (s.name, s.type, format_iso(s.start_utc), format_iso(s.end_utc)) for s in occurrence.sessions
+            (
+                s.name,
+                s.type,
+                format_iso(s.start_utc),
+                format_iso(s.end_utc),
+                s.visibility,
+                s.description,
+                s.source_entry_id,
+                sorted(_speaker_key(speaker) for speaker in s.speakers),
+            )
+            for s in occurrence.sessions
         ],
         "source": [series.create_template_id, series.source_event_id],
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def plan(series: AllHandsSeries, now: datetime) -> list[PlannedEvent]:
-    """Every occurrence in the horizon, each with its full intended state.
+def _plain(day: date) -> date:
+    """pendulum's Date compares equal to a date but hashes alike only by value; keep one type in dicts."""
+    return date(day.year, day.month, day.day)
 
-    A rule that yields nothing in the horizon is a parameter mistake, reported
-    before anything is written.
+
+def plan(series: AllHandsSeries, now: datetime) -> list[PlannedEvent]:
+    """Every occurrence in the horizon, each with its full intended state, sorted by start.
+
+    The rule's local dates, minus skip_dates and holidays, plus extra_dates,
+    then each override applied to the occurrence it names. An occurrence is
+    in the plan when its final start is in the horizon, so one moved in from
+    just outside appears and one moved out leaves (the flow observes only the
+    horizon). A rule that yields nothing, or an override of a date in the
+    horizon that is not an occurrence, is a parameter mistake reported before
+    anything is written.
     """
     window = horizon(series, now)
-    starts_on = series.starts_on or pendulum.instance(window.start).in_timezone(series.timezone).date()
+    zone = series.timezone
+    starts_on = series.starts_on or pendulum.instance(window.start).in_timezone(zone).date()
+    margin = search_margin(series.overrides)
     occurrences = expand(
         series.rrule,
-        series.timezone,
+        zone,
         series.start_time,
         series.duration_minutes,
         starts_on=starts_on,
-        window_start=window.start,
-        window_end=window.end,
+        window_start=window.start - margin,
+        window_end=window.end + margin,
         until=series.until,
     )
-    if not occurrences:
+    first_day, last_day = local_day_range(window.start - margin, window.end + margin, zone)
+    extra = set(series.extra_dates)
+    skipped = set(series.skip_dates) | (set(holidays_between(series.holidays, first_day, last_day)) - extra)
+    by_date: dict[date, Occurrence] = {}
+    for occurrence in occurrences:
+        day = _plain(occurrence.local_date)
+        if day not in skipped:
+            by_date.setdefault(day, occurrence)
+    wanted_extra = [day for day in sorted(extra) if first_day <= day <= last_day]
+    by_date.update(
+        extra_occurrences(wanted_extra, series.start_time, series.duration_minutes, zone, set(by_date))
+    )
+    _check_overrides_land(series, by_date, local_day_range(window.start, window.end, zone))
+
+    changed = {o.original_date: o for o in series.overrides}
+    planned: list[PlannedEvent] = []
+    for day, occurrence in sorted(by_date.items()):
+        override = changed.get(day)
+        if override is not None and override.cancelled:
+            continue
+        final = _moved(series, day, occurrence, override)
+        if window.start <= final.start_utc < window.end:
+            planned.append(_planned(series, day, final, override))
+    if not planned:
         raise InvalidArgumentError(
             "rrule",
             series.rrule,
             f"yields no occurrence between {format_iso(window.start)} and {format_iso(window.end)} "
-            f"(horizon_days={series.horizon_days}, starts_on={starts_on}, until={series.until})",
+            f"(horizon_days={series.horizon_days}, starts_on={starts_on}, until={series.until}, "
+            "after skip_dates, holidays, extra_dates and overrides)",
         )
-    planned = [_planned(series, occurrence) for occurrence in occurrences]
+    planned.sort(key=lambda p: p.start_utc)
+    _check_distinct_starts(planned)
     return [
         PlannedEvent(**{**p.__dict__, "labels": (*p.labels, f"{SPEC_LABEL_PREFIX}{spec_hash(series, p)}")})
         for p in planned
     ]
 
 
-def _planned(series: AllHandsSeries, occurrence: Occurrence) -> PlannedEvent:
+def _check_overrides_land(
+    series: AllHandsSeries, by_date: dict[date, Occurrence], days: tuple[date, date]
+) -> None:
+    """An override inside the horizon must name a real occurrence; outside it, it waits its turn."""
+    first, last = days
+    for index, override in enumerate(series.overrides):
+        if first <= override.original_date <= last and override.original_date not in by_date:
+            raise InvalidArgumentError(
+                f"overrides[{index}].original_date",
+                override.original_date.isoformat(),
+                f"is not an occurrence of the series ({series.rrule} plus extra_dates, "
+                "minus skip_dates and holidays)",
+            )
+
+
+def _check_distinct_starts(planned: list[PlannedEvent]) -> None:
+    seen: dict[str, PlannedEvent] = {}
+    for item in planned:
+        other = seen.get(item.start_iso)
+        if other is not None:
+            raise InvalidArgumentError(
+                "overrides",
+                [str(other.original_date), str(item.original_date)],
+                f"two occurrences would start at {item.local_start.isoformat()}; move one elsewhere",
+            )
+        seen[item.start_iso] = item
+
+
+def _moved(
+    series: AllHandsSeries, day: date, occurrence: Occurrence, override: OccurrenceOverride | None
+) -> Occurrence:
+    if override is None or not (override.date or override.start_time or override.duration_minutes):
+        return occurrence
+    return occurrence_on(
+        override.date or day,
+        override.start_time or series.start_time,
+        override.duration_minutes or series.duration_minutes,
+        series.timezone,
+    )
+
+
+def _planned(
+    series: AllHandsSeries, original: date, occurrence: Occurrence, override: OccurrenceOverride | None
+) -> PlannedEvent:
     start = occurrence.start_utc
     sessions = tuple(
         PlannedSession(
@@ -379,30 +556,44 @@ def _planned(series: AllHandsSeries, occurrence: Occurrence) -> PlannedEvent:
             visibility=s.visibility,
             description=s.description,
             source_entry_id=s.source_entry_id,
+            speakers=tuple(s.speakers),
         )
         for s in series.sessions
     )
+    pattern = override.name if override is not None and override.name is not None else series.name
+    description = (
+        override.description
+        if override is not None and override.description is not None
+        else series.description
+    )
     return PlannedEvent(
-        name=series.name.format(date=occurrence.local_start, key=series.key),
+        name=pattern.format(date=occurrence.local_start, key=series.key),
         local_start=occurrence.local_start,
         start_utc=start,
         end_utc=occurrence.end_utc,
         doors_open_utc=occurrence.doors_open_utc(series.doors_open_minutes),
-        description=series.description,
-        labels=(*series.labels, series.series_label),
+        description=description,
+        labels=(*series.labels, series.series_label, occurrence_label(original)),
         sessions=sessions,
+        original_date=original,
     )
 
 
 @dataclass
 class SeriesDiff:
-    """What apply must do. ``finish`` events exist but lack sessions or the completion marker."""
+    """What apply must do. ``finish`` events exist but lack sessions or the completion marker.
+
+    ``stale`` holds future series events the plan no longer wants (their date
+    was skipped, cancelled, or the rule changed) while ``prune`` is off: kept,
+    and reported. With ``prune`` on they are in ``prune`` instead.
+    """
 
     create: list[PlannedEvent] = field(default_factory=list)
     finish: list[tuple[PlannedEvent, Event]] = field(default_factory=list)
     update: list[tuple[PlannedEvent, Event]] = field(default_factory=list)
     unchanged: list[tuple[PlannedEvent, Event]] = field(default_factory=list)
     prune: list[Event] = field(default_factory=list)
+    stale: list[Event] = field(default_factory=list)
 
 
 def _same(a: datetime | None, b: datetime) -> bool:
@@ -423,19 +614,38 @@ def fields_match(planned: PlannedEvent, event: Event) -> bool:
     )
 
 
+def event_occurrence_label(event: Event) -> str | None:
+    return next((label for label in event.labels if label.startswith(OCCURRENCE_LABEL_PREFIX)), None)
+
+
 def diff(
     planned: list[PlannedEvent], observed: list[Event], series: AllHandsSeries, now: datetime
 ) -> SeriesDiff:
-    """Match each planned occurrence to an observed event by name, else by start; classify the rest."""
+    """Match each planned occurrence to an observed event; classify the rest.
+
+    By its occurrence label first, whatever its name or start now are, so a
+    moved occurrence is the same event. Events without such a label (left by
+    a run that died before its final update) are matched by name, else by
+    start. An event labelled for an occurrence the plan no longer holds is
+    never adopted by another: it is pruned, or kept and reported as stale.
+    """
     result = SeriesDiff()
+    by_occurrence: dict[str, Event] = {}
     by_name: dict[str, Event] = {}
     by_start: dict[str, Event] = {}
     for event in sorted(observed, key=lambda e: e.id):
+        label = event_occurrence_label(event)
+        if label is not None:
+            if series.series_label in event.labels:
+                by_occurrence.setdefault(label, event)
+            continue
         by_name.setdefault(event.name, event)
         by_start.setdefault(format_iso(event.start_date), event)
     claimed: set[int] = set()
     for item in planned:
-        found = by_name.get(item.name) or by_start.get(item.start_iso)
+        found = by_occurrence.get(item.occurrence_label or "")
+        if found is None:
+            found = by_name.get(item.name) or by_start.get(item.start_iso)
         if found is None or found.id in claimed:
             result.create.append(item)
             continue
@@ -448,14 +658,17 @@ def diff(
             result.update.append((item, event))
         else:
             result.unchanged.append((item, event))
+    leftovers = [
+        e
+        for e in observed
+        if e.id not in claimed
+        and series.series_label in e.labels
+        and e.start_date.astimezone(timezone.utc) > now
+    ]
     if series.prune:
-        result.prune = [
-            e
-            for e in observed
-            if e.id not in claimed
-            and series.series_label in e.labels
-            and e.start_date.astimezone(timezone.utc) > now
-        ]
+        result.prune = leftovers
+    else:
+        result.stale = leftovers
     return result
 
 

@@ -33,7 +33,7 @@ def create_team_member(
 @api_task(
     "update-team-member",
     endpoint="team-members/update",
-    description="Change one team member's role.",
+    description="Change one team member's role or name.",
 )
 def update_team_member(
     *,
@@ -41,9 +41,13 @@ def update_team_member(
     member_id: str,
     role: str | None = None,
     disabled: bool | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
 ) -> TeamMember:
     client = events_client(credentials)
-    return client.update_team_member(member_id, role=role, disabled=disabled)
+    return client.update_team_member(
+        member_id, role=role, disabled=disabled, first_name=first_name, last_name=last_name
+    )
 
 
 @api_task(

@@ -20,6 +20,7 @@ EXPECTED = {
     ("schedule-all-hands", "weekly"): "flows/schedule_all_hands.py:schedule_all_hands",
     ("duplicate-event", "default"): "flows/duplicate_event.py:duplicate_event",
     ("teardown-events", "default"): "flows/teardown_events.py:teardown_events",
+    ("sync-team-members", "default"): "flows/sync_team_members.py:sync_team_members",
 }
 
 
@@ -29,7 +30,7 @@ def _flow(entrypoint: str) -> Flow[..., Any]:
     return flow
 
 
-def test_prefect_yaml_declares_the_three_deployments() -> None:
+def test_prefect_yaml_declares_the_four_deployments() -> None:
     specs = serve.read_deployments(REPO_ROOT / PREFECT_YAML)
     found = {(_flow(s["entrypoint"]).name, s["name"]): s["entrypoint"] for s in specs}
     assert found == EXPECTED
@@ -37,9 +38,9 @@ def test_prefect_yaml_declares_the_three_deployments() -> None:
         assert spec["work_pool"]["name"] == credentials.DEFAULT_WORK_POOL
         assert spec["tags"] and spec["description"]
         assert spec["parameters"]["credentials"] == credentials.credentials_reference()
-    weekly, duplicate, teardown = specs
+    weekly, duplicate, teardown, roster = specs
     assert weekly["schedules"] == [{"cron": "0 6 * * 1", "timezone": "America/New_York", "active": True}]
-    assert "schedules" not in duplicate and "schedules" not in teardown
+    assert not any("schedules" in spec for spec in (duplicate, teardown, roster)), "on demand"
     assert teardown["concurrency_limit"]["limit"] == 1
 
 
@@ -62,7 +63,7 @@ def test_pull_step_comes_from_the_deploy_directory() -> None:
 def test_serve_builds_the_same_deployments() -> None:
     built = serve.build_deployments(serve.read_deployments())
     assert [(d.flow_name, d.name) for d in built] == list(EXPECTED)
-    weekly, _, teardown = built
+    weekly, _, teardown, _ = built
     [schedule] = weekly.schedules
     assert schedule.schedule.cron == "0 6 * * 1"
     assert teardown.concurrency_limit == 1

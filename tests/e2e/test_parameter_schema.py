@@ -23,6 +23,7 @@ DEPLOYMENTS = {
     "schedule-all-hands/weekly": "series",
     "duplicate-event/default": "spec",
     "teardown-events/default": "selector",
+    "sync-team-members/default": "roster",
 }
 BLOCK_SLUG = "kaltura-credentials"
 
@@ -155,6 +156,11 @@ UI_FORMS: dict[str, dict[str, Any]] = {
         }
     },
     "teardown-events/default": {"selector": {"series_key": "company-all-hands"}, "dry_run": True},
+    "sync-team-members/default": {
+        "roster": [
+            {"email": "jane@example.com", "role": "Organizer", "first_name": "Jane", "last_name": "Doe"}
+        ]
+    },
 }
 
 

@@ -22,6 +22,7 @@ import pytest
 
 from flows.duplicate_event import duplicate_event
 from flows.schedule_all_hands import schedule_all_hands
+from flows.sync_team_members import sync_team_members
 from flows.teardown_events import teardown_events
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorProcess
@@ -50,6 +51,28 @@ def session(**changes: Any) -> dict[str, Any]:
     spec = {"name": "Keynote", "type": "LiveWebcast", "offset_minutes": 0, "duration_minutes": 30}
     spec.update(changes)
     return series(sessions=[spec])
+
+
+def speakers(*people: dict[str, Any]) -> dict[str, Any]:
+    return session(speakers=[{"first_name": "Jane", "last_name": "Doe", **person} for person in people])
+
+
+def jane(**changes: Any) -> dict[str, Any]:
+    return {"email": "jane@example.com", **changes}
+
+
+def changed(*overrides: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The P1 series (Mondays from 2030-01-07 at 10:00 New York) with some occurrences changed."""
+    return series(overrides=list(overrides), **changes)
+
+
+def roster(**changes: Any) -> dict[str, Any]:
+    members = [
+        {"email": f"m{i}@example.com", "role": "Organizer", "first_name": "M", "last_name": str(i)}
+        for i in range(3)
+    ]
+    members[1] = {**members[1], **changes}
+    return {"roster": members, "dry_run": False}
 
 
 def copy(**changes: Any) -> dict[str, Any]:
@@ -120,6 +143,93 @@ CASES: list[Any] = [
         Case("series", {**series(), "max_api_in_flight": 65}, "max_api_in_flight"), id="series-limit-65"
     ),
     pytest.param(Case("series", {**series(), "credentials": BAD_URL}, "events_api_url"), id="plain-http-url"),
+    # schedule_all_hands: the rule's exceptions and one-off changes
+    pytest.param(Case("series", series(skip_dates=["2030-02-30"]), "skip_dates"), id="skip-date-unreal"),
+    pytest.param(
+        Case("series", series(extra_dates=["next monday"]), "extra_dates"), id="extra-date-unparsable"
+    ),
+    pytest.param(
+        Case("series", series(skip_dates=["2030-01-09"], extra_dates=["2030-01-09"]), "extra_dates"),
+        id="extra-date-also-skipped",
+    ),
+    pytest.param(Case("series", series(holidays={"country": "XX"}), "country"), id="holidays-country"),
+    pytest.param(
+        Case("series", series(holidays={"country": "US", "subdivision": "ZZ"}), "subdivision"),
+        id="holidays-subdivision",
+    ),
+    pytest.param(
+        Case("series", changed({"original_date": "2030-01-08", "name": "Tue"}), "original_date"),
+        id="override-not-an-occurrence",
+    ),
+    pytest.param(
+        Case(
+            "series",
+            changed(
+                {"original_date": "2030-01-07", "name": "A"}, {"original_date": "2030-01-07", "name": "B"}
+            ),
+            "original_date",
+        ),
+        id="override-twice",
+    ),
+    pytest.param(
+        Case("series", series(overrides={"2030-13-01": {"name": "x"}}), "original_date"),
+        id="override-keyed-by-unreal-date",
+    ),
+    pytest.param(
+        Case("series", changed({"original_date": "2030-01-07"}), "overrides"), id="override-changes-nothing"
+    ),
+    pytest.param(
+        Case(
+            "series",
+            changed({"original_date": "2030-01-07", "cancelled": True, "date": "2030-01-08"}),
+            "cancelled",
+        ),
+        id="override-cancelled-and-moved",
+    ),
+    pytest.param(
+        Case("series", changed({"original_date": "2030-01-07", "start_time": "25:00"}), "start_time"),
+        id="override-time-unparsable",
+    ),
+    pytest.param(
+        Case("series", changed({"original_date": "2030-01-07", "duration_minutes": 30}), "duration_minutes"),
+        id="override-too-short-for-sessions",
+    ),
+    pytest.param(
+        Case("series", changed({"original_date": "2030-01-07", "name": "Moved {when}"}), "name"),
+        id="override-name-placeholder",
+    ),
+    pytest.param(
+        Case("series", changed({"original_date": "2030-01-07", "date": "2030-01-14"}), "overrides"),
+        id="override-onto-another-occurrence",
+    ),
+    pytest.param(
+        Case(
+            "series",
+            changed({"original_date": "2030-01-07", "name": "x"}, skip_dates=["2030-01-07"]),
+            "original_date",
+        ),
+        id="override-of-a-skipped-date",
+    ),
+    # schedule_all_hands: speakers
+    pytest.param(Case("series", speakers(jane(email="jane(at)example.com")), "email"), id="speaker-email"),
+    pytest.param(
+        Case("series", speakers(jane(email="Jane <jane@example.com>")), "email"), id="speaker-display-name"
+    ),
+    pytest.param(Case("series", speakers(jane(role="keynoteSpeaker")), "role"), id="speaker-role"),
+    pytest.param(
+        Case("series", speakers(jane(), jane(email="JANE@example.com", role="advancedSpeaker")), "speakers"),
+        id="speaker-in-two-roles",
+    ),
+    pytest.param(
+        Case("series", speakers(*(jane(email=f"s{i}@example.com") for i in range(51))), "speakers"),
+        id="speakers-51-in-one-session",
+    ),
+    pytest.param(Case("series", speakers(jane(first_name="")), "first_name"), id="speaker-no-first-name"),
+    # sync_team_members
+    pytest.param(Case("roster", roster(email="m1 at example.com"), "email"), id="roster-email"),
+    pytest.param(Case("roster", roster(role="Owner"), "role"), id="roster-role"),
+    pytest.param(Case("roster", roster(email="M0@example.com"), "email"), id="roster-listed-twice"),
+    pytest.param(Case("roster", roster(last_name="  "), "last_name"), id="roster-blank-name"),
     # duplicate_event
     pytest.param(Case("duplicate", copy(timezone="Mars/Olympus"), "timezone"), id="copy-zone"),
     pytest.param(Case("duplicate", copy(start="2030-13-45T10:00"), "start"), id="copy-start-unparsable"),
@@ -178,6 +288,7 @@ FLOWS: dict[str, Callable[..., Any]] = {
     "series": schedule_all_hands,
     "duplicate": duplicate_event,
     "teardown": teardown_events,
+    "roster": sync_team_members,
 }
 
 

@@ -1,0 +1,106 @@
+"""Event-user and session-participant tasks: what it takes to put a speaker on a session."""
+
+from __future__ import annotations
+
+from kaltura_events.client import SpeakerInput
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.models import EventUser
+from kaltura_events.speakers import SPEAKER_EVENT_ROLE, SessionParticipant, participants_from
+from tasks.runtime import api_task, events_client
+
+
+@api_task(
+    "list-event-users",
+    endpoint="event-users/list",
+    description="The people of one event, to invite only the speakers not there yet.",
+)
+def list_event_users(*, credentials: KalturaCredentials | None, event_id: int) -> list[EventUser]:
+    client = events_client(credentials)
+    return client.list_event_users(event_id)
+
+
+@api_task(
+    "invite-speaker",
+    endpoint="event-users/invite",
+    description="Make one speaker a user of the event with the Speaker role, without an email.",
+)
+def invite_speaker(
+    *, credentials: KalturaCredentials | None, event_id: int, email: str, first_name: str, last_name: str
+) -> EventUser:
+    """Inviting an email that is already an event user adds the role (no duplicate), so a retry is safe."""
+    client = events_client(credentials)
+    return client.invite_event_user(
+        event_id,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        roles=(SPEAKER_EVENT_ROLE,),
+    )
+
+
+@api_task(
+    "grant-event-roles",
+    endpoint="event-users/update",
+    description="Give an existing event user the Speaker role (an update replaces the roles).",
+)
+def grant_event_roles(
+    *, credentials: KalturaCredentials | None, event_id: int, user_id: str, roles: tuple[str, ...]
+) -> EventUser:
+    client = events_client(credentials)
+    return client.update_event_user(event_id, user_id, roles=roles)
+
+
+@api_task(
+    "list-session-participants",
+    endpoint="session-participants/list",
+    description="The speakers and moderators of one session.",
+)
+def list_session_participants(
+    *, credentials: KalturaCredentials | None, event_id: int, session_id: str
+) -> list[SessionParticipant]:
+    client = events_client(credentials)
+    return participants_from(client.list_session_participants(event_id, session_id))
+
+
+@api_task(
+    "add-session-speakers",
+    endpoint="session-participants/add",
+    description="Add up to 10 speakers to one session.",
+)
+def add_session_speakers(
+    *,
+    credentials: KalturaCredentials | None,
+    event_id: int,
+    session_id: str,
+    speakers: tuple[SpeakerInput, ...],
+) -> None:
+    client = events_client(credentials)
+    client.add_session_participants(event_id, session_id, speakers=speakers)
+
+
+@api_task(
+    "update-session-speakers",
+    endpoint="session-participants/update",
+    description="Change the role or order of up to 10 speakers of one session.",
+)
+def update_session_speakers(
+    *,
+    credentials: KalturaCredentials | None,
+    event_id: int,
+    session_id: str,
+    speakers: tuple[SpeakerInput, ...],
+) -> None:
+    client = events_client(credentials)
+    client.update_session_participants(event_id, session_id, speakers=speakers)
+
+
+@api_task(
+    "remove-session-speakers",
+    endpoint="session-participants/remove",
+    description="Take up to 10 speakers off one session; they stay event users.",
+)
+def remove_session_speakers(
+    *, credentials: KalturaCredentials | None, event_id: int, session_id: str, user_ids: tuple[str, ...]
+) -> None:
+    client = events_client(credentials)
+    client.remove_session_participants(event_id, session_id, speaker_ids=user_ids)
