@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from kaltura_events.errors import UnexpectedResponseError
 
 T = TypeVar("T")
+U = TypeVar("U")
 M = TypeVar("M", bound=BaseModel)
 
 EXCERPT_CHARS = 120
@@ -62,6 +63,10 @@ class Reader(Generic[T]):
     expected: str
     parse: Callable[[Any], T]
     allow_empty: bool = False
+
+    def then(self, convert: Callable[[T], U]) -> Reader[U]:
+        """The same reading, then ``convert`` of what it read."""
+        return Reader(self.expected, lambda payload: convert(self.parse(payload)), self.allow_empty)
 
 
 def _kind(payload: Any) -> str:
