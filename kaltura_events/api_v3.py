@@ -120,7 +120,7 @@ class ApiV3Client:
                     endpoint,
                     scrub(str(payload.get("code", "")), sensitive),
                     scrub(str(payload.get("message", "")), sensitive),
-                    payload.get("args"),
+                    _scrubbed_args(payload.get("args"), sensitive),
                 )
             return read.parse(payload)
 
@@ -238,6 +238,13 @@ def _sensitive(params: dict[str, Any]) -> Iterable[str]:
 
 _KS_SHAPE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
 """Base64 (v1 or v2), long: enough to tell a KS from ``"ok"`` without knowing its version."""
+
+
+def _scrubbed_args(args: Any, sensitive: Iterable[str]) -> Any:
+    """An exception's ``args`` as Kaltura sent them, minus a quoted KS (``INVALID_KS`` quotes it)."""
+    if isinstance(args, dict):
+        return {key: scrub(str(value), sensitive) for key, value in args.items()}
+    return None
 
 
 def _ks_from(payload: Any) -> str:

@@ -10,6 +10,7 @@ error message even when the server sends it back.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -60,7 +61,9 @@ BAD_ANSWERS = (
     ),
     BadAnswer("empty-body", 200, "application/json", b"", readable_as_acknowledgement=True),
 )
-BY_NAME = {answer.name: answer for answer in BAD_ANSWERS}
+INVALID_KS_ECHO = BadAnswer("v3-invalid-ks-echo", 200, "application/json", b"")
+"""Not unreadable: API v3 refusing the KS the way Kaltura words it, quoting the KS it was sent."""
+BY_NAME = {answer.name: answer for answer in (*BAD_ANSWERS, INVALID_KS_ECHO)}
 
 
 def endpoint_of(path: str) -> str:
@@ -79,6 +82,17 @@ def echo_page(authorization: str, body: bytes) -> bytes:
         + body
         + b"</pre><p>The upstream did not answer.</p></body></html>"
     )
+
+
+def invalid_ks_echo(body: bytes) -> bytes:
+    ks = str(json.loads(body or b"{}").get("ks", ""))
+    refusal = {
+        "objectType": "KalturaAPIException",
+        "code": "INVALID_KS",
+        "message": f'Invalid KS "{ks}". Error "-1,INVALID_STR"',
+        "args": {"KSID": ks},
+    }
+    return json.dumps(refusal).encode()
 
 
 class BadAnswerServer:
@@ -144,6 +158,8 @@ class BadAnswerServer:
                 payload = answer.body
                 if answer.name == "html-200":
                     payload = echo_page(self.headers.get("Authorization", ""), body)
+                if answer is INVALID_KS_ECHO:
+                    payload = invalid_ks_echo(body)
                 self._send(answer.status, answer.content_type, payload)
 
             def _send(self, status: int, content_type: str, payload: bytes) -> None:

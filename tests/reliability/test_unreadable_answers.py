@@ -22,7 +22,13 @@ import pytest
 from kaltura_events.api_v3 import ApiV3Client, CategoryFilter
 from kaltura_events.client import EventsClient, SpeakerInput
 from kaltura_events.emulator.server import EmulatorProcess
-from kaltura_events.errors import KalturaError, ServerError, UnexpectedResponseError
+from kaltura_events.errors import (
+    ApiV3AuthenticationError,
+    AuthenticationError,
+    KalturaError,
+    ServerError,
+    UnexpectedResponseError,
+)
 from kaltura_events.ks import ADMIN, KsProvider, build_ks_v2, local_minter
 from kaltura_events.retry import RetryPolicy
 from tests.bad_answers import BAD_ANSWERS, BadAnswer, BadAnswerServer, bad_answer_server
@@ -230,6 +236,22 @@ def test_the_echoed_ks_would_have_been_there_without_the_scrub(server: BadAnswer
         headers={"Authorization": f"Bearer {KS}"},
     )
     assert KS in response.text and ADMIN_SECRET in response.text
+
+
+def test_an_api_v3_refusal_quoting_the_ks_does_not_repeat_it(
+    server: BadAnswerServer, clients: tuple[EventsClient, ApiV3Client]
+) -> None:
+    """Kaltura words INVALID_KS as 'Invalid KS "<the KS>"'; the error keeps the words, not the KS."""
+    server.answer_with("v3-invalid-ks-echo")
+    with pytest.raises(AuthenticationError) as caught:
+        clients[1].list_categories_page(CategoryFilter())
+    message = str(caught.value)
+    assert 'INVALID_KS: Invalid KS "[redacted]"' in message, "the API's words stay"
+    assert_secret_free(message)
+    refusal = caught.value.__context__
+    assert isinstance(refusal, ApiV3AuthenticationError)
+    assert_secret_free(str(refusal))
+    assert_secret_free(repr(vars(refusal)))
 
 
 # -- writes: an unreadable answer is ambiguous, so look before trying again ---------------
