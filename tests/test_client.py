@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kaltura_events.client import EVENT, EventFilter, EventsClient
+from kaltura_events.client import EVENT, PEOPLE_PAGE_SIZE, EventFilter, EventsClient
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.errors import (
     AuthenticationError,
@@ -496,3 +496,18 @@ def test_page_concurrency_is_bounded(emu: EmulatorServer) -> None:
         assert len(client.list_all_events()) == 15 * (PAGE_CONCURRENCY + 4)
     assert slot.most_holders <= PAGE_CONCURRENCY
     assert slot.entries == PAGE_CONCURRENCY + 4
+
+
+def test_team_members_and_event_users_page_through_the_same_helper(
+    client: EventsClient, emu: EmulatorServer
+) -> None:
+    event = create(client)
+    for i in range(PEOPLE_PAGE_SIZE + 5):
+        client.create_team_member(
+            email=f"m{i}@example.com", role="Organizer", first_name="M", last_name=f"{i}"
+        )
+        client.invite_event_user(event.id, first_name="U", last_name=f"{i}", email=f"u{i}@example.com")
+    emu.control.reset_stats()
+    assert len({m.id for m in client.list_team_members()}) == PEOPLE_PAGE_SIZE + 5
+    assert len({u.id for u in client.list_event_users(event.id)}) == PEOPLE_PAGE_SIZE + 5
+    assert (count(emu, "team-members/list"), count(emu, "event-users/list")) == (2, 2)
