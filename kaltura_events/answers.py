@@ -27,9 +27,10 @@ M = TypeVar("M", bound=BaseModel)
 EXCERPT_CHARS = 120
 _SCAN_CHARS = 2000
 _REDACTED = "[redacted]"
-_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-%]{24,}")
+_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-%]{32,}")
 """Anything this long without a break could be a KS, an app token or a secret: a KS is base64
-of 100+ characters, admin secrets and app tokens are 32 hex digits."""
+of 100+ characters, admin secrets and app tokens are 32 hex digits. Shorter ids stay readable
+(a custom template id is 24 hex digits and an error about one should show it)."""
 _TRAILING_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-%]+$")
 
 

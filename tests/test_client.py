@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from kaltura_events.answers import excerpt
 from kaltura_events.client import EVENT, PEOPLE_PAGE_SIZE, EventFilter, EventsClient
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.errors import (
@@ -511,3 +512,13 @@ def test_team_members_and_event_users_page_through_the_same_helper(
     assert len({m.id for m in client.list_team_members()}) == PEOPLE_PAGE_SIZE + 5
     assert len({u.id for u in client.list_event_users(event.id)}) == PEOPLE_PAGE_SIZE + 5
     assert (count(emu, "team-members/list"), count(emu, "event-users/list")) == (2, 2)
+
+
+def test_error_excerpts_keep_ids_and_drop_tokens() -> None:
+    ks = build_ks_v2("f" * 32, 1, "someone", session_type=ADMIN)
+    text = f"template 0123456789abcdef01234567 refused; KS {ks}; secret {'a1' * 16}; pass hunter2"
+    shown = excerpt(text, sensitive=("hunter2",), limit=500)
+    assert (
+        shown
+        == "template 0123456789abcdef01234567 refused; KS [redacted]; secret [redacted]; pass [redacted]"
+    )
