@@ -21,14 +21,16 @@ from pydantic import BaseModel, ValidationError
 from kaltura_events.errors import UnexpectedResponseError
 
 T = TypeVar("T")
+U = TypeVar("U")
 M = TypeVar("M", bound=BaseModel)
 
 EXCERPT_CHARS = 120
 _SCAN_CHARS = 2000
 _REDACTED = "[redacted]"
-_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-%]{24,}")
+_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-%]{32,}")
 """Anything this long without a break could be a KS, an app token or a secret: a KS is base64
-of 100+ characters, admin secrets and app tokens are 32 hex digits."""
+of 100+ characters, admin secrets and app tokens are 32 hex digits. Shorter ids stay readable
+(a custom template id is 24 hex digits and an error about one should show it)."""
 _TRAILING_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-%]+$")
 
 
@@ -63,6 +65,10 @@ class Reader(Generic[T]):
     parse: Callable[[Any], T]
     allow_empty: bool = False
 
+    def then(self, convert: Callable[[T], U]) -> Reader[U]:
+        """The same reading, then ``convert`` of what it read."""
+        return Reader(self.expected, lambda payload: convert(self.parse(payload)), self.allow_empty)
+
 
 def _kind(payload: Any) -> str:
     if payload is None:
@@ -84,8 +90,10 @@ def _shape_problem(payload: Any, exc: Exception) -> str:
 
 def _decode_problem(body: bytes, exc: ValueError) -> str:
     text = body.decode("utf-8", "replace").rstrip()
-    if isinstance(exc, json.JSONDecodeError) and text[:1] in '{["' and exc.pos >= len(text) - 1:
-        return "JSON cut off"
+    if isinstance(exc, json.JSONDecodeError) and text[:1] in ("{", "["):
+        if exc.msg.startswith("Unterminated string") or exc.pos >= len(text) - 1:
+            return "JSON cut off"
+        return "JSON that does not parse"
     return "not JSON"
 
 
@@ -94,19 +102,23 @@ def read_answer(
 ) -> T:
     """The answer as ``T``, or UnexpectedResponseError naming everything but the secrets."""
     body = response.content
+    problem: str | None = None
+    payload: Any = {}
     if not body.strip():
         if not reader.allow_empty:
-            raise _unreadable(endpoint, response, reader, "an empty body", sensitive)
-        payload: Any = {}
+            problem = "an empty body"
     else:
         try:
             payload = json.loads(body)
         except ValueError as exc:
-            raise _unreadable(endpoint, response, reader, _decode_problem(body, exc), sensitive) from None
-    try:
-        return reader.parse(payload)
-    except (ValueError, TypeError) as exc:
-        raise _unreadable(endpoint, response, reader, _shape_problem(payload, exc), sensitive) from None
+            problem = _decode_problem(body, exc)
+    if problem is None:
+        try:
+            return reader.parse(payload)
+        except (ValueError, TypeError) as exc:
+            problem = _shape_problem(payload, exc)
+    # Raised here, outside the handlers: a parse error's context holds the body, and with it any echoed KS.
+    raise _unreadable(endpoint, response, reader, problem, sensitive)
 
 
 def _unreadable(
@@ -148,13 +160,13 @@ def shaped(model: type[M], expected: str) -> Reader[M]:
 
 def _validate(model: type[M], payload: Any) -> M:
     if not isinstance(payload, dict):
-        raise TypeError(f"expected an object, not {_kind(payload)}")
+        raise TypeError("not an object")
     return model.model_validate(payload)
 
 
 def _acknowledged(payload: Any) -> None:
     if not isinstance(payload, dict):
-        raise TypeError(f"expected an object, not {_kind(payload)}")
+        raise TypeError("not an object")
 
 
 ACKNOWLEDGED: Reader[None] = Reader(
@@ -165,7 +177,7 @@ ACKNOWLEDGED: Reader[None] = Reader(
 
 def _v3_void(payload: Any) -> None:
     if payload is not None and not isinstance(payload, dict):
-        raise TypeError(f"expected null or an object, not {_kind(payload)}")
+        raise TypeError("neither null nor an object")
 
 
 V3_VOID: Reader[None] = Reader("JSON null (or no body)", _v3_void, allow_empty=True)

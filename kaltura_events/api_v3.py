@@ -7,6 +7,7 @@ code and message. The KS travels in the body, never in the URL.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -119,7 +120,7 @@ class ApiV3Client:
                     endpoint,
                     scrub(str(payload.get("code", "")), sensitive),
                     scrub(str(payload.get("message", "")), sensitive),
-                    payload.get("args"),
+                    _scrubbed_args(payload.get("args"), sensitive),
                 )
             return read.parse(payload)
 
@@ -235,12 +236,22 @@ def _sensitive(params: dict[str, Any]) -> Iterable[str]:
     return tuple(str(params[key]) for key in _SENSITIVE_PARAMS if params.get(key))
 
 
+_KS_SHAPE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
+"""Base64 (v1 or v2), long: enough to tell a KS from ``"ok"`` without knowing its version."""
+
+
+def _scrubbed_args(args: Any, sensitive: Iterable[str]) -> Any:
+    """An exception's ``args`` as Kaltura sent them, minus a quoted KS (``INVALID_KS`` quotes it)."""
+    if isinstance(args, dict):
+        return {key: scrub(str(value), sensitive) for key, value in args.items()}
+    return None
+
+
 def _ks_from(payload: Any) -> str:
     """``session.start`` answers the KS as a JSON string; some gateways wrap it in ``{ks}``."""
-    if isinstance(payload, str) and payload:
-        return payload
-    if isinstance(payload, dict) and isinstance(payload.get("ks"), str) and payload["ks"]:
-        return str(payload["ks"])
+    ks = payload.get("ks") if isinstance(payload, dict) else payload
+    if isinstance(ks, str) and _KS_SHAPE.fullmatch(ks):
+        return ks
     raise TypeError("no KS in it")
 
 

@@ -51,7 +51,6 @@ TEAM_MEMBER_PAGE = shaped(TeamMemberPage, "a JSON object with `teamMembers` (a l
 EVENT_USER_PAGE = shaped(EventUserPage, "a JSON object with `users` (a list) and `totalCount`")
 SESSION_LIST = shaped(SessionList, "a JSON object with `sessions` (a list of sessions)")
 SPEAKER_LIST = shaped(SpeakerList, "a JSON object with `speakers` (a list of speakers)")
-DUPLICATE_ACCEPTED = shaped(DuplicateAccepted, "a JSON object with `jobId`")
 DUPLICATE_JOB = shaped(DuplicateJob, "a JSON object with `jobId` and `jobState`")
 PARTICIPANTS_SHAPE = shaped(Participants, "a JSON object with `speakers` and `moderators` (lists)")
 
@@ -108,6 +107,11 @@ class DuplicateStarted:
 
     job_id: str | None
     adopted_event: Event | None = None
+
+
+DUPLICATE_STARTED: Reader[DuplicateStarted] = shaped(DuplicateAccepted, "a JSON object with `jobId`").then(
+    lambda accepted: DuplicateStarted(job_id=accepted.job_id)
+)
 
 
 @dataclass(frozen=True)
@@ -363,11 +367,7 @@ class EventsClient:
             found = self.find_event_by_name_and_start(event["name"], event["startDate"])
             return DuplicateStarted(job_id=None, adopted_event=found) if found else None
 
-        started = Reader(
-            DUPLICATE_ACCEPTED.expected,
-            lambda payload: DuplicateStarted(job_id=DUPLICATE_ACCEPTED.parse(payload).job_id),
-        )
-        return self._call("events/duplicate", body, started, reconcile=reconcile)
+        return self._call("events/duplicate", body, DUPLICATE_STARTED, reconcile=reconcile)
 
     def duplicate_status(self, job_id: str) -> DuplicateJob:
         if not isinstance(job_id, str) or not job_id.strip():

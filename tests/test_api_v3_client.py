@@ -377,7 +377,7 @@ def test_categories_locked_is_waited_out(emu: EmulatorServer) -> None:
 
 
 def test_categories_locked_gives_up_after_the_retries(emu: EmulatorServer) -> None:
-    emu.control.reset(category_lock_seconds=0.3)
+    emu.control.reset(category_lock_seconds=2.0)  # ample for three quick attempts on a loaded machine
     emu.control.add_category("12EPlock>child")
     other = emu.control.add_category("ep_private_42")
     root_id = next(c["id"] for c in emu.control.state()["categories"] if c["fullName"] == "12EPlock")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextvars
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from kaltura_events.client import EVENT, EventFilter, EventsClient
+from kaltura_events.answers import excerpt
+from kaltura_events.client import EVENT, PEOPLE_PAGE_SIZE, EventFilter, EventsClient
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.errors import (
     AuthenticationError,
@@ -22,6 +26,7 @@ from kaltura_events.errors import (
     ServerError,
 )
 from kaltura_events.ks import ADMIN, USER, KsProvider, build_ks_v2, local_minter
+from kaltura_events.paging import PAGE_CONCURRENCY
 from kaltura_events.retry import RetryPolicy
 
 START = datetime(2027, 3, 1, 15, 0, tzinfo=timezone.utc)
@@ -357,3 +362,163 @@ def test_expired_ks_is_renewed_once(client: EventsClient, emu: EmulatorServer) -
     emu.control.reset_stats()
     client.list_events_page()
     assert requests_to(emu, "events/list") == {"401": 1, "200": 1}
+
+
+# -- one retry layer: attempts, and a request slot held per attempt -----------------------
+
+
+class CountingSlot:
+    """A slot factory that counts who holds it, and remembers a context variable seen on entry."""
+
+    def __init__(self, pool_barrier: threading.Barrier | None = None) -> None:
+        self.lock = threading.Lock()
+        self.holders = 0
+        self.most_holders = 0
+        self.entries = 0
+        self.exits = 0
+        self.seen_marks: list[str | None] = []
+        self.threads: set[int] = set()
+        self.pool_barrier = pool_barrier
+        """Entries from threads other than the test's wait here until that many meet."""
+        self.test_thread = threading.get_ident()
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self.lock:
+            self.holders += 1
+            self.entries += 1
+            self.most_holders = max(self.most_holders, self.holders)
+            self.seen_marks.append(MARK.get())
+            self.threads.add(threading.get_ident())
+            barrier = self.pool_barrier if threading.get_ident() != self.test_thread else None
+        if barrier is not None:
+            barrier.wait(timeout=30)  # only a deadlock guard: pages fetched one by one would never meet
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.holders -= 1
+                self.exits += 1
+
+
+MARK: contextvars.ContextVar[str | None] = contextvars.ContextVar("MARK", default=None)
+
+
+def slotted(emu: EmulatorServer, slot: CountingSlot, **kwargs: Any) -> EventsClient:
+    provider = KsProvider(local_minter(emu.admin_secret, emu.partner_id, emu.user_id))
+    kwargs.setdefault("retry", FAST)
+    kwargs.setdefault("sleep", lambda _seconds: None)
+    return EventsClient(emu.events_api_url, provider, timeout=5.0, slot=slot, **kwargs)
+
+
+@pytest.mark.parametrize("max_retries", [0, 1, 3])
+@pytest.mark.parametrize("endpoint", ["events/list", "events/update"])
+def test_a_persistent_503_is_sent_exactly_one_plus_max_retries_times(
+    emu: EmulatorServer, max_retries: int, endpoint: str
+) -> None:
+    event_id = emu.control.bulk_events(1)["firstId"]
+    emu.control.set_faults([{"endpoint": endpoint, "kind": "unavailable", "rate": 1.0, "retry_after": 0}])
+    slot = CountingSlot()
+    with slotted(emu, slot, retry=RetryPolicy(max_retries=max_retries)) as client, pytest.raises(ServerError):
+        if endpoint == "events/list":
+            client.list_events_page()
+        else:
+            client.update_event(event_id, name="Renamed")
+    assert requests_to(emu, endpoint) == {"503": 1 + max_retries}
+    assert slot.entries == slot.exits == 1 + max_retries
+
+
+def test_a_4xx_is_sent_exactly_once(emu: EmulatorServer) -> None:
+    slot = CountingSlot()
+    with slotted(emu, slot, retry=RetryPolicy(max_retries=3)) as client, pytest.raises(NotFoundError):
+        client.update_event(987654, name="x")
+    assert requests_to(emu, "events/update") == {"404": 1}
+    assert slot.entries == slot.exits == 1
+
+
+def test_the_slot_is_released_while_a_call_waits_out_its_backoff(emu: EmulatorServer) -> None:
+    event_id = emu.control.bulk_events(1)["firstId"]
+    emu.control.set_faults(
+        [{"endpoint": "sessions/list", "kind": "unavailable", "rate": 1.0, "times": 2, "retry_after": 0}]
+    )
+    slot = CountingSlot()
+    held_while_waiting: list[int] = []
+    most_while_other_ran: list[int] = []
+
+    def backoff(_seconds: float) -> None:
+        """While the first call waits, another call on the same client takes the slot."""
+        held_while_waiting.append(slot.holders)
+        slot.most_holders = 0
+        other.list_events_page()
+        most_while_other_ran.append(slot.most_holders)
+
+    with slotted(emu, slot, sleep=backoff) as client, slotted(emu, slot) as other:
+        assert client.list_sessions(event_id) == []
+    assert held_while_waiting == [0, 0], "nothing is held during a backoff"
+    assert most_while_other_ran == [1, 1], "the other call ran alone in the slot, not beside a sleeper"
+    assert slot.entries == slot.exits == count(emu, "sessions/list") + count(emu, "events/list") == 5
+
+
+def test_a_ks_renewal_resend_is_its_own_attempt_in_the_slot(emu: EmulatorServer) -> None:
+    slot = CountingSlot()
+    with slotted(emu, slot) as client:
+        client.list_events_page()
+        emu.control.expire_ks()
+        emu.control.reset_stats()
+        client.list_events_page()
+    assert requests_to(emu, "events/list") == {"401": 1, "200": 1}
+    assert slot.entries == slot.exits == 3 and slot.most_holders == 1
+
+
+# -- concurrent pages ------------------------------------------------------------------------
+
+
+def test_pages_after_the_first_are_fetched_concurrently_in_the_callers_context(emu: EmulatorServer) -> None:
+    emu.control.bulk_events(40, name_prefix="Bulk")
+    emu.control.reset_stats()
+    slot = CountingSlot(pool_barrier=threading.Barrier(2))
+    token = MARK.set("the caller's run")
+    try:
+        with slotted(emu, slot) as client:
+            events = client.list_all_events()
+    finally:
+        MARK.reset(token)
+    assert len({e.id for e in events}) == len(events) == 40
+    assert [e.id for e in events] == sorted(e.id for e in events), "page order is kept"
+    assert count(emu, "events/list") == 3
+    assert slot.seen_marks == ["the caller's run"] * 3, "every page saw the caller's context"
+    assert len(slot.threads) == 3, "pages 2 and 3 met at the barrier, each on its own thread"
+
+
+def test_page_concurrency_is_bounded(emu: EmulatorServer) -> None:
+    emu.control.bulk_events(15 * (PAGE_CONCURRENCY + 4), name_prefix="Bulk")
+    slot = CountingSlot()
+    with slotted(emu, slot) as client:
+        assert len(client.list_all_events()) == 15 * (PAGE_CONCURRENCY + 4)
+    assert slot.most_holders <= PAGE_CONCURRENCY
+    assert slot.entries == PAGE_CONCURRENCY + 4
+
+
+def test_team_members_and_event_users_page_through_the_same_helper(
+    client: EventsClient, emu: EmulatorServer
+) -> None:
+    event = create(client)
+    for i in range(PEOPLE_PAGE_SIZE + 5):
+        client.create_team_member(
+            email=f"m{i}@example.com", role="Organizer", first_name="M", last_name=f"{i}"
+        )
+        client.invite_event_user(event.id, first_name="U", last_name=f"{i}", email=f"u{i}@example.com")
+    emu.control.reset_stats()
+    assert len({m.id for m in client.list_team_members()}) == PEOPLE_PAGE_SIZE + 5
+    assert len({u.id for u in client.list_event_users(event.id)}) == PEOPLE_PAGE_SIZE + 5
+    assert (count(emu, "team-members/list"), count(emu, "event-users/list")) == (2, 2)
+
+
+def test_error_excerpts_keep_ids_and_drop_tokens() -> None:
+    ks = build_ks_v2("f" * 32, 1, "someone", session_type=ADMIN)
+    text = f"template 0123456789abcdef01234567 refused; KS {ks}; secret {'a1' * 16}; pass hunter2"
+    shown = excerpt(text, sensitive=("hunter2",), limit=500)
+    assert (
+        shown
+        == "template 0123456789abcdef01234567 refused; KS [redacted]; secret [redacted]; pass [redacted]"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -484,6 +485,29 @@ def test_the_same_block_returns_the_same_cached_clients(emu: EmulatorServer) -> 
     assert local_ks_block(emu).get_events_client() is first  # same settings, same client
     assert local_ks_block(emu, max_retries=1).get_events_client() is not first
     assert block.get_events_client(retry=RetryPolicy(max_retries=0)) is not first
+
+
+_SLOT_ENTRIES: list[str] = []
+
+
+@contextmanager
+def _noting_slot() -> Iterator[None]:
+    _SLOT_ENTRIES.append("in")
+    yield
+
+
+def test_clients_are_cached_per_slot_factory_and_both_use_it(emu: EmulatorServer) -> None:
+    block = local_ks_block(emu)
+    plain = block.get_events_client()
+    slotted = block.get_events_client(slot=_noting_slot)
+    assert slotted is not plain and block.get_events_client(slot=_noting_slot) is slotted
+    assert block.get_api_v3_client(slot=_noting_slot) is not block.get_api_v3_client()
+    _SLOT_ENTRIES.clear()
+    plain.list_events_page()
+    assert _SLOT_ENTRIES == []
+    slotted.list_events_page()
+    block.get_api_v3_client(slot=_noting_slot).list_categories_page(CategoryFilter())
+    assert _SLOT_ENTRIES == ["in", "in"]
 
 
 def test_close_cached_clients_forgets_them(emu: EmulatorServer) -> None:

@@ -1,0 +1,303 @@
+"""Unreadable answers: every public method of both clients, against every kind a proxy may send.
+
+A real server on 127.0.0.1 answers an HTML page with 200 (echoing the request's
+KS and body back), JSON cut off, ``null``, a list, a string, plain text, an
+object of another shape, a missing or mistyped field, or no body. Each call
+must end in one UnexpectedResponseError that names the endpoint, the status,
+the content type and what was expected, and carries no KS and no secret even
+though the server sent them back. Writes that can look for what they made
+treat such an answer like a 5xx: they look before trying again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+
+from kaltura_events.api_v3 import ApiV3Client, CategoryFilter
+from kaltura_events.client import EventsClient, SpeakerInput
+from kaltura_events.emulator.server import EmulatorProcess
+from kaltura_events.errors import (
+    ApiV3AuthenticationError,
+    AuthenticationError,
+    KalturaError,
+    ServerError,
+    UnexpectedResponseError,
+)
+from kaltura_events.ks import ADMIN, KsProvider, build_ks_v2, local_minter
+from kaltura_events.retry import RetryPolicy
+from tests.bad_answers import BAD_ANSWERS, BadAnswer, BadAnswerServer, bad_answer_server
+
+pytestmark = pytest.mark.reliability
+
+START = datetime(2031, 5, 5, 14, 0, tzinfo=timezone.utc)
+END = START + timedelta(hours=1)
+ADMIN_SECRET = "short-s3cret"
+"""Too short to look like a token: only knowing what was sent keeps it out of messages."""
+KS = build_ks_v2("f" * 32, 7391034, "events-admin@example.com", session_type=ADMIN)
+TOKEN_HASH = "9" * 64
+ONE_RETRY = RetryPolicy(max_retries=1, base_delay=0.0)
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    endpoint: str
+    run: Callable[[EventsClient, ApiV3Client], Any]
+    needs_nothing: bool = False
+    """The answer carries nothing the method uses (deletes, participant writes): any object will do."""
+    v3_void: bool = False
+    """An API v3 action that answers ``null``."""
+
+
+CALLS = (
+    Call(
+        "create_event",
+        "events/create",
+        lambda c, _: c.create_event(
+            name="Town hall", template_id="tm0000", start=START, end=END, timezone="UTC"
+        ),
+    ),
+    Call(
+        "find_event_by_name_and_start", "events/list", lambda c, _: c.find_event_by_name_and_start("x", START)
+    ),
+    Call("update_event", "events/update", lambda c, _: c.update_event(12, name="Renamed")),
+    Call("delete_event", "events/delete", lambda c, _: c.delete_event(12), needs_nothing=True),
+    Call("list_events_page", "events/list", lambda c, _: c.list_events_page()),
+    Call("iter_events", "events/list", lambda c, _: list(c.iter_events())),
+    Call("list_all_events", "events/list", lambda c, _: c.list_all_events()),
+    Call(
+        "duplicate_event",
+        "events/duplicate",
+        lambda c, _: c.duplicate_event(12, name="Copy", timezone="UTC", start=START, end=END),
+    ),
+    Call("duplicate_status", "events/duplicateStatus", lambda c, _: c.duplicate_status("job-1")),
+    Call(
+        "create_session",
+        "sessions/create",
+        lambda c, _: c.create_session(12, name="Keynote", session_type="LiveWebcast", start=START, end=END),
+    ),
+    Call("list_sessions", "sessions/list", lambda c, _: c.list_sessions(12)),
+    Call("list_speakers", "sessions/speakerList", lambda c, _: c.list_speakers(12, "0_abc")),
+    Call(
+        "create_team_member",
+        "team-members/create",
+        lambda c, _: c.create_team_member(email="a@b.example", role="Admin", first_name="A", last_name="B"),
+    ),
+    Call("list_team_members", "team-members/list", lambda c, _: c.list_team_members()),
+    Call("update_team_member", "team-members/update", lambda c, _: c.update_team_member("m1", role="Admin")),
+    Call("delete_team_member", "team-members/delete", lambda c, _: c.delete_team_member("m1"), True),
+    Call(
+        "invite_event_user",
+        "event-users/invite",
+        lambda c, _: c.invite_event_user(12, first_name="A", last_name="B", email="a@b.example"),
+    ),
+    Call("list_event_users", "event-users/list", lambda c, _: c.list_event_users(12)),
+    Call("update_event_user", "event-users/update", lambda c, _: c.update_event_user(12, "u1", title="CEO")),
+    Call("delete_event_user", "event-users/delete", lambda c, _: c.delete_event_user(12, "u1"), True),
+    Call(
+        "add_session_participants",
+        "session-participants/add",
+        lambda c, _: c.add_session_participants(12, "0_abc", speakers=(SpeakerInput("u1"),)),
+        needs_nothing=True,
+    ),
+    Call(
+        "remove_session_participants",
+        "session-participants/remove",
+        lambda c, _: c.remove_session_participants(12, "0_abc", speaker_ids=("u1",)),
+        needs_nothing=True,
+    ),
+    Call(
+        "update_session_participants",
+        "session-participants/update",
+        lambda c, _: c.update_session_participants(12, "0_abc", speakers=(SpeakerInput("u1"),)),
+        needs_nothing=True,
+    ),
+    Call(
+        "list_session_participants",
+        "session-participants/list",
+        lambda c, _: c.list_session_participants(12, "0_abc"),
+    ),
+    Call(
+        "start_session",
+        "session.start",
+        lambda _, v3: v3.start_session(secret=ADMIN_SECRET, partner_id=7391034, user_id="admin"),
+    ),
+    Call(
+        "start_widget_session", "session.startWidgetSession", lambda _, v3: v3.start_widget_session(7391034)
+    ),
+    Call(
+        "start_app_token_session",
+        "appToken.startSession",
+        lambda _, v3: v3.start_app_token_session(
+            widget_ks=KS, token_id="0_token", token_hash=TOKEN_HASH, user_id="admin"
+        ),
+    ),
+    Call(
+        "list_categories_page",
+        "category.list",
+        lambda _, v3: v3.list_categories_page(CategoryFilter(full_name_equal="x")),
+    ),
+    Call("iter_categories", "category.list", lambda _, v3: list(v3.iter_categories(CategoryFilter()))),
+    Call("list_categories", "category.list", lambda _, v3: v3.list_categories(CategoryFilter())),
+    Call("delete_category", "category.delete", lambda _, v3: v3.delete_category(5), v3_void=True),
+)
+
+
+def readable(call: Call, answer: BadAnswer) -> bool:
+    if call.needs_nothing or call.v3_void:
+        return answer.readable_as_acknowledgement or (call.v3_void and answer.name == "json-null")
+    return False
+
+
+CASES = [
+    pytest.param(call, answer, id=f"{call.name}-{answer.name}")
+    for call in CALLS
+    for answer in BAD_ANSWERS
+    if not readable(call, answer)
+]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[BadAnswerServer]:
+    with bad_answer_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def clients(server: BadAnswerServer) -> Iterator[tuple[EventsClient, ApiV3Client]]:
+    fixed = KsProvider(fixed_ks=KS)
+    no_sleep: Callable[[float], None] = lambda _seconds: None  # noqa: E731
+    with (
+        EventsClient(server.events_api_url, fixed, retry=ONE_RETRY, timeout=5.0, sleep=no_sleep) as events,
+        ApiV3Client(server.service_url, fixed, retry=ONE_RETRY, timeout=5.0, sleep=no_sleep) as v3,
+    ):
+        yield events, v3
+
+
+def assert_secret_free(text: str) -> None:
+    for secret in (KS, ADMIN_SECRET, TOKEN_HASH, KS[:24], KS[-24:]):
+        assert secret not in text
+
+
+def test_there_are_at_least_seven_kinds_and_every_public_method_is_covered() -> None:
+    assert len(BAD_ANSWERS) >= 7
+    public = {
+        name
+        for cls in (EventsClient, ApiV3Client)
+        for name, member in vars(cls).items()
+        if callable(member) and not name.startswith("_") and name != "close"
+    }
+    assert public == {call.name for call in CALLS}
+
+
+@pytest.mark.parametrize(("call", "answer"), CASES)
+def test_an_unreadable_answer_is_one_error_naming_endpoint_status_and_what_was_expected(
+    server: BadAnswerServer, clients: tuple[EventsClient, ApiV3Client], call: Call, answer: BadAnswer
+) -> None:
+    server.answer_with(answer.name)
+    with pytest.raises(UnexpectedResponseError) as caught:
+        call.run(*clients)
+    error = caught.value
+    message = str(error)
+    assert message.startswith(f"{call.endpoint}: HTTP {answer.status}: unreadable answer"), message
+    assert error.endpoint == call.endpoint and error.status_code == answer.status
+    assert answer.content_type.split(";")[0] in message
+    assert "expected " in message and error.expected in message
+    assert_secret_free(message)
+    assert_secret_free(repr(error.args))
+    if error.__cause__ is not None:
+        assert isinstance(error.__cause__, KalturaError), "the cause is a look-up, never a parse error"
+        assert_secret_free(str(error.__cause__))
+    assert server.requests[call.endpoint] == 1 + ONE_RETRY.max_retries or error.__cause__ is not None
+
+
+@pytest.mark.parametrize("call", [c for c in CALLS if c.needs_nothing or c.v3_void], ids=lambda c: c.name)
+def test_answers_carrying_nothing_needed_are_accepted_when_they_are_json_objects_or_empty(
+    server: BadAnswerServer, clients: tuple[EventsClient, ApiV3Client], call: Call
+) -> None:
+    for answer in BAD_ANSWERS:
+        if readable(call, answer):
+            server.answer_with(answer.name)
+            assert call.run(*clients) is None
+
+
+def test_the_echoed_ks_would_have_been_there_without_the_scrub(server: BadAnswerServer) -> None:
+    """The HTML page really carries the KS and the secret; the messages above left them out."""
+    server.answer_with("html-200")
+    response = httpx.post(
+        f"{server.service_url}/service/session/action/start",
+        json={"secret": ADMIN_SECRET},
+        headers={"Authorization": f"Bearer {KS}"},
+    )
+    assert KS in response.text and ADMIN_SECRET in response.text
+
+
+def test_an_api_v3_refusal_quoting_the_ks_does_not_repeat_it(
+    server: BadAnswerServer, clients: tuple[EventsClient, ApiV3Client]
+) -> None:
+    """Kaltura words INVALID_KS as 'Invalid KS "<the KS>"'; the error keeps the words, not the KS."""
+    server.answer_with("v3-invalid-ks-echo")
+    with pytest.raises(AuthenticationError) as caught:
+        clients[1].list_categories_page(CategoryFilter())
+    message = str(caught.value)
+    assert 'INVALID_KS: Invalid KS "[redacted]"' in message, "the API's words stay"
+    assert_secret_free(message)
+    refusal = caught.value.__context__
+    assert isinstance(refusal, ApiV3AuthenticationError)
+    assert_secret_free(str(refusal))
+    assert_secret_free(repr(vars(refusal)))
+
+
+# -- writes: an unreadable answer is ambiguous, so look before trying again ---------------
+
+
+@pytest.fixture
+def proxy(emu: EmulatorProcess) -> Iterator[BadAnswerServer]:
+    with bad_answer_server(upstream=emu.base_url) as running:
+        yield running
+
+
+@pytest.fixture
+def through_proxy(proxy: BadAnswerServer, emu: EmulatorProcess) -> Iterator[EventsClient]:
+    provider = KsProvider(local_minter(emu.admin_secret, emu.partner_id, emu.user_id))
+    fast = RetryPolicy(max_retries=2, base_delay=0.0)
+    with EventsClient(
+        proxy.events_api_url, provider, retry=fast, timeout=5.0, sleep=lambda _: None
+    ) as client:
+        yield client
+
+
+def test_a_create_whose_answer_a_proxy_mangled_is_adopted_not_repeated(
+    proxy: BadAnswerServer, through_proxy: EventsClient, emu: EmulatorProcess
+) -> None:
+    proxy.answer_with("html-200", "events/create", after_upstream=True)
+    event = through_proxy.create_event(
+        name="Mangled town hall", template_id="tm0000", start=START, end=END, timezone="UTC"
+    )
+    events = emu.control.state()["events"]
+    assert [e["id"] for e in events] == [event.id]
+    assert proxy.requests["events/create"] == 1, "found by its look-up, never sent twice"
+
+
+def test_an_ambiguous_write_whose_look_up_fails_names_the_write_first(
+    proxy: BadAnswerServer, through_proxy: EventsClient, emu: EmulatorProcess
+) -> None:
+    emu.control.set_faults([{"endpoint": "events/create", "kind": "error_after_commit", "rate": 1.0}])
+    proxy.answer_with("html-200", "events/list")
+    with pytest.raises(ServerError) as caught:
+        through_proxy.create_event(
+            name="Unknown town hall", template_id="tm0000", start=START, end=END, timezone="UTC"
+        )
+    message = str(caught.value)
+    assert message.startswith("events/create: HTTP 500: ")
+    assert "; looking for what it may have created, events/list: HTTP 200: unreadable answer" in message
+    assert isinstance(caught.value.__cause__, UnexpectedResponseError)
+    assert_secret_free(message)
+    assert proxy.requests["events/create"] == 1, "the look-up failed, so the write was not repeated"
+    assert len(emu.control.state()["events"]) == 1
