@@ -312,6 +312,32 @@ def register_setup(subparsers: Any) -> None:
     parser.set_defaults(handler=run_setup)
 
 
+# -- events as code -----------------------------------------------------------------
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from kaltura_events.events_file import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def register_schema(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "schema",
+        help="write the JSON Schema of kaltura-events.yaml (for editor completion and checks)",
+        description="Write the events file's JSON Schema; point yaml-language-server at it with "
+        "'# yaml-language-server: $schema=PATH' on the file's first line.",
+    )
+    parser.add_argument("-o", "--output", metavar="PATH", help="file to write (default: stdout)")
+    parser.set_defaults(handler=run_schema)
+
+
 SUBCOMMANDS: list[Registrar] = [
     register_emulator,
     register_setup,
@@ -319,6 +345,7 @@ SUBCOMMANDS: list[Registrar] = [
     register_blocks,
     register_limits,
     register_work_pool,
+    register_schema,
 ]
 
 
