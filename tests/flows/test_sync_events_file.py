@@ -43,7 +43,9 @@ def make_template(creds: KalturaCredentials, emu: EmulatorServer) -> int:
 
 
 def sync(path: Path, creds: KalturaCredentials, *, dry_run: bool, **kwargs: Any) -> FileReport:
-    return sync_events_file(str(path), creds, dry_run=dry_run, poll=FAST_POLL, now=NOW, **kwargs)
+    report = sync_events_file(str(path), creds, dry_run=dry_run, poll=FAST_POLL, now=NOW, **kwargs)
+    assert isinstance(report, FileReport)
+    return report
 
 
 def planned_count(path: Path) -> int:
