@@ -20,6 +20,7 @@ EXPECTED = {
     ("schedule-all-hands", "weekly"): "flows/schedule_all_hands.py:schedule_all_hands",
     ("duplicate-event", "default"): "flows/duplicate_event.py:duplicate_event",
     ("teardown-events", "default"): "flows/teardown_events.py:teardown_events",
+    ("sync-events-file", "default"): "flows/sync_events_file.py:sync_events_file",
 }
 
 
@@ -29,7 +30,7 @@ def _flow(entrypoint: str) -> Flow[..., Any]:
     return flow
 
 
-def test_prefect_yaml_declares_the_three_deployments() -> None:
+def test_prefect_yaml_declares_the_deployments() -> None:
     specs = serve.read_deployments(REPO_ROOT / PREFECT_YAML)
     found = {(_flow(s["entrypoint"]).name, s["name"]): s["entrypoint"] for s in specs}
     assert found == EXPECTED
@@ -37,10 +38,11 @@ def test_prefect_yaml_declares_the_three_deployments() -> None:
         assert spec["work_pool"]["name"] == credentials.DEFAULT_WORK_POOL
         assert spec["tags"] and spec["description"]
         assert spec["parameters"]["credentials"] == credentials.credentials_reference()
-    weekly, duplicate, teardown = specs
+    weekly, duplicate, teardown, sync = specs
     assert weekly["schedules"] == [{"cron": "0 6 * * 1", "timezone": "America/New_York", "active": True}]
     assert "schedules" not in duplicate and "schedules" not in teardown
     assert teardown["concurrency_limit"]["limit"] == 1
+    assert "schedules" not in sync and sync["parameters"]["dry_run"] is True
 
 
 def test_the_example_series_is_valid() -> None:
@@ -62,7 +64,7 @@ def test_pull_step_comes_from_the_deploy_directory() -> None:
 def test_serve_builds_the_same_deployments() -> None:
     built = serve.build_deployments(serve.read_deployments())
     assert [(d.flow_name, d.name) for d in built] == list(EXPECTED)
-    weekly, _, teardown = built
+    weekly, _, teardown, _ = built
     [schedule] = weekly.schedules
     assert schedule.schedule.cron == "0 6 * * 1"
     assert teardown.concurrency_limit == 1
