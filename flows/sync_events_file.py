@@ -146,6 +146,8 @@ class FileReport(BaseModel):
                 "to delete them and their categories.",
                 "",
             ]
+        if self.calendars:
+            lines += ["Calendars: " + ", ".join(f"`{path}`" for path in self.calendars), ""]
         if self.failed:
             lines += ["**Failed:**", *[f"- {_cell(f)}" for f in self.failed], ""]
         return "\n".join(lines)
