@@ -165,16 +165,42 @@ class SyncIncomplete(KalturaError):
     pass
 
 
+ORPHAN_QUERY_PARTS = 8
+
+
 def find_orphans(
-    credentials: KalturaCredentials | None, events_file: EventsFile, keys: set[str], moment: datetime
+    credentials: KalturaCredentials | None,
+    events_file: EventsFile,
+    planned: list[Target],
+    moment: datetime,
 ) -> list[Event]:
     """Future events this file made (its label) whose series is no longer in the file.
 
     Only events carrying the file's label are candidates, so nothing the file
-    did not make is ever reported, let alone deleted.
+    did not make is ever reported, let alone deleted. The query holds every
+    future event of the file, so it is split into date windows read at once:
+    its pages are otherwise read one after another (each offset follows the
+    last) and would be the longest chain of a converged run.
     """
-    made = list_events(credentials, EventFilter(labels=(events_file.file_label,), start_gte=moment))
-    return [e for e in made if _series_key(e) not in keys and e.start_date.astimezone(pendulum.UTC) > moment]
+    keys = {t.key for t in planned}
+    last = max((p.start_utc for t in planned for p in t.planned), default=moment)
+    step = (last - moment) / ORPHAN_QUERY_PARTS
+    edges = [moment + step * i for i in range(ORPHAN_QUERY_PARTS)] if step.total_seconds() > 0 else [moment]
+    windows = [
+        EventFilter(
+            labels=(events_file.file_label,),
+            start_gte=start,
+            start_lte=edges[i + 1] if i + 1 < len(edges) else None,
+        )
+        for i, start in enumerate(edges)
+    ]
+    futures = [list_events.submit(credentials, window) for window in windows]
+    made = {e.id: e for future in futures for e in future.result()}
+    return [
+        e
+        for e in made.values()
+        if _series_key(e) not in keys and e.start_date.astimezone(pendulum.UTC) > moment
+    ]
 
 
 def _series_key(event: Event) -> str | None:
@@ -212,9 +238,7 @@ def converge_file(
     with ThreadPoolExecutor(
         max_workers=max(1, min(len(live) + 1, 32)), thread_name_prefix="converge"
     ) as pool:
-        orphans_future = _in_thread(
-            pool, find_orphans, credentials, events_file, {t.key for t in planned}, moment
-        )
+        orphans_future = _in_thread(pool, find_orphans, credentials, events_file, planned, moment)
         futures = {
             t.key: _in_thread(
                 pool, converge_series, credentials, t.series, moment=moment, dry_run=dry_run, poll=poll
