@@ -363,7 +363,10 @@ def run_sync(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    command = [sys.executable, "-m", "deployments.events_file", args.command, str(Path(args.file).resolve())]
+    file = Path(args.file).resolve()
+    # Relative to the root when inside it: the plan names the file as the repository does.
+    shown = file.relative_to(root) if file.is_relative_to(root) else file
+    command = [sys.executable, "-m", "deployments.events_file", args.command, str(shown)]
     if args.markdown:
         command += ["--markdown", str(Path(args.markdown).resolve())]
     if args.calendar_dir:
