@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.objects import Artifact
 
 from flows.sync_events_file import ORPHAN_QUERY_PARTS, FileReport, sync_events_file
 from kaltura_events.credentials import KalturaCredentials
@@ -48,6 +51,13 @@ def sync(path: Path, creds: KalturaCredentials, *, dry_run: bool, **kwargs: Any)
     return report
 
 
+def latest_artifacts(*keys: str) -> list[Artifact]:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=list(keys))))
+    newest = {a.key: a for a in sorted(found, key=lambda a: a.created or 0)}
+    return [newest[key] for key in keys]
+
+
 def planned_count(path: Path) -> int:
     return sum(len(t.planned) for t in targets(load_events_file(path), str(path), NOW))
 
@@ -66,6 +76,11 @@ def test_example_plan_apply_replan(creds: KalturaCredentials, emu: EmulatorServe
     assert {r["action"] for r in plan.rows()} == {"would create"}
     assert not any(calls(emu)[w] for w in WRITES), "a plan writes nothing"
     assert "would create" in plan.markdown() and "Product Launch 2027" in plan.markdown()
+    markdown, table = latest_artifacts(
+        "sync-events-file-acme-events-plan", "sync-events-file-acme-events-plan-table"
+    )
+    assert markdown.type == "markdown" and markdown.data == plan.markdown()
+    assert table.type == "table" and "Product Launch 2027" in str(table.data)
 
     applied = sync(EXAMPLE, creds, dry_run=False)
     assert applied.counts()["created"] == total and not applied.failed
