@@ -56,13 +56,13 @@ def test_uids_are_stable_and_sequence_rises_only_for_a_changed_occurrence(tmp_pa
     assert [str(e["UID"]) for e in standup] == [str(e["UID"]) for e in before["weekly-standup.ics"]]
     assert {int(e["SEQUENCE"]) for e in standup} == {1}
     assert all(e["DTSTART"].dt.strftime("%H:%M") == "10:00" for e in standup)
-    untouched = events_of((tmp_path / "company-all-hands.ics").read_bytes())
+    untouched = events_of((tmp_path / "monthly-all-hands.ics").read_bytes())
     assert {int(e["SEQUENCE"]) for e in untouched} == {0}
 
 
 def test_event_ids_go_in_the_description() -> None:
     [target] = [
-        t for t in targets(load_events_file(EXAMPLE), str(EXAMPLE), NOW) if t.key == "company-all-hands"
+        t for t in targets(load_events_file(EXAMPLE), str(EXAMPLE), NOW) if t.key == "monthly-all-hands"
     ]
     ids = {p.start_utc: 100 + i for i, p in enumerate(target.planned)}
     ics = series_calendar(
