@@ -166,6 +166,7 @@ class SyncIncomplete(KalturaError):
 
 
 ORPHAN_QUERY_PARTS = 8
+ORPHAN_DELETE_FAILED = "orphaned: delete failed"
 
 
 def find_orphans(
@@ -263,6 +264,11 @@ def converge_file(
     if refused is not None:
         raise refused
     report.orphans = _handle_orphans(credentials, events_file, orphans, dry_run)
+    report.failed += [
+        f"{o.series_key}: orphaned event {o.event_id} not deleted"
+        for o in report.orphans
+        if o.action == ORPHAN_DELETE_FAILED
+    ]
     return report
 
 
@@ -288,7 +294,7 @@ def _handle_orphans(
                 event_id=event.id,
                 name=event.name,
                 local_start=pendulum.instance(event.start_date).in_timezone(event.timezone).isoformat(),
-                action="orphaned: delete failed" if failed else action,
+                action=ORPHAN_DELETE_FAILED if failed else action,
             )
         )
     return rows

@@ -13,7 +13,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.objects import Artifact
 
-from flows.sync_events_file import ORPHAN_QUERY_PARTS, FileReport, sync_events_file
+from flows.sync_events_file import ORPHAN_QUERY_PARTS, FileReport, SyncIncomplete, sync_events_file
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.events_file import EventsFileError, load_events_file, targets
@@ -185,3 +185,17 @@ def test_calendar_dir_gets_one_feed_per_series_with_event_ids(
     text = (tmp_path / "ics" / "keep-me.ics").read_text()
     ids = [r.event_id for t in report.targets if t.report for r in t.report.created if "keep-me" in r.name]
     assert len(ids) == 4 and all(f"Kaltura event id: {i}" in text.replace("\r\n ", "") for i in ids)
+
+
+def test_an_orphan_that_cannot_be_deleted_fails_the_apply_naming_it(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "kaltura-events.yaml", small_file())
+    sync(path, creds, dry_run=False)
+    data = small_file(prune_removed=True)
+    data["series"] = data["series"][:1]
+    write(path, data)
+    emu.control.set_faults([{"endpoint": "events/delete", "kind": "error_before_commit", "rate": 1.0}])
+    with pytest.raises(SyncIncomplete, match=r"drop-me: orphaned event \d+ not deleted"):
+        sync(path, creds, dry_run=False)
+    assert len([e for e in emu.control.state()["events"] if "kev-series:drop-me" in e["labels"]]) == 4
