@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 
 import pendulum
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from pydantic import BaseModel, Field
 
 from flows.duplication import PollSettings
@@ -320,6 +320,14 @@ def sync_events_file(
             title="Calendar directory", description="Write one .ics per series here (a web server's path)."
         ),
     ] = None,
+    calendar_url: Annotated[
+        str | None,
+        Field(
+            title="Calendar URL",
+            description="Where a web server serves the calendar directory; each feed is a link artifact.",
+            pattern=r"^https?://",
+        ),
+    ] = None,
     max_api_in_flight: Annotated[
         int,
         Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
@@ -342,6 +350,7 @@ def sync_events_file(
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
         dry_run: Compute and publish the plan (what would be created, updated, pruned); write nothing.
         calendar_dir: Write one .ics calendar per series into this directory.
+        calendar_url: The URL a web server serves calendar_dir at; each feed is published as a link artifact.
         max_api_in_flight: Most requests in flight from this run, across all its series.
         poll: How to wait for duplication jobs.
         now: Leave empty; overrides the current time (for tests and backfills).
@@ -369,6 +378,14 @@ def sync_events_file(
             Path(calendar_dir), planned, moment, lambda key, start: ids.get((key, format_iso(start)))
         )
         report.calendars = [str(p) for p in written]
+        if calendar_url is not None:
+            for feed in written:
+                create_link_artifact(
+                    link=f"{calendar_url.rstrip('/')}/{feed.name}",
+                    link_text=feed.name,
+                    key=artifact_key("calendar", events_file.name, feed.stem),
+                    description=f"Calendar feed of {feed.stem}",
+                )
     key = artifact_key("sync-events-file", events_file.name, "plan" if dry_run else "")
     create_markdown_artifact(markdown=report.markdown(), key=key, description=report.summary())
     publish(

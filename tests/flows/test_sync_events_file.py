@@ -180,7 +180,15 @@ def test_calendar_dir_gets_one_feed_per_series_with_event_ids(
     creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
 ) -> None:
     path = write(tmp_path / "kaltura-events.yaml", small_file())
-    report = sync(path, creds, dry_run=False, calendar_dir=str(tmp_path / "ics"))
+    report = sync(
+        path,
+        creds,
+        dry_run=False,
+        calendar_dir=str(tmp_path / "ics"),
+        calendar_url="https://intranet.example.com/calendars/",
+    )
+    [link] = latest_artifacts("calendar-acme-events-keep-me")
+    assert "https://intranet.example.com/calendars/keep-me.ics" in str(link.data)
     assert sorted(Path(p).name for p in report.calendars) == ["drop-me.ics", "keep-me.ics"]
     text = (tmp_path / "ics" / "keep-me.ics").read_text()
     ids = [r.event_id for t in report.targets if t.report for r in t.report.created if "keep-me" in r.name]
