@@ -3,7 +3,8 @@
 1. a monthly all-hands series for the next 6 months in America/New_York, across a DST change;
 2. the same run again, to show that nothing changes;
 3. one occurrence stamped out of a template event;
-4. everything torn down, categories included.
+4. everything torn down, categories included;
+5. events as code: the example kaltura-events.yaml planned, applied and planned again.
 
 Pass --keep to leave the Prefect server and emulator running so the runs and
 their table artifacts can be browsed in the Prefect UI.
@@ -22,6 +23,7 @@ from deployments.local_server import PrefectServer
 from kaltura_events.emulator.config import EmulatorConfig
 from kaltura_events.emulator.server import EmulatorServer
 
+EVENTS_FILE = "examples/kaltura-events.yaml"
 SERIES: dict[str, Any] = {
     "key": "demo-all-hands",
     "name": "Company All-Hands {date:%B %Y}",
@@ -48,6 +50,33 @@ def calls(emulator: EmulatorServer) -> Counter[str]:
 
 def heading(text: str) -> None:
     print(f"\n== {text}")
+
+
+def events_as_code(emulator: EmulatorServer, creds: Any) -> bool:
+    """The example file against an empty account whose first event is the template it copies."""
+    from flows.duplication import PollSettings
+    from flows.sync_events_file import FileReport, sync_events_file
+
+    emulator.control.reset(duplicate_seconds=1.0)
+    creds.get_events_client().create_event(
+        name="Town Hall template",
+        template_id="tm4000",
+        start="2027-01-05T15:00:00Z",
+        end="2027-01-05T16:00:00Z",
+        timezone="America/New_York",
+    )
+    poll = PollSettings(intervals_seconds=[1.0, 2.0])
+    reports: list[FileReport] = []
+    for dry_run in (True, False, True):
+        emulator.control.reset_stats()
+        report = sync_events_file(EVENTS_FILE, creds, dry_run=dry_run, poll=poll)
+        assert isinstance(report, FileReport)
+        reports.append(report)
+        verb = "plan " if dry_run else "apply"
+        print(f"{verb}: {report.changes()} change(s); {report.summary()}")
+        print(f"       API calls: {dict(calls(emulator))}")
+    plan, applied, again = reports
+    return plan.changes() > 0 and not applied.failed and again.changes() == 0
 
 
 def run(keep: bool) -> int:
@@ -138,8 +167,11 @@ def run(keep: bool) -> int:
             f"{before} categories; left on the platform: {len(state['events'])} events, "
             f"{len(state['categories'])} categories"
         )
-        close_cached_clients()
         ok = not state["events"] and not state["categories"] and not again.created and not again.updated
+
+        heading("5. Events as code: plan, apply, plan again (examples/kaltura-events.yaml)")
+        ok = events_as_code(emulator, creds) and ok
+        close_cached_clients()
         print(
             "\nDemo "
             + ("complete: every step converged." if ok else "finished with differences (see above).")

@@ -312,6 +312,125 @@ def register_setup(subparsers: Any) -> None:
     parser.set_defaults(handler=run_setup)
 
 
+# -- events as code -----------------------------------------------------------------
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from kaltura_events.events_file import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def register_schema(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "schema",
+        help="write the JSON Schema of kaltura-events.yaml (for editor completion and checks)",
+        description="Write the events file's JSON Schema; point yaml-language-server at it with "
+        "'# yaml-language-server: $schema=PATH' on the file's first line.",
+    )
+    parser.add_argument("-o", "--output", metavar="PATH", help="file to write (default: stdout)")
+    parser.set_defaults(handler=run_schema)
+
+
+def project_root() -> Path | None:
+    """The checkout holding ``deployments/events_file.py``: this package's parent (an editable
+    install, as ``make install`` makes), else the current directory."""
+    for candidate in (Path(__file__).resolve().parents[1], Path.cwd()):
+        if (candidate / "deployments" / "events_file.py").is_file():
+            return candidate
+    return None
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """Run the sync-events-file flow in a child process started in the project root.
+
+    The library must not import the flows (layering); the child runs the
+    top-level module ``deployments.events_file``, which may.
+    """
+    import subprocess
+
+    root = project_root()
+    if root is None:
+        print(
+            f"kaltura-events {args.command}: run it from the kaltura-events checkout "
+            "(no deployments/events_file.py here or beside the installed package)",
+            file=sys.stderr,
+        )
+        return 1
+    file = Path(args.file).resolve()
+    # Relative to the root when inside it: the plan names the file as the repository does.
+    shown = file.relative_to(root) if file.is_relative_to(root) else file
+    command = [sys.executable, "-m", "deployments.events_file", args.command, str(shown)]
+    if args.markdown:
+        command += ["--markdown", str(Path(args.markdown).resolve())]
+    if args.calendar_dir:
+        command += ["--calendar-dir", str(Path(args.calendar_dir).resolve())]
+    command += ["--max-api-in-flight", str(args.max_api_in_flight)]
+    return subprocess.run(command, cwd=root, check=False).returncode
+
+
+def register_plan_apply(subparsers: Any) -> None:
+    for name, summary in (
+        ("plan", "show what applying FILE would change; exit 0 nothing, 2 changes, 1 error"),
+        ("apply", "converge Kaltura to FILE: create, update, finish and prune; exit 0 done, 1 error"),
+    ):
+        parser = subparsers.add_parser(
+            name,
+            help=summary,
+            description=f"{summary[0].upper()}{summary[1:]}. Runs the sync-events-file flow against "
+            "PREFECT_API_URL when set, otherwise on a Prefect server started for the run. Kaltura "
+            "credentials come from the KALTURA_* variables.",
+        )
+        parser.add_argument("file", help="the events file, e.g. kaltura-events.yaml")
+        parser.add_argument("--markdown", metavar="PATH", help="also write the plan as markdown (for a PR)")
+        parser.add_argument("--calendar-dir", metavar="DIR", help="write one .ics per series into DIR")
+        parser.add_argument(
+            "--max-api-in-flight", type=_positive, default=DEFAULT_API_LIMIT, help="requests in flight"
+        )
+        parser.set_defaults(handler=run_sync, command=name)
+
+
+def run_ics(args: argparse.Namespace) -> int:
+    """The feeds from the plan alone: no API call, no Prefect."""
+    from datetime import datetime, timezone
+
+    from kaltura_events.calendar_feed import write_calendars
+    from kaltura_events.events_file import EventsFileError, load_events_file, targets
+
+    now = datetime.now(timezone.utc)
+    try:
+        planned = targets(load_events_file(args.file), args.file, now)
+    except EventsFileError as exc:
+        print(f"kaltura-events ics: {exc}", file=sys.stderr)
+        return 1
+    if args.series is not None and args.series not in {t.key for t in planned}:
+        print(f"kaltura-events ics: --series={args.series!r}: no such key in {args.file}", file=sys.stderr)
+        return 1
+    for path in write_calendars(Path(args.output_dir), planned, now, only=args.series):
+        print(path)
+    return 0
+
+
+def register_ics(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "ics",
+        help="write an RFC 5545 .ics calendar per series of FILE, from its plan",
+        description="Write <DIR>/<key>.ics for each series and event of FILE: one VEVENT per planned "
+        "occurrence, UIDs stable across runs, SEQUENCE raised when an occurrence changes (compared "
+        "with the .ics already in DIR).",
+    )
+    parser.add_argument("file")
+    parser.add_argument("--series", metavar="KEY", help="only this series")
+    parser.add_argument("-o", "--output-dir", default="calendars", metavar="DIR", help="default: calendars")
+    parser.set_defaults(handler=run_ics)
+
+
 SUBCOMMANDS: list[Registrar] = [
     register_emulator,
     register_setup,
@@ -319,6 +438,9 @@ SUBCOMMANDS: list[Registrar] = [
     register_blocks,
     register_limits,
     register_work_pool,
+    register_schema,
+    register_plan_apply,
+    register_ics,
 ]
 
 

@@ -21,6 +21,7 @@ EXPECTED = {
     ("duplicate-event", "default"): "flows/duplicate_event.py:duplicate_event",
     ("teardown-events", "default"): "flows/teardown_events.py:teardown_events",
     ("sync-team-members", "default"): "flows/sync_team_members.py:sync_team_members",
+    ("sync-events-file", "default"): "flows/sync_events_file.py:sync_events_file",
 }
 
 
@@ -30,7 +31,7 @@ def _flow(entrypoint: str) -> Flow[..., Any]:
     return flow
 
 
-def test_prefect_yaml_declares_the_four_deployments() -> None:
+def test_prefect_yaml_declares_the_deployments() -> None:
     specs = serve.read_deployments(REPO_ROOT / PREFECT_YAML)
     found = {(_flow(s["entrypoint"]).name, s["name"]): s["entrypoint"] for s in specs}
     assert found == EXPECTED
@@ -38,10 +39,11 @@ def test_prefect_yaml_declares_the_four_deployments() -> None:
         assert spec["work_pool"]["name"] == credentials.DEFAULT_WORK_POOL
         assert spec["tags"] and spec["description"]
         assert spec["parameters"]["credentials"] == credentials.credentials_reference()
-    weekly, duplicate, teardown, roster = specs
+    weekly, duplicate, teardown, roster, sync = specs
     assert weekly["schedules"] == [{"cron": "0 6 * * 1", "timezone": "America/New_York", "active": True}]
     assert not any("schedules" in spec for spec in (duplicate, teardown, roster)), "on demand"
     assert teardown["concurrency_limit"]["limit"] == 1
+    assert "schedules" not in sync and sync["parameters"]["dry_run"] is True
 
 
 def test_the_example_series_is_valid() -> None:

@@ -1,0 +1,400 @@
+"""sync_events_file: converge every series and event of a ``kaltura-events.yaml`` in one run.
+
+The file is loaded and every series planned before any request, so a bad
+file fails naming its field. Then each series runs ``converge_series`` (plan,
+observe, diff, apply: the schedule_all_hands code, unchanged) in its own
+thread, all under the run's one API limit, beside one query for the file's
+label that finds the events of series removed from the file. A dry run is the
+same path with ``dry_run`` passed down: it is the plan.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import pendulum
+from prefect import flow
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from pydantic import BaseModel, Field
+
+from flows.duplication import PollSettings
+from flows.reporting import artifact_key, publish
+from flows.schedule_all_hands import SeriesReport, converge_series
+from flows.teardown_events import run_cleanup
+from kaltura_events.calendar_feed import write_calendars
+from kaltura_events.client import EventFilter
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.errors import AuthenticationError, KalturaError
+from kaltura_events.events_file import EventsFile, Target, load_events_file, targets
+from kaltura_events.fields import AwareDatetime
+from kaltura_events.models import Event
+from kaltura_events.series import SERIES_LABEL_PREFIX
+from kaltura_events.validation import format_iso
+from tasks.events import list_events
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+
+T = TypeVar("T")
+
+CHANGE_GROUPS = ("created", "finished", "updated", "pruned")
+
+
+class OrphanRow(BaseModel):
+    series_key: str
+    event_id: int
+    name: str
+    local_start: str
+    action: str
+
+
+class TargetReport(BaseModel):
+    """One series or standalone event of the file, as converge_series reported it."""
+
+    where: str
+    kind: str
+    report: SeriesReport | None = None
+    past: bool = False
+
+
+class FileReport(BaseModel):
+    file: str
+    name: str
+    dry_run: bool
+    prune_removed: bool
+    targets: list[TargetReport] = Field(default_factory=list)
+    orphans: list[OrphanRow] = Field(default_factory=list)
+    failed: list[str] = Field(default_factory=list)
+    calendars: list[str] = Field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        totals = dict.fromkeys((*CHANGE_GROUPS, "unchanged"), 0)
+        for target in self.targets:
+            if target.report is not None:
+                for group in totals:
+                    totals[group] += len(getattr(target.report, group))
+        totals["orphaned"] = len(self.orphans)
+        return totals
+
+    def changes(self) -> int:
+        """What a plan would do (or an apply did): the count ``plan`` turns into exit code 2."""
+        counts = self.counts()
+        removed = counts["orphaned"] if self.prune_removed else 0
+        return sum(counts[group] for group in CHANGE_GROUPS) + removed
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for target in self.targets:
+            if target.past:
+                rows.append(
+                    {
+                        "series": target.report.series_key if target.report else target.where,
+                        "action": "left alone (past)",
+                        "event_id": None,
+                        "name": "",
+                        "local_start": "",
+                    }
+                )
+            elif target.report is not None:
+                for row in target.report.rows():
+                    rows.append({"series": target.report.series_key, **_pick(row)})
+        rows += [
+            {
+                "series": o.series_key,
+                "action": o.action,
+                "event_id": o.event_id,
+                "name": o.name,
+                "local_start": o.local_start,
+            }
+            for o in self.orphans
+        ]
+        return rows
+
+    def summary(self) -> str:
+        counts = self.counts()
+        verb = "would be" if self.dry_run else "were"
+        changed = ", ".join(f"{counts[g]} {verb} {g}" for g in CHANGE_GROUPS)
+        orphan_fate = ("would be deleted" if self.dry_run else "deleted") if self.prune_removed else "kept"
+        return (
+            f"{self.file}: {changed}; {counts['unchanged']} left alone; "
+            f"{counts['orphaned']} orphaned ({orphan_fate})."
+        )
+
+    def markdown(self) -> str:
+        """The plan for a pull-request comment: changes in full, unchanged events counted per series."""
+        title = "Plan" if self.dry_run else "Applied"
+        lines = [f"### kaltura-events {title.lower()}: `{self.file}`", "", self.summary(), ""]
+        changed = [r for r in self.rows() if r["action"] != "unchanged"]
+        if changed:
+            lines += ["| Series | Action | Event id | Name | Local start |", "|---|---|---|---|---|"]
+            lines += [
+                f"| {r['series']} | {r['action']} | {r['event_id'] or ''} | {_cell(r['name'])} | "
+                f"{r['local_start']} |"
+                for r in changed
+            ]
+            lines.append("")
+        same = {t.report.series_key: len(t.report.unchanged) for t in self.targets if t.report}
+        unchanged = ", ".join(f"{key}: {n}" for key, n in same.items() if n)
+        if unchanged:
+            lines += [f"Unchanged: {unchanged}.", ""]
+        if self.orphans and not self.prune_removed:
+            lines += [
+                "Orphaned events belong to series no longer in the file; set `prune_removed: true` "
+                "to delete them and their categories.",
+                "",
+            ]
+        if self.calendars:
+            lines += ["Calendars: " + ", ".join(f"`{path}`" for path in self.calendars), ""]
+        if self.failed:
+            lines += ["**Failed:**", *[f"- {_cell(f)}" for f in self.failed], ""]
+        return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _pick(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("action", "event_id", "name", "local_start")}
+
+
+class SyncIncomplete(KalturaError):
+    pass
+
+
+ORPHAN_QUERY_PARTS = 8
+ORPHAN_DELETE_FAILED = "orphaned: delete failed"
+
+
+def find_orphans(
+    credentials: KalturaCredentials | None,
+    events_file: EventsFile,
+    planned: list[Target],
+    moment: datetime,
+) -> list[Event]:
+    """Future events this file made (its label) whose series is no longer in the file.
+
+    Only events carrying the file's label are candidates, so nothing the file
+    did not make is ever reported, let alone deleted. The query holds every
+    future event of the file, so it is split into date windows read at once:
+    its pages are otherwise read one after another (each offset follows the
+    last) and would be the longest chain of a converged run.
+    """
+    keys = {t.key for t in planned}
+    last = max((p.start_utc for t in planned for p in t.planned), default=moment)
+    step = (last - moment) / ORPHAN_QUERY_PARTS
+    edges = [moment + step * i for i in range(ORPHAN_QUERY_PARTS)] if step.total_seconds() > 0 else [moment]
+    windows = [
+        EventFilter(
+            labels=(events_file.file_label,),
+            start_gte=start,
+            start_lte=edges[i + 1] if i + 1 < len(edges) else None,
+        )
+        for i, start in enumerate(edges)
+    ]
+    futures = [list_events.submit(credentials, window) for window in windows]
+    made = {e.id: e for future in futures for e in future.result()}
+    return [
+        e
+        for e in made.values()
+        if _series_key(e) not in keys and e.start_date.astimezone(pendulum.UTC) > moment
+    ]
+
+
+def _series_key(event: Event) -> str | None:
+    return next(
+        (
+            label[len(SERIES_LABEL_PREFIX) :]
+            for label in event.labels
+            if label.startswith(SERIES_LABEL_PREFIX)
+        ),
+        None,
+    )
+
+
+def _in_thread(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+    """Each thread runs in its own copy of the flow run's context, so its tasks belong to this run."""
+    return pool.submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
+def converge_file(
+    credentials: KalturaCredentials | None,
+    events_file: EventsFile,
+    file: str,
+    planned: list[Target],
+    *,
+    moment: datetime,
+    dry_run: bool,
+    poll: PollSettings,
+) -> FileReport:
+    """Every target concurrently, plus the orphan query; the caller holds the API limit."""
+    report = FileReport(
+        file=file, name=events_file.name, dry_run=dry_run, prune_removed=events_file.prune_removed
+    )
+    live = [t for t in planned if t.planned]
+    refused: AuthenticationError | None = None
+    with ThreadPoolExecutor(
+        max_workers=max(1, min(len(live) + 1, 32)), thread_name_prefix="converge"
+    ) as pool:
+        orphans_future = _in_thread(pool, find_orphans, credentials, events_file, planned, moment)
+        futures = {
+            t.key: _in_thread(
+                pool, converge_series, credentials, t.series, moment=moment, dry_run=dry_run, poll=poll
+            )
+            for t in live
+        }
+        for target in planned:
+            entry = TargetReport(where=target.where, kind=target.kind, past=not target.planned)
+            future = futures.get(target.key)
+            if future is not None:
+                try:
+                    entry.report = future.result()
+                    report.failed += [f"{target.key}: {f}" for f in entry.report.failed]
+                except AuthenticationError as exc:
+                    refused = exc
+                except KalturaError as exc:
+                    report.failed.append(f"{target.key}: {exc}")
+            else:
+                entry.report = SeriesReport(series_key=target.key, dry_run=dry_run)
+            report.targets.append(entry)
+        orphans = orphans_future.result()
+    if refused is not None:
+        raise refused
+    report.orphans = _handle_orphans(credentials, events_file, orphans, dry_run)
+    report.failed += [
+        f"{o.series_key}: orphaned event {o.event_id} not deleted"
+        for o in report.orphans
+        if o.action == ORPHAN_DELETE_FAILED
+    ]
+    return report
+
+
+def _handle_orphans(
+    credentials: KalturaCredentials | None, events_file: EventsFile, orphans: list[Event], dry_run: bool
+) -> list[OrphanRow]:
+    gone: set[int] = set()
+    if orphans and events_file.prune_removed and not dry_run:
+        outcome = run_cleanup(
+            credentials, [e.id for e in orphans], clean_categories=True, sweep_orphans=False
+        )
+        gone = set(outcome.deleted_events) | set(outcome.events_already_gone)
+    if not events_file.prune_removed:
+        action = "orphaned (kept)"
+    else:
+        action = "orphaned: would delete" if dry_run else "orphaned: deleted"
+    rows = []
+    for event in sorted(orphans, key=lambda e: (_series_key(e) or "", e.start_date)):
+        failed = events_file.prune_removed and not dry_run and event.id not in gone
+        rows.append(
+            OrphanRow(
+                series_key=_series_key(event) or "?",
+                event_id=event.id,
+                name=event.name,
+                local_start=pendulum.instance(event.start_date).in_timezone(event.timezone).isoformat(),
+                action=ORPHAN_DELETE_FAILED if failed else action,
+            )
+        )
+    return rows
+
+
+@flow(
+    name="sync-events-file",
+    description="Converge every series and event of a kaltura-events.yaml; a dry run is the plan.",
+    task_runner=thread_runner(),
+)
+def sync_events_file(
+    path: Annotated[
+        str,
+        Field(title="Events file", description="Path of the kaltura-events.yaml, from the repository root."),
+    ] = "examples/kaltura-events.yaml",
+    credentials: KalturaCredentials | None = None,
+    dry_run: Annotated[
+        bool, Field(title="Dry run (plan)", description="Compute and publish the plan; write nothing.")
+    ] = True,
+    calendar_dir: Annotated[
+        str | None,
+        Field(
+            title="Calendar directory", description="Write one .ics per series here (a web server's path)."
+        ),
+    ] = None,
+    calendar_url: Annotated[
+        str | None,
+        Field(
+            title="Calendar URL",
+            description="Where a web server serves the calendar directory; each feed is a link artifact.",
+            pattern=r"^https?://",
+        ),
+    ] = None,
+    max_api_in_flight: Annotated[
+        int,
+        Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
+    ] = DEFAULT_MAX_IN_FLIGHT,
+    poll: Annotated[
+        PollSettings,
+        Field(title="Duplication polling", description="Used by series and events that duplicate an event."),
+    ] = PollSettings(),  # noqa: B008
+    now: Annotated[
+        AwareDatetime | None,
+        Field(title="Now (testing)", description="Leave empty; overrides the current time."),
+    ] = None,
+) -> FileReport:
+    """Converge every series and event of a kaltura-events.yaml; a dry run is the plan.
+
+    Prefect takes the parameter descriptions the UI shows from this Args section.
+
+    Args:
+        path: Path of the kaltura-events.yaml, relative to the repository root.
+        credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
+        dry_run: Compute and publish the plan (what would be created, updated, pruned); write nothing.
+        calendar_dir: Write one .ics calendar per series into this directory.
+        calendar_url: The URL a web server serves calendar_dir at; each feed is published as a link artifact.
+        max_api_in_flight: Most requests in flight from this run, across all its series.
+        poll: How to wait for duplication jobs.
+        now: Leave empty; overrides the current time (for tests and backfills).
+    """
+    moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
+    events_file = load_events_file(path)
+    planned = targets(events_file, path, moment)
+    with run_api_limit(max_api_in_flight):
+        report = converge_file(
+            credentials, events_file, path, planned, moment=moment, dry_run=dry_run, poll=poll
+        )
+    if calendar_dir is not None:
+        ids = {
+            (t.key, row.start_utc): row.event_id
+            for t, entry in zip(planned, report.targets, strict=True)
+            if entry.report is not None
+            for row in (
+                *entry.report.created,
+                *entry.report.finished,
+                *entry.report.updated,
+                *entry.report.unchanged,
+            )
+        }
+        written = write_calendars(
+            Path(calendar_dir), planned, moment, lambda key, start: ids.get((key, format_iso(start)))
+        )
+        report.calendars = [str(p) for p in written]
+        if calendar_url is not None:
+            for feed in written:
+                create_link_artifact(
+                    link=f"{calendar_url.rstrip('/')}/{feed.name}",
+                    link_text=feed.name,
+                    key=artifact_key("calendar", events_file.name, feed.stem),
+                    description=f"Calendar feed of {feed.stem}",
+                )
+    key = artifact_key("sync-events-file", events_file.name, "plan" if dry_run else "")
+    create_markdown_artifact(markdown=report.markdown(), key=key, description=report.summary())
+    publish(
+        ["sync-events-file", events_file.name, "table" if not dry_run else "plan-table"],
+        report.rows(),
+        report.summary(),
+    )
+    if report.failed and not dry_run:
+        raise SyncIncomplete(
+            f"{len(report.failed)} item(s) not finished; re-run to converge: {report.failed[:5]}"
+        )
+    return report

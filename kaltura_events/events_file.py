@@ -1,0 +1,317 @@
+"""The events file (``kaltura-events.yaml``): series and standalone events as code.
+
+Pure: no I/O beyond reading the file, no Prefect. Every error names the file,
+the path inside it (``series[2].sessions[0].type``) and the value, and is
+raised before anything is sent to Kaltura: loading validates with the same
+pydantic models the flows take, then plans every series once, so a rule that
+yields nothing fails here too.
+
+A standalone event is a one-occurrence series (``FREQ=DAILY;COUNT=1`` on its
+date): it is created, duplicated, observed, finished and diffed by exactly the
+series code, and carries the label ``kev-series:<key>``. Keys are therefore
+unique across series and events.
+
+Every event the file makes also carries ``kev-file:<name>``, so a series
+removed from the file is still found (as orphaned) by that label, and nothing
+without it is ever touched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kaltura_events.errors import InvalidArgumentError, KalturaError
+from kaltura_events.fields import CustomTemplateId, EventName, Label, PresetTemplate, Zone
+from kaltura_events.series import MAX_HORIZON_DAYS, AllHandsSeries, PlannedEvent, SessionSpec, plan
+
+FILE_LABEL_PREFIX = "kev-file:"
+DEFAULT_FILE_NAME = "kaltura-events.yaml"
+_KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,47}$"
+_LOCAL_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?$"
+
+
+class EventsFileError(KalturaError, ValueError):
+    """The file is not a valid events file; names the file, the path inside it and the value."""
+
+    def __init__(self, file: str, where: str, reason: str, value: Any = None) -> None:
+        self.file = file
+        self.where = where
+        self.reason = reason
+        shown = "" if value is None else f" (got {_short(value)})"
+        super().__init__(f"{file}: {where}: {reason}{shown}")
+
+
+def _short(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+def _drop_offset(schema: dict[str, Any]) -> None:
+    """A local wall-clock date-time: JSON Schema's ``date-time`` format would demand an offset."""
+    schema.pop("format", None)
+    schema["pattern"] = _LOCAL_DATE_TIME
+
+
+class StandaloneEvent(BaseModel):
+    """One event on a given local date and time, from a template or by duplicating an event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(
+        title="Event key",
+        description="Stable identity; the event carries the label kev-series:<key>. Unique in the file.",
+        pattern=_KEY_PATTERN,
+    )
+    name: EventName = Field(title="Event name")
+    start: datetime = Field(
+        title="Local start",
+        description="Wall-clock date-time in the time zone below, e.g. 2027-03-16T11:00.",
+        json_schema_extra=_drop_offset,
+    )
+    timezone: Zone = Field(default="America/New_York", title="Time zone")
+    duration_minutes: int = Field(default=60, ge=5, le=1440, title="Duration (min)")
+    doors_open_minutes: int = Field(default=15, ge=0, le=240, title="Doors open before start (min)")
+    template_id: PresetTemplate | None = Field(default=None, title="Preset template")
+    custom_template_id: CustomTemplateId | None = Field(default=None, title="Custom template id")
+    source_event_id: int | None = Field(
+        default=None, gt=0, title="Source event id", description="Duplicate this event instead."
+    )
+    description: str = Field(default="", max_length=4000, title="Description")
+    labels: list[Label] = Field(default_factory=list, max_length=19, title="Extra labels")
+    sessions: list[SessionSpec] = Field(default_factory=list, max_length=20, title="Sessions")
+
+    @field_validator("start")
+    @classmethod
+    def _local(cls, value: datetime) -> datetime:
+        if value.tzinfo is not None:
+            raise InvalidArgumentError(
+                "start", value.isoformat(), "give a local wall-clock time; the zone comes from timezone"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _as_series_is_valid(self) -> StandaloneEvent:
+        """The series checks (one source, sessions inside the event) apply as they are."""
+        try:
+            self.as_series(horizon_days=1)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, InvalidArgumentError):
+                raise cause from None
+            raise InvalidArgumentError(
+                field_path(tuple(error["loc"])), error.get("input"), error["msg"]
+            ) from None
+        return self
+
+    def start_utc(self) -> datetime:
+        s = self.start
+        local = pendulum.datetime(s.year, s.month, s.day, s.hour, s.minute, s.second, tz=self.timezone)
+        return local.in_timezone("UTC")
+
+    def as_series(self, horizon_days: int) -> AllHandsSeries:
+        return AllHandsSeries.model_validate(
+            {
+                **self.model_dump(exclude={"start"}),
+                "rrule": "FREQ=DAILY;COUNT=1",
+                "starts_on": self.start.date(),
+                "until": self.start.date(),
+                "start_time": self.start.time(),
+                "horizon_days": horizon_days,
+            }
+        )
+
+
+class EventsFile(BaseModel):
+    """Series and standalone events one flow run converges; the file's name marks what it made."""
+
+    model_config = ConfigDict(extra="forbid", title="kaltura-events file")
+
+    name: str = Field(
+        title="File name",
+        description="Identity of this file: its events carry kev-file:<name>. Do not change it.",
+        pattern=_KEY_PATTERN,
+        examples=["acme-events"],
+    )
+    prune_removed: bool = Field(
+        default=False,
+        title="Prune removed series",
+        description="Delete the future events (and categories) of series no longer in this file. "
+        "Off: they are only reported as orphaned.",
+    )
+    series: list[AllHandsSeries] = Field(default_factory=list, title="Recurring series")
+    events: list[StandaloneEvent] = Field(default_factory=list, title="Standalone events")
+
+    @property
+    def file_label(self) -> str:
+        return f"{FILE_LABEL_PREFIX}{self.name}"
+
+
+def json_schema() -> dict[str, Any]:
+    """The file's JSON Schema, for editors (yaml-language-server) and CI checks."""
+    schema = EventsFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+# -- loading ---------------------------------------------------------------------
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML 1.1 as PyYAML reads it, minus two traps.
+
+    A duplicate mapping key is an error instead of the last one silently
+    winning, and ``10:00`` stays the string "10:00" instead of the base-60
+    integer 600 (which pydantic would read as 00:10).
+    """
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", mark)
+        seen[key] = True
+    return loader.construct_mapping(node, deep=True)
+
+
+def _int_or_clock(loader: _StrictLoader, node: yaml.ScalarNode) -> int | str:
+    text = str(loader.construct_scalar(node))
+    if ":" in text:
+        return text
+    return int(loader.construct_yaml_int(node))
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _int_or_clock)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """('series', 2, 'sessions', 0, 'type') -> 'series[2].sessions[0].type'."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _first_error(file: str, exc: ValidationError, at: tuple[int | str, ...] = ()) -> EventsFileError:
+    """The first error, placed in the file; ``at`` is where the validated object sits in it."""
+    error = exc.errors(include_url=False)[0]
+    loc = at + tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    where = field_path(loc)
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, InvalidArgumentError):
+        inner = cause.field
+        if inner and not where.endswith(inner.split("[")[0]):
+            where = f"{where}.{inner}" if loc else inner
+        return EventsFileError(file, where, cause.reason, cause.value)
+    value = error.get("input")
+    shown = value if not isinstance(value, dict | list) else None
+    more = f" ({len(exc.errors())} errors; this is the first)" if len(exc.errors()) > 1 else ""
+    return EventsFileError(file, where, f"{error['msg']}{more}", shown)
+
+
+def parse_events_file(text: str, file: str) -> EventsFile:
+    """Parse and validate; ``file`` is only used to name the file in errors."""
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(YAML)"
+        raise EventsFileError(file, where, f"not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise EventsFileError(file, "(YAML)", f"not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise EventsFileError(
+            file, "(top level)", "expected a mapping with name, series and events", type(data).__name__
+        )
+    try:
+        parsed = EventsFile.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(file, exc) from None
+    seen: dict[str, str] = {}
+    keyed = [(f"series[{i}]", s.key) for i, s in enumerate(parsed.series)]
+    keyed += [(f"events[{i}]", e.key) for i, e in enumerate(parsed.events)]
+    for where, key in keyed:
+        if key in seen:
+            raise EventsFileError(file, f"{where}.key", f"duplicate key; {seen[key]} has it already", key)
+        seen[key] = where
+    return parsed
+
+
+def load_events_file(path: str | Path) -> EventsFile:
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise EventsFileError(file, "(file)", f"cannot read: {exc.strerror or exc}") from None
+    return parse_events_file(text, file)
+
+
+# -- what to converge ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """One series of the file as the flow converges it: with the file label, and its plan.
+
+    ``planned`` is empty for a standalone event already in the past: it is left alone.
+    """
+
+    where: str
+    kind: str
+    series: AllHandsSeries
+    planned: tuple[PlannedEvent, ...]
+
+    @property
+    def key(self) -> str:
+        return self.series.key
+
+
+def _with_file_label(series: AllHandsSeries, label: str) -> AllHandsSeries:
+    return AllHandsSeries.model_validate({**series.model_dump(), "labels": [*series.labels, label]})
+
+
+def targets(events_file: EventsFile, file: str, now: datetime) -> list[Target]:
+    """Every series and event of the file, planned at ``now``; a plan error names its place in the file."""
+    result: list[Target] = []
+    label = events_file.file_label
+    for index, series in enumerate(events_file.series):
+        where = f"series[{index}]"
+        try:
+            labeled = _with_file_label(series, label)
+            result.append(Target(where, "series", labeled, tuple(plan(labeled, now))))
+        except ValidationError as exc:
+            raise _first_error(file, exc, ("series", index)) from None
+        except InvalidArgumentError as exc:
+            raise EventsFileError(file, f"{where}.{exc.field}", exc.reason, exc.value) from None
+    for index, event in enumerate(events_file.events):
+        where = f"events[{index}]"
+        start = event.start_utc()
+        ahead = (start - now).total_seconds() / 86400
+        days = math.ceil(ahead) + 1
+        if days > MAX_HORIZON_DAYS:
+            raise EventsFileError(
+                file, f"{where}.start", f"more than {MAX_HORIZON_DAYS} days ahead", event.start.isoformat()
+            )
+        series = event.as_series(horizon_days=max(days, 1))
+        past = start <= now
+        try:
+            labeled = _with_file_label(series, label)
+            planned = () if past else tuple(plan(labeled, now))
+        except ValidationError as exc:
+            raise _first_error(file, exc, ("events", index)) from None
+        except InvalidArgumentError as exc:
+            raise EventsFileError(file, f"{where}.{exc.field}", exc.reason, exc.value) from None
+        result.append(Target(where, "event", labeled, planned))
+    return result

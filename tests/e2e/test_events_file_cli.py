@@ -1,0 +1,146 @@
+"""``kaltura-events plan|apply`` and the events-as-code CI example, as a user and a GitHub runner run them.
+
+Every command is a subprocess against a real emulator; exit codes are the
+contract (0 nothing to change, 2 changes, 1 error).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deployments.local_server import PrefectServer
+from kaltura_events.emulator.config import DEFAULT_USER_ID
+from kaltura_events.emulator.server import EmulatorServer
+from kaltura_events.emulator.testing import RawEventsApi
+from tests.e2e.conftest import REPO_ROOT, Completed, run_command, without_prefect
+from tests.e2e.test_deployments_e2e import _github_step_env
+
+pytestmark = pytest.mark.slow
+
+EXAMPLE = REPO_ROOT / "examples" / "kaltura-events.yaml"
+WORKFLOW = REPO_ROOT / "deployments" / "ci" / "events-as-code.yml"
+WRITES = ("events/create", "events/update", "events/delete", "sessions/create", "events/duplicate")
+
+
+def kaltura_secrets(emu: EmulatorServer) -> dict[str, str]:
+    return {
+        "KALTURA_EVENTS_API_URL": emu.events_api_url,
+        "KALTURA_SERVICE_URL": emu.service_url,
+        "KALTURA_PARTNER_ID": str(emu.partner_id),
+        "KALTURA_ADMIN_SECRET": emu.admin_secret,
+        "KALTURA_USER_ID": DEFAULT_USER_ID,
+    }
+
+
+def runner_env(tmp_path: Path) -> dict[str, str]:
+    """A runner's environment: no Prefect settings, the installed ``kaltura-events`` on PATH."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**without_prefect(os.environ), "PATH": path, "PREFECT_HOME": str(tmp_path / "prefect-home")}
+
+
+def writes(emu: EmulatorServer) -> int:
+    requests = emu.control.stats()["requests"]
+    return sum(sum(requests.get(w, {}).values()) for w in WRITES)
+
+
+@pytest.fixture
+def template(emu: EmulatorServer, events_api: RawEventsApi) -> Iterator[EmulatorServer]:
+    """The example's source_event_id 1: the first event of the reset emulator."""
+    emu.control.reset(duplicate_seconds=0.2)
+    event = events_api.create_event(
+        "Town Hall template", template_id="tm4000", start="2027-01-05T15:00:00Z", end="2027-01-05T16:00:00Z"
+    )
+    assert event["id"] == 1
+    emu.control.reset_stats()
+    yield emu
+
+
+def cli(env: dict[str, str], cwd: Path, *args: str) -> Completed:
+    return run_command(["kaltura-events", *args], env, timeout=300, cwd=cwd)
+
+
+def test_plan_without_a_prefect_server_starts_one_and_prints_no_errors(
+    template: EmulatorServer, tmp_path: Path
+) -> None:
+    env = {**runner_env(tmp_path), **kaltura_secrets(template)}
+    plan = cli(env, tmp_path, "plan", str(EXAMPLE), "--markdown", "plan.md")
+    assert plan.returncode == 2, plan.output[-4000:]
+    assert "ERROR" not in plan.output and "Traceback" not in plan.output, plan.output[-4000:]
+    assert "would create" in plan.stdout and "Product Launch 2027" in plan.stdout
+    assert "would create" in (tmp_path / "plan.md").read_text()
+    assert writes(template) == 0
+    assert template.admin_secret not in plan.output
+
+
+def test_bad_file_exits_1_naming_the_field_before_any_request(
+    template: EmulatorServer, tmp_path: Path
+) -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["series"][2]["sessions"] = [{"name": "Talk", "type": "Podcast"}]
+    bad = tmp_path / "kaltura-events.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    env = {**runner_env(tmp_path), **kaltura_secrets(template)}
+    for command in ("plan", "apply"):
+        result = cli(env, tmp_path, command, str(bad))
+        assert result.returncode == 1, result.output
+        assert f"{bad}: series[2].sessions[0].type" in result.stderr and "Podcast" in result.stderr
+    assert sum(sum(v.values()) for v in template.control.stats()["requests"].values()) == 0
+
+
+def _ci_step(workflow: dict[str, Any], job: str, name: str) -> dict[str, Any]:
+    [step] = [s for s in workflow["jobs"][job]["steps"] if s.get("name") == name]
+    return step
+
+
+def test_ci_example_plans_on_pull_request_and_applies_on_merge(
+    template: EmulatorServer, tmp_path: Path
+) -> None:
+    """The workflow's own Plan and Apply steps, run with bash in a checkout as a GitHub runner would."""
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert set(triggers) == {"pull_request", "push"} and triggers["push"]["branches"] == ["main"]
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    shutil.copy(EXAMPLE, checkout / workflow["env"]["EVENTS_FILE"])
+    with PrefectServer() as server:
+        secrets = {**kaltura_secrets(template), "PREFECT_API_URL": server.api_url}
+
+        def step(job: str, name: str) -> tuple[Completed, dict[str, str]]:
+            spec = _ci_step(workflow, job, name)
+            output = tmp_path / f"github_output_{job}"
+            output.write_text("")
+            env = {
+                **runner_env(tmp_path),
+                **workflow["env"],
+                **_github_step_env(spec, {}, secrets),
+                "GITHUB_OUTPUT": str(output),
+                "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+            }
+            result = run_command(["bash", "-e", "-c", spec["run"]], env, timeout=400, cwd=checkout)
+            outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+            return result, outputs
+
+        first, outputs = step("plan", "Plan")
+        assert first.returncode == 0 and outputs == {"exit_code": "2"}, first.output[-4000:]
+        assert "would create" in (checkout / "plan.md").read_text()
+        assert writes(template) == 0
+
+        applied, _ = step("apply", "Apply")
+        assert applied.returncode == 0, applied.output[-4000:]
+        assert "created" in (tmp_path / "summary.md").read_text()
+        made = [e for e in template.control.state()["events"] if "kev-file:acme-events" in e["labels"]]
+        assert len(made) > 20
+
+        template.control.reset_stats()
+        again, outputs = step("plan", "Plan")
+        assert again.returncode == 0 and outputs == {"exit_code": "0"}, again.output[-4000:]
+        assert writes(template) == 0
+        assert set(template.control.stats()["requests"]) == {"events/list"}

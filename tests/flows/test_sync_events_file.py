@@ -1,0 +1,209 @@
+"""sync_events_file against the emulator: plan, apply, converged re-plan; orphans and prune_removed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.objects import Artifact
+
+from flows.sync_events_file import ORPHAN_QUERY_PARTS, FileReport, SyncIncomplete, sync_events_file
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.emulator.server import EmulatorServer
+from kaltura_events.events_file import EventsFileError, load_events_file, targets
+from kaltura_events.teardown import owner_of_media_child, owner_of_root
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "kaltura-events.yaml"
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+FAST_POLL = {"timeout_seconds": 10.0, "intervals_seconds": [0.1, 0.2]}
+WRITES = ("events/create", "events/update", "events/delete", "sessions/create", "events/duplicate")
+
+
+def calls(emu: EmulatorServer) -> Counter[str]:
+    return Counter(
+        {endpoint: sum(by_status.values()) for endpoint, by_status in emu.control.stats()["requests"].items()}
+    )
+
+
+def make_template(creds: KalturaCredentials, emu: EmulatorServer) -> int:
+    """The example's source_event_id 1: the first event of a fresh emulator."""
+    emu.control.reset(duplicate_seconds=0.2)
+    event = creds.get_events_client().create_event(
+        name="Town Hall template",
+        template_id="tm4000",
+        start="2027-01-05T15:00:00Z",
+        end="2027-01-05T16:00:00Z",
+        timezone="America/New_York",
+    )
+    assert event.id == 1
+    return event.id
+
+
+def sync(path: Path, creds: KalturaCredentials, *, dry_run: bool, **kwargs: Any) -> FileReport:
+    report = sync_events_file(str(path), creds, dry_run=dry_run, poll=FAST_POLL, now=NOW, **kwargs)
+    assert isinstance(report, FileReport)
+    return report
+
+
+def latest_artifacts(*keys: str) -> list[Artifact]:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=list(keys))))
+    newest = {a.key: a for a in sorted(found, key=lambda a: a.created or 0)}
+    return [newest[key] for key in keys]
+
+
+def planned_count(path: Path) -> int:
+    return sum(len(t.planned) for t in targets(load_events_file(path), str(path), NOW))
+
+
+def file_events(emu: EmulatorServer) -> list[dict[str, Any]]:
+    return [e for e in emu.control.state()["events"] if "kev-file:acme-events" in e["labels"]]
+
+
+def test_example_plan_apply_replan(creds: KalturaCredentials, emu: EmulatorServer) -> None:
+    make_template(creds, emu)
+    total = planned_count(EXAMPLE)
+    emu.control.reset_stats()
+
+    plan = sync(EXAMPLE, creds, dry_run=True)
+    assert plan.counts()["created"] == total == plan.changes()
+    assert {r["action"] for r in plan.rows()} == {"would create"}
+    assert not any(calls(emu)[w] for w in WRITES), "a plan writes nothing"
+    assert "would create" in plan.markdown() and "Product Launch 2027" in plan.markdown()
+    markdown, table = latest_artifacts(
+        "sync-events-file-acme-events-plan", "sync-events-file-acme-events-plan-table"
+    )
+    assert markdown.type == "markdown" and markdown.data == plan.markdown()
+    assert table.type == "table" and "Product Launch 2027" in str(table.data)
+
+    applied = sync(EXAMPLE, creds, dry_run=False)
+    assert applied.counts()["created"] == total and not applied.failed
+    made = file_events(emu)
+    assert len(made) == total
+    assert Counter(e["name"] for e in made).most_common(1)[0][1] == 1, "no duplicates"
+    copies = [t for t in targets(load_events_file(EXAMPLE), "f", NOW) if t.series.source_event_id]
+    assert calls(emu)["events/duplicate"] == sum(len(t.planned) for t in copies) == 3
+
+    emu.control.reset_stats()
+    again = sync(EXAMPLE, creds, dry_run=True)
+    assert again.changes() == 0 and again.counts()["unchanged"] == total
+    spent = calls(emu)
+    assert set(spent) == {"events/list"}, spent
+    # One label query per series and event (one page each here), plus the file's label in date windows.
+    assert spent["events/list"] <= 7 + ORPHAN_QUERY_PARTS + total // 15, spent
+
+
+def write(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def small_file(**top: Any) -> dict[str, Any]:
+    series = [
+        {
+            "key": key,
+            "name": f"{key} {{date:%Y-%m-%d}}",
+            "template_id": "tm0000",
+            "rrule": "FREQ=WEEKLY;BYDAY=TU",
+            "horizon_days": 28,
+        }
+        for key in ("keep-me", "drop-me")
+    ]
+    return {"name": "acme-events", **top, "series": series}
+
+
+def test_removed_series_is_orphaned_then_pruned_only_when_asked(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "kaltura-events.yaml", small_file())
+    sync(path, creds, dry_run=False)
+    dropped = {e["id"] for e in emu.control.state()["events"] if "kev-series:drop-me" in e["labels"]}
+    assert len(dropped) == 4
+    # An event the file did not make, even with a series label of the same key, is never touched.
+    stranger = creds.get_events_client().create_event(
+        name="drop-me by hand",
+        template_id="tm0000",
+        start="2026-12-08T15:00:00Z",
+        end="2026-12-08T16:00:00Z",
+        timezone="America/New_York",
+    )
+    creds.get_events_client().update_event(stranger.id, labels=["kev-series:drop-me"])
+
+    data = small_file()
+    data["series"] = data["series"][:1]
+    write(path, data)
+    emu.control.reset_stats()
+    kept = sync(path, creds, dry_run=False)
+    assert {o.event_id for o in kept.orphans} == dropped
+    assert {o.action for o in kept.orphans} == {"orphaned (kept)"}
+    assert not any(calls(emu)[w] for w in WRITES)
+    assert kept.changes() == 0
+
+    write(path, {**data, "prune_removed": True})
+    plan = sync(path, creds, dry_run=True)
+    assert plan.changes() == 4 and {o.action for o in plan.orphans} == {"orphaned: would delete"}
+    pruned = sync(path, creds, dry_run=False)
+    assert {o.action for o in pruned.orphans} == {"orphaned: deleted"}
+    state = emu.control.state()
+    left = {e["id"] for e in state["events"]}
+    assert not (dropped & left) and stranger.id in left
+    assert len([e for e in state["events"] if "kev-series:keep-me" in e["labels"]]) == 4
+    owners = {
+        owner_of_root(c["fullName"])
+        or owner_of_media_child(c["fullName"])
+        or owner_of_root(c["fullName"].split(">")[0])
+        for c in state["categories"]
+    }
+    assert not owners & dropped, "nothing of the pruned events remains"
+    kept_ids = {e["id"] for e in state["events"] if "kev-series:keep-me" in e["labels"]}
+    assert kept_ids | {stranger.id} <= owners, "the other events' categories are untouched"
+
+
+def test_malformed_file_fails_before_any_request(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    data = small_file()
+    data["series"][1]["sessions"] = [{"name": "Talk", "type": "Podcast"}]
+    path = write(tmp_path / "bad.yaml", data)
+    with pytest.raises(EventsFileError, match=r"bad\.yaml: series\[1\]\.sessions\[0\]\.type"):
+        sync(path, creds, dry_run=False)
+    assert sum(calls(emu).values()) == 0
+
+
+def test_calendar_dir_gets_one_feed_per_series_with_event_ids(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "kaltura-events.yaml", small_file())
+    report = sync(
+        path,
+        creds,
+        dry_run=False,
+        calendar_dir=str(tmp_path / "ics"),
+        calendar_url="https://intranet.example.com/calendars/",
+    )
+    [link] = latest_artifacts("calendar-acme-events-keep-me")
+    assert "https://intranet.example.com/calendars/keep-me.ics" in str(link.data)
+    assert sorted(Path(p).name for p in report.calendars) == ["drop-me.ics", "keep-me.ics"]
+    text = (tmp_path / "ics" / "keep-me.ics").read_text()
+    ids = [r.event_id for t in report.targets if t.report for r in t.report.created if "keep-me" in r.name]
+    assert len(ids) == 4 and all(f"Kaltura event id: {i}" in text.replace("\r\n ", "") for i in ids)
+
+
+def test_an_orphan_that_cannot_be_deleted_fails_the_apply_naming_it(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "kaltura-events.yaml", small_file())
+    sync(path, creds, dry_run=False)
+    data = small_file(prune_removed=True)
+    data["series"] = data["series"][:1]
+    write(path, data)
+    emu.control.set_faults([{"endpoint": "events/delete", "kind": "error_before_commit", "rate": 1.0}])
+    with pytest.raises(SyncIncomplete, match=r"drop-me: orphaned event \d+ not deleted"):
+        sync(path, creds, dry_run=False)
+    assert len([e for e in emu.control.state()["events"] if "kev-series:drop-me" in e["labels"]]) == 4

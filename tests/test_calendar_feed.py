@@ -1,0 +1,80 @@
+"""The .ics feed: parses, expands to exactly the plan's instants, stable UIDs, SEQUENCE raised on change."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import recurring_ical_events
+from icalendar import Calendar
+
+from kaltura_events.calendar_feed import series_calendar, write_calendars
+from kaltura_events.cli import main
+from kaltura_events.events_file import load_events_file, parse_events_file, targets
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kaltura-events.yaml"
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def events_of(ics: bytes) -> list[Any]:
+    return list(Calendar.from_ical(ics).walk("VEVENT"))
+
+
+def test_every_feed_expands_to_exactly_the_planned_instants() -> None:
+    for target in targets(load_events_file(EXAMPLE), str(EXAMPLE), NOW):
+        ics = series_calendar(target.series, target.planned, stamp=NOW)
+        calendar = Calendar.from_ical(ics)
+        expanded = recurring_ical_events.of(calendar).between(
+            NOW - timedelta(days=1), NOW + timedelta(days=800)
+        )
+        starts = sorted(e["DTSTART"].dt.astimezone(timezone.utc) for e in expanded)
+        ends = sorted(e["DTEND"].dt.astimezone(timezone.utc) for e in expanded)
+        assert starts == sorted(p.start_utc for p in target.planned), target.key
+        assert ends == sorted(p.end_utc for p in target.planned), target.key
+        [zone] = calendar.walk("VTIMEZONE")
+        assert str(zone["TZID"]) == target.series.timezone
+        for event in calendar.walk("VEVENT"):
+            assert event["DTSTART"].params["TZID"] == target.series.timezone
+            assert str(event["UID"]).startswith(f"{target.key}-")
+
+
+def test_uids_are_stable_and_sequence_rises_only_for_a_changed_occurrence(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text()
+    first = write_calendars(tmp_path, targets(parse_events_file(text, "f"), "f", NOW), NOW)
+    before = {p.name: events_of(p.read_bytes()) for p in first}
+    later = NOW + timedelta(hours=1)
+    again = write_calendars(tmp_path, targets(parse_events_file(text, "f"), "f", NOW), later)
+    after = {p.name: events_of(p.read_bytes()) for p in again}
+    for name, events in before.items():
+        assert [str(e["UID"]) for e in events] == [str(e["UID"]) for e in after[name]]
+        assert {int(e["SEQUENCE"]) for e in after[name]} == {0}
+
+    moved = text.replace('start_time: "09:30"', 'start_time: "10:00"')
+    write_calendars(tmp_path, targets(parse_events_file(moved, "f"), "f", NOW), later, only="weekly-standup")
+    standup = events_of((tmp_path / "weekly-standup.ics").read_bytes())
+    assert [str(e["UID"]) for e in standup] == [str(e["UID"]) for e in before["weekly-standup.ics"]]
+    assert {int(e["SEQUENCE"]) for e in standup} == {1}
+    assert all(e["DTSTART"].dt.strftime("%H:%M") == "10:00" for e in standup)
+    untouched = events_of((tmp_path / "monthly-all-hands.ics").read_bytes())
+    assert {int(e["SEQUENCE"]) for e in untouched} == {0}
+
+
+def test_event_ids_go_in_the_description() -> None:
+    [target] = [
+        t for t in targets(load_events_file(EXAMPLE), str(EXAMPLE), NOW) if t.key == "monthly-all-hands"
+    ]
+    ids = {p.start_utc: 100 + i for i, p in enumerate(target.planned)}
+    ics = series_calendar(
+        target.series, target.planned, stamp=NOW, event_id=lambda _key, start: ids.get(start)
+    )
+    texts = [str(e["DESCRIPTION"]) for e in events_of(ics)]
+    assert texts == [
+        f"Monthly company update and open Q&A.\n\nKaltura event id: {i}" for i in sorted(ids.values())
+    ]
+
+
+def test_ics_command_writes_one_series(tmp_path: Path) -> None:
+    assert main(["ics", str(EXAMPLE), "--series", "apac-town-hall", "-o", str(tmp_path)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["apac-town-hall.ics"]
+    assert main(["ics", str(EXAMPLE), "--series", "nope", "-o", str(tmp_path)]) == 1

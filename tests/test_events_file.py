@@ -1,0 +1,165 @@
+"""The events file loads; a malformed one fails naming the file, the field path and the value."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kaltura_events.cli import main
+from kaltura_events.events_file import (
+    EventsFile,
+    EventsFileError,
+    json_schema,
+    load_events_file,
+    parse_events_file,
+    targets,
+)
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kaltura-events.yaml"
+SCHEMA = EXAMPLE.with_name("kaltura-events.schema.json")
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+GOOD = """\
+name: acme-events
+series:
+  - key: weekly
+    name: "Weekly {date:%Y-%m-%d}"
+    template_id: tm0000
+    timezone: America/New_York
+    rrule: FREQ=WEEKLY;BYDAY=MO
+    start_time: "10:00"
+    sessions:
+      - {name: Keynote, type: LiveWebcast, duration_minutes: 30}
+events:
+  - key: launch
+    name: Launch
+    start: "2027-03-16T11:00"
+    template_id: tm4000
+"""
+
+
+def test_example_file_loads_with_five_series_and_two_events() -> None:
+    loaded = load_events_file(EXAMPLE)
+    assert len(loaded.series) == 5 and len(loaded.events) == 2
+    planned = targets(loaded, str(EXAMPLE), NOW)
+    assert all(t.planned for t in planned)
+    assert all("kev-file:acme-events" in t.series.labels for t in planned)
+
+
+def test_clock_times_stay_clock_times() -> None:
+    """Unquoted 10:00 is YAML 1.1's base-60 integer 600; the loader keeps it a time of day."""
+    path_text = GOOD.replace('start_time: "10:00"', "start_time: 10:00")
+    loaded = _parse(path_text)
+    assert loaded.series[0].start_time.isoformat() == "10:00:00"
+
+
+def _parse(text: str) -> EventsFile:
+    return parse_events_file(text, "kaltura-events.yaml")
+
+
+MALFORMED = {
+    "unknown top-level field": (GOOD + "colour: blue\n", "colour", "blue"),
+    "unknown series field": (
+        GOOD.replace("    template_id: tm0000\n", "    template_id: tm0000\n    horizon: 3\n"),
+        "series[0].horizon",
+        "3",
+    ),
+    "bad zone": (GOOD.replace("America/New_York", "America/Gotham"), "series[0].timezone", "America/Gotham"),
+    "duplicate series key": (
+        GOOD.replace("events:\n", "  - {key: weekly, name: Again, template_id: tm0000}\nevents:\n"),
+        "series[1].key",
+        "weekly",
+    ),
+    "key shared by a series and an event": (
+        GOOD.replace("key: launch", "key: weekly"),
+        "events[0].key",
+        "weekly",
+    ),
+    "bad YAML": (GOOD.replace("sessions:\n", "sessions: [\n"), "line ", None),
+    "duplicate YAML key": (
+        GOOD.replace("    template_id: tm0000\n", "    template_id: tm0000\n    template_id: tm1000\n"),
+        "line 6",
+        None,
+    ),
+    "wrong type deep inside": (
+        GOOD.replace("duration_minutes: 30", "duration_minutes: half an hour"),
+        "series[0].sessions[0].duration_minutes",
+        "half an hour",
+    ),
+    "bad session type": (
+        GOOD.replace("type: LiveWebcast", "type: Podcast"),
+        "series[0].sessions[0].type",
+        "Podcast",
+    ),
+    "bad rrule": (GOOD.replace("FREQ=WEEKLY;BYDAY=MO", "FREQ=WEEKLY;BYDAY=XX"), "series[0].rrule", "BYDAY"),
+    "event start with an offset": (
+        GOOD.replace('"2027-03-16T11:00"', '"2027-03-16T11:00:00+02:00"'),
+        "events[0].start",
+        "2027-03-16T11:00:00+02:00",
+    ),
+    "session outside its event": (
+        GOOD.replace("duration_minutes: 30}", "duration_minutes: 30, offset_minutes: 45}"),
+        "series[0].sessions[0]",
+        "Keynote",
+    ),
+    "two sources for an event": (
+        GOOD.replace("    template_id: tm4000\n", "    template_id: tm4000\n    source_event_id: 7\n"),
+        "events[0].template_id",
+        "source_event_id",
+    ),
+    "not a mapping": ("- just\n- a list\n", "(top level)", "list"),
+    "missing file name": (GOOD.replace("name: acme-events\n", ""), "name", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_file_names_file_field_and_value(case: str, tmp_path: Path) -> None:
+    text, where, value = MALFORMED[case]
+    path = tmp_path / "kaltura-events.yaml"
+    path.write_text(text)
+    with pytest.raises(EventsFileError) as caught:
+        targets(load_events_file(path), str(path), NOW)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: "), message
+    assert where in message, message
+    if value is not None:
+        assert value in message, message
+
+
+def test_rule_that_yields_nothing_fails_at_its_place_in_the_file() -> None:
+    text = GOOD.replace("start_time:", "until: 2026-01-01\n    start_time:")
+    with pytest.raises(EventsFileError, match=r"series\[0\]\.rrule: yields no occurrence"):
+        targets(_parse(text), "kaltura-events.yaml", NOW)
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(EventsFileError, match=r"nowhere\.yaml: \(file\): cannot read"):
+        load_events_file(tmp_path / "nowhere.yaml")
+
+
+def test_event_in_the_past_is_left_alone() -> None:
+    loaded = _parse(GOOD.replace("2027-03-16", "2026-06-01"))
+    launch = [t for t in targets(loaded, "f", NOW) if t.key == "launch"]
+    assert len(launch) == 1 and launch[0].planned == ()
+
+
+def test_schema_command_writes_the_committed_schema(tmp_path: Path) -> None:
+    out = tmp_path / "schema.json"
+    assert main(["schema", "-o", str(out)]) == 0
+    written = json.loads(out.read_text())
+    assert written == json_schema() == json.loads(SCHEMA.read_text()), "regenerate with kaltura-events schema"
+    series = written["$defs"]["AllHandsSeries"]["properties"]
+    assert {"key", "rrule", "sessions", "timezone"} <= set(series)
+    assert written["additionalProperties"] is False
+
+
+def test_example_matches_its_schema() -> None:
+    """The file validates against the schema an editor would use (checked with the schema's own rules)."""
+    jsonschema = pytest.importorskip("jsonschema")
+    # YAML dates are strings to a language server, as in JSON.
+    data = json.loads(json.dumps(yaml.safe_load(EXAMPLE.read_text()), default=str))
+    jsonschema.validate(data, json.loads(SCHEMA.read_text()))
