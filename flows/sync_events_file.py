@@ -10,10 +10,8 @@ same path with ``dry_run`` passed down: it is the plan.
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -26,10 +24,11 @@ from flows.duplication import PollSettings
 from flows.reporting import artifact_key, publish
 from flows.schedule_all_hands import SeriesReport, converge_series
 from flows.teardown_events import run_cleanup
+from flows.units import in_parallel, run_units
 from kaltura_events.calendar_feed import write_calendars
 from kaltura_events.client import EventFilter
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import AuthenticationError, KalturaError
+from kaltura_events.errors import KalturaError
 from kaltura_events.events_file import EventsFile, Target, load_events_file, targets
 from kaltura_events.fields import AwareDatetime
 from kaltura_events.models import Event
@@ -195,8 +194,8 @@ def find_orphans(
         )
         for i, start in enumerate(edges)
     ]
-    futures = [list_events.submit(credentials, window) for window in windows]
-    made = {e.id: e for future in futures for e in future.result()}
+    pages = in_parallel([partial(list_events, credentials=credentials, event_filter=w) for w in windows])
+    made = {e.id: e for events in pages for e in events}
     return [
         e
         for e in made.values()
@@ -215,11 +214,6 @@ def _series_key(event: Event) -> str | None:
     )
 
 
-def _in_thread(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-    """Each thread runs in its own copy of the flow run's context, so its tasks belong to this run."""
-    return pool.submit(contextvars.copy_context().run, fn, *args, **kwargs)
-
-
 def converge_file(
     credentials: KalturaCredentials | None,
     events_file: EventsFile,
@@ -230,39 +224,25 @@ def converge_file(
     dry_run: bool,
     poll: PollSettings,
 ) -> FileReport:
-    """Every target concurrently, plus the orphan query; the caller holds the API limit."""
+    """Every target is a unit, all at once beside the orphan query; the caller holds the API limit."""
     report = FileReport(
         file=file, name=events_file.name, dry_run=dry_run, prune_removed=events_file.prune_removed
     )
-    live = [t for t in planned if t.planned]
-    refused: AuthenticationError | None = None
-    with ThreadPoolExecutor(
-        max_workers=max(1, min(len(live) + 1, 32)), thread_name_prefix="converge"
-    ) as pool:
-        orphans_future = _in_thread(pool, find_orphans, credentials, events_file, planned, moment)
-        futures = {
-            t.key: _in_thread(
-                pool, converge_series, credentials, t.series, moment=moment, dry_run=dry_run, poll=poll
-            )
-            for t in live
+    live = {t.key: t for t in planned if t.planned}
+    series = run_units(
+        {
+            key: partial(converge_series, credentials, t.series, moment=moment, dry_run=dry_run, poll=poll)
+            for key, t in live.items()
         }
-        for target in planned:
-            entry = TargetReport(where=target.where, kind=target.kind, past=not target.planned)
-            future = futures.get(target.key)
-            if future is not None:
-                try:
-                    entry.report = future.result()
-                    report.failed += [f"{target.key}: {f}" for f in entry.report.failed]
-                except AuthenticationError as exc:
-                    refused = exc
-                except KalturaError as exc:
-                    report.failed.append(f"{target.key}: {exc}")
-            else:
-                entry.report = SeriesReport(series_key=target.key, dry_run=dry_run)
-            report.targets.append(entry)
-        orphans = orphans_future.result()
-    if refused is not None:
-        raise refused
+    )
+    orphans = find_orphans(credentials, events_file, planned, moment)
+    for target in planned:
+        entry = TargetReport(where=target.where, kind=target.kind, past=target.key not in live)
+        entry.report = series.done.get(target.key, SeriesReport(series_key=target.key, dry_run=dry_run))
+        report.failed += [f"{target.key}: {f}" for f in entry.report.failed]
+        if target.key in series.failed:
+            report.failed.append(f"{target.key}: {series.messages()[target.key]}")
+        report.targets.append(entry)
     report.orphans = _handle_orphans(credentials, events_file, orphans, dry_run)
     report.failed += [
         f"{o.series_key}: orphaned event {o.event_id} not deleted"
