@@ -86,6 +86,7 @@ def table_rows(results: Sequence[ScenarioResult]) -> list[list[str]]:
                 "-" if r.bound is None else f"{r.bound:.3f}",
                 _fmt_ratio(r.ratio_best()),
                 _fmt_ratio(r.ratio_median()),
+                "-" if r.peak_mib is None else f"{r.peak_mib:.0f}",
                 r.goal,
                 _fmt_met(r.met),
             ]
@@ -103,6 +104,7 @@ HEADERS = [
     "bound (s)",
     "ratio best",
     "ratio median",
+    "peak RSS (MiB)",
     "goal",
     "goal status",
 ]
@@ -110,6 +112,9 @@ HEADERS = [
 
 def console(results: Sequence[ScenarioResult], startup: dict[str, float], extra: Sequence[str]) -> str:
     lines = ["", "Benchmarks (L = 50 ms emulator latency, API concurrency 8)", ""]
+    lines.append("  | " + " | ".join(HEADERS) + " |")
+    lines += ["  | " + " | ".join(row) + " |" for row in table_rows(results)]
+    lines.append("")
     for name, seconds in startup.items():
         lines.append(f"  {name} start: {seconds:.2f} s (excluded from every figure below)")
     lines.append("")
@@ -127,6 +132,8 @@ def console(results: Sequence[ScenarioResult], startup: dict[str, float], extra:
         if r.bound is not None:
             lines.append(f"  bound: {r.bound_formula} = {r.bound:.3f} s")
             lines.append(f"  ratio: best {_fmt_ratio(r.ratio_best())}, median {_fmt_ratio(r.ratio_median())}")
+        if r.peak_mib is not None:
+            lines.append(f"  peak resident memory of the flow process: {r.peak_mib:.0f} MiB")
         lines.append(f"  goal: {r.goal} -> {_fmt_met(r.met)}")
         for note in r.notes:
             lines.append(f"  note: {note}")

@@ -1,7 +1,7 @@
 """Start duplications and poll them to an end; shared by duplicate_event and source-event series.
 
 Jobs are started together and polled together, one ``duplicateStatus`` per
-pending job per round, with growing intervals (5, 10, 30, 30... s by default).
+pending job per round, with growing intervals (1, 1, 2, 3, 5, 8, 13, 21, 30, 30... s by default).
 A job that ends neither completed nor failed within the timeout fails the run
 with its id and last state.
 """
@@ -12,18 +12,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import KalturaError
+from kaltura_events.errors import InvalidArgumentError, KalturaError
 from tasks.events import duplicate_event, get_duplicate_status
 from tasks.runtime import api_idle
 
-DEFAULT_POLL_INTERVALS = (5.0, 10.0, 30.0)
+PollGrowth = Literal["fibonacci", "doubling", "constant"]
 
 
 class PollSettings(BaseModel):
+    """When to ask a duplication job's status: soon at first, then less and less often.
+
+    Short jobs (seconds) are noticed soon after they end; long jobs (minutes)
+    cost few status calls. With the defaults the waits are 1, 1, 2, 3, 5, 8, 13,
+    21, 30, 30... s: a 7 s job is seen at its end, and a 5-minute job costs 17
+    status calls.
+    """
+
     timeout_seconds: float = Field(
         default=300.0,
         gt=0,
@@ -31,17 +40,59 @@ class PollSettings(BaseModel):
         title="Poll timeout (s)",
         description="A duplication not finished by then fails the run, naming the job.",
     )
-    intervals_seconds: list[float] = Field(
-        default_factory=lambda: list(DEFAULT_POLL_INTERVALS),
+    first_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        title="First wait (s)",
+        description="Wait before the first status poll; the waits grow from here.",
+    )
+    growth: PollGrowth = Field(
+        default="fibonacci",
+        title="Growth of the waits",
+        description=(
+            "fibonacci: each wait is the sum of the two before (1, 1, 2, 3, 5, 8... times the first); "
+            "doubling: 1, 2, 4, 8... times the first; constant: always the first."
+        ),
+    )
+    max_interval_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        title="Longest wait (s)",
+        description="The waits stop growing here; a job that ends is noticed at most this late.",
+    )
+    intervals_seconds: list[Annotated[float, Field(gt=0)]] | None = Field(
+        default=None,
         min_length=1,
-        title="Poll intervals (s)",
-        description="Waits between polls; the last one repeats.",
-        # Shown in the UI form: a default_factory is not published in the schema.
-        json_schema_extra={"default": list(DEFAULT_POLL_INTERVALS)},
+        title="Explicit waits (s)",
+        description="Leave empty for the growing schedule above. If given: these waits, the last repeating.",
     )
 
+    @model_validator(mode="after")
+    def _cap_not_below_first(self) -> PollSettings:
+        if self.max_interval_seconds < self.first_interval_seconds:
+            raise InvalidArgumentError(
+                "max_interval_seconds",
+                self.max_interval_seconds,
+                f"must be at least first_interval_seconds ({self.first_interval_seconds:g})",
+            )
+        return self
+
     def interval(self, poll_number: int) -> float:
-        return self.intervals_seconds[min(poll_number, len(self.intervals_seconds) - 1)]
+        """The wait before poll ``poll_number`` (0-based)."""
+        if self.intervals_seconds is not None:
+            return self.intervals_seconds[min(poll_number, len(self.intervals_seconds) - 1)]
+        first, cap = self.first_interval_seconds, self.max_interval_seconds
+        if self.growth == "constant":
+            return first
+        if self.growth == "doubling":
+            # Past 2**64 the cap has long applied; the min keeps the power finite.
+            return min(cap, first * 2.0 ** min(poll_number, 64))
+        previous, current = 0.0, first
+        for _ in range(poll_number):
+            previous, current = current, min(cap, previous + current)
+        return min(cap, current)
 
 
 class DuplicationError(KalturaError):

@@ -11,7 +11,7 @@ from flows.duplication import DuplicationError
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 
-FAST_POLL = {"timeout_seconds": 3.0, "intervals_seconds": [0.1, 0.2]}
+FAST_POLL = {"timeout_seconds": 3.0, "first_interval_seconds": 0.1, "max_interval_seconds": 0.3}
 
 
 def spec(source_event_id: int | None = None, **overrides: Any) -> Any:
@@ -94,7 +94,8 @@ def test_stuck_job_times_out_naming_the_job_and_its_last_state(
     creds: KalturaCredentials, emu: EmulatorServer, template_event: int
 ) -> None:
     emu.control.set_faults([{"endpoint": "events/duplicate", "kind": "duplicate_stuck", "rate": 1.0}])
-    stuck = spec(template_event, poll={"timeout_seconds": 1.5, "intervals_seconds": [0.2]})
+    constant = {"timeout_seconds": 1.5, "first_interval_seconds": 0.2, "growth": "constant"}
+    stuck = spec(template_event, poll=constant)
     with pytest.raises(
         DuplicationError, match=r"did not finish within 1.5 s \(last jobState='(wait|paused|repeat)'\)"
     ):
