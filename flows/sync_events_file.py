@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from flows.duplication import PollSettings
 from flows.reporting import artifact_key, publish
 from flows.schedule_all_hands import SeriesReport, converge_series
+from flows.sync_team_members import RosterReport, converge_roster, summarize_roster
 from flows.teardown_events import run_cleanup
 from flows.units import in_parallel, run_units
 from kaltura_events.calendar_feed import write_calendars
@@ -68,6 +69,7 @@ class FileReport(BaseModel):
     orphans: list[OrphanRow] = Field(default_factory=list)
     failed: list[str] = Field(default_factory=list)
     calendars: list[str] = Field(default_factory=list)
+    team: RosterReport | None = None
 
     def counts(self) -> dict[str, int]:
         totals = dict.fromkeys((*CHANGE_GROUPS, "unchanged"), 0)
@@ -82,7 +84,8 @@ class FileReport(BaseModel):
         """What a plan would do (or an apply did): the count ``plan`` turns into exit code 2."""
         counts = self.counts()
         removed = counts["orphaned"] if self.prune_removed else 0
-        return sum(counts[group] for group in CHANGE_GROUPS) + removed
+        team = len(self.team.created) + len(self.team.updated) + len(self.team.deleted) if self.team else 0
+        return sum(counts[group] for group in CHANGE_GROUPS) + removed + team
 
     def rows(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -110,6 +113,11 @@ class FileReport(BaseModel):
             }
             for o in self.orphans
         ]
+        if self.team is not None:
+            rows += [
+                {"series": "team", "action": m.action, "event_id": None, "name": m.email, "local_start": ""}
+                for m in (*self.team.created, *self.team.updated, *self.team.deleted)
+            ]
         return rows
 
     def summary(self) -> str:
@@ -117,9 +125,10 @@ class FileReport(BaseModel):
         verb = "would be" if self.dry_run else "were"
         changed = ", ".join(f"{counts[g]} {verb} {g}" for g in CHANGE_GROUPS)
         orphan_fate = ("would be deleted" if self.dry_run else "deleted") if self.prune_removed else "kept"
+        team = f" Team: {summarize_roster(self.team)}" if self.team else ""
         return (
             f"{self.file}: {changed}; {counts['unchanged']} left alone; "
-            f"{counts['orphaned']} orphaned ({orphan_fate})."
+            f"{counts['orphaned']} orphaned ({orphan_fate}).{team}"
         )
 
     def markdown(self) -> str:
@@ -236,6 +245,12 @@ def converge_file(
         }
     )
     orphans = find_orphans(credentials, events_file, planned, moment)
+    if events_file.team is not None:
+        team = events_file.team
+        report.team = converge_roster(
+            credentials, team.members, remove_unlisted=team.remove_unlisted, dry_run=dry_run
+        )
+        report.failed += [f"team: {f}" for f in report.team.failed]
     for target in planned:
         entry = TargetReport(where=target.where, kind=target.kind, past=target.key not in live)
         entry.report = series.done.get(target.key, SeriesReport(series_key=target.key, dry_run=dry_run))

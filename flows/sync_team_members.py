@@ -157,6 +157,19 @@ def _update(credentials: KalturaCredentials | None, spec: TeamMemberSpec, member
     )
 
 
+def converge_roster(
+    credentials: KalturaCredentials | None,
+    roster: list[TeamMemberSpec],
+    *,
+    remove_unlisted: bool,
+    dry_run: bool,
+) -> RosterReport:
+    """Observe the team, diff it with the roster, apply unless ``dry_run``; the caller holds the limit."""
+    existing = list_team_members(credentials=credentials)
+    changes = roster_diff(roster, existing, remove_unlisted=remove_unlisted)
+    return _plan_report(changes, True) if dry_run else apply(credentials, changes)
+
+
 @flow(
     name="sync-team-members",
     description="Keep the account's Events Platform team equal to a declared roster.",
@@ -195,11 +208,9 @@ def sync_team_members(
         max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
     """
     with run_api_limit(max_api_in_flight):
-        existing = list_team_members(credentials=credentials)
-        changes = roster_diff(roster, existing, remove_unlisted=remove_unlisted)
-        report = _plan_report(changes, True) if dry_run else apply(credentials, changes)
+        report = converge_roster(credentials, roster, remove_unlisted=remove_unlisted, dry_run=dry_run)
     key = ["sync-team-members", "plan"] if dry_run else ["sync-team-members"]
-    publish(key, report.rows(), _summary(report))
+    publish(key, report.rows(), summarize_roster(report))
     if report.failed:
         raise RosterIncomplete(
             f"{len(report.failed)} change(s) not made; re-run to converge: {report.failed[:5]}"
@@ -207,7 +218,7 @@ def sync_team_members(
     return report
 
 
-def _summary(report: RosterReport) -> str:
+def summarize_roster(report: RosterReport) -> str:
     verb = "Roster plan" if report.dry_run else "Roster"
     return (
         f"{verb}: {len(report.created)} created, {len(report.updated)} updated, "

@@ -35,7 +35,9 @@ EventIdLookup = Callable[[str, datetime], int | None]
 
 
 def occurrence_uid(series_key: str, occurrence: PlannedEvent) -> str:
-    return f"{series_key}-{occurrence.local_start.date():%Y%m%d}@kaltura-events"
+    """By the original date, so an occurrence an override moves keeps its UID and raises its SEQUENCE."""
+    day = occurrence.original_date or occurrence.local_start.date()
+    return f"{series_key}-{day:%Y%m%d}@kaltura-events"
 
 
 def _spec(occurrence: PlannedEvent) -> str:

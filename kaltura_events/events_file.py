@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kaltura_events.errors import InvalidArgumentError, KalturaError
 from kaltura_events.fields import CustomTemplateId, EventName, Label, PresetTemplate, Zone
+from kaltura_events.roster import Roster
 from kaltura_events.series import MAX_HORIZON_DAYS, AllHandsSeries, PlannedEvent, SessionSpec, plan
 
 FILE_LABEL_PREFIX = "kev-file:"
@@ -130,6 +131,21 @@ class StandaloneEvent(BaseModel):
         )
 
 
+class TeamSection(BaseModel):
+    """The account's team as the sync_team_members flow converges it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    members: Roster = Field(
+        title="Members", description="Every team member: email, role, first and last name."
+    )
+    remove_unlisted: bool = Field(
+        default=False,
+        title="Remove unlisted members",
+        description="Delete team members this list does not name; off leaves them alone.",
+    )
+
+
 class EventsFile(BaseModel):
     """Series and standalone events one flow run converges; the file's name marks what it made."""
 
@@ -149,6 +165,9 @@ class EventsFile(BaseModel):
     )
     series: list[AllHandsSeries] = Field(default_factory=list, title="Recurring series")
     events: list[StandaloneEvent] = Field(default_factory=list, title="Standalone events")
+    team: TeamSection | None = Field(
+        default=None, title="Team roster", description="The account's Events Platform team; optional."
+    )
 
     @property
     def file_label(self) -> str:

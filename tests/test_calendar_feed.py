@@ -78,3 +78,25 @@ def test_ics_command_writes_one_series(tmp_path: Path) -> None:
     assert main(["ics", str(EXAMPLE), "--series", "apac-town-hall", "-o", str(tmp_path)]) == 0
     assert [p.name for p in tmp_path.iterdir()] == ["apac-town-hall.ics"]
     assert main(["ics", str(EXAMPLE), "--series", "nope", "-o", str(tmp_path)]) == 1
+
+
+def test_an_occurrence_moved_by_override_keeps_its_uid_and_raises_its_sequence(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text()
+    write_calendars(
+        tmp_path, targets(parse_events_file(text, "f"), "f", NOW), NOW, only="sales-kickoff-review"
+    )
+    before = {str(e["UID"]): e for e in events_of((tmp_path / "sales-kickoff-review.ics").read_bytes())}
+    moved = text.replace(
+        "      - original_date: 2026-12-21",
+        "      - original_date: 2026-12-07\n        date: 2026-12-09\n      - original_date: 2026-12-21",
+    )
+    later = NOW + timedelta(hours=1)
+    write_calendars(
+        tmp_path, targets(parse_events_file(moved, "f"), "f", NOW), later, only="sales-kickoff-review"
+    )
+    after = {str(e["UID"]): e for e in events_of((tmp_path / "sales-kickoff-review.ics").read_bytes())}
+    assert set(after) == set(before), "UIDs follow the original date, not the moved one"
+    uid = "sales-kickoff-review-20261207@kaltura-events"
+    assert after[uid]["DTSTART"].dt.date().isoformat() == "2026-12-09"
+    assert int(after[uid]["SEQUENCE"]) == int(before[uid]["SEQUENCE"]) + 1
+    assert {int(e["SEQUENCE"]) for key, e in after.items() if key != uid} == {0}

@@ -71,8 +71,10 @@ def test_example_plan_apply_replan(creds: KalturaCredentials, emu: EmulatorServe
     total = planned_count(EXAMPLE)
     emu.control.reset_stats()
 
+    members = len(load_events_file(EXAMPLE).team.members)  # type: ignore[union-attr]
     plan = sync(EXAMPLE, creds, dry_run=True)
-    assert plan.counts()["created"] == total == plan.changes()
+    assert plan.counts()["created"] == total and plan.changes() == total + members
+    assert plan.team is not None and len(plan.team.created) == members
     assert {r["action"] for r in plan.rows()} == {"would create"}
     assert not any(calls(emu)[w] for w in WRITES), "a plan writes nothing"
     assert "would create" in plan.markdown() and "Product Launch 2027" in plan.markdown()
@@ -84,6 +86,7 @@ def test_example_plan_apply_replan(creds: KalturaCredentials, emu: EmulatorServe
 
     applied = sync(EXAMPLE, creds, dry_run=False)
     assert applied.counts()["created"] == total and not applied.failed
+    assert len(emu.control.state()["teamMembers"]) == members
     made = file_events(emu)
     assert len(made) == total
     assert Counter(e["name"] for e in made).most_common(1)[0][1] == 1, "no duplicates"
@@ -94,7 +97,8 @@ def test_example_plan_apply_replan(creds: KalturaCredentials, emu: EmulatorServe
     again = sync(EXAMPLE, creds, dry_run=True)
     assert again.changes() == 0 and again.counts()["unchanged"] == total
     spent = calls(emu)
-    assert set(spent) == {"events/list"}, spent
+    assert set(spent) == {"events/list", "team-members/list"}, spent
+    assert spent["team-members/list"] == 1
     # One label query per series and event (one page each here), plus the file's label in date windows.
     assert spent["events/list"] <= 7 + ORPHAN_QUERY_PARTS + total // 15, spent
 
