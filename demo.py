@@ -1,6 +1,7 @@
 """`make demo`: the main job end to end on the local emulator, against a Prefect server it starts.
 
-1. a monthly all-hands series for the next 6 months in America/New_York, across a DST change;
+1. a monthly all-hands series for the next 6 months in America/New_York, across a DST change,
+   with US public holidays skipped, one occurrence moved by an override, and speakers;
 2. the same run again, to show that nothing changes;
 3. one occurrence stamped out of a template event;
 4. everything torn down, categories included;
@@ -17,6 +18,7 @@ import os
 import sys
 import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from typing import Any, cast
 
 from deployments.local_server import PrefectServer
@@ -29,7 +31,8 @@ SERIES: dict[str, Any] = {
     "name": "Company All-Hands {date:%B %Y}",
     "template_id": "tm0000",
     "timezone": "America/New_York",
-    "rrule": "FREQ=MONTHLY;BYDAY=1TU",
+    "rrule": "FREQ=MONTHLY;BYDAY=3MO",
+    "holidays": {"country": "US"},
     "start_time": "10:00",
     "duration_minutes": 60,
     "doors_open_minutes": 15,
@@ -37,10 +40,58 @@ SERIES: dict[str, Any] = {
     "description": "Monthly company update and open Q&A.",
     "labels": ["demo"],
     "sessions": [
-        {"name": "CEO update", "type": "LiveWebcast", "offset_minutes": 0, "duration_minutes": 40},
-        {"name": "Open Q&A", "type": "MeetingEntry", "offset_minutes": 40, "duration_minutes": 20},
+        {
+            "name": "CEO update",
+            "type": "LiveWebcast",
+            "offset_minutes": 0,
+            "duration_minutes": 40,
+            "speakers": [
+                {
+                    "email": "ceo@example.com",
+                    "first_name": "Dana",
+                    "last_name": "Reyes",
+                    "role": "advancedSpeaker",
+                }
+            ],
+        },
+        {
+            "name": "Open Q&A",
+            "type": "MeetingEntry",
+            "offset_minutes": 40,
+            "duration_minutes": 20,
+            "speakers": [
+                {"email": "cfo@example.com", "first_name": "Sam", "last_name": "Okafor", "order": 1},
+                {"email": "ceo@example.com", "first_name": "Dana", "last_name": "Reyes", "order": 2},
+            ],
+        },
     ],
 }
+
+
+def with_exceptions(series: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], str]:
+    """The series with an override moving its second occurrence a day later, at 11:00 for an offsite.
+
+    Also says which dates the rule yields but US holidays take away, so the
+    demo shows them whatever month it runs in.
+    """
+    from kaltura_events.series import AllHandsSeries, plan
+
+    now = datetime.now(timezone.utc)
+    bare = plan(AllHandsSeries.model_validate({**series, "holidays": None}), now)
+    kept = {p.original_date for p in plan(AllHandsSeries.model_validate(series), now)}
+    calendar = AllHandsSeries.model_validate(series).holidays
+    names = calendar.dates({p.local_start.year for p in bare}) if calendar else {}
+    days = [p.local_start.date() for p in bare]  # without overrides, each is its original date
+    skipped = {str(d): names.get(d, "") for d in days if d not in kept}
+    original = [d for d in days if d in kept][1]
+    day = original + timedelta(days=1)
+    override = {
+        "original_date": original.isoformat(),
+        "date": day.isoformat(),
+        "start_time": "11:00",
+        "name": "Company All-Hands {date:%B %Y} (offsite)",
+    }
+    return {**series, "overrides": [override]}, skipped, f"{original} -> {day} 11:00"
 
 
 def calls(emulator: EmulatorServer) -> Counter[str]:
@@ -108,9 +159,10 @@ def run(keep: bool) -> int:
         ).save("demo-emulator", overwrite=True)
         creds = cast(KalturaCredentials, KalturaCredentials.load("demo-emulator"))
 
-        heading("1. Provision a monthly all-hands (first Tuesday, 10:00 New York) for 6 months")
+        heading("1. Provision a monthly all-hands (third Monday, 10:00 New York) for 6 months")
         started = time.perf_counter()
-        series = AllHandsSeries.model_validate(SERIES)
+        spec, skipped, moved = with_exceptions(SERIES)
+        series = AllHandsSeries.model_validate(spec)
         report = schedule_all_hands(series, creds)
         print(f"{'event':>6}  {'name':<34} {'local start':<27} {'UTC start'}")
         for row in report.created:
@@ -119,6 +171,15 @@ def run(keep: bool) -> int:
         print(
             f"{len(report.created)} created with 2 sessions each in {time.perf_counter() - started:.1f} s; "
             f"UTC offsets seen: {', '.join(sorted(offsets))} (the series crosses a DST change at 10:00 local)"
+        )
+        print(f"US holidays skipped: {skipped or 'none in these 6 months'}")
+        print(f"moved by an override (same event, found by its occurrence label): {moved}")
+        people = emulator.control.state()
+        users = sum(len(u) for u in people["eventUsers"].values())
+        speakers = sum(len(p["speakers"]) for p in people["sessionParticipants"].values())
+        print(
+            f"speakers: {users} event users (2 people, invited once per event), "
+            f"{speakers} session speaker places (CEO in both sessions, CFO in the Q&A)"
         )
         print(f"API calls: {dict(calls(emulator))}")
 

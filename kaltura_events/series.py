@@ -394,8 +394,9 @@ class Window:
 
 
 def horizon(series: AllHandsSeries, now: datetime) -> Window:
-    end = now + timedelta(days=series.horizon_days)
-    return Window(now.astimezone(timezone.utc), end.astimezone(timezone.utc))
+    """Plain UTC datetimes: a pendulum DateTime holding ``timezone.utc`` loses its zone in arithmetic."""
+    start = datetime.fromtimestamp(now.timestamp(), tz=timezone.utc)
+    return Window(start, start + timedelta(days=series.horizon_days))
 
 
 def _speaker_key(speaker: SpeakerSpec) -> tuple[str, str, str, str, int]:

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from kaltura_events.models import Event
-from kaltura_events.series import SPEC_LABEL_PREFIX, AllHandsSeries, diff, missing_sessions, plan
+from kaltura_events.series import SPEC_LABEL_PREFIX, AllHandsSeries, diff, horizon, missing_sessions, plan
 from tests.specs import weekly_all_hands
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -366,3 +366,25 @@ def test_roster_diff_creates_updates_and_deletes_unlisted_only_when_asked() -> N
     assert [m.id for m in kept.unlisted] == ["9"] and not kept.delete and kept.writes == 2
     removed = roster_diff(roster, existing, remove_unlisted=True)
     assert [m.id for m in removed.delete] == ["9"] and removed.writes == 3
+
+
+def test_a_pendulum_now_plans_a_series_with_overrides() -> None:
+    """The flow's default ``now`` is pendulum's; the override search margin is arithmetic on it."""
+    import pendulum
+
+    now = pendulum.now("UTC").astimezone(pendulum.UTC)
+    series = AllHandsSeries.model_validate(
+        {
+            "key": "pendulum-now",
+            "name": "All-Hands {date:%Y-%m-%d}",
+            "template_id": "tm0000",
+            "timezone": "America/New_York",
+            "rrule": "FREQ=WEEKLY;BYDAY=MO",
+            "horizon_days": 60,
+            "holidays": {"country": "US"},
+            "overrides": [{"original_date": "2001-01-01", "cancelled": True}],
+        }
+    )
+    planned = plan(series, now)
+    assert planned and all(p.start_utc.tzinfo is not None for p in planned)
+    assert planned[0].start_utc >= horizon(series, now).start
