@@ -20,11 +20,13 @@ import contextvars
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Generic, TypeVar
 
 from kaltura_events.errors import AuthenticationError
+from tasks.runtime import among_concurrent_units
 
 R = TypeVar("R")
 
@@ -58,13 +60,15 @@ def run_units(
         return results
     refused: list[AuthenticationError] = []
     lock = threading.Lock()
+    together = among_concurrent_units if len(units) > 1 else nullcontext
 
     def guarded(key: str, work: Callable[[], R]) -> None:
         if refused:
             results.failed[key] = refused[0]
             return
         try:
-            value = work()
+            with together():
+                value = work()
         except Exception as exc:
             with lock:
                 if isinstance(exc, AuthenticationError):

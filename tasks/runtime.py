@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
 from prefect import Task, task
@@ -119,17 +120,38 @@ class _RunShare:
         self.size = size
         self.share = share
         self._held: AbstractContextManager[None] | None = None
+        self._lock = threading.Lock()
+        """Two threads taking the share at once would each occupy it, and the second wait forever."""
 
     def hold(self) -> None:
-        if self.size is not None and self._held is None:
-            held = concurrency(GLOBAL_LIMIT_NAME, occupy=self.share, strict=False)
-            held.__enter__()
-            self._held = held
+        with self._lock:
+            if self.size is not None and self._held is None:
+                held = concurrency(GLOBAL_LIMIT_NAME, occupy=self.share, strict=False)
+                held.__enter__()
+                self._held = held
 
     def release(self) -> None:
-        held, self._held = self._held, None
+        with self._lock:
+            held, self._held = self._held, None
         if held is not None:
             held.__exit__(None, None, None)
+
+
+_sharing_units: ContextVar[bool] = ContextVar("kaltura_events_sharing_units", default=False)
+
+
+@contextmanager
+def among_concurrent_units() -> Iterator[None]:
+    """Mark the calls made here as one of several units at work at once (flows/units.py sets it).
+
+    While other units may be sending requests, a unit that only waits must not
+    hand the run's share back: ``api_idle`` keeps it.
+    """
+    token = _sharing_units.set(True)
+    try:
+        yield
+    finally:
+        _sharing_units.reset(token)
 
 
 _shares: dict[str, _RunShare] = {}
@@ -158,11 +180,12 @@ def run_api_limit(max_in_flight: int) -> Iterator[int]:
 def api_idle() -> Iterator[None]:
     """Hand this run's ``kaltura-api`` slots back while it only waits (a duplication poll interval).
 
-    A run that polls a job for minutes would otherwise keep other runs from the API.
+    A run that polls a job for minutes would otherwise keep other runs from
+    the API. Among concurrent units the share stays: the others still use it.
     """
     with _limits_lock:
         share = _shares.get(_run_key())
-    if share is None:
+    if share is None or _sharing_units.get():
         yield
         return
     share.release()

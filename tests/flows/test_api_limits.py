@@ -9,6 +9,7 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
+from flows.units import run_units
 from tasks.runtime import GLOBAL_LIMIT_NAME, api_idle, run_api_limit
 
 
@@ -53,3 +54,28 @@ def test_without_a_global_limit_the_run_keeps_its_own_bound() -> None:
             return granted
 
     assert own_bound() == 5
+
+
+@flow
+def units_that_wait(rounds: int) -> list[int]:
+    """Three units that only wait, again and again, as duplication polls do inside sync_events_file."""
+    seen: list[int] = []
+
+    def poll() -> int:
+        for _ in range(rounds):
+            with api_idle():
+                seen.append(active_slots())
+        return rounds
+
+    with run_api_limit(8):
+        results = run_units({f"unit-{i}": poll for i in range(3)})
+    assert not results.failed, results.messages()
+    return seen
+
+
+def test_concurrent_units_keep_the_share_while_one_waits(global_limit: int) -> None:
+    """The others may be sending requests meanwhile; and two threads taking the share back at once
+    would each occupy the whole limit, the second forever (the demo hung on it)."""
+    seen = units_that_wait(5)
+    assert seen == [global_limit] * 15
+    assert active_slots() == 0
