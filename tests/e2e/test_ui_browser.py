@@ -27,7 +27,6 @@ from tests.e2e.conftest import CREDENTIALS_NAME, Stack
 pytestmark = pytest.mark.slow
 
 UI_TIMEOUT_MS = 30_000
-FLOW_RUN_URL = re.compile(r"/runs/flow-run/([0-9a-f-]{36})")
 
 
 # -- the form, as a person fills it ---------------------------------------------------
@@ -81,23 +80,46 @@ def open_custom_run(page: Page, stack: Stack, deployment: str) -> None:
     expect(page.get_by_role("button", name="Submit")).to_be_visible()
 
 
-def submit(page: Page) -> str:
-    """Submit the form, then open the new run from the deployment's run list, by the name the form gave it.
+def submit(page: Page, stack: Stack) -> str:
+    """Submit the form and open the run it made, found by the run name the form gave it.
 
-    Returns the flow run id, read from the run page's URL.
+    The deployment page's run list refreshes on its own schedule, and a busy
+    machine outlasts it; the run's own page is the same one its link opens.
     """
     run_name = page.locator(".p-label", has_text="Run Name").locator("input").first.input_value()
     assert run_name, "the form proposed no run name"
     page.get_by_role("button", name="Submit").click()
-    page.get_by_role("link", name=run_name, exact=True).first.click()
-    page.wait_for_url(FLOW_RUN_URL)
-    match = FLOW_RUN_URL.search(page.url)
-    assert match, page.url
-    return match.group(1)
+    page.wait_for_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}\?tab=Runs"))
+    response = stack.api.post("/flow_runs/filter", json={"flow_runs": {"name": {"any_": [run_name]}}})
+    response.raise_for_status()
+    [run] = response.json()
+    page.goto(f"{stack.server.ui_url}/runs/flow-run/{run['id']}")
+    return str(run["id"])
 
 
 def pick_credentials(page: Page) -> None:
     choose(page, page, "credentials (Optional)", CREDENTIALS_NAME)
+    expect(control(page, "credentials (Optional)")).to_contain_text(CREDENTIALS_NAME)
+
+
+def picked_credentials(stack: Stack) -> dict[str, Any]:
+    """What the Block picker stores for the saved credentials: a reference by document id."""
+    response = stack.api.get(f"/block_types/slug/kaltura-credentials/block_documents/name/{CREDENTIALS_NAME}")
+    response.raise_for_status()
+    return {"$ref": {"block_document_id": response.json()["id"]}}
+
+
+def save_whole_page(page: Page, path: Path) -> None:
+    """A screenshot of the whole page: the UI scrolls inside its own pane, so the window grows to fit it."""
+    size = page.viewport_size or {"width": 1400, "height": 1000}
+    height = page.evaluate(
+        "() => Math.max(...Array.from(document.querySelectorAll('*'), (e) => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 50, 12_000)})
+    try:
+        page.screenshot(path=path)
+    finally:
+        page.set_viewport_size(size)
 
 
 def finished_run_page(page: Page, stack: Stack, run_id: str) -> dict[str, Any]:
@@ -158,13 +180,17 @@ def test_weekly_series_from_the_form(page: Page, stack: Stack, ui_shots: Path) -
     type_text(sessions, "Starts after event start (min) (Optional)", "45")
     type_text(sessions, "Duration (min) (Optional)", "15")
     pick_credentials(page)
-    page.screenshot(path=ui_shots / "schedule-all-hands-form.png", full_page=True)
+    save_whole_page(page, ui_shots / "schedule-all-hands-form.png")
+    field(page, "Sessions (Optional)").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 400)
+    page.screenshot(path=ui_shots / "schedule-all-hands-form-sessions.png")
 
-    run_id = submit(page)
+    run_id = submit(page, stack)
     run = finished_run_page(page, stack, run_id)
 
     assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{stack.worker_logs()}"
     expect(page.get_by_text("Completed").first).to_be_visible()
+    assert run["parameters"]["credentials"] == picked_credentials(stack)
     series = AllHandsSeries.model_validate(run["parameters"]["series"])
     assert (series.key, series.timezone, series.rrule) == (
         "ui-weekly",
@@ -189,11 +215,11 @@ def test_weekly_series_from_the_form(page: Page, stack: Stack, ui_shots: Path) -
         assert _instant(qa["startDate"]) == start + timedelta(minutes=45)
         assert _instant(qa["endDate"]) == start + timedelta(minutes=60)
 
-    page.screenshot(path=ui_shots / "schedule-all-hands-run.png", full_page=True)
+    save_whole_page(page, ui_shots / "schedule-all-hands-run.png")
     open_table_artifact(page)
     for name, _ in made:
         expect(page.get_by_role("row").filter(has_text=name)).to_be_visible()
-    page.screenshot(path=ui_shots / "schedule-all-hands-artifact.png", full_page=True)
+    save_whole_page(page, ui_shots / "schedule-all-hands-artifact.png")
 
 
 def test_duplicate_from_the_form(page: Page, stack: Stack, ui_shots: Path) -> None:
@@ -207,18 +233,19 @@ def test_duplicate_from_the_form(page: Page, stack: Stack, ui_shots: Path) -> No
     control(page, "Labels (Optional)").get_by_role("button", name="Add item").click()
     control(page, "Labels (Optional)").locator("textarea, input").last.fill("ui-town-hall")
     pick_credentials(page)
-    page.screenshot(path=ui_shots / "duplicate-event-form.png", full_page=True)
+    save_whole_page(page, ui_shots / "duplicate-event-form.png")
 
-    run_id = submit(page)
+    run_id = submit(page, stack)
     run = finished_run_page(page, stack, run_id)
 
     assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{stack.worker_logs()}"
     expect(page.get_by_text("Completed").first).to_be_visible()
+    assert run["parameters"]["credentials"] == picked_credentials(stack)
     [copy] = [e for e in stack.emulator.control.state()["events"] if e["name"] == "UI Town Hall"]
     assert _instant(copy["startDate"]) == datetime(2031, 10, 7, 1, 0, tzinfo=timezone.utc)  # 10:00 in Tokyo
     assert _instant(copy["endDate"]) == datetime(2031, 10, 7, 2, 0, tzinfo=timezone.utc)
     assert "ui-town-hall" in copy["labels"]
-    page.screenshot(path=ui_shots / "duplicate-event-run.png", full_page=True)
+    save_whole_page(page, ui_shots / "duplicate-event-run.png")
     open_table_artifact(page)
     expect(page.get_by_role("row").filter(has_text="UI Town Hall")).to_be_visible()
     expect(page.get_by_role("cell", name=str(copy["id"]), exact=True).first).to_be_visible()
@@ -233,16 +260,17 @@ def test_teardown_from_the_form(page: Page, stack: Stack, ui_shots: Path) -> Non
     type_text(page, "Label (Optional)", "ui-teardown")
     set_toggle(page, "dry_run (Optional)", False)
     pick_credentials(page)
-    page.screenshot(path=ui_shots / "teardown-events-form.png", full_page=True)
+    save_whole_page(page, ui_shots / "teardown-events-form.png")
 
-    run_id = submit(page)
+    run_id = submit(page, stack)
     run = finished_run_page(page, stack, run_id)
 
     assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{stack.worker_logs()}"
     expect(page.get_by_text("Completed").first).to_be_visible()
+    assert run["parameters"]["credentials"] == picked_credentials(stack)
     left = {e["id"] for e in stack.emulator.control.state()["events"]}
     assert not left & set(ids)
-    page.screenshot(path=ui_shots / "teardown-events-run.png", full_page=True)
+    save_whole_page(page, ui_shots / "teardown-events-run.png")
     open_table_artifact(page)
     for event_id in ids:
         expect(page.get_by_role("cell", name=str(event_id), exact=True).first).to_be_visible()
@@ -255,12 +283,12 @@ def test_bad_zone_fails_and_the_run_page_names_the_field(page: Page, stack: Stac
     use_json_input(page, page, "Time zone (Optional)", '"Mars/Olympus"')
     pick_credentials(page)
 
-    run_id = submit(page)
+    run_id = submit(page, stack)
     run = finished_run_page(page, stack, run_id)
 
     assert run["state"]["type"] == "FAILED"
     expect(page.get_by_text("Failed").first).to_be_visible()
     expect(page.get_by_text("series.timezone").first).to_be_visible()
     expect(page.get_by_text("Mars/Olympus").first).to_be_visible()
-    page.screenshot(path=ui_shots / "bad-zone-run.png", full_page=True)
+    save_whole_page(page, ui_shots / "bad-zone-run.png")
     assert len(stack.emulator.control.state()["events"]) == before
