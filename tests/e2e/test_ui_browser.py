@@ -181,9 +181,10 @@ def test_weekly_series_from_the_form(page: Page, stack: Stack, ui_shots: Path) -
     type_text(sessions, "Duration (min) (Optional)", "15")
     pick_credentials(page)
     save_whole_page(page, ui_shots / "schedule-all-hands-form.png")
-    field(page, "Sessions (Optional)").scroll_into_view_if_needed()
-    page.mouse.wheel(0, 400)
+    page.set_viewport_size({"width": 1400, "height": 1350})
+    sessions.evaluate("(e) => e.scrollIntoView({block: 'start'})")
     page.screenshot(path=ui_shots / "schedule-all-hands-form-sessions.png")
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
     run_id = submit(page, stack)
     run = finished_run_page(page, stack, run_id)
