@@ -80,6 +80,13 @@ def open_custom_run(page: Page, stack: Stack, deployment: str) -> None:
     expect(page.get_by_role("button", name="Submit")).to_be_visible()
 
 
+def tick_validate_parameters(page: Page) -> None:
+    """The form's own check against the schema before it creates the run; it must accept what was picked."""
+    checkbox = page.get_by_role("checkbox", name="Validate parameters")
+    checkbox.check()
+    expect(checkbox).to_be_checked()
+
+
 def submit(page: Page, stack: Stack) -> str:
     """Submit the form and open the run it made, found by the run name the form gave it.
 
@@ -180,6 +187,7 @@ def test_weekly_series_from_the_form(page: Page, stack: Stack, ui_shots: Path) -
     type_text(sessions, "Starts after event start (min) (Optional)", "45")
     type_text(sessions, "Duration (min) (Optional)", "15")
     pick_credentials(page)
+    tick_validate_parameters(page)
     save_whole_page(page, ui_shots / "schedule-all-hands-form.png")
     page.set_viewport_size({"width": 1400, "height": 1350})
     sessions.evaluate("(e) => e.scrollIntoView({block: 'start'})")
@@ -234,6 +242,7 @@ def test_duplicate_from_the_form(page: Page, stack: Stack, ui_shots: Path) -> No
     control(page, "Labels (Optional)").get_by_role("button", name="Add item").click()
     control(page, "Labels (Optional)").locator("textarea, input").last.fill("ui-town-hall")
     pick_credentials(page)
+    tick_validate_parameters(page)
     save_whole_page(page, ui_shots / "duplicate-event-form.png")
 
     run_id = submit(page, stack)
@@ -261,6 +270,7 @@ def test_teardown_from_the_form(page: Page, stack: Stack, ui_shots: Path) -> Non
     type_text(page, "Label (Optional)", "ui-teardown")
     set_toggle(page, "dry_run (Optional)", False)
     pick_credentials(page)
+    tick_validate_parameters(page)
     save_whole_page(page, ui_shots / "teardown-events-form.png")
 
     run_id = submit(page, stack)
