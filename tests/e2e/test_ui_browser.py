@@ -20,13 +20,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from kaltura_events.series import SERIES_LABEL_PREFIX, AllHandsSeries, plan
 from tests.e2e.conftest import CREDENTIALS_NAME, Stack
 
 pytestmark = pytest.mark.slow
-
-UI_TIMEOUT_MS = 30_000
 
 
 # -- the form, as a person fills it ---------------------------------------------------
@@ -87,7 +86,7 @@ def tick_validate_parameters(page: Page) -> None:
     expect(checkbox).to_be_checked()
 
 
-def submit(page: Page, stack: Stack) -> str:
+def submit(page: Page, stack: Stack, shots: Path) -> str:
     """Submit the form and open the run it made, found by the run name the form gave it.
 
     The deployment page's run list refreshes on its own schedule, and a busy
@@ -96,7 +95,14 @@ def submit(page: Page, stack: Stack) -> str:
     run_name = page.locator(".p-label", has_text="Run Name").locator("input").first.input_value()
     assert run_name, "the form proposed no run name"
     page.get_by_role("button", name="Submit").click()
-    page.wait_for_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}\?tab=Runs"))
+    try:
+        page.wait_for_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}\?tab=Runs"))
+    except PlaywrightTimeoutError:
+        shown = [
+            t for t in page.locator(".p-message, [class*='error'], [class*='message']").all_inner_texts() if t
+        ]
+        page.screenshot(path=shots / "refused-form.png")
+        raise AssertionError(f"the form made no run; it shows {shown} (screenshot in {shots})") from None
     response = stack.api.post("/flow_runs/filter", json={"flow_runs": {"name": {"any_": [run_name]}}})
     response.raise_for_status()
     [run] = response.json()
@@ -194,7 +200,7 @@ def test_weekly_series_from_the_form(page: Page, stack: Stack, ui_shots: Path) -
     page.screenshot(path=ui_shots / "schedule-all-hands-form-sessions.png")
     page.set_viewport_size({"width": 1400, "height": 1000})
 
-    run_id = submit(page, stack)
+    run_id = submit(page, stack, ui_shots)
     run = finished_run_page(page, stack, run_id)
 
     assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{stack.worker_logs()}"
@@ -245,7 +251,7 @@ def test_duplicate_from_the_form(page: Page, stack: Stack, ui_shots: Path) -> No
     tick_validate_parameters(page)
     save_whole_page(page, ui_shots / "duplicate-event-form.png")
 
-    run_id = submit(page, stack)
+    run_id = submit(page, stack, ui_shots)
     run = finished_run_page(page, stack, run_id)
 
     assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{stack.worker_logs()}"
@@ -273,7 +279,7 @@ def test_teardown_from_the_form(page: Page, stack: Stack, ui_shots: Path) -> Non
     tick_validate_parameters(page)
     save_whole_page(page, ui_shots / "teardown-events-form.png")
 
-    run_id = submit(page, stack)
+    run_id = submit(page, stack, ui_shots)
     run = finished_run_page(page, stack, run_id)
 
     assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{stack.worker_logs()}"
@@ -294,7 +300,7 @@ def test_bad_zone_fails_and_the_run_page_names_the_field(page: Page, stack: Stac
     use_json_input(page, page, "Time zone (Optional)", '"Mars/Olympus"')
     pick_credentials(page)
 
-    run_id = submit(page, stack)
+    run_id = submit(page, stack, ui_shots)
     run = finished_run_page(page, stack, run_id)
 
     assert run["state"]["type"] == "FAILED"
