@@ -77,6 +77,10 @@ class PrefectServer:
     def start(self) -> PrefectServer:
         self.home.mkdir(parents=True, exist_ok=True)
         server_env = prefect_env(self.home, database_url=self.database_url)
+        # The UI asks its API at PREFECT_UI_API_URL, which defaults to port 4200
+        # whatever port the server listens on: without this the UI of a server on
+        # any other port shows "Can't connect to Server API".
+        server_env["PREFECT_UI_API_URL"] = self.api_url
         log = self.log_path.open("wb")
         self._process = subprocess.Popen(
             [

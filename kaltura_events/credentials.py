@@ -305,9 +305,16 @@ class KalturaCredentials(Block):
         ``additionalProperties: true`` the reference the UI's Block picker sends
         (``{"$ref": {"block_document_id": ...}}``) matched both and every run was
         refused. Validation of the Block itself is unchanged.
+
+        The UI's "Validate parameters" sends the schema without
+        ``additionalProperties``, so the reference matched both again there;
+        ``region`` (always present: it has a default) is declared required too,
+        which a reference never carries and the UI keeps.
         """
         schema = handler(core_schema)
-        handler.resolve_ref_schema(schema)["additionalProperties"] = False
+        definition = handler.resolve_ref_schema(schema)
+        definition["additionalProperties"] = False
+        definition["required"] = sorted({*definition.get("required", []), "region"})
         return schema
 
 

@@ -149,7 +149,7 @@ class AllHandsSeries(BaseModel):
 
     key: str = Field(
         title="Series key",
-        description="Stable identity of the series; its events carry the label kev-series:<key>.",
+        description="Stable identity of the series; its events carry the label kev-series: plus the key.",
         pattern=r"^[a-z0-9][a-z0-9._-]{1,47}$",
         examples=["company-all-hands"],
     )

@@ -425,3 +425,54 @@ def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One SQLite-backed stack for the end-to-end and parameter-schema tests (about 20 s to build)."""
     with deployed_stack(tmp_path_factory.mktemp("e2e-sqlite")) as stack:
         yield stack
+
+
+# -- a browser on the Prefect UI ---------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+UI_SHOTS_VARIABLE = "KALTURA_EVENTS_UI_SHOTS"
+
+
+@pytest.fixture(scope="session")
+def ui_shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the browser tests save their screenshots: $KALTURA_EVENTS_UI_SHOTS, else a temporary folder."""
+    named = os.environ.get(UI_SHOTS_VARIABLE)
+    folder = Path(named) if named else tmp_path_factory.mktemp("ui-shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def ui_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One page of Debian's Chromium (``.ci/run`` installs it), driven by Playwright, for all UI tests.
+
+    Playwright's own browser download is not used: this machine cannot fetch it,
+    and the distribution's Chromium is patched by the distribution.
+    """
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium` (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        context.set_default_timeout(30_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
