@@ -21,7 +21,13 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/deptry .
 
-test: lint
+# The browser tests drive the Prefect UI in Debian's Chromium; Playwright cannot download its own here.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else echo "The browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; fi
+
+test: lint $(CHROMIUM)
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)
