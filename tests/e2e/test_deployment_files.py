@@ -65,7 +65,7 @@ def test_pull_step_comes_from_the_deploy_directory() -> None:
 def test_serve_builds_the_same_deployments() -> None:
     built = serve.build_deployments(serve.read_deployments())
     assert [(d.flow_name, d.name) for d in built] == list(EXPECTED)
-    weekly, _, teardown, _ = built
+    weekly, _, teardown, *_ = built
     [schedule] = weekly.schedules
     assert schedule.schedule.cron == "0 6 * * 1"
     assert teardown.concurrency_limit == 1
