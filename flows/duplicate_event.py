@@ -8,13 +8,14 @@ reconciled the same way.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
 import pendulum
 from prefect import flow
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flows.duplication import DuplicationError, DuplicationRequest, PollSettings, run_duplications
+from flows.parameters import ApiInFlight
 from flows.reporting import publish
 from kaltura_events.client import EventFilter
 from kaltura_events.credentials import KalturaCredentials
@@ -173,10 +174,7 @@ def resolve_source(credentials: KalturaCredentials | None, spec: DuplicateSpec) 
 def duplicate_event(
     spec: DuplicateSpec,
     credentials: KalturaCredentials | None = None,
-    max_api_in_flight: Annotated[
-        int,
-        Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
-    ] = DEFAULT_MAX_IN_FLIGHT,
+    max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
 ) -> DuplicateReport:
     """Duplicate a template event, wait for the copy, then set its labels and doors-open time.
 

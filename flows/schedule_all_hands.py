@@ -19,6 +19,7 @@ from prefect import flow
 from pydantic import BaseModel, Field
 
 from flows.duplication import DuplicationRequest, PollSettings, run_duplications
+from flows.parameters import ApiInFlight, NowForTesting
 from flows.reporting import publish
 from flows.speakers import converge_speakers
 from flows.teardown_events import run_cleanup
@@ -26,7 +27,6 @@ from flows.units import in_parallel, run_units
 from kaltura_events.client import EventFilter
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.errors import KalturaError
-from kaltura_events.fields import AwareDatetime
 from kaltura_events.models import Event, Session
 from kaltura_events.series import (
     SERIES_LABEL_PREFIX,
@@ -316,18 +316,12 @@ def schedule_all_hands(
     dry_run: Annotated[
         bool, Field(title="Dry run", description="Compute and publish the plan; write nothing.")
     ] = False,
-    max_api_in_flight: Annotated[
-        int,
-        Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
-    ] = DEFAULT_MAX_IN_FLIGHT,
+    max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
     poll: Annotated[
         PollSettings,
         Field(title="Duplication polling", description="Used when the series duplicates an event."),
     ] = PollSettings(),  # noqa: B008
-    now: Annotated[
-        AwareDatetime | None,
-        Field(title="Now (testing)", description="Leave empty; overrides the current time."),
-    ] = None,
+    now: NowForTesting = None,
 ) -> SeriesReport:
     """Keep a recurring all-hands series on the calendar over a rolling horizon.
 

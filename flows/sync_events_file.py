@@ -21,6 +21,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from pydantic import BaseModel, Field
 
 from flows.duplication import PollSettings
+from flows.parameters import ApiInFlight, NowForTesting
 from flows.reporting import artifact_key, publish
 from flows.schedule_all_hands import SeriesReport, converge_series
 from flows.sync_team_members import RosterReport, converge_roster, summarize_roster
@@ -31,7 +32,6 @@ from kaltura_events.client import EventFilter
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.errors import KalturaError
 from kaltura_events.events_file import EventsFile, Target, load_events_file, targets
-from kaltura_events.fields import AwareDatetime
 from kaltura_events.models import Event
 from kaltura_events.series import SERIES_LABEL_PREFIX
 from kaltura_events.validation import format_iso
@@ -323,18 +323,12 @@ def sync_events_file(
             pattern=r"^https?://",
         ),
     ] = None,
-    max_api_in_flight: Annotated[
-        int,
-        Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
-    ] = DEFAULT_MAX_IN_FLIGHT,
+    max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
     poll: Annotated[
         PollSettings,
         Field(title="Duplication polling", description="Used by series and events that duplicate an event."),
     ] = PollSettings(),  # noqa: B008
-    now: Annotated[
-        AwareDatetime | None,
-        Field(title="Now (testing)", description="Leave empty; overrides the current time."),
-    ] = None,
+    now: NowForTesting = None,
 ) -> FileReport:
     """Converge every series and event of a kaltura-events.yaml; a dry run is the plan.
 

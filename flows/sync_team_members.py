@@ -15,6 +15,7 @@ from typing import Annotated, Any, cast
 from prefect import flow
 from pydantic import BaseModel, Field
 
+from flows.parameters import ApiInFlight
 from flows.reporting import publish
 from flows.units import run_units
 from kaltura_events.credentials import KalturaCredentials
@@ -191,10 +192,7 @@ def sync_team_members(
     dry_run: Annotated[
         bool, Field(title="Dry run", description="Compute and publish the plan; write nothing.")
     ] = True,
-    max_api_in_flight: Annotated[
-        int,
-        Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
-    ] = DEFAULT_MAX_IN_FLIGHT,
+    max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
 ) -> RosterReport:
     """Keep the account's Events Platform team equal to a declared roster.
 

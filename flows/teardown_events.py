@@ -13,6 +13,7 @@ from prefect import flow
 from pydantic import BaseModel, Field
 
 from flows.cleanup import CleanupOutcome, delete_categories, delete_events, plan_categories
+from flows.parameters import ApiInFlight
 from flows.reporting import publish
 from kaltura_events.client import EventFilter
 from kaltura_events.credentials import KalturaCredentials
@@ -107,10 +108,7 @@ def teardown_events(
             description="Also remove platform categories of events that no longer exist.",
         ),
     ] = False,
-    max_api_in_flight: Annotated[
-        int,
-        Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
-    ] = DEFAULT_MAX_IN_FLIGHT,
+    max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
 ) -> TeardownReport:
     """Delete events and the categories the platform made for them.
 

@@ -1,0 +1,21 @@
+"""Flow parameters every flow shares, declared once so the UI shows them alike everywhere."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from kaltura_events.fields import AwareDatetime
+
+ApiInFlight = Annotated[
+    int,
+    Field(ge=1, le=64, title="API requests in flight", description="Per-run cap on concurrent requests."),
+]
+"""The run's share of the ``kaltura-api`` limit: most requests in flight from this run."""
+
+NowForTesting = Annotated[
+    AwareDatetime | None,
+    Field(title="Now (testing)", description="Leave empty; overrides the current time."),
+]
+"""A fixed 'now' for tests and backfills; a zone is required, so no naive time is read as UTC."""
