@@ -452,15 +452,18 @@ def ui_shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ui_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One page of Debian's Chromium (``.ci/run`` installs it), driven by Playwright, for all UI tests.
+    """One page of Debian's Chromium (`make test` installs it), driven by Playwright, for one module.
+
+    Closed with the module: a page left on the Prefect UI keeps polling and
+    rendering, and took most of a core from every test after it.
 
     Playwright's own browser download is not used: this machine cannot fetch it,
     and the distribution's Chromium is patched by the distribution.
     """
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium` (.ci/run does)")
+        pytest.fail(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium` (make test does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

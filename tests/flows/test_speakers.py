@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timezone
 from typing import Any
 
 from prefect import flow
 
+from flows.schedule_all_hands import schedule_all_hands
 from flows.speakers import SpeakerOutcome, converge_speakers
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
+from kaltura_events.series import AllHandsSeries
 from kaltura_events.speakers import SpeakerSpec, participants_from
 from tasks.runtime import run_api_limit, thread_runner
+from tests.specs import weekly_all_hands
 
 
 @flow(name="converge-speakers-test", task_runner=thread_runner())
@@ -75,3 +79,66 @@ def test_twelve_speakers_land_in_two_calls_and_a_rerun_only_lists(
     assert (outcome.invited, outcome.added, outcome.updated, outcome.removed) == (0, 0, 1, 2)
     listed = participants_from(client.list_session_participants(event.id, session.id))
     assert len(listed) == 10 and listed[0].session_role == "advancedSpeaker"
+
+
+CEO = {"email": "ceo@example.com", "first_name": "Dana", "last_name": "Reyes", "role": "advancedSpeaker"}
+CFO = {"email": "cfo@example.com", "first_name": "Sam", "last_name": "Okafor", "order": 1}
+COO = {"email": "coo@example.com", "first_name": "Kim", "last_name": "Lee", "order": 2}
+SERIES_NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+WRITES = ("events/create", "events/update", "sessions/create", "event-users/invite", "event-users/update")
+PARTICIPANT_WRITES = (
+    "session-participants/add",
+    "session-participants/update",
+    "session-participants/remove",
+)
+
+
+def speaking_series(qa_speakers: list[dict[str, Any]]) -> AllHandsSeries:
+    spec = weekly_all_hands(key="speakers", horizon_days=21)
+    spec["sessions"][0]["speakers"] = [CEO]
+    spec["sessions"][1]["speakers"] = qa_speakers
+    return AllHandsSeries.model_validate(spec)
+
+
+def speakers_by_session(emu: EmulatorServer) -> dict[str, set[str]]:
+    """Session name -> emails of its speakers, across the series' events, from the emulator's state."""
+    client_state = emu.control.state()
+    emails = {user["id"]: user["email"] for users in client_state["eventUsers"].values() for user in users}
+    names = {s["id"]: s["name"] for sessions in client_state["sessions"].values() for s in sessions}
+    found: dict[str, set[str]] = {}
+    for session_id, people in client_state["sessionParticipants"].items():
+        found.setdefault(names[session_id], set()).update(emails[uid] for uid in people["speakers"])
+    return found
+
+
+def test_a_series_with_two_sessions_and_three_speakers_converges(
+    creds: KalturaCredentials, emu: EmulatorServer
+) -> None:
+    first = schedule_all_hands(speaking_series([CFO, COO]), creds, now=SERIES_NOW)
+    assert len(first.created) == 3
+    state = emu.control.state()
+    assert {len(users) for users in state["eventUsers"].values()} == {3}, "each person invited once an event"
+    assert speakers_by_session(emu) == {
+        "Keynote": {"ceo@example.com"},
+        "Q&A": {"cfo@example.com", "coo@example.com"},
+    }
+    assert len(state["sessionParticipants"]) == 6
+
+    emu.control.reset_stats()
+    again = schedule_all_hands(speaking_series([CFO, COO]), creds, now=SERIES_NOW)
+    assert len(again.unchanged) == 3
+    assert set(calls(emu)) == {"events/list"}, "a converged series needs no speaker reads"
+
+    emu.control.reset_stats()
+    dropped = schedule_all_hands(speaking_series([CFO]), creds, now=SERIES_NOW)
+    assert len(dropped.finished) == 3
+    used = calls(emu)
+    assert used["session-participants/remove"] == 3, "exactly the COO, once per event"
+    assert not any(used[w] for w in ("session-participants/add", "event-users/invite", "sessions/create"))
+    assert speakers_by_session(emu) == {"Keynote": {"ceo@example.com"}, "Q&A": {"cfo@example.com"}}
+
+    emu.control.reset_stats()
+    schedule_all_hands(speaking_series([CFO]), creds, now=SERIES_NOW)
+    assert not any(calls(emu)[w] for w in (*WRITES, *PARTICIPANT_WRITES)), (
+        "re-run after convergence: 0 writes"
+    )
