@@ -143,4 +143,4 @@ def test_ci_example_plans_on_pull_request_and_applies_on_merge(
         again, outputs = step("plan", "Plan")
         assert again.returncode == 0 and outputs == {"exit_code": "0"}, again.output[-4000:]
         assert writes(template) == 0
-        assert set(template.control.stats()["requests"]) == {"events/list"}
+        assert set(template.control.stats()["requests"]) == {"events/list", "team-members/list"}, "lists only"
