@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import pendulum
 from prefect import flow
@@ -37,8 +37,6 @@ from kaltura_events.series import SERIES_LABEL_PREFIX
 from kaltura_events.validation import format_iso
 from tasks.events import list_events
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
-
-T = TypeVar("T")
 
 CHANGE_GROUPS = ("created", "finished", "updated", "pruned")
 

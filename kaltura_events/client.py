@@ -560,7 +560,7 @@ class EventsClient:
         speakers: tuple[SpeakerInput, ...] = (),
         moderator_ids: tuple[str, ...] = (),
     ) -> None:
-        if len(speakers) > 10 or len(moderator_ids) > 10:
+        if len(speakers) > v.MAX_PARTICIPANTS_PER_CALL or len(moderator_ids) > v.MAX_PARTICIPANTS_PER_CALL:
             raise InvalidArgumentError(
                 "speakers", len(speakers) + len(moderator_ids), "at most 10 of each per call"
             )

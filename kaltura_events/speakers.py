@@ -19,10 +19,9 @@ from kaltura_events.client import SpeakerInput
 from kaltura_events.errors import InvalidArgumentError
 from kaltura_events.models import ApiModel, EventUser
 from kaltura_events.people import Email, PersonName, email_key
+from kaltura_events.validation import MAX_PARTICIPANTS_PER_CALL
 
 SPEAKER_ROLES = ("simpleSpeaker", "advancedSpeaker")
-MAX_PARTICIPANTS_PER_CALL = 10
-"""session-participants/add, /update and /remove: "max 10" per list in the spec."""
 MAX_SPEAKERS_PER_SESSION = 50
 SPEAKER_EVENT_ROLE = "Speaker"
 

@@ -34,6 +34,8 @@ TEAM_ROLES = ("Admin", "Organizer", "ContentManager")
 EVENT_USER_ROLES = ("Attendees", "Speaker", "Moderator")
 DUPLICATE_ROLES = ("Speaker", "Moderator", "EventTeam")
 MAX_PAGE_SIZE = 15
+MAX_PARTICIPANTS_PER_CALL = 10
+"""session-participants/add, /update and /remove: "max 10" per list in the spec."""
 MAX_NAME_LENGTH = 256
 
 _CUSTOM_TEMPLATE = re.compile(r"^[0-9a-f]{24}$")
