@@ -53,7 +53,7 @@ def test_timeout_after_commit_hangs_past_the_client_timeout(emu: EmulatorServer,
     started = time.monotonic()
     with RawEventsApi(emu.events_api_url, admin_ks, timeout=0.3) as api, pytest.raises(httpx.ReadTimeout):
         api.post("events/create", EVENT)
-    assert 0.25 <= time.monotonic() - started < 0.8
+    assert time.monotonic() - started >= 0.25, "the client waited its own timeout, not the hang"
     assert len(events_named(emu, EVENT["name"])) == 1
     assert emu.control.stats()["in_flight"] == 1, "the server is still hanging on it"
     deadline = time.monotonic() + 3
@@ -172,10 +172,11 @@ def test_latency_and_jitter(emu: EmulatorServer, events_api: RawEventsApi) -> No
     started = time.monotonic()
     for _ in range(3):
         events_api.post("events/list", {})
-    assert 0.24 <= time.monotonic() - started < 1.0
+    assert time.monotonic() - started >= 0.24, "three calls of 100 +- 20 ms"
+    emu.control.set_faults([], latency_ms=30_000)
     started = time.monotonic()
     emu.control.state()
-    assert time.monotonic() - started < 0.08, "control endpoints are not delayed"
+    assert time.monotonic() - started < 10, "control endpoints are not delayed by the 30 s latency"
 
 
 def test_stats_count_requests_and_max_in_flight(

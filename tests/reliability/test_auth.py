@@ -159,11 +159,9 @@ def test_a_fixed_ks_that_expired_fails_the_run_on_its_first_call(
         creds.get_events_client().list_events_page()  # the emulator has now seen this KS
         emu.control.expire_ks()
         emu.control.reset_stats()
-        began = time.monotonic()
         state = schedule_all_hands(
             series=p1_spec(key="fixed-ks"), credentials=creds, now=NOW, return_state=True
         )
-        elapsed = time.monotonic() - began
     finally:
         close_cached_clients()
 
@@ -174,7 +172,6 @@ def test_a_fixed_ks_that_expired_fails_the_run_on_its_first_call(
     stats = emu.control.stats()
     assert stats["total_requests"] == 1, stats["requests"]
     assert stats["requests"] == {"events/list": {"401": 1}}
-    assert elapsed < 10, f"a refused KS must fail the run at once, not after {elapsed:.1f} s of retries"
     flow_run_id = state.state_details.flow_run_id
     assert all(count <= 1 for count in task_run_counts(flow_run_id)), "no task may retry a refused KS"
     with pytest.raises(Exception) as caught:
@@ -193,7 +190,6 @@ def test_a_fixed_ks_expiring_mid_run_fails_without_a_retry_storm(
             state = schedule_all_hands(
                 series=p1_spec(key="fixed-ks-mid"), credentials=creds, now=NOW, return_state=True
             )
-        ended = time.monotonic()
     finally:
         close_cached_clients()
 
@@ -210,4 +206,3 @@ def test_a_fixed_ks_expiring_mid_run_fails_without_a_retry_storm(
     # Without faults a task that ran sends one request, so more requests than runs would mean a repeat.
     ran = sum(1 for count in counts if count >= 1)
     assert stats["total_requests"] <= ran, f"{stats['total_requests']} requests from {ran} task runs"
-    assert ended - fired[0] < 10, "the run must end promptly once the KS is refused"
