@@ -10,12 +10,14 @@ finished by the next one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
 import pendulum
 from prefect import flow
+from prefect.logging import get_run_logger
 from pydantic import BaseModel, Field
 
 from flows.duplication import DuplicationRequest, PollSettings, run_duplications
@@ -39,6 +41,7 @@ from kaltura_events.series import (
     horizon,
     missing_sessions,
     plan,
+    sessions_left_behind,
 )
 from kaltura_events.validation import format_iso
 from tasks.events import create_event, find_event, list_events, update_event
@@ -52,6 +55,8 @@ class OccurrenceRow(BaseModel):
     name: str
     local_start: str
     start_utc: str
+    note: str = ""
+    """What the flow could not put right, e.g. sessions the API cannot move."""
 
 
 class SeriesReport(BaseModel):
@@ -75,7 +80,15 @@ class SeriesIncomplete(KalturaError):
     pass
 
 
-def _row(action: str, item: PlannedEvent | None, event: Event | None) -> OccurrenceRow:
+@dataclass(frozen=True)
+class Provisioned:
+    """An occurrence's event after its unit, and what on it the API gives no way to mend."""
+
+    event: Event
+    left_behind: tuple[str, ...] = ()
+
+
+def _row(action: str, item: PlannedEvent | None, event: Event | None, note: str = "") -> OccurrenceRow:
     if item is not None:
         local, start, name = item.local_start.isoformat(), item.start_iso, item.name
     else:
@@ -83,8 +96,20 @@ def _row(action: str, item: PlannedEvent | None, event: Event | None) -> Occurre
         local = pendulum.instance(event.start_date).in_timezone(event.timezone).isoformat()
         start, name = format_iso(event.start_date), event.name
     return OccurrenceRow(
-        action=action, event_id=event.id if event else None, name=name, local_start=local, start_utc=start
+        action=action,
+        event_id=event.id if event else None,
+        name=name,
+        local_start=local,
+        start_utc=start,
+        note=note,
     )
+
+
+def _done_row(action: str, item: PlannedEvent, done: Provisioned) -> OccurrenceRow:
+    note = ""
+    if done.left_behind:
+        note = "; ".join(done.left_behind) + " (the Events API cannot change a session: fix it in Kaltura)"
+    return _row(action, item, done.event, note)
 
 
 def observe(
@@ -162,19 +187,31 @@ def provision_occurrence(
     *,
     found: Event | None = None,
     copy_id: int | None = None,
-) -> Event:
+) -> Provisioned:
     """One occurrence in the guide's order: the event, its missing sessions, speakers, one final update.
 
     ``found`` is the event as observed (finish it); ``copy_id`` a fresh copy of
     the source event; neither means create it from the template. The final
     update sets times, doors-open, labels and the completion marker, so it
     goes last: an event is marked complete only once its sessions and
-    speakers are in place.
+    speakers are in place. Sessions the spec now places elsewhere (a moved
+    occurrence) stay where they are, as the API has no call to move one; they
+    are logged and returned, and the report shows them.
     """
     existing: list[Session] = []
+    left_behind: list[str] = []
     if found is not None:
         event_id = found.id
         existing = list_sessions(credentials=credentials, event_id=found.id)
+        left_behind = sessions_left_behind(item, existing)
+        if left_behind:
+            get_run_logger().warning(
+                "Event %s (%s): %s; the Events API has no call to change or delete a session,"
+                " so change it in Kaltura's event page",
+                event_id,
+                item.name,
+                "; ".join(left_behind),
+            )
     elif copy_id is not None:
         event_id = copy_id
     else:
@@ -193,7 +230,11 @@ def provision_occurrence(
     session_ids = {s.name: s.id for s in (*existing, *made)}
     speakers = [(session_ids[s.name], s.speakers) for s in item.sessions]
     converge_speakers(credentials, event_id, speakers, observed=found is not None)
-    return _final_update(credentials, item, event_id, found)
+    return Provisioned(_final_update(credentials, item, event_id, found), tuple(left_behind))
+
+
+def _update_only(credentials: KalturaCredentials | None, item: PlannedEvent, event: Event) -> Provisioned:
+    return Provisioned(_final_update(credentials, item, event.id, event))
 
 
 def _add_session(credentials: KalturaCredentials | None, event_id: int, session: PlannedSession) -> Session:
@@ -234,7 +275,7 @@ def apply(
     """Every occurrence that needs work is one unit; the units run at once under the run's API limit."""
     report = SeriesReport(series_key=series.key, dry_run=False)
     failures: dict[str, str] = {}
-    units: dict[str, Callable[[], Event]] = {}
+    units: dict[str, Callable[[], Provisioned]] = {}
     if series.source_event_id is None:
         for item in changes.create:
             units[item.name] = partial(provision_occurrence, credentials, series, item)
@@ -248,15 +289,17 @@ def apply(
     for item, event in changes.finish:
         units[item.name] = partial(provision_occurrence, credentials, series, item, found=event)
     for item, event in changes.update:
-        units[item.name] = partial(_final_update, credentials, item, event.id, event)
+        units[item.name] = partial(_update_only, credentials, item, event)
     results = run_units(units)
     done = results.done
-    report.created = [_row("created", item, done[item.name]) for item in changes.create if item.name in done]
+    report.created = [
+        _done_row("created", item, done[item.name]) for item in changes.create if item.name in done
+    ]
     report.finished = [
-        _row("finished", item, done[item.name]) for item, _ in changes.finish if item.name in done
+        _done_row("finished", item, done[item.name]) for item, _ in changes.finish if item.name in done
     ]
     report.updated = [
-        _row("updated", item, done[item.name]) for item, _ in changes.update if item.name in done
+        _done_row("updated", item, done[item.name]) for item, _ in changes.update if item.name in done
     ]
     failures.update(results.messages())
     report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
@@ -350,9 +393,11 @@ def schedule_all_hands(
 
 
 def _summary(report: SeriesReport) -> str:
+    noted = sum(1 for row in (*report.created, *report.finished, *report.updated) if row.note)
     verb = "Plan" if report.dry_run else "Series"
     return (
         f"{verb} {report.series_key}: {len(report.created)} created, {len(report.finished)} finished, "
         f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.pruned)} pruned."
         + (f" {len(report.stale)} no longer planned, kept (prune is off)." if report.stale else "")
+        + (f" {noted} need a change in Kaltura that the API cannot make: see the note column." if noted else "")
     )

@@ -212,3 +212,26 @@ def test_a_holiday_with_an_existing_event_is_pruned_like_any_unplanned_date(
     report = schedule_all_hands(spec_of(**spec, holidays={"country": "US"}, prune=True), creds, now=NOW)
     assert [row.local_start[:10] for row in report.pruned] == ["2026-01-19"]
     assert len(series_events(emu, "holiday")) == 3
+
+
+def test_a_moved_occurrence_reports_the_sessions_the_api_cannot_move(
+    creds: KalturaCredentials, emu: EmulatorServer
+) -> None:
+    keynote = {"name": "Keynote", "type": "LiveWebcast", "offset_minutes": 0, "duration_minutes": 30}
+    spec = spec_of(key="move-sessions", horizon_days=14, sessions=[keynote])
+    schedule_all_hands(spec, creds, now=NOW)
+    [event] = [e for e in series_events(emu, "move-sessions") if occurrence_of(e) == "2026-01-12"]
+    [session] = emu.control.state()["sessions"][str(event["id"])]
+
+    moved: Any = {**spec, "overrides": [{"original_date": "2026-01-12", "start_time": "16:00"}]}
+    emu.control.reset_stats()
+    report = schedule_all_hands(moved, creds, now=NOW)
+
+    assert emu.control.state()["sessions"][str(event["id"])] == [session], "no session made twice"
+    assert calls(emu)["sessions/create"] == 0
+    [row] = report.finished
+    assert row.event_id == event["id"] and not report.failed
+    assert "session 'Keynote' starts 2026-01-12T15:00:00.000Z, not 2026-01-12T21:00:00.000Z" in row.note, row.note
+    assert "ends 2026-01-12T15:30:00.000Z, not 2026-01-12T21:30:00.000Z" in row.note
+    assert "cannot change a session" in row.note
+    assert [r.note for r in report.unchanged] == [""]
