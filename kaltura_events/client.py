@@ -444,7 +444,7 @@ class EventsClient:
 
     def create_team_member(self, *, email: str, role: str, first_name: str, last_name: str) -> TeamMember:
         body = {
-            "email": _require_email("email", email),
+            "email": v.require_email("email", email),
             "role": v.require_choice("role", role, v.TEAM_ROLES),
             "firstName": v.require_name("first_name", first_name),
             "lastName": v.require_name("last_name", last_name),
@@ -504,7 +504,7 @@ class EventsClient:
             "eventId": v.require_event_id("event_id", event_id),
             "firstName": v.require_name("first_name", first_name),
             "lastName": v.require_name("last_name", last_name),
-            "email": _require_email("email", email),
+            "email": v.require_email("email", email),
             "roles": [v.require_choice("roles", role, v.EVENT_USER_ROLES) for role in roles],
             "skipEmail": skip_email,
         }
@@ -605,8 +605,3 @@ class EventsClient:
         }
         return self._call("session-participants/list", body, PARTICIPANTS)
 
-
-def _require_email(field_name: str, value: Any) -> str:
-    if isinstance(value, str) and "@" in value and " " not in value.strip() and len(value) <= 254:
-        return value.strip()
-    raise InvalidArgumentError(field_name, value, "expected an email address")

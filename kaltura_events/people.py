@@ -7,23 +7,11 @@ platform assigns are looked up, never typed in.
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.validation import MAX_NAME_LENGTH
-
-_EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\".]+(\.[^@\s,;<>\".]+)+$")
-MAX_EMAIL_LENGTH = 254
-
-
-def require_email(field: str, value: Any) -> str:
-    """One address, no display name: ``Jane <jane@x.com>`` or a list would be sent as given otherwise."""
-    if not isinstance(value, str) or len(value) > MAX_EMAIL_LENGTH or not _EMAIL.match(value.strip()):
-        raise InvalidArgumentError(field, value, "expected one email address such as jane@example.com")
-    return value.strip()
+from kaltura_events.validation import MAX_NAME_LENGTH, require_email
 
 
 def email_key(email: str) -> str:

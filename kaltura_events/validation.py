@@ -137,6 +137,17 @@ def require_limit(field: str, value: Any) -> int:
     raise InvalidArgumentError(field, value, f"a page size is an integer from 1 to {MAX_PAGE_SIZE}")
 
 
+_EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\".]+(\.[^@\s,;<>\".]+)+$")
+MAX_EMAIL_LENGTH = 254
+
+
+def require_email(field: str, value: Any) -> str:
+    """One address, no display name: ``Jane <jane@x.com>`` or a list would be sent as given otherwise."""
+    if not isinstance(value, str) or len(value) > MAX_EMAIL_LENGTH or not _EMAIL.match(value.strip()):
+        raise InvalidArgumentError(field, value, "expected one email address such as jane@example.com")
+    return value.strip()
+
+
 def require_name(field: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgumentError(field, value, "a name is a non-empty string")
