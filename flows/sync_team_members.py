@@ -22,7 +22,7 @@ from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.errors import KalturaError
 from kaltura_events.models import TeamMember
 from kaltura_events.roster import Roster, RosterDiff, TeamMemberSpec, member_changes, roster_diff
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 from tasks.team_members import (
     create_team_member,
     delete_team_member,
@@ -96,7 +96,8 @@ def _plan_report(changes: RosterDiff, dry_run: bool) -> RosterReport:
         ],
         deleted=[_member_row(f"{would}delete", member) for member in changes.delete],
         unchanged=[_spec_row("unchanged", spec, member.id) for spec, member in changes.unchanged],
-        unlisted=[_member_row("unlisted, kept", member) for member in changes.unlisted],
+        unlisted=[_member_row("unlisted, kept", member) for member in changes.unlisted]
+        + [_member_row("unlisted, kept: the flow's own user", member) for member in changes.kept_caller],
     )
 
 
@@ -120,7 +121,10 @@ def apply(credentials: KalturaCredentials | None, changes: RosterDiff) -> Roster
         **{key: work for key, (_, work) in deletes.items()},
     }
     results = run_units(units)
-    report = _plan_report(RosterDiff(unchanged=changes.unchanged, unlisted=changes.unlisted), False)
+    report = _plan_report(
+        RosterDiff(unchanged=changes.unchanged, unlisted=changes.unlisted, kept_caller=changes.kept_caller),
+        False,
+    )
     done = results.done
     report.created = [
         _spec_row("created", spec, cast(TeamMember, done[key]).id)
@@ -167,7 +171,8 @@ def converge_roster(
 ) -> RosterReport:
     """Observe the team, diff it with the roster, apply unless ``dry_run``; the caller holds the limit."""
     existing = list_team_members(credentials=credentials)
-    changes = roster_diff(roster, existing, remove_unlisted=remove_unlisted)
+    caller = resolve(credentials).user_id
+    changes = roster_diff(roster, existing, remove_unlisted=remove_unlisted, caller=caller)
     return _plan_report(changes, True) if dry_run else apply(credentials, changes)
 
 

@@ -604,4 +604,3 @@ class EventsClient:
             "sessionId": v.require_session_id("session_id", session_id),
         }
         return self._call("session-participants/list", body, PARTICIPANTS)
-

@@ -65,6 +65,8 @@ class RosterDiff:
     """Unlisted members, only when ``remove_unlisted`` was asked for."""
     unlisted: list[TeamMember] = field(default_factory=list)
     """Unlisted members left alone."""
+    kept_caller: list[TeamMember] = field(default_factory=list)
+    """Unlisted, but the user the flow's KS is for: deleting it would lock the flow out."""
 
     @property
     def writes(self) -> int:
@@ -79,8 +81,13 @@ def member_changes(spec: TeamMemberSpec, member: TeamMember) -> dict[str, str]:
 
 
 def roster_diff(
-    roster: list[TeamMemberSpec], existing: list[TeamMember], *, remove_unlisted: bool
+    roster: list[TeamMemberSpec],
+    existing: list[TeamMember],
+    *,
+    remove_unlisted: bool,
+    caller: str | None = None,
 ) -> RosterDiff:
+    """``caller`` is the user id of the flow's KS: never deleted, since that would lock the flow out."""
     result = RosterDiff()
     by_email: dict[str, TeamMember] = {}
     for member in sorted(existing, key=lambda m: m.id):
@@ -98,7 +105,36 @@ def roster_diff(
             result.unchanged.append((spec, found))
     others = [m for m in existing if email_key(m.email) not in listed]
     if remove_unlisted:
-        result.delete = others
+        result.delete = [m for m in others if not _is_caller(m, caller)]
+        result.kept_caller = [m for m in others if _is_caller(m, caller)]
     else:
         result.unlisted = others
+    _refuse_losing_every_admin(result, existing)
     return result
+
+
+def _is_caller(member: TeamMember, caller: str | None) -> bool:
+    """The KS's user is matched on email or member id: accounts use either as the Kaltura user id."""
+    return caller is not None and email_key(caller) in (email_key(member.email), member.id.strip().lower())
+
+
+def _refuse_losing_every_admin(changes: RosterDiff, existing: list[TeamMember]) -> None:
+    """Some Admin the team has now must stay an Admin; refuse otherwise, before any write.
+
+    A member created in the same run does not count: a typo in the only
+    Admin's email, with ``remove_unlisted``, would otherwise delete the real
+    Admin and make the misspelt address one. Handing the role over takes two
+    runs: add the new Admin, then remove the old.
+    """
+    if not any(m.role == "Admin" for m in existing):
+        return
+    staying: list[str | None] = [spec.role for spec, _ in (*changes.update, *changes.unchanged)]
+    staying += [m.role for m in (*changes.unlisted, *changes.kept_caller)]
+    if "Admin" not in staying:
+        admins = sorted(m.email for m in existing if m.role == "Admin")
+        raise InvalidArgumentError(
+            "roster",
+            admins,
+            "every current Admin would be removed or demoted, leaving the team to Admins not yet"
+            " created; keep one of them as Admin (hand the role over in two runs: add, then remove)",
+        )

@@ -231,7 +231,9 @@ def test_a_moved_occurrence_reports_the_sessions_the_api_cannot_move(
     assert calls(emu)["sessions/create"] == 0
     [row] = report.finished
     assert row.event_id == event["id"] and not report.failed
-    assert "session 'Keynote' starts 2026-01-12T15:00:00.000Z, not 2026-01-12T21:00:00.000Z" in row.note, row.note
+    assert "session 'Keynote' starts 2026-01-12T15:00:00.000Z, not 2026-01-12T21:00:00.000Z" in row.note, (
+        row.note
+    )
     assert "ends 2026-01-12T15:30:00.000Z, not 2026-01-12T21:30:00.000Z" in row.note
     assert "cannot change a session" in row.note
     assert [r.note for r in report.unchanged] == [""]

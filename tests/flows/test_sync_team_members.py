@@ -129,3 +129,42 @@ def test_a_bad_roster_entry_fails_before_any_request(
     with pytest.raises(Exception, match=field):
         sync_team_members(bad, creds, dry_run=False)
     assert emu.control.stats()["total_requests"] == 0
+
+
+def test_remove_unlisted_never_deletes_the_user_the_flow_runs_as(
+    creds: KalturaCredentials, emu: EmulatorServer, seeded: dict[str, Any]
+) -> None:
+    assert creds.user_id is not None
+    creds.get_events_client().create_team_member(
+        email=creds.user_id.upper(), role="Organizer", first_name="Events", last_name="Bot"
+    )
+    emu.control.reset_stats()
+    report = sync_team_members(seeded["roster"], creds, remove_unlisted=True, dry_run=False)
+    assert len(report.deleted) == 10 and not report.failed
+    [kept] = [row for row in report.unlisted]
+    assert kept.email.lower() == creds.user_id and kept.action == "unlisted, kept: the flow's own user"
+    assert creds.user_id in team(emu)
+
+
+def test_a_roster_that_would_remove_every_admin_fails_before_any_write(
+    creds: KalturaCredentials, emu: EmulatorServer
+) -> None:
+    creds.get_events_client().create_team_member(
+        email="boss@example.com", role="Admin", first_name="The", last_name="Boss"
+    )
+    typo: Any = [{"email": "bos@example.com", "role": "Admin", "first_name": "The", "last_name": "Boss"}]
+    demoted: Any = [
+        {"email": "boss@example.com", "role": "Organizer", "first_name": "The", "last_name": "Boss"}
+    ]
+    emu.control.reset_stats()
+    for wanted, remove in ((typo, True), (demoted, False)):
+        with pytest.raises(Exception, match=r"roster=\['boss@example\.com'\].*Admin"):
+            sync_team_members(wanted, creds, remove_unlisted=remove, dry_run=False)
+    assert set(calls(emu)) == {"team-members/list"}, "refused after the read, before any write"
+    assert team(emu) == {"boss@example.com": ("Admin", "The", "Boss")}
+    # Handing the role over in two runs: add the new Admin, then remove the old.
+    report = sync_team_members(typo, creds, dry_run=False)
+    assert [row.email for row in report.created] == ["bos@example.com"]
+    report = sync_team_members(typo, creds, remove_unlisted=True, dry_run=False)
+    assert [row.email for row in report.deleted] == ["boss@example.com"]
+    assert team(emu) == {"bos@example.com": ("Admin", "The", "Boss")}
