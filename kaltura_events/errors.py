@@ -195,11 +195,18 @@ class ApiV3PermissionError(ApiV3Error, PermissionDeniedError):
 _V3_CODES: dict[str, type[ApiV3Error]] = {
     "CATEGORIES_LOCKED": CategoriesLockedError,
     "CATEGORY_NOT_FOUND": ApiV3NotFoundError,
-    "APP_TOKEN_ID_NOT_FOUND": ApiV3NotFoundError,
+    # A token id, hash or state that is wrong is a credentials problem: fix them, do not retry.
+    # APP_TOKEN_ID_NOT_FOUND is not in the guides (they name INVALID_APP_TOKEN_ID) but is
+    # Kaltura's server constant for the same refusal; both read the same.
+    "INVALID_APP_TOKEN_ID": ApiV3AuthenticationError,
+    "APP_TOKEN_ID_NOT_FOUND": ApiV3AuthenticationError,
+    "INVALID_APP_TOKEN_HASH": ApiV3AuthenticationError,
+    "APP_TOKEN_NOT_ACTIVE": ApiV3AuthenticationError,
+    "EXPIRED_TOKEN": ApiV3AuthenticationError,
+    "MISSING_KS": ApiV3AuthenticationError,
     "INVALID_KS": ApiV3AuthenticationError,
     "EXPIRED_KS": ApiV3AuthenticationError,
     "START_SESSION_ERROR": ApiV3AuthenticationError,
-    "INVALID_APP_TOKEN_HASH": ApiV3AuthenticationError,
     "SERVICE_FORBIDDEN": ApiV3PermissionError,
 }
 

@@ -207,10 +207,17 @@ class KsProvider:
         with self._lock:
             if self._mint is None:
                 said = f" ({reason})" if reason else ""
-                self._refusal = (
-                    f"the API refused the KS with HTTP 401{said}, and it was given as a fixed KS, "
-                    "so it cannot be renewed; give a fresh KS, or an admin secret or app token to mint one"
-                )
+                if not self._ks:
+                    self._refusal = (
+                        f"the API refused the call with HTTP 401{said}: no KS was given; "
+                        "give a KS, or an admin secret or app token to mint one"
+                    )
+                else:
+                    self._refusal = (
+                        f"the API refused the KS with HTTP 401{said}, and it was given as a fixed KS, "
+                        "so it cannot be renewed; give a fresh KS, or an admin secret or app token "
+                        "to mint one"
+                    )
                 raise AuthenticationError(endpoint, self._refusal)
             if self._ks is not None and self._ks != rejected:
                 return self._ks

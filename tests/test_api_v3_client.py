@@ -25,7 +25,7 @@ from kaltura_events.errors import (
     CategoriesLockedError,
     InvalidArgumentError,
 )
-from kaltura_events.ks import ADMIN, KsProvider, app_token_hash, local_minter, parse_ks
+from kaltura_events.ks import ADMIN, USER, KsProvider, app_token_hash, build_ks_v2, local_minter, parse_ks
 from kaltura_events.models import Category
 from kaltura_events.retry import RetryPolicy
 
@@ -99,8 +99,18 @@ def test_session_start_with_a_wrong_secret_is_final_and_does_not_echo_it(
 
 
 def test_category_calls_without_a_ks_are_refused(emu: EmulatorServer, anonymous: ApiV3Client) -> None:
-    with pytest.raises(ApiV3PermissionError) as caught:
+    with pytest.raises(AuthenticationError, match=r"MISSING_KS.*no KS was given") as caught:
         anonymous.list_categories(CategoryFilter())
+    assert isinstance(caught.value.__context__, ApiV3AuthenticationError)
+    assert caught.value.__context__.code == "MISSING_KS"
+    assert requests_to(emu, "category.list") == {"200:MISSING_KS": 1}
+
+
+def test_category_calls_with_a_user_ks_are_forbidden(emu: EmulatorServer) -> None:
+    user_ks = build_ks_v2(emu.admin_secret, emu.partner_id, "viewer", session_type=USER)
+    client = ApiV3Client(emu.service_url, ks=KsProvider(fixed_ks=user_ks), retry=FAST, sleep=no_sleep)
+    with client, pytest.raises(ApiV3PermissionError) as caught:
+        client.list_categories(CategoryFilter())
     assert caught.value.code == "SERVICE_FORBIDDEN"
     assert requests_to(emu, "category.list") == {"200:SERVICE_FORBIDDEN": 1}
 
@@ -160,15 +170,17 @@ def test_a_wrong_app_token_hash_is_refused_and_not_retried(
     assert total_requests(emu) == 1
 
 
-def test_an_unknown_app_token_id_is_not_found(emu: EmulatorServer, anonymous: ApiV3Client) -> None:
+def test_an_unknown_app_token_id_is_an_authentication_error(
+    emu: EmulatorServer, anonymous: ApiV3Client
+) -> None:
     widget_ks = anonymous.start_widget_session(emu.partner_id)
-    with pytest.raises(ApiV3NotFoundError) as caught:
+    with pytest.raises(ApiV3AuthenticationError) as caught:
         anonymous.start_app_token_session(
             widget_ks=widget_ks, token_id="1_doesnotexist", token_hash="00", user_id=emu.user_id
         )
-    assert caught.value.code == "APP_TOKEN_ID_NOT_FOUND"
+    assert caught.value.code == "INVALID_APP_TOKEN_ID"
     assert "1_doesnotexist" in str(caught.value)
-    assert requests_to(emu, "appToken.startSession") == {"200:APP_TOKEN_ID_NOT_FOUND": 1}
+    assert requests_to(emu, "appToken.startSession") == {"200:INVALID_APP_TOKEN_ID": 1}
 
 
 # -- category listing -----------------------------------------------------------

@@ -100,7 +100,7 @@ def test_app_token_session(emu: EmulatorServer, api_v3: RawApiV3, hash_type: str
     bad_hash = {**form, "tokenHash": app_token_hash(widget_ks, token["token"], wrong_algorithm)}
     assert error_code(api_v3.call("appToken", "startSession", form=bad_hash)) == "INVALID_APP_TOKEN_HASH"
     unknown = {**form, "id": "1_nosuchtoken"}
-    assert error_code(api_v3.call("appToken", "startSession", form=unknown)) == "APP_TOKEN_ID_NOT_FOUND"
+    assert error_code(api_v3.call("appToken", "startSession", form=unknown)) == "INVALID_APP_TOKEN_ID"
     state = emu.control.state()
     assert token["token"] not in str(state)
     assert [t["id"] for t in state["appTokens"]] == [token["id"]]
@@ -194,7 +194,7 @@ def test_category_filters_and_pager(emu: EmulatorServer, api_v3: RawApiV3, admin
 def test_category_services_need_an_admin_ks(emu: EmulatorServer, api_v3: RawApiV3) -> None:
     user_ks = build_ks_v2(emu.admin_secret, emu.partner_id, "viewer", session_type=USER)
     forged = build_ks_v2("not-the-secret", emu.partner_id, "x")
-    assert error_code(api_v3.call("category", "list", form={})) == "SERVICE_FORBIDDEN"
+    assert error_code(api_v3.call("category", "list", form={})) == "MISSING_KS"
     assert error_code(api_v3.call("category", "list", form={"ks": user_ks})) == "SERVICE_FORBIDDEN"
     assert error_code(api_v3.call("category", "list", form={"ks": forged})) == "INVALID_KS"
     assert error_code(api_v3.call("category", "list", form={"ks": "garbage"})) == "INVALID_KS"

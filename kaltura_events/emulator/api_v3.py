@@ -137,9 +137,7 @@ async def app_token_start_session(runtime: Runtime, params: Params, endpoint: st
     """KALTURA_APPTOKENS_API.md §6.2, §6.3, §10: ``tokenHash`` = HASH(widget KS + token) with the token's
     hash type; the token's ``sessionUserId`` and ``sessionType`` override the request's, its
     ``sessionDuration`` caps ``expiry`` and its ``sessionPrivileges`` merge with the request's.
-
-    An unknown token id answers APP_TOKEN_ID_NOT_FOUND although §10 names INVALID_APP_TOKEN_ID:
-    the client's error map knows only the former (see README.md, disagreements).
+    An unknown token id answers INVALID_APP_TOKEN_ID, the code §10 names.
     """
     config = runtime.config
     widget_ks = str(_required(params, "ks"))
@@ -148,7 +146,7 @@ async def app_token_start_session(runtime: Runtime, params: Params, endpoint: st
     token = runtime.tokens.app_token(token_id)
     if token is None:
         raise ApiV3Failure(
-            "APP_TOKEN_ID_NOT_FOUND", f"Application token id [{token_id}] not found", {"ID": token_id}
+            "INVALID_APP_TOKEN_ID", f"Invalid application token id [{token_id}]", {"ID": token_id}
         )
     now = int(time.time())
     if token.expiry and token.expiry <= now:  # §4: "0 = never expires"

@@ -64,9 +64,10 @@ def _forbidden(service_action: str) -> ApiV3Failure:
 
 def check_v3_ks(ks: str | None, config: EmulatorConfig, tokens: TokenBook, service_action: str) -> Session:
     """KALTURA_CATEGORIES_AND_ENTITLEMENTS_API.md §3: category actions need an ADMIN KS (type 2);
-    KALTURA_API_GETTING_STARTED.md §10: SERVICE_FORBIDDEN when the KS lacks the permission."""
+    KALTURA_API_GETTING_STARTED.md §10: MISSING_KS when none is given, SERVICE_FORBIDDEN when the KS
+    lacks the permission."""
     if not ks:
-        raise _forbidden(service_action)
+        raise ApiV3Failure("MISSING_KS", "Missing KS. Session not established", {})
     session = verify_v3_ks(ks, config, tokens)
     if session.session_type != ADMIN_SESSION:
         raise _forbidden(service_action)
