@@ -10,10 +10,11 @@ same path with ``dry_run`` passed down: it is the plan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import pendulum
 from prefect import flow
@@ -172,6 +173,9 @@ class SyncIncomplete(KalturaError):
 
 
 ORPHAN_QUERY_PARTS = 8
+ORPHANS_UNIT = "orphans:"
+TEAM_UNIT = "team:"
+"""Unit keys beside the series' own; a colon is in no series key, so they cannot collide."""
 ORPHAN_DELETE_FAILED = "orphaned: delete failed"
 
 
@@ -231,31 +235,48 @@ def converge_file(
     dry_run: bool,
     poll: PollSettings,
 ) -> FileReport:
-    """Every target is a unit, all at once beside the orphan query; the caller holds the API limit."""
+    """Every series is a unit, all at once beside the orphan query and the team; the caller holds the limit.
+
+    The orphan query and the team touch no series' events, so they need not
+    wait for the series: a converged re-plan then costs the longest of the
+    series' list chains, not that plus the orphan query's.
+    """
     report = FileReport(
         file=file, name=events_file.name, dry_run=dry_run, prune_removed=events_file.prune_removed
     )
     live = {t.key: t for t in planned if t.planned}
-    series = run_units(
-        {
-            key: partial(converge_series, credentials, t.series, moment=moment, dry_run=dry_run, poll=poll)
-            for key, t in live.items()
-        }
-    )
-    orphans = find_orphans(credentials, events_file, planned, moment)
+    units: dict[str, Callable[[], object]] = {
+        key: partial(converge_series, credentials, t.series, moment=moment, dry_run=dry_run, poll=poll)
+        for key, t in live.items()
+    }
+    units[ORPHANS_UNIT] = partial(find_orphans, credentials, events_file, planned, moment)
     if events_file.team is not None:
         team = events_file.team
-        report.team = converge_roster(
-            credentials, team.members, remove_unlisted=team.remove_unlisted, dry_run=dry_run
+        units[TEAM_UNIT] = partial(
+            converge_roster, credentials, team.members, remove_unlisted=team.remove_unlisted, dry_run=dry_run
         )
+    results = run_units(units)
+    failures = results.messages()
+    if TEAM_UNIT in results.done:
+        report.team = cast(RosterReport, results.done[TEAM_UNIT])
         report.failed += [f"team: {f}" for f in report.team.failed]
+    elif TEAM_UNIT in failures:
+        report.failed.append(f"team: {failures[TEAM_UNIT]}")
     for target in planned:
         entry = TargetReport(where=target.where, kind=target.kind, past=target.key not in live)
-        entry.report = series.done.get(target.key, SeriesReport(series_key=target.key, dry_run=dry_run))
+        done = results.done.get(target.key)
+        entry.report = (
+            cast(SeriesReport, done)
+            if done is not None
+            else SeriesReport(series_key=target.key, dry_run=dry_run)
+        )
         report.failed += [f"{target.key}: {f}" for f in entry.report.failed]
-        if target.key in series.failed:
-            report.failed.append(f"{target.key}: {series.messages()[target.key]}")
+        if target.key in failures:
+            report.failed.append(f"{target.key}: {failures[target.key]}")
         report.targets.append(entry)
+    if ORPHANS_UNIT in failures:
+        report.failed.append(f"looking for orphaned events: {failures[ORPHANS_UNIT]}")
+    orphans = cast(list[Event], results.done.get(ORPHANS_UNIT, []))
     report.orphans = _handle_orphans(credentials, events_file, orphans, dry_run)
     report.failed += [
         f"{o.series_key}: orphaned event {o.event_id} not deleted"

@@ -211,3 +211,20 @@ def test_an_orphan_that_cannot_be_deleted_fails_the_apply_naming_it(
     with pytest.raises(SyncIncomplete, match=r"drop-me: orphaned event \d+ not deleted"):
         sync(path, creds, dry_run=False)
     assert len([e for e in emu.control.state()["events"] if "kev-series:drop-me" in e["labels"]]) == 4
+
+
+def test_a_refused_team_section_fails_the_apply_and_the_series_still_converge(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    creds.get_events_client().create_team_member(
+        email="boss@example.com", role="Admin", first_name="The", last_name="Boss"
+    )
+    typo = {"email": "bos@example.com", "role": "Admin", "first_name": "The", "last_name": "Boss"}
+    path = write(
+        tmp_path / "kaltura-events.yaml",
+        small_file(team={"remove_unlisted": True, "members": [typo]}),
+    )
+    with pytest.raises(SyncIncomplete, match=r"team: roster=\['boss@example\.com'\]: every current Admin"):
+        sync(path, creds, dry_run=False)
+    assert [m["email"] for m in emu.control.state()["teamMembers"]] == ["boss@example.com"]
+    assert len(file_events(emu)) == 8, "both series of the file were still converged"
