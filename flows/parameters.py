@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from flows.duplication import PollSettings
 from kaltura_events.fields import AwareDatetime
 
 ApiInFlight = Annotated[
@@ -19,3 +20,12 @@ NowForTesting = Annotated[
     Field(title="Now (testing)", description="Leave empty; overrides the current time."),
 ]
 """A fixed 'now' for tests and backfills; a zone is required, so no naive time is read as UTC."""
+
+DuplicationPolling = Annotated[
+    PollSettings,
+    Field(
+        title="Duplication polling",
+        description="How often and how long to wait for a duplication job; used where an event is copied.",
+    ),
+]
+"""For schedule_all_hands and sync_events_file; duplicate_event's spec holds its own."""

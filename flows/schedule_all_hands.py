@@ -21,7 +21,7 @@ from prefect.logging import get_run_logger
 from pydantic import BaseModel, Field
 
 from flows.duplication import DuplicationRequest, PollSettings, run_duplications
-from flows.parameters import ApiInFlight, NowForTesting
+from flows.parameters import ApiInFlight, DuplicationPolling, NowForTesting
 from flows.reporting import publish
 from flows.speakers import converge_speakers
 from flows.teardown_events import run_cleanup
@@ -360,10 +360,7 @@ def schedule_all_hands(
         bool, Field(title="Dry run", description="Compute and publish the plan; write nothing.")
     ] = False,
     max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
-    poll: Annotated[
-        PollSettings,
-        Field(title="Duplication polling", description="Used when the series duplicates an event."),
-    ] = PollSettings(),  # noqa: B008
+    poll: DuplicationPolling = PollSettings(),  # noqa: B008
     now: NowForTesting = None,
 ) -> SeriesReport:
     """Keep a recurring all-hands series on the calendar over a rolling horizon.
@@ -375,7 +372,7 @@ def schedule_all_hands(
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
         dry_run: Compute and publish the plan; write nothing.
         max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
-        poll: How to wait for duplication jobs; used when the series duplicates an event.
+        poll: How often and how long to wait for a duplication job; used where an event is copied.
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)

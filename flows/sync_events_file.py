@@ -22,7 +22,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from pydantic import BaseModel, Field
 
 from flows.duplication import PollSettings
-from flows.parameters import ApiInFlight, NowForTesting
+from flows.parameters import ApiInFlight, DuplicationPolling, NowForTesting
 from flows.reporting import artifact_key, publish
 from flows.schedule_all_hands import SeriesReport, converge_series
 from flows.sync_team_members import RosterReport, converge_roster, summarize_roster
@@ -343,10 +343,7 @@ def sync_events_file(
         ),
     ] = None,
     max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
-    poll: Annotated[
-        PollSettings,
-        Field(title="Duplication polling", description="Used by series and events that duplicate an event."),
-    ] = PollSettings(),  # noqa: B008
+    poll: DuplicationPolling = PollSettings(),  # noqa: B008
     now: NowForTesting = None,
 ) -> FileReport:
     """Converge every series and event of a kaltura-events.yaml; a dry run is the plan.
@@ -360,7 +357,7 @@ def sync_events_file(
         calendar_dir: Write one .ics calendar per series into this directory.
         calendar_url: The URL a web server serves calendar_dir at; each feed is published as a link artifact.
         max_api_in_flight: Most requests in flight from this run, across all its series.
-        poll: How to wait for duplication jobs.
+        poll: How often and how long to wait for a duplication job; used where an event is copied.
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
