@@ -321,3 +321,24 @@ def test_bad_zone_fails_and_the_run_page_names_the_field(page: Page, stack: Stac
     expect(page.get_by_text("Mars/Olympus").first).to_be_visible()
     save_whole_page(page, ui_shots / "bad-zone-run.png")
     assert len(stack.emulator.control.state()["events"]) == before
+
+
+def test_a_run_that_leaves_the_picker_alone_keeps_the_deployments_credentials(
+    page: Page, stack: Stack, ui_shots: Path
+) -> None:
+    """The deployment's default names the Block by slug, which the picker cannot show; the run must keep it."""
+    stack.emulator.control.bulk_events(2, "UI default credentials", labels=["ui-default-creds"])
+    ids = {e["id"] for e in stack.emulator.control.state()["events"] if "ui-default-creds" in e["labels"]}
+    open_custom_run(page, stack, "teardown-events/default")
+    pick_type(page, "Label (Optional)", "str")
+    type_text(page, "Label (Optional)", "ui-default-creds")
+    set_toggle(page, "dry_run (Optional)", False)
+    save_whole_page(page, ui_shots / "default-credentials-form.png")
+
+    run_id = submit(page, stack, ui_shots)
+    run = finished_run_page(page, stack, run_id)
+
+    assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{stack.worker_logs()}"
+    default = stack.deployment("teardown-events/default")["parameters"]["credentials"]
+    assert run["parameters"].get("credentials", default) == default, run["parameters"]
+    assert not ids & {e["id"] for e in stack.emulator.control.state()["events"]}
