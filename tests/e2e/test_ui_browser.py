@@ -326,7 +326,7 @@ def test_bad_zone_fails_and_the_run_page_names_the_field(page: Page, stack: Stac
 def test_a_run_that_leaves_the_picker_alone_keeps_the_deployments_credentials(
     page: Page, stack: Stack, ui_shots: Path
 ) -> None:
-    """The deployment's default names the Block by slug, which the picker cannot show; the run must keep it."""
+    """The default names the Block by slug, which the picker cannot show; the run must keep it."""
     stack.emulator.control.bulk_events(2, "UI default credentials", labels=["ui-default-creds"])
     ids = {e["id"] for e in stack.emulator.control.state()["events"] if "ui-default-creds" in e["labels"]}
     open_custom_run(page, stack, "teardown-events/default")
