@@ -397,7 +397,7 @@ def _summary(report: SeriesReport) -> str:
         f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.pruned)} pruned."
         + (f" {len(report.stale)} no longer planned, kept (prune is off)." if report.stale else "")
         + (
-            f" {noted} need a change in Kaltura that the API cannot make: see the note column."
+            f" {noted} occurrence(s) need a change in Kaltura that the API cannot make: see the note column."
             if noted
             else ""
         )
