@@ -562,7 +562,9 @@ class EventsClient:
     ) -> None:
         if len(speakers) > v.MAX_PARTICIPANTS_PER_CALL or len(moderator_ids) > v.MAX_PARTICIPANTS_PER_CALL:
             raise InvalidArgumentError(
-                "speakers", len(speakers) + len(moderator_ids), "at most 10 of each per call"
+                "speakers",
+                len(speakers) + len(moderator_ids),
+                f"at most {v.MAX_PARTICIPANTS_PER_CALL} of each per call",
             )
         body: dict[str, Any] = {
             "eventId": v.require_event_id("event_id", event_id),

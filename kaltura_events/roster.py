@@ -105,8 +105,8 @@ def roster_diff(
             result.unchanged.append((spec, found))
     others = [m for m in existing if email_key(m.email) not in listed]
     if remove_unlisted:
-        result.delete = [m for m in others if not _is_caller(m, caller)]
-        result.kept_caller = [m for m in others if _is_caller(m, caller)]
+        for member in others:
+            (result.kept_caller if _is_caller(member, caller) else result.delete).append(member)
     else:
         result.unlisted = others
     _refuse_losing_every_admin(result, existing)
