@@ -22,7 +22,8 @@ from typing import Any
 import pendulum
 
 from deployments.local_server import PrefectServer
-from kaltura_events.errors import KalturaError
+from kaltura_events.environment import CredentialsError, settings_from_env
+from kaltura_events.errors import InvalidArgumentError, KalturaError
 from kaltura_events.events_file import EventsFileError, load_events_file, targets
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -84,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Checked before any server starts: a typo costs a second, not a server start.
         targets(load_events_file(args.file), args.file, pendulum.now("UTC"))
-    except EventsFileError as exc:
+        # The flow reads the same variables; checked here, a missing export costs no server start.
+        settings_from_env()
+    except (EventsFileError, CredentialsError, InvalidArgumentError) as exc:
         print(f"kaltura-events {args.command}: {exc}", file=sys.stderr)
         return EXIT_ERROR
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -95,7 +98,23 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(server.env())
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         _ensure_local_limit()
-        return run(args)
+        try:
+            return run(args)
+        finally:
+            flush_to_server()
+
+
+def flush_to_server() -> None:
+    """Send the run's queued logs and events while the server started for it is still up.
+
+    Stopped first, the server leaves them undelivered, and Prefect prints
+    "--- Error logging to API ---" after the command's own last line.
+    """
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()
+    EventsWorker.drain_all()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from kaltura_events.errors import InvalidArgumentError
 from kaltura_events.fields import DuplicateRole, EventName, Label, Zone
 from kaltura_events.validation import format_iso
 from tasks.events import find_event, list_events, update_event
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 
 _LOCAL_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$"
 
@@ -185,6 +185,7 @@ def duplicate_event(
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
         max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
     """
+    credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):
         start, end = spec.start_utc(), spec.end_utc()
         source_id = resolve_source(credentials, spec)

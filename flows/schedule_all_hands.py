@@ -38,19 +38,24 @@ from kaltura_events.series import (
     SeriesDiff,
     Window,
     diff,
+    event_occurrence_label,
     horizon,
+    leftover_key,
     missing_sessions,
+    occurrence_of,
     plan,
     sessions_left_behind,
 )
 from kaltura_events.validation import format_iso
 from tasks.events import create_event, find_event, list_events, update_event
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 from tasks.sessions import create_session, list_sessions
 
 
 class OccurrenceRow(BaseModel):
     action: str
+    occurrence: str
+    """The occurrence's identity: its original local date (``kev-occ:``), unique in the series."""
     event_id: int | None
     name: str
     local_start: str
@@ -91,12 +96,15 @@ class Provisioned:
 def _row(action: str, item: PlannedEvent | None, event: Event | None, note: str = "") -> OccurrenceRow:
     if item is not None:
         local, start, name = item.local_start.isoformat(), item.start_iso, item.name
+        occurrence = item.original_date.isoformat()
     else:
         assert event is not None
         local = pendulum.instance(event.start_date).in_timezone(event.timezone).isoformat()
         start, name = format_iso(event.start_date), event.name
+        occurrence = occurrence_of(event) or ""
     return OccurrenceRow(
         action=action,
+        occurrence=occurrence,
         event_id=event.id if event else None,
         name=name,
         local_start=local,
@@ -118,38 +126,43 @@ def observe(
     planned: list[PlannedEvent],
     window: Window,
 ) -> list[Event]:
-    """The series' events by label in the window; unlabeled leftovers of a crashed run by name.
+    """The series' events by label in the window; unlabeled leftovers of a crashed run by name and start.
 
     The label query's cost is the series' own size, whatever else the account
-    holds. The name search runs only when planned occurrences are missing.
+    holds. An occurrence counts as present only when an event carries its
+    ``kev-occ:`` label: every occurrence of "Weekly Team Sync" has that name,
+    so a name says nothing about which one exists. The leftover search runs
+    only when planned occurrences are missing, and adopts an unlabeled event
+    only where its exact name and start are a missing occurrence's.
     """
     upper = None if series.prune else window.end
     labeled = list_events(
         credentials=credentials,
         event_filter=EventFilter(labels=(series.series_label,), start_gte=window.start, start_lte=upper),
     )
-    names = {e.name for e in labeled}
-    starts = {format_iso(e.start_date) for e in labeled}
-    missing = [p for p in planned if p.name not in names and p.start_iso not in starts]
+    present = {event_occurrence_label(e) for e in labeled}
+    missing = [p for p in planned if p.occurrence_label not in present]
     if not missing:
         return labeled
-    found: list[Event] = []
+    wanted = {p.leftover_key for p in missing}
     fragment = series.search_fragment()
     if fragment is not None:
         candidates = list_events(
             credentials=credentials,
             event_filter=EventFilter(search_term=fragment, start_gte=window.start, start_lte=window.end),
         )
-        wanted = {p.name for p in missing}
-        found = [e for e in candidates if e.name in wanted]
+        found = [e for e in candidates if leftover_key(e) in wanted]
     else:
         lookups = in_parallel(
             [partial(find_event, credentials=credentials, name=p.name, start=p.start_utc) for p in missing]
         )
         found = [e for e in lookups if e is not None]
-    foreign = [e for e in found if any(label.startswith(SERIES_LABEL_PREFIX) for label in e.labels)]
     ids = {e.id for e in labeled}
-    return labeled + [e for e in found if e not in foreign and e.id not in ids]
+    return labeled + [e for e in found if not _owned_by_a_series(e) and e.id not in ids]
+
+
+def _owned_by_a_series(event: Event) -> bool:
+    return any(label.startswith(SERIES_LABEL_PREFIX) for label in event.labels)
 
 
 def _duplicate_all(
@@ -158,7 +171,7 @@ def _duplicate_all(
     items: list[PlannedEvent],
     poll: PollSettings,
 ) -> tuple[dict[str, int], dict[str, str]]:
-    """Copies of the source event for ``items``, by occurrence name; jobs are started and polled together."""
+    """Copies of the source event for ``items``, by occurrence; jobs are started and polled together."""
     requests = [
         DuplicationRequest(
             source_event_id=series.source_event_id or 0,
@@ -174,9 +187,9 @@ def _duplicate_all(
     failures: dict[str, str] = {}
     for item, outcome in zip(items, run_duplications(credentials, requests, poll), strict=True):
         if outcome.event_id is None:
-            failures[item.name] = str(outcome.error)
+            failures[item.occurrence_label] = str(outcome.error)
         else:
-            made[item.name] = outcome.event_id
+            made[item.occurrence_label] = outcome.event_id
     return made, failures
 
 
@@ -278,28 +291,34 @@ def apply(
     units: dict[str, Callable[[], Provisioned]] = {}
     if series.source_event_id is None:
         for item in changes.create:
-            units[item.name] = partial(provision_occurrence, credentials, series, item)
+            units[item.occurrence_label] = partial(provision_occurrence, credentials, series, item)
     else:
         copies, failures = _duplicate_all(credentials, series, changes.create, poll)
         for item in changes.create:
-            if item.name in copies:
-                units[item.name] = partial(
-                    provision_occurrence, credentials, series, item, copy_id=copies[item.name]
+            if item.occurrence_label in copies:
+                units[item.occurrence_label] = partial(
+                    provision_occurrence, credentials, series, item, copy_id=copies[item.occurrence_label]
                 )
     for item, event in changes.finish:
-        units[item.name] = partial(provision_occurrence, credentials, series, item, found=event)
+        units[item.occurrence_label] = partial(provision_occurrence, credentials, series, item, found=event)
     for item, event in changes.update:
-        units[item.name] = partial(_update_only, credentials, item, event)
+        units[item.occurrence_label] = partial(_update_only, credentials, item, event)
     results = run_units(units)
-    done = results.done
+    done = _one_event_each(results.done, failures)
     report.created = [
-        _done_row("created", item, done[item.name]) for item in changes.create if item.name in done
+        _done_row("created", item, done[item.occurrence_label])
+        for item in changes.create
+        if item.occurrence_label in done
     ]
     report.finished = [
-        _done_row("finished", item, done[item.name]) for item, _ in changes.finish if item.name in done
+        _done_row("finished", item, done[item.occurrence_label])
+        for item, _ in changes.finish
+        if item.occurrence_label in done
     ]
     report.updated = [
-        _done_row("updated", item, done[item.name]) for item, _ in changes.update if item.name in done
+        _done_row("updated", item, done[item.occurrence_label])
+        for item, _ in changes.update
+        if item.occurrence_label in done
     ]
     failures.update(results.messages())
     report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
@@ -315,6 +334,25 @@ def apply(
     for rows in (report.created, report.finished, report.updated):
         rows.sort(key=lambda row: row.start_utc)
     return report
+
+
+def _one_event_each(done: dict[str, Provisioned], failures: dict[str, str]) -> dict[str, Provisioned]:
+    """The units' results, minus any two occurrences that ended on one event: neither is reported done.
+
+    Distinct starts and identity matching make this impossible by design; the
+    check keeps the report from claiming N events where fewer exist if that
+    design is ever broken, and the re-run that follows mends it.
+    """
+    owners: dict[int, list[str]] = {}
+    for key, provisioned in done.items():
+        owners.setdefault(provisioned.event.id, []).append(key)
+    kept = dict(done)
+    for event_id, keys in owners.items():
+        if len(keys) > 1:
+            for key in keys:
+                del kept[key]
+                failures[key] = f"event {event_id} also serves {', '.join(k for k in keys if k != key)}"
+    return kept
 
 
 def converge_series(
@@ -376,6 +414,7 @@ def schedule_all_hands(
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
+    credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):
         report = converge_series(credentials, series, moment=moment, dry_run=dry_run, poll=poll)
     if dry_run:

@@ -34,16 +34,17 @@ from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.errors import KalturaError
 from kaltura_events.events_file import EventsFile, Target, load_events_file, targets
 from kaltura_events.models import Event
-from kaltura_events.series import SERIES_LABEL_PREFIX
+from kaltura_events.series import SERIES_LABEL_PREFIX, occurrence_of
 from kaltura_events.validation import format_iso
 from tasks.events import list_events
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 
 CHANGE_GROUPS = ("created", "finished", "updated", "pruned")
 
 
 class OrphanRow(BaseModel):
     series_key: str
+    occurrence: str
     event_id: int
     name: str
     local_start: str
@@ -94,6 +95,7 @@ class FileReport(BaseModel):
                     {
                         "series": target.report.series_key if target.report else target.where,
                         "action": "left alone (past)",
+                        "occurrence": "",
                         "event_id": None,
                         "name": "",
                         "local_start": "",
@@ -106,6 +108,7 @@ class FileReport(BaseModel):
             {
                 "series": o.series_key,
                 "action": o.action,
+                "occurrence": o.occurrence,
                 "event_id": o.event_id,
                 "name": o.name,
                 "local_start": o.local_start,
@@ -114,7 +117,14 @@ class FileReport(BaseModel):
         ]
         if self.team is not None:
             rows += [
-                {"series": "team", "action": m.action, "event_id": None, "name": m.email, "local_start": ""}
+                {
+                    "series": "team",
+                    "action": m.action,
+                    "occurrence": "",
+                    "event_id": None,
+                    "name": m.email,
+                    "local_start": "",
+                }
                 for m in (*self.team.created, *self.team.updated, *self.team.deleted)
             ]
         return rows
@@ -136,10 +146,13 @@ class FileReport(BaseModel):
         lines = [f"### kaltura-events {title.lower()}: `{self.file}`", "", self.summary(), ""]
         changed = [r for r in self.rows() if r["action"] != "unchanged"]
         if changed:
-            lines += ["| Series | Action | Event id | Name | Local start |", "|---|---|---|---|---|"]
             lines += [
-                f"| {r['series']} | {r['action']} | {r['event_id'] or ''} | {_cell(r['name'])} | "
-                f"{r['local_start']} |"
+                "| Series | Occurrence | Action | Event id | Name | Local start |",
+                "|---|---|---|---|---|---|",
+            ]
+            lines += [
+                f"| {r['series']} | {r['occurrence']} | {r['action']} | {r['event_id'] or ''} | "
+                f"{_cell(r['name'])} | {r['local_start']} |"
                 for r in changed
             ]
             lines.append("")
@@ -165,7 +178,7 @@ def _cell(text: str) -> str:
 
 
 def _pick(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("action", "event_id", "name", "local_start")}
+    return {k: row[k] for k in ("action", "occurrence", "event_id", "name", "local_start")}
 
 
 class SyncIncomplete(KalturaError):
@@ -302,6 +315,7 @@ def _handle_orphans(
         rows.append(
             OrphanRow(
                 series_key=_series_key(event) or "?",
+                occurrence=occurrence_of(event) or "",
                 event_id=event.id,
                 name=event.name,
                 local_start=pendulum.instance(event.start_date).in_timezone(event.timezone).isoformat(),
@@ -360,6 +374,7 @@ def sync_events_file(
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
     events_file = load_events_file(path)
     planned = targets(events_file, path, moment)
+    credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):
         report = converge_file(
             credentials, events_file, path, planned, moment=moment, dry_run=dry_run, poll=poll

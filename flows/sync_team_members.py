@@ -210,6 +210,7 @@ def sync_team_members(
         dry_run: Compute and publish the plan; write nothing (the default).
         max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
     """
+    credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):
         report = converge_roster(credentials, roster, remove_unlisted=remove_unlisted, dry_run=dry_run)
     key = ["sync-team-members", "plan"] if dry_run else ["sync-team-members"]

@@ -22,7 +22,7 @@ from kaltura_events.models import Event
 from kaltura_events.series import SERIES_LABEL_PREFIX
 from kaltura_events.teardown import TeardownSelector, ended_before_bound
 from tasks.events import list_events
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 
 
 class TeardownReport(BaseModel):
@@ -123,6 +123,7 @@ def teardown_events(
         sweep_orphans: Also remove platform categories of events that no longer exist.
         max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
     """
+    credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):
         event_ids, events = select_events(credentials, selector)
         if len(event_ids) > max_events:

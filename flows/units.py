@@ -11,7 +11,11 @@ number of units at once only bounds threads.
 Failure handling lives here, once: a unit that raises is recorded by its key
 and the others go on; a refused KS (AuthenticationError) means no later call
 can pass, so units not yet started are skipped and the error is raised once
-every started unit has ended.
+every started unit has ended. Every unit ends in ``done`` or ``failed``, never
+in neither: one ended by a BaseException (a cancellation, an interrupt) is
+recorded too, units not yet started are skipped, and that exception is raised
+once the started ones have ended, so a run is never reported as having done
+what a unit did not.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ class UnitResults(Generic[R]):
     """What each unit returned, by key, and the error that ended each unit that did not finish."""
 
     done: dict[str, R] = field(default_factory=dict)
-    failed: dict[str, Exception] = field(default_factory=dict)
+    failed: dict[str, BaseException] = field(default_factory=dict)
 
     def messages(self) -> dict[str, str]:
         return {key: str(error) or type(error).__name__ for key, error in self.failed.items()}
@@ -58,21 +62,23 @@ def run_units(
     results: UnitResults[R] = UnitResults()
     if not units:
         return results
-    refused: list[AuthenticationError] = []
+    stopping: list[BaseException] = []
+    """The first refused KS or BaseException: units not yet started are skipped, then it is raised."""
     lock = threading.Lock()
     together = among_concurrent_units if len(units) > 1 else nullcontext
 
     def guarded(key: str, work: Callable[[], R]) -> None:
-        if refused:
-            results.failed[key] = refused[0]
+        if stopping:
+            with lock:
+                results.failed[key] = stopping[0]
             return
         try:
             with together():
                 value = work()
-        except Exception as exc:
+        except BaseException as exc:
             with lock:
-                if isinstance(exc, AuthenticationError):
-                    refused.append(exc)
+                if isinstance(exc, AuthenticationError) or not isinstance(exc, Exception):
+                    stopping.append(exc)
                 results.failed[key] = exc
         else:
             with lock:
@@ -81,8 +87,8 @@ def run_units(
     with ThreadPoolExecutor(max_workers=min(at_once, len(units)), thread_name_prefix="unit") as pool:
         for key, work in units.items():
             pool.submit(_in_context(partial(guarded, key, work)))
-    if refused:
-        raise refused[0]
+    if stopping:
+        raise stopping[0]
     return results
 
 

@@ -260,7 +260,7 @@ def register_work_pool(subparsers: Any) -> None:
 
 def run_setup(args: argparse.Namespace) -> int:
     """Every step, each safe to repeat; credentials only when KALTURA_* variables are set."""
-    from kaltura_events.credentials import ENV_VARS
+    from kaltura_events.environment import ENV_VARS
 
     steps: list[Callable[[], str]] = [
         lambda: _ensure_pool(args.work_pool),

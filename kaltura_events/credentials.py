@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import os
 import threading
 import time
 from typing import Any, Literal
 from urllib.parse import urlparse
 
 from prefect.blocks.core import Block
-from pydantic import ConfigDict, Field, GetJsonSchemaHandler, SecretStr, model_validator
+from pydantic import ConfigDict, Field, GetJsonSchemaHandler, SecretStr, ValidationError, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from kaltura_events.api_v3 import ApiV3Client
 from kaltura_events.client import EventsClient
+from kaltura_events.environment import (
+    VARIABLE_OF,
+    WHERE_TO_SET,
+    CredentialsError,
+    settings_from_env,
+)
 from kaltura_events.errors import InvalidArgumentError, KalturaError
 from kaltura_events.ks import ADMIN, KsProvider, Minted, app_token_hash, local_minter
 from kaltura_events.retry import RetryPolicy
@@ -37,18 +42,15 @@ REGIONS: dict[str, tuple[str, str]] = {
     "de": ("https://events-api.frp2.ovp.kaltura.com/api/v1", "https://api.frp2.ovp.kaltura.com/api_v3"),
 }
 
-ENV_VARS = (
-    "KALTURA_REGION",
-    "KALTURA_EVENTS_API_URL",
-    "KALTURA_SERVICE_URL",
-    "KALTURA_PARTNER_ID",
-    "KALTURA_ADMIN_SECRET",
-    "KALTURA_USER_ID",
-    "KALTURA_KS",
-    "KALTURA_APP_TOKEN_ID",
-    "KALTURA_APP_TOKEN",
-    "KALTURA_APP_TOKEN_HASH_TYPE",
-)
+
+def _env_errors(exc: ValidationError) -> str:
+    """pydantic's errors as ``VARIABLE: reason``, without its links or the input (it may be a secret)."""
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"{VARIABLE_OF[field]}: {reason}" if field in VARIABLE_OF else reason)
+    return "; ".join(parts)
 
 
 def require_safe_url(field: str, url: str) -> str:
@@ -169,32 +171,18 @@ class KalturaCredentials(Block):
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> KalturaCredentials:
-        """The same settings from the variables Kaltura's own guides use."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        mapping = {
-            "KALTURA_REGION": "region",
-            "KALTURA_EVENTS_API_URL": "events_api_url",
-            "KALTURA_SERVICE_URL": "service_url",
-            "KALTURA_PARTNER_ID": "partner_id",
-            "KALTURA_USER_ID": "user_id",
-            "KALTURA_KS": "ks",
-            "KALTURA_ADMIN_SECRET": "admin_secret",
-            "KALTURA_APP_TOKEN_ID": "app_token_id",
-            "KALTURA_APP_TOKEN": "app_token",
-            "KALTURA_APP_TOKEN_HASH_TYPE": "app_token_hash_type",
-        }
-        for var, name in mapping.items():
-            if env.get(var):
-                values[name] = env[var]
-        if "partner_id" in values:
-            try:
-                values["partner_id"] = int(values["partner_id"])
-            except ValueError:
-                raise InvalidArgumentError(
-                    "KALTURA_PARTNER_ID", values["partner_id"], "not an integer"
-                ) from None
-        return cls(**values)
+        """The same settings from the variables Kaltura's own guides use.
+
+        Missing or contradictory variables raise one CredentialsError that
+        names them and where to set them, before anything else runs: a flow
+        or command checks this first, so a forgotten export is one line, not
+        a traceback per task.
+        """
+        values = settings_from_env(environ)
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise CredentialsError(f"{_env_errors(exc)}. {WHERE_TO_SET}") from None
 
     # -- clients --------------------------------------------------------------
 

@@ -10,8 +10,8 @@ after the event's sessions exist:
   or renamed occurrence is still the same event;
 - ``kev-spec:{hash}`` says it was fully provisioned from this exact spec.
 An event with all three needs no ``sessions/list`` on a re-run. An event
-without them (a run died between create and update) is found by name or
-start and finished.
+without them (a run died between create and update) is found by its name
+and start together and finished.
 
 The rule's exceptions (skipped dates, holidays, extra dates, overrides) are
 in :mod:`kaltura_events.series_rules`; speakers in :mod:`kaltura_events.speakers`.
@@ -355,6 +355,7 @@ class PlannedEvent:
     """One occurrence as it should exist."""
 
     name: str
+    """Display text only: nothing makes it unique, so it never identifies an occurrence."""
     local_start: datetime
     start_utc: datetime
     end_utc: datetime
@@ -362,13 +363,23 @@ class PlannedEvent:
     description: str
     labels: tuple[str, ...]
     sessions: tuple[PlannedSession, ...]
-    original_date: date | None = None
+    original_date: date
     """The local date the rule or extra_dates gave this occurrence, before any override moved it."""
 
     @property
-    def occurrence_label(self) -> str | None:
-        """``kev-occ:2027-03-14``: the event's identity, unchanged when an override moves or renames it."""
-        return occurrence_label(self.original_date) if self.original_date is not None else None
+    def occurrence_label(self) -> str:
+        """``kev-occ:2027-03-14``: the event's identity, unchanged when an override moves or renames it.
+
+        Units of work, their results and report rows are keyed by it: a series
+        named without a date ("Weekly Team Sync") has one name for every
+        occurrence, and keying by name once made one event where eight were planned.
+        """
+        return occurrence_label(self.original_date)
+
+    @property
+    def leftover_key(self) -> tuple[str, str]:
+        """How an unlabeled event left by a crashed run is recognised: exact name and start, together."""
+        return (self.name, self.start_iso)
 
     @property
     def start_iso(self) -> str:
@@ -615,8 +626,19 @@ def fields_match(planned: PlannedEvent, event: Event) -> bool:
     )
 
 
+def leftover_key(event: Event) -> tuple[str, str]:
+    """An observed event's name and start, as :attr:`PlannedEvent.leftover_key` gives them."""
+    return (event.name, format_iso(event.start_date))
+
+
 def event_occurrence_label(event: Event) -> str | None:
     return next((label for label in event.labels if label.startswith(OCCURRENCE_LABEL_PREFIX)), None)
+
+
+def occurrence_of(event: Event) -> str | None:
+    """The original local date an event's ``kev-occ:`` label names, as the report shows it."""
+    label = event_occurrence_label(event)
+    return label[len(OCCURRENCE_LABEL_PREFIX) :] if label is not None else None
 
 
 def diff(
@@ -626,27 +648,24 @@ def diff(
 
     By its occurrence label first, whatever its name or start now are, so a
     moved occurrence is the same event. Events without such a label (left by
-    a run that died before its final update) are matched by name, else by
-    start. An event labelled for an occurrence the plan no longer holds is
+    a run that died before its final update) are matched by name and start
+    together, never by name alone: a series may give every occurrence the
+    same name. An event labelled for an occurrence the plan no longer holds is
     never adopted by another: it is pruned, or kept and reported as stale.
     """
     result = SeriesDiff()
     by_occurrence: dict[str, Event] = {}
-    by_name: dict[str, Event] = {}
-    by_start: dict[str, Event] = {}
+    leftovers_by_key: dict[tuple[str, str], Event] = {}
     for event in sorted(observed, key=lambda e: e.id):
         label = event_occurrence_label(event)
         if label is not None:
             if series.series_label in event.labels:
                 by_occurrence.setdefault(label, event)
             continue
-        by_name.setdefault(event.name, event)
-        by_start.setdefault(format_iso(event.start_date), event)
+        leftovers_by_key.setdefault(leftover_key(event), event)
     claimed: set[int] = set()
     for item in planned:
-        found = by_occurrence.get(item.occurrence_label or "")
-        if found is None:
-            found = by_name.get(item.name) or by_start.get(item.start_iso)
+        found = by_occurrence.get(item.occurrence_label) or leftovers_by_key.get(item.leftover_key)
         if found is None or found.id in claimed:
             result.create.append(item)
             continue

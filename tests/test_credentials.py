@@ -22,13 +22,13 @@ from pydantic import SecretStr, ValidationError
 from kaltura_events.api_v3 import CategoryFilter
 from kaltura_events.client import EventsClient
 from kaltura_events.credentials import (
-    ENV_VARS,
     REGIONS,
     KalturaCredentials,
     close_cached_clients,
     require_safe_url,
 )
 from kaltura_events.emulator.server import EmulatorServer
+from kaltura_events.environment import ENV_VARS, CredentialsError
 from kaltura_events.errors import AuthenticationError, InvalidArgumentError, ServerError
 from kaltura_events.ks import parse_ks
 from kaltura_events.retry import RetryPolicy
@@ -326,14 +326,51 @@ def test_from_env_conflicting_modes_are_refused() -> None:
         "KALTURA_ADMIN_SECRET": ADMIN_SECRET,
         "KALTURA_USER_ID": "bot",
     }
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(CredentialsError) as caught:
         KalturaCredentials.from_env(env)
-    assert "found: ks, admin_secret" in str(caught.value)
+    assert "KALTURA_KS and KALTURA_ADMIN_SECRET are both set" in str(caught.value)
+    assert ADMIN_SECRET not in str(caught.value) and KS_VALUE not in str(caught.value)
 
 
-def test_from_env_with_nothing_set_is_refused() -> None:
-    with pytest.raises(ValidationError, match="found: none"):
+def test_from_env_with_nothing_set_says_what_to_set_in_one_line() -> None:
+    with pytest.raises(CredentialsError) as caught:
         KalturaCredentials.from_env({})
+    message = str(caught.value)
+    assert message.startswith("no Kaltura credentials")
+    assert "KALTURA_ADMIN_SECRET" in message and "Credentials Block" in message
+    assert "\n" not in message and "pydantic" not in message
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"KALTURA_ADMIN_SECRET": ADMIN_SECRET, "KALTURA_USER_ID": "bot"}, "KALTURA_PARTNER_ID"),
+        ({"KALTURA_ADMIN_SECRET": ADMIN_SECRET, "KALTURA_PARTNER_ID": "12"}, "KALTURA_USER_ID"),
+        (
+            {"KALTURA_APP_TOKEN_ID": "0_tok", "KALTURA_PARTNER_ID": "12", "KALTURA_USER_ID": "b"},
+            "KALTURA_APP_TOKEN",
+        ),
+        (
+            {"KALTURA_APP_TOKEN": ADMIN_SECRET, "KALTURA_PARTNER_ID": "12", "KALTURA_USER_ID": "b"},
+            "KALTURA_APP_TOKEN_ID",
+        ),
+    ],
+)
+def test_from_env_with_half_an_auth_mode_names_the_missing_variable(
+    env: dict[str, str], missing: str
+) -> None:
+    with pytest.raises(CredentialsError) as caught:
+        KalturaCredentials.from_env(env)
+    assert f"also need {missing}," in str(caught.value)
+    assert ADMIN_SECRET not in str(caught.value)
+
+
+def test_from_env_bad_url_names_the_variable_without_pydantic_links() -> None:
+    env = {"KALTURA_KS": KS_VALUE, "KALTURA_EVENTS_API_URL": "ftp://example.com/api"}
+    with pytest.raises(CredentialsError) as caught:
+        KalturaCredentials.from_env(env)
+    assert "KALTURA_EVENTS_API_URL" in str(caught.value) or "events_api_url" in str(caught.value)
+    assert "errors.pydantic.dev" not in str(caught.value) and KS_VALUE not in str(caught.value)
 
 
 # -- secrets never leave --------------------------------------------------------------

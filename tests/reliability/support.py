@@ -16,7 +16,6 @@ from typing import Any
 
 from kaltura_events.series import AllHandsSeries, PlannedEvent, plan
 from kaltura_events.teardown import owner_of_media_child, owner_of_root
-from kaltura_events.validation import format_iso
 from tests.specs import weekly_all_hands
 
 NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
@@ -39,52 +38,6 @@ def p1_spec(key: str = "rel-all-hands", **overrides: Any) -> dict[str, Any]:
 
 def planned(spec: dict[str, Any], now: datetime = NOW) -> list[PlannedEvent]:
     return plan(AllHandsSeries.model_validate(spec), now)
-
-
-def _iso(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return format_iso(datetime.fromisoformat(value.replace("Z", "+00:00")))
-
-
-def series_problems(state: dict[str, Any], spec: dict[str, Any], now: datetime = NOW) -> list[str]:
-    """Everything that keeps the account from holding the series exactly; empty when it does.
-
-    Exactly one event per occurrence (by name, none unlabeled or extra), at the
-    planned start and end, doors open at the planned time, and exactly the
-    planned sessions with their times.
-    """
-    wanted = {p.name: p for p in planned(spec, now)}
-    label = f"kev-series:{spec['key']}"
-    problems: list[str] = []
-    events = state["events"]
-    counts = Counter(e["name"] for e in events)
-    problems += [f"{n} events named {name!r}" for name, n in counts.items() if n > 1]
-    problems += [f"unplanned event {e['id']} {e['name']!r}" for e in events if e["name"] not in wanted]
-    missing = sorted(set(wanted) - set(counts))
-    if missing:
-        problems.append(f"{len(missing)} occurrence(s) missing, e.g. {missing[:3]}")
-    for event in events:
-        item = wanted.get(event["name"])
-        if item is None:
-            continue
-        where = f"event {event['id']} {event['name']!r}"
-        if label not in event.get("labels", []):
-            problems.append(f"{where} lacks {label}")
-        if _iso(event.get("startDate")) != item.start_iso or _iso(event.get("endDate")) != item.end_iso:
-            problems.append(f"{where} runs {event.get('startDate')}..{event.get('endDate')}")
-        if _iso(event.get("doorsOpenDate")) != item.doors_open_iso:
-            problems.append(f"{where} doors open {event.get('doorsOpenDate')}, not {item.doors_open_iso}")
-        sessions = state["sessions"].get(str(event["id"]), [])
-        got = sorted(
-            (s["name"], s["type"], _iso(s.get("startDate")), _iso(s.get("endDate"))) for s in sessions
-        )
-        expected = sorted(
-            (s.name, s.type, format_iso(s.start_utc), format_iso(s.end_utc)) for s in item.sessions
-        )
-        if got != expected:
-            problems.append(f"{where} has sessions {got}, expected {expected}")
-    return problems
 
 
 def category_owner(full_name: str) -> int | None:

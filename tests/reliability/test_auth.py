@@ -24,8 +24,9 @@ from kaltura_events.credentials import KalturaCredentials, close_cached_clients
 from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.server import EmulatorProcess
 from kaltura_events.ks import ADMIN, build_ks_v2
+from tests.invariants import series_problems
 from tests.reliability.conftest import app_token_credentials, credentials_for
-from tests.reliability.support import NOW, SecretBook, categories_of, p1_spec, series_problems, statuses
+from tests.reliability.support import NOW, SecretBook, categories_of, p1_spec, statuses
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -95,7 +96,7 @@ def test_a_ks_that_expires_mid_run_is_renewed_and_the_run_completes(
             state = schedule_all_hands(series=spec, credentials=creds, now=NOW, return_state=True)
         assert fired, "the KS was never expired"
         assert state.is_completed(), state.message
-        assert series_problems(emu.control.state(), spec) == []
+        assert series_problems(emu.control.state(), spec, NOW) == []
         stats = emu.control.stats()
         rejected = statuses(stats)["401"]
         assert 1 <= rejected <= CONCURRENCY, f"each call in flight meets one 401 at most: {stats['requests']}"

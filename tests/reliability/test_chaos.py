@@ -19,8 +19,9 @@ from flows.teardown_events import teardown_events
 from kaltura_events.credentials import close_cached_clients
 from kaltura_events.emulator.faults import MIXED_KINDS
 from kaltura_events.emulator.server import EmulatorProcess
+from tests.invariants import series_problems
 from tests.reliability.conftest import credentials_for
-from tests.reliability.support import NOW, categories_of, p1_spec, series_problems, wait_for_server
+from tests.reliability.support import NOW, categories_of, p1_spec, wait_for_server
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -58,7 +59,7 @@ def test_p1_and_teardown_are_exact_under_mixed_faults(
         after_p1 = emu.control.state()
         kinds = injected(emu.control.stats())
         assert set(kinds) == set(MIXED_KINDS), f"seed {seed} did not exercise every fault kind: {kinds}"
-        assert series_problems(after_p1, spec) == []
+        assert series_problems(after_p1, spec, NOW) == []
         assert len(after_p1["events"]) == 52
 
         wait_for_server(prefect_server.api_url)

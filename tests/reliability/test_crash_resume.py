@@ -30,7 +30,8 @@ from flows.schedule_all_hands import schedule_all_hands
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.server import EmulatorProcess
-from tests.reliability.support import NOW, SecretBook, p1_spec, series_problems, wait_for_server
+from tests.invariants import series_problems
+from tests.reliability.support import NOW, SecretBook, p1_spec, wait_for_server
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -170,7 +171,7 @@ def test_p1_killed_anywhere_converges_on_the_next_run(
     state = schedule_all_hands(series=SPEC, credentials=creds, now=NOW, return_state=True)
 
     assert state.is_completed(), state.message
-    assert series_problems(emu.control.state(), SPEC) == []
+    assert series_problems(emu.control.state(), SPEC, NOW) == []
     stats = emu.control.stats()
     created_before = len(before_resume["events"])
     assert stats["writes"].get("events/create", {}).get("committed", 0) == 52 - created_before
