@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast lint demo bench emulator clean
+.PHONY: install test test-fast fuzz lint demo bench emulator clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: lint $(CHROMIUM)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not reliability"
+
+# Many more generated series than `make test` runs (FUZZ_EXAMPLES each, at random); see README.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/properties
 
 demo: $(STAMP)
 	$(PY) demo.py $(ARGS)

@@ -12,10 +12,10 @@ Failure handling lives here, once: a unit that raises is recorded by its key
 and the others go on; a refused KS (AuthenticationError) means no later call
 can pass, so units not yet started are skipped and the error is raised once
 every started unit has ended. Every unit ends in ``done`` or ``failed``, never
-in neither: one ended by a BaseException (a cancellation, an interrupt) is
-recorded too, units not yet started are skipped, and that exception is raised
-once the started ones have ended, so a run is never reported as having done
-what a unit did not.
+in neither: one ended by a BaseException (SystemExit from a library, say) is
+recorded as failed like any other. Signals reach the main thread, not a
+unit's, so nothing here swallows an interrupt; a unit that vanished without a
+trace would let the run report less than it tried and still complete.
 """
 
 from __future__ import annotations
@@ -62,23 +62,22 @@ def run_units(
     results: UnitResults[R] = UnitResults()
     if not units:
         return results
-    stopping: list[BaseException] = []
-    """The first refused KS or BaseException: units not yet started are skipped, then it is raised."""
+    refused: list[AuthenticationError] = []
     lock = threading.Lock()
     together = among_concurrent_units if len(units) > 1 else nullcontext
 
     def guarded(key: str, work: Callable[[], R]) -> None:
-        if stopping:
+        if refused:
             with lock:
-                results.failed[key] = stopping[0]
+                results.failed[key] = refused[0]
             return
         try:
             with together():
                 value = work()
         except BaseException as exc:
             with lock:
-                if isinstance(exc, AuthenticationError) or not isinstance(exc, Exception):
-                    stopping.append(exc)
+                if isinstance(exc, AuthenticationError):
+                    refused.append(exc)
                 results.failed[key] = exc
         else:
             with lock:
@@ -87,8 +86,8 @@ def run_units(
     with ThreadPoolExecutor(max_workers=min(at_once, len(units)), thread_name_prefix="unit") as pool:
         for key, work in units.items():
             pool.submit(_in_context(partial(guarded, key, work)))
-    if stopping:
-        raise stopping[0]
+    if refused:
+        raise refused[0]
     return results
 
 

@@ -4,7 +4,8 @@ Exactly one event per planned occurrence, found by its identity (the series
 label and the ``kev-occ:`` label of its original local date), never by its
 name: a series may give every occurrence the same name. Each such event runs
 at the planned times with the planned doors-open time and holds exactly the
-planned sessions; no other event of the series exists, and no unlabeled event
+planned sessions, once each (a template may add sessions of its own); no other
+event of the series exists, and no unlabeled event
 sits at a planned start under a planned name (a leftover never finished).
 """
 
@@ -72,7 +73,8 @@ def _event_problems(state: dict[str, Any], event: dict[str, Any], item: PlannedE
         problems.append(f"{where} doors open {event.get('doorsOpenDate')}, not {item.doors_open_iso}")
     if set(event.get("labels") or []) != set(item.labels):
         problems.append(f"{where} has labels {sorted(event.get('labels') or [])}, not {sorted(item.labels)}")
-    sessions = state["sessions"].get(str(event["id"]), [])
+    named = {s.name for s in item.sessions}
+    sessions = [s for s in state["sessions"].get(str(event["id"]), []) if s["name"] in named]
     got = sorted((s["name"], s["type"], iso(s.get("startDate")), iso(s.get("endDate"))) for s in sessions)
     expected = sorted((s.name, s.type, format_iso(s.start_utc), format_iso(s.end_utc)) for s in item.sessions)
     if got != expected:

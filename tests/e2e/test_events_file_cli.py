@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ from deployments.local_server import PrefectServer
 from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawEventsApi
+from kaltura_events.events_file import load_events_file, targets
 from tests.e2e.conftest import REPO_ROOT, Completed, run_command, without_prefect
 from tests.e2e.test_deployments_e2e import _github_step_env
+from tests.invariants import series_problems
 
 pytestmark = pytest.mark.slow
 
@@ -144,3 +147,95 @@ def test_ci_example_plans_on_pull_request_and_applies_on_merge(
         assert again.returncode == 0 and outputs == {"exit_code": "0"}, again.output[-4000:]
         assert writes(template) == 0
         assert set(template.control.stats()["requests"]) == {"events/list", "team-members/list"}, "lists only"
+
+
+def test_without_credentials_plan_and_apply_exit_1_in_one_line_before_any_server(tmp_path: Path) -> None:
+    env = runner_env(tmp_path)
+    for command in ("plan", "apply"):
+        result = cli(env, tmp_path, command, str(EXAMPLE))
+        assert result.returncode == 1, result.output
+        assert result.stdout == ""
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith(f"kaltura-events {command}: no Kaltura credentials"), line
+        assert "KALTURA_ADMIN_SECRET" in line and "Credentials Block" in line
+        assert "Traceback" not in result.output and "pydantic" not in result.output
+        assert "starting a Prefect server" not in result.output
+    assert not (tmp_path / "prefect-home").exists(), "no Prefect server or database was started"
+
+
+def test_half_an_auth_mode_names_the_missing_variable(emu: EmulatorServer, tmp_path: Path) -> None:
+    secrets = {k: v for k, v in kaltura_secrets(emu).items() if k != "KALTURA_USER_ID"}
+    result = cli({**runner_env(tmp_path), **secrets}, tmp_path, "plan", str(EXAMPLE))
+    assert result.returncode == 1, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert "also need KALTURA_USER_ID" in line
+    assert emu.admin_secret not in result.output
+    assert emu.control.stats()["total_requests"] == 0
+
+
+def _names_that_repeat(now: datetime) -> dict[str, Any]:
+    """The three series users met: one name for all, a weekday name, a month name with an extra date.
+
+    Times sit 12 hours from now in UTC, so the horizon's edge (now) falls
+    between occurrences and the test plans what the command planned.
+    """
+    start = f"{(now.hour + 12) % 24:02d}:00"
+    extra = now.date() + timedelta(days=40)
+    if extra.day <= 7:  # never the first Tuesday itself
+        extra += timedelta(days=7)
+    common = {"template_id": "tm0000", "timezone": "UTC", "start_time": start, "duration_minutes": 30}
+    return {
+        "name": "names-repeat",
+        "series": [
+            {
+                "key": "team-sync",
+                "name": "Weekly Team Sync",
+                "rrule": "FREQ=WEEKLY",
+                "horizon_days": 56,
+                **common,
+            },
+            {
+                "key": "stand-up",
+                "name": "Stand-up {date:%A}",
+                "rrule": "FREQ=DAILY",
+                "horizon_days": 14,
+                **common,
+            },
+            {
+                "key": "town-hall",
+                "name": "Town Hall {date:%B %Y}",
+                "rrule": "FREQ=MONTHLY;BYDAY=1TU",
+                "horizon_days": 120,
+                "extra_dates": [extra.isoformat()],
+                **common,
+            },
+        ],
+    }
+
+
+def test_apply_makes_one_event_per_occurrence_whatever_the_names_and_plan_then_shows_none(
+    emu: EmulatorServer, tmp_path: Path
+) -> None:
+    now = datetime.now(timezone.utc)
+    path = tmp_path / "kaltura-events.yaml"
+    path.write_text(yaml.safe_dump(_names_that_repeat(now)))
+    planned = targets(load_events_file(path), str(path), now)
+    assert all(len({p.name for p in t.planned}) < len(t.planned) for t in planned), (
+        "every series repeats a name"
+    )
+    with PrefectServer() as server:
+        env = {**runner_env(tmp_path), **kaltura_secrets(emu), "PREFECT_API_URL": server.api_url}
+        applied = cli(env, tmp_path, "apply", str(path))
+        assert applied.returncode == 0, applied.output[-4000:]
+        assert "Error logging to API" not in applied.output and "Traceback" not in applied.output
+        state = emu.control.state()
+        for target in planned:
+            assert series_problems(state, target.series, now) == [], target.key
+        total = sum(len(t.planned) for t in planned)
+        assert len(state["events"]) == total
+        assert f"{total} were created" in applied.stdout
+
+        emu.control.reset_stats()
+        again = cli(env, tmp_path, "plan", str(path))
+        assert again.returncode == 0, again.output[-4000:]
+        assert writes(emu) == 0

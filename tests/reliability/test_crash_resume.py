@@ -36,7 +36,8 @@ from tests.reliability.support import NOW, SecretBook, p1_spec, wait_for_server
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = p1_spec(key="crash-series")
+SPEC = p1_spec(key="crash-series", name="Weekly All-Hands")
+"""One name for all 52 occurrences: what a leftover is, only its identity or its exact start can say."""
 TOTAL_REQUESTS = 210
 """2 list calls, 52 creates, 104 session creates and 52 updates."""
 KILL_AFTER = (1, 12, 33, 54, 75, 96, 117, 138, 159, 180)

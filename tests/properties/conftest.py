@@ -1,0 +1,55 @@
+"""Property tests: Hypothesis profiles, and what the examples share across one test.
+
+A Hypothesis test runs many examples inside one call, so function-scoped
+fixtures would be shared by all of them; each example resets the session's
+emulator itself. ``seeded`` is seeded and small, for ``make test``;
+``fuzz`` (``make fuzz``) draws many more, at random.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, settings
+from prefect.testing.utilities import prefect_test_harness
+from pydantic import SecretStr
+
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.emulator.server import EmulatorServer
+
+settings.register_profile(
+    "seeded",
+    max_examples=6,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "200")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "seeded"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_harness() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="module")
+def emulator_credentials(emulator: EmulatorServer) -> KalturaCredentials:
+    return KalturaCredentials(
+        events_api_url=emulator.events_api_url,
+        service_url=emulator.service_url,
+        partner_id=emulator.partner_id,
+        admin_secret=SecretStr(emulator.admin_secret),
+        user_id=emulator.user_id,
+        retry_base_delay_seconds=0.01,
+        request_timeout_seconds=2.0,
+    )
