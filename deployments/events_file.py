@@ -22,8 +22,8 @@ from typing import Any
 import pendulum
 
 from deployments.local_server import PrefectServer
-from kaltura_events.errors import KalturaError
-from kaltura_events.events_file import EventsFileError, load_events_file, targets
+from kaltura_events.api.errors import KalturaError
+from kaltura_events.formats.events_file import EventsFileError, load_events_file, targets
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 API_LIMIT = 8

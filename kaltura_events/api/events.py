@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 
 import httpx
 
-from kaltura_events import validation as v
-from kaltura_events.answers import ACKNOWLEDGED, Reader, one, read_answer, shaped
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.ks import KsProvider
-from kaltura_events.models import (
+from kaltura_events.api import validation as v
+from kaltura_events.api.answers import ACKNOWLEDGED, Reader, one, read_answer, shaped
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.ks import KsProvider
+from kaltura_events.api.models import (
     DuplicateAccepted,
     DuplicateJob,
     Event,
@@ -34,9 +34,9 @@ from kaltura_events.models import (
     TeamMember,
     TeamMemberPage,
 )
-from kaltura_events.paging import collect_pages
-from kaltura_events.retry import RetryPolicy
-from kaltura_events.transport import DEFAULT_TIMEOUT, Slot, Transport, error_for_status
+from kaltura_events.api.paging import collect_pages
+from kaltura_events.api.retry import RetryPolicy
+from kaltura_events.api.transport import DEFAULT_TIMEOUT, Slot, Transport, error_for_status
 
 T = TypeVar("T")
 DateLike = datetime | str

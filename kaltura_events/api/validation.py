@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from kaltura_events.errors import InvalidArgumentError
+from kaltura_events.api.errors import InvalidArgumentError
 
 PRESET_TEMPLATES: dict[str, tuple[str, ...]] = {
     "tm0000": (),
