@@ -30,6 +30,7 @@ from kaltura_events.api.models import (
     Session,
     SessionList,
     Speaker,
+    SpeakerInput,
     SpeakerList,
     TeamMember,
     TeamMemberPage,
@@ -112,17 +113,6 @@ class DuplicateStarted:
 DUPLICATE_STARTED: Reader[DuplicateStarted] = shaped(DuplicateAccepted, "a JSON object with `jobId`").then(
     lambda accepted: DuplicateStarted(job_id=accepted.job_id)
 )
-
-
-@dataclass(frozen=True)
-class SpeakerInput:
-    user_id: str
-    order: int = 0
-    is_hidden: bool = False
-    role: str = "simpleSpeaker"
-
-    def to_api(self) -> dict[str, Any]:
-        return {"userId": self.user_id, "order": self.order, "isHidden": self.is_hidden, "role": self.role}
 
 
 def _iso(field_name: str, value: DateLike) -> str:

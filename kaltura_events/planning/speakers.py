@@ -16,8 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from kaltura_events.api.errors import InvalidArgumentError
-from kaltura_events.api.events import SpeakerInput
-from kaltura_events.api.models import ApiModel, EventUser
+from kaltura_events.api.models import ApiModel, EventUser, SpeakerInput
 from kaltura_events.api.validation import MAX_PARTICIPANTS_PER_CALL
 from kaltura_events.planning.people import Email, PersonName, email_key
 

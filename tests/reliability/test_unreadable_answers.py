@@ -27,8 +27,9 @@ from kaltura_events.api.errors import (
     ServerError,
     UnexpectedResponseError,
 )
-from kaltura_events.api.events import EventsClient, SpeakerInput
+from kaltura_events.api.events import EventsClient
 from kaltura_events.api.ks import ADMIN, KsProvider, build_ks_v2, local_minter
+from kaltura_events.api.models import SpeakerInput
 from kaltura_events.api.retry import RetryPolicy
 from kaltura_events.emulator.server import EmulatorProcess
 from tests.bad_answers import BAD_ANSWERS, BadAnswer, BadAnswerServer, bad_answer_server
