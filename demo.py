@@ -74,7 +74,7 @@ def with_exceptions(series: dict[str, Any]) -> tuple[dict[str, Any], dict[str, s
     Also says which dates the rule yields but US holidays take away, so the
     demo shows them whatever month it runs in.
     """
-    from kaltura_events.series import AllHandsSeries, plan
+    from kaltura_events.planning.series import AllHandsSeries, plan
 
     now = datetime.now(timezone.utc)
     bare = plan(AllHandsSeries.model_validate({**series, "holidays": None}), now)
@@ -144,8 +144,8 @@ def run(keep: bool) -> int:
         from flows.schedule_all_hands import schedule_all_hands
         from flows.teardown_events import teardown_events
         from kaltura_events.credentials import KalturaCredentials, close_cached_clients
-        from kaltura_events.series import AllHandsSeries
-        from kaltura_events.teardown import TeardownSelector
+        from kaltura_events.planning.series import AllHandsSeries
+        from kaltura_events.planning.teardown import TeardownSelector
 
         print(f"Prefect UI: {server.ui_url}   Emulator: {emulator.base_url}")
         with get_client(sync_client=True) as client:

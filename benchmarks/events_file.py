@@ -67,7 +67,7 @@ def events_file_scenarios(bench: Bench, path: Path) -> tuple[ScenarioResult, Sce
         write_calls,
     )
     from flows.sync_events_file import ORPHAN_QUERY_PARTS, sync_events_file
-    from kaltura_events.events_file import load_events_file, targets
+    from kaltura_events.formats.events_file import load_events_file, targets
 
     path.write_text(yaml.safe_dump(events_file(), sort_keys=False))
     planned = targets(load_events_file(path), str(path), NOW)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kaltura_events import transport
+from kaltura_events.api import transport
 
 
 @dataclass

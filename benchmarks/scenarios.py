@@ -37,11 +37,11 @@ from flows.duplicate_event import DuplicateSpec, duplicate_event
 from flows.duplication import PollSettings
 from flows.schedule_all_hands import schedule_all_hands
 from flows.teardown_events import teardown_events
+from kaltura_events.api.ks import ADMIN, build_ks_v2
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.server import EmulatorProcess
-from kaltura_events.ks import ADMIN, build_ks_v2
-from kaltura_events.series import AllHandsSeries, SessionSpec, horizon, plan
+from kaltura_events.planning.series import AllHandsSeries, SessionSpec, horizon, plan
 
 LATENCY_MS = 50.0
 CONCURRENCY = 8

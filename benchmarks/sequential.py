@@ -27,10 +27,10 @@ from typing import Any
 
 import httpx
 
-from kaltura_events.client import EventFilter, EventsClient
-from kaltura_events.ks import ADMIN, KsProvider, build_ks_v2
-from kaltura_events.series import AllHandsSeries, PlannedEvent, PlannedSession, horizon, plan
-from kaltura_events.validation import MAX_PAGE_SIZE, format_iso
+from kaltura_events.api.events import EventFilter, EventsClient
+from kaltura_events.api.ks import ADMIN, KsProvider, build_ks_v2
+from kaltura_events.api.validation import MAX_PAGE_SIZE, format_iso
+from kaltura_events.planning.series import AllHandsSeries, PlannedEvent, PlannedSession, horizon, plan
 
 
 @dataclass(frozen=True)

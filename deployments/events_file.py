@@ -22,9 +22,9 @@ from typing import Any
 import pendulum
 
 from deployments.local_server import PrefectServer
+from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.environment import CredentialsError, settings_from_env
-from kaltura_events.errors import InvalidArgumentError, KalturaError
-from kaltura_events.events_file import EventsFileError, load_events_file, targets
+from kaltura_events.formats.events_file import EventsFileError, load_events_file, targets
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 API_LIMIT = 8

@@ -1,1 +1,2 @@
-"""The three flows our users run: schedule_all_hands, duplicate_event, teardown_events."""
+"""The five flows our users run: schedule_all_hands, duplicate_event, teardown_events,
+sync_team_members and sync_events_file; units.py runs their units of work at once."""

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from flows.units import run_units
-from kaltura_events.api_v3 import CategoryFilter
-from kaltura_events.client import EventFilter
+from kaltura_events.api.api_v3 import CategoryFilter
+from kaltura_events.api.events import EventFilter
+from kaltura_events.api.models import Category
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.models import Category
-from kaltura_events.teardown import (
+from kaltura_events.planning.teardown import (
     CategoryPlan,
     is_ep_root,
     media_event_full_name,

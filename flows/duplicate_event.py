@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from flows.duplication import DuplicationError, DuplicationRequest, PollSettings, run_duplications
 from flows.parameters import ApiInFlight
 from flows.reporting import publish
-from kaltura_events.client import EventFilter
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.events import EventFilter
+from kaltura_events.api.fields import DuplicateRole, EventName, Label, Zone
+from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.fields import DuplicateRole, EventName, Label, Zone
-from kaltura_events.validation import format_iso
 from tasks.events import find_event, list_events, update_event
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 

@@ -16,8 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import InvalidArgumentError, KalturaError
 from tasks.events import duplicate_event, get_duplicate_status
 from tasks.runtime import api_idle
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from flows.duplication import PollSettings
-from kaltura_events.fields import AwareDatetime
+from kaltura_events.api.fields import AwareDatetime
 
 ApiInFlight = Annotated[
     int,

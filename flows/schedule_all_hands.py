@@ -26,11 +26,12 @@ from flows.reporting import publish
 from flows.speakers import converge_speakers
 from flows.teardown_events import run_cleanup
 from flows.units import in_parallel, run_units
-from kaltura_events.client import EventFilter
+from kaltura_events.api.errors import KalturaError
+from kaltura_events.api.events import EventFilter
+from kaltura_events.api.models import Event, Session
+from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import KalturaError
-from kaltura_events.models import Event, Session
-from kaltura_events.series import (
+from kaltura_events.planning.series import (
     SERIES_LABEL_PREFIX,
     AllHandsSeries,
     PlannedEvent,
@@ -46,7 +47,6 @@ from kaltura_events.series import (
     plan,
     sessions_left_behind,
 )
-from kaltura_events.validation import format_iso
 from tasks.events import create_event, find_event, list_events, update_event
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 from tasks.sessions import create_session, list_sessions

@@ -16,10 +16,10 @@ from functools import partial
 from typing import Any
 
 from flows.units import in_parallel
+from kaltura_events.api.models import EventUser
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.models import EventUser
-from kaltura_events.people import email_key
-from kaltura_events.speakers import SessionParticipant, SpeakerChanges, SpeakerSpec, speaker_changes
+from kaltura_events.planning.people import email_key
+from kaltura_events.planning.speakers import SessionParticipant, SpeakerChanges, SpeakerSpec, speaker_changes
 from tasks.speakers import (
     add_session_speakers,
     grant_event_roles,

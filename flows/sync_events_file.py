@@ -28,14 +28,14 @@ from flows.schedule_all_hands import SeriesReport, converge_series
 from flows.sync_team_members import RosterReport, converge_roster, summarize_roster
 from flows.teardown_events import run_cleanup
 from flows.units import in_parallel, run_units
-from kaltura_events.calendar_feed import write_calendars
-from kaltura_events.client import EventFilter
+from kaltura_events.api.errors import KalturaError
+from kaltura_events.api.events import EventFilter
+from kaltura_events.api.models import Event
+from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import KalturaError
-from kaltura_events.events_file import EventsFile, Target, load_events_file, targets
-from kaltura_events.models import Event
-from kaltura_events.series import SERIES_LABEL_PREFIX, occurrence_of
-from kaltura_events.validation import format_iso
+from kaltura_events.formats.calendar_feed import write_calendars
+from kaltura_events.formats.events_file import EventsFile, Target, load_events_file, targets
+from kaltura_events.planning.series import SERIES_LABEL_PREFIX, occurrence_of
 from tasks.events import list_events
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 

@@ -18,10 +18,10 @@ from pydantic import BaseModel, Field
 from flows.parameters import ApiInFlight
 from flows.reporting import publish
 from flows.units import run_units
+from kaltura_events.api.errors import KalturaError
+from kaltura_events.api.models import TeamMember
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import KalturaError
-from kaltura_events.models import TeamMember
-from kaltura_events.roster import Roster, RosterDiff, TeamMemberSpec, member_changes, roster_diff
+from kaltura_events.planning.roster import Roster, RosterDiff, TeamMemberSpec, member_changes, roster_diff
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 from tasks.team_members import (
     create_team_member,

@@ -15,12 +15,12 @@ from pydantic import BaseModel, Field
 from flows.cleanup import CleanupOutcome, delete_categories, delete_events, plan_categories
 from flows.parameters import ApiInFlight
 from flows.reporting import publish
-from kaltura_events.client import EventFilter
+from kaltura_events.api.errors import InvalidArgumentError, KalturaError
+from kaltura_events.api.events import EventFilter
+from kaltura_events.api.models import Event
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import InvalidArgumentError, KalturaError
-from kaltura_events.models import Event
-from kaltura_events.series import SERIES_LABEL_PREFIX
-from kaltura_events.teardown import TeardownSelector, ended_before_bound
+from kaltura_events.planning.series import SERIES_LABEL_PREFIX
+from kaltura_events.planning.teardown import TeardownSelector, ended_before_bound
 from tasks.events import list_events
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Generic, TypeVar
 
-from kaltura_events.errors import AuthenticationError
+from kaltura_events.api.errors import AuthenticationError
 from tasks.runtime import among_concurrent_units
 
 R = TypeVar("R")

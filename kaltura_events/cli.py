@@ -143,7 +143,7 @@ def _setup_step(step: Callable[[], str]) -> int:
     import httpx
     from pydantic import ValidationError
 
-    from kaltura_events.errors import KalturaError
+    from kaltura_events.api.errors import KalturaError
 
     try:
         print(step(), flush=True)
@@ -316,7 +316,7 @@ def register_setup(subparsers: Any) -> None:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    from kaltura_events.events_file import json_schema
+    from kaltura_events.formats.events_file import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output in (None, "-"):
@@ -400,8 +400,8 @@ def run_ics(args: argparse.Namespace) -> int:
     """The feeds from the plan alone: no API call, no Prefect."""
     from datetime import datetime, timezone
 
-    from kaltura_events.calendar_feed import write_calendars
-    from kaltura_events.events_file import EventsFileError, load_events_file, targets
+    from kaltura_events.formats.calendar_feed import write_calendars
+    from kaltura_events.formats.events_file import EventsFileError, load_events_file, targets
 
     now = datetime.now(timezone.utc)
     try:

@@ -21,18 +21,18 @@ from pydantic import ConfigDict, Field, GetJsonSchemaHandler, SecretStr, Validat
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from kaltura_events.api_v3 import ApiV3Client
-from kaltura_events.client import EventsClient
+from kaltura_events.api.api_v3 import ApiV3Client
+from kaltura_events.api.errors import InvalidArgumentError, KalturaError
+from kaltura_events.api.events import EventsClient
+from kaltura_events.api.ks import ADMIN, KsProvider, Minted, app_token_hash, local_minter
+from kaltura_events.api.retry import RetryPolicy
+from kaltura_events.api.transport import Slot
 from kaltura_events.environment import (
     VARIABLE_OF,
     WHERE_TO_SET,
     CredentialsError,
     settings_from_env,
 )
-from kaltura_events.errors import InvalidArgumentError, KalturaError
-from kaltura_events.ks import ADMIN, KsProvider, Minted, app_token_hash, local_minter
-from kaltura_events.retry import RetryPolicy
-from kaltura_events.transport import Slot
 
 Region = Literal["nvp", "eu", "de"]
 

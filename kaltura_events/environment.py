@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from kaltura_events.errors import InvalidArgumentError, KalturaError
+from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 
 ENV_FIELDS: dict[str, str] = {
     "KALTURA_REGION": "region",

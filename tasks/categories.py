@@ -3,10 +3,10 @@ out by the client."""
 
 from __future__ import annotations
 
-from kaltura_events.api_v3 import CategoryFilter
+from kaltura_events.api.api_v3 import CategoryFilter
+from kaltura_events.api.errors import NotFoundError
+from kaltura_events.api.models import Category
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import NotFoundError
-from kaltura_events.models import Category
 from tasks.lanes import lane_turn
 from tasks.runtime import api_task, api_v3_client
 

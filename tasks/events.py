@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kaltura_events.client import DuplicateStarted, EventFilter
+from kaltura_events.api.errors import NotFoundError
+from kaltura_events.api.events import DuplicateStarted, EventFilter
+from kaltura_events.api.models import DuplicateJob, Event
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import NotFoundError
-from kaltura_events.models import DuplicateJob, Event
 from tasks.runtime import api_task, events_client
 
 

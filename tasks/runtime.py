@@ -1,6 +1,6 @@
 """What every API task shares: its retry rule, its client, and the limit on requests in flight.
 
-Retry decisions come from ``kaltura_events.retry.is_retryable``, the same rule
+Retry decisions come from ``kaltura_events.api.retry.is_retryable``, the same rule
 the client applies inside each call, so a task retries only what the client
 would. Retry-After stays in the client: Prefect cannot take a delay from an
 exception.
@@ -26,8 +26,8 @@ from prefect.futures import PrefectFuture
 from prefect.logging import get_logger
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from kaltura_events.api_v3 import ApiV3Client
-from kaltura_events.client import EventsClient
+from kaltura_events.api.api_v3 import ApiV3Client
+from kaltura_events.api.events import EventsClient
 from kaltura_events.credentials import KalturaCredentials
 
 P = ParamSpec("P")

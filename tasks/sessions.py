@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from kaltura_events.api.models import Session, Speaker
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.models import Session, Speaker
 from tasks.runtime import api_task, events_client
 
 

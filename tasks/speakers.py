@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from kaltura_events.client import SpeakerInput
+from kaltura_events.api.models import EventUser, SpeakerInput
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.models import EventUser
-from kaltura_events.speakers import SPEAKER_EVENT_ROLE, SessionParticipant, participants_from
+from kaltura_events.planning.speakers import SPEAKER_EVENT_ROLE, SessionParticipant, participants_from
 from tasks.runtime import api_task, events_client
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from kaltura_events.api.errors import NotFoundError
+from kaltura_events.api.models import TeamMember
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.errors import NotFoundError
-from kaltura_events.models import TeamMember
 from tasks.runtime import api_task, events_client
 
 

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from kaltura_events.api.ks import ADMIN, build_ks_v2
 from kaltura_events.emulator.config import DEFAULT_USER_ID, EmulatorConfig
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawApiV3, RawEventsApi
-from kaltura_events.ks import ADMIN, build_ks_v2
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from kaltura_events.series import AllHandsSeries, PlannedEvent, plan
-from kaltura_events.validation import format_iso
+from kaltura_events.api.validation import format_iso
+from kaltura_events.planning.series import AllHandsSeries, PlannedEvent, plan
 
 
 def iso(value: str | None) -> str | None:

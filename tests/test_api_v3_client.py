@@ -14,9 +14,8 @@ from typing import Any, cast
 
 import pytest
 
-from kaltura_events.api_v3 import MAX_CATEGORY_PAGE, ApiV3Client, CategoryFilter
-from kaltura_events.emulator.server import EmulatorServer
-from kaltura_events.errors import (
+from kaltura_events.api.api_v3 import MAX_CATEGORY_PAGE, ApiV3Client, CategoryFilter
+from kaltura_events.api.errors import (
     ApiV3AuthenticationError,
     ApiV3Error,
     ApiV3NotFoundError,
@@ -25,9 +24,10 @@ from kaltura_events.errors import (
     CategoriesLockedError,
     InvalidArgumentError,
 )
-from kaltura_events.ks import ADMIN, USER, KsProvider, app_token_hash, build_ks_v2, local_minter, parse_ks
-from kaltura_events.models import Category
-from kaltura_events.retry import RetryPolicy
+from kaltura_events.api.ks import ADMIN, USER, KsProvider, app_token_hash, build_ks_v2, local_minter, parse_ks
+from kaltura_events.api.models import Category
+from kaltura_events.api.retry import RetryPolicy
+from kaltura_events.emulator.server import EmulatorServer
 
 FAST = RetryPolicy(base_delay=0.01, max_delay=0.05)
 

@@ -9,9 +9,9 @@ from typing import Any
 import recurring_ical_events
 from icalendar import Calendar
 
-from kaltura_events.calendar_feed import series_calendar, write_calendars
 from kaltura_events.cli import main
-from kaltura_events.events_file import load_events_file, parse_events_file, targets
+from kaltura_events.formats.calendar_feed import series_calendar, write_calendars
+from kaltura_events.formats.events_file import load_events_file, parse_events_file, targets
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kaltura-events.yaml"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)

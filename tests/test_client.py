@@ -11,10 +11,8 @@ from typing import Any
 
 import pytest
 
-from kaltura_events.answers import excerpt
-from kaltura_events.client import EVENT, PEOPLE_PAGE_SIZE, EventFilter, EventsClient
-from kaltura_events.emulator.server import EmulatorServer
-from kaltura_events.errors import (
+from kaltura_events.api.answers import excerpt
+from kaltura_events.api.errors import (
     AuthenticationError,
     BadRequestError,
     IncompleteListingError,
@@ -25,9 +23,11 @@ from kaltura_events.errors import (
     RequestTimeoutError,
     ServerError,
 )
-from kaltura_events.ks import ADMIN, USER, KsProvider, build_ks_v2, local_minter
-from kaltura_events.paging import PAGE_CONCURRENCY
-from kaltura_events.retry import RetryPolicy
+from kaltura_events.api.events import EVENT, PEOPLE_PAGE_SIZE, EventFilter, EventsClient
+from kaltura_events.api.ks import ADMIN, USER, KsProvider, build_ks_v2, local_minter
+from kaltura_events.api.paging import PAGE_CONCURRENCY
+from kaltura_events.api.retry import RetryPolicy
+from kaltura_events.emulator.server import EmulatorServer
 
 START = datetime(2027, 3, 1, 15, 0, tzinfo=timezone.utc)
 FAST = RetryPolicy(base_delay=0.01, max_retry_after=5)

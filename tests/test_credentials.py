@@ -19,8 +19,11 @@ from prefect.blocks.core import Block
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
 from pydantic import SecretStr, ValidationError
 
-from kaltura_events.api_v3 import CategoryFilter
-from kaltura_events.client import EventsClient
+from kaltura_events.api.api_v3 import CategoryFilter
+from kaltura_events.api.errors import AuthenticationError, InvalidArgumentError, ServerError
+from kaltura_events.api.events import EventsClient
+from kaltura_events.api.ks import parse_ks
+from kaltura_events.api.retry import RetryPolicy
 from kaltura_events.credentials import (
     REGIONS,
     KalturaCredentials,
@@ -29,9 +32,6 @@ from kaltura_events.credentials import (
 )
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.environment import ENV_VARS, CredentialsError
-from kaltura_events.errors import AuthenticationError, InvalidArgumentError, ServerError
-from kaltura_events.ks import parse_ks
-from kaltura_events.retry import RetryPolicy
 
 ADMIN_SECRET = "admin-secret-9f8e7d6c5b4a"
 KS_VALUE = "djJ8MTIzfGZpeGVkLWtzLXZhbHVlLTAxMjM0NTY3ODk="

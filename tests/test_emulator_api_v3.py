@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from kaltura_events.api.ks import ADMIN, USER, app_token_hash, build_ks_v2, parse_ks
 from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawApiV3
-from kaltura_events.ks import ADMIN, USER, app_token_hash, build_ks_v2, parse_ks
 
 
 def error_code(answer: Any) -> str | None:

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
+from kaltura_events.api.ks import ADMIN, USER, build_ks_v2
 from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawApiV3, RawEventsApi
-from kaltura_events.ks import ADMIN, USER, build_ks_v2
 
 ENTRY_ID = re.compile(r"^1_[0-9a-z]{8}$")
 VALID_EVENT = {

@@ -12,11 +12,11 @@ import base64
 import httpx
 import pytest
 
+from kaltura_events.api.ks import ADMIN, app_token_hash, build_ks_v2, parse_ks
 from kaltura_events.emulator import kaltura_session
 from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.kaltura_session import ADMIN_SESSION, USER_SESSION, KsInvalid
 from kaltura_events.emulator.server import EmulatorServer
-from kaltura_events.ks import ADMIN, app_token_hash, build_ks_v2, parse_ks
 from tests.test_ks import NOW, PARTNER, SECRET, USER_ID, VECTOR
 
 

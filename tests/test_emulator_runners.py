@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kaltura_events.api.ks import build_ks_v2
 from kaltura_events.cli import main
 from kaltura_events.emulator.config import DEFAULT_USER_ID, EmulatorConfig
 from kaltura_events.emulator.server import EmulatorProcess, EmulatorServer
 from kaltura_events.emulator.testing import RawEventsApi
-from kaltura_events.ks import build_ks_v2
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from kaltura_events.cli import main
-from kaltura_events.events_file import (
+from kaltura_events.formats.events_file import (
     EventsFile,
     EventsFileError,
     json_schema,

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from kaltura_events.errors import AuthenticationError, KsParseError
-from kaltura_events.ks import (
+from kaltura_events.api.errors import AuthenticationError, KsParseError
+from kaltura_events.api.ks import (
     ADMIN,
     USER,
     KsProvider,
@@ -34,7 +34,7 @@ VECTOR = (
 
 
 def server_decode(ks: str, secret: str) -> dict[str, object]:
-    """Kaltura's server-side ks::parseKsV2, written out independently of kaltura_events.ks:
+    """Kaltura's server-side ks::parseKsV2, written out independently of kaltura_events.api.ks:
     base64 (url-safe) -> "v2|partner|cipher" -> AES-128-CBC with sha1(secret)[:16] and a zero IV
     -> strip NUL padding -> sha1 signature (20 bytes) over the rest -> 16 random bytes -> query string.
     """

@@ -11,8 +11,8 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.recurrence import Occurrence, RecurrenceError, expand, validate_rrule
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.planning.recurrence import Occurrence, RecurrenceError, expand, validate_rrule
 
 UTC = timezone.utc
 
@@ -539,6 +539,6 @@ def test_expand_rejects_bad_arguments() -> None:
 
 def test_module_does_not_import_prefect() -> None:
     # The scheduling maths must be usable (and testable) without the orchestrator.
-    code = "import sys, kaltura_events.recurrence; sys.exit('prefect' in sys.modules)"
+    code = "import sys, kaltura_events.planning.recurrence; sys.exit('prefect' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=False)
     assert done.returncode == 0

@@ -8,8 +8,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from kaltura_events.models import Event
-from kaltura_events.series import SPEC_LABEL_PREFIX, AllHandsSeries, diff, horizon, missing_sessions, plan
+from kaltura_events.api.models import Event
+from kaltura_events.planning.series import (
+    SPEC_LABEL_PREFIX,
+    AllHandsSeries,
+    diff,
+    horizon,
+    missing_sessions,
+    plan,
+)
 from tests.specs import weekly_all_hands
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -91,7 +98,7 @@ def test_prune_takes_only_future_series_events_the_rule_no_longer_yields() -> No
 
 def test_missing_sessions_by_name() -> None:
     item = plan(series(), NOW)[0]
-    from kaltura_events.models import Session
+    from kaltura_events.api.models import Session
 
     existing = [Session(id="1_a", name="Keynote", type="LiveWebcast")]
     assert [s.name for s in missing_sessions(item, existing)] == ["Q&A"]
@@ -134,7 +141,7 @@ def test_bad_parameters_name_the_field(overrides: dict[str, Any], field: str) ->
 
 
 def test_rule_with_no_occurrence_in_horizon_is_refused_before_any_call() -> None:
-    from kaltura_events.errors import InvalidArgumentError
+    from kaltura_events.api.errors import InvalidArgumentError
 
     with pytest.raises(InvalidArgumentError, match="rrule"):
         plan(series(until="2025-06-01", starts_on="2025-01-01"), NOW)
@@ -223,14 +230,14 @@ def test_an_override_outside_the_horizon_waits_its_turn() -> None:
     ],
 )
 def test_override_mistakes_inside_the_horizon_are_refused(overrides: dict[str, Any], match: str) -> None:
-    from kaltura_events.errors import InvalidArgumentError
+    from kaltura_events.api.errors import InvalidArgumentError
 
     with pytest.raises(InvalidArgumentError, match=match):
         plan(series(horizon_days=28, overrides=overrides), NOW)
 
 
 def test_an_override_of_a_holiday_is_refused() -> None:
-    from kaltura_events.errors import InvalidArgumentError
+    from kaltura_events.api.errors import InvalidArgumentError
 
     with pytest.raises(InvalidArgumentError, match="original_date"):
         plan(
@@ -303,8 +310,8 @@ def test_the_spec_hash_covers_speakers_and_session_details() -> None:
 
 
 def test_speaker_changes_invite_grant_add_update_and_remove_in_batches_of_10() -> None:
-    from kaltura_events.models import EventUser
-    from kaltura_events.speakers import SessionParticipant, SpeakerSpec, speaker_changes
+    from kaltura_events.api.models import EventUser
+    from kaltura_events.planning.speakers import SessionParticipant, SpeakerSpec, speaker_changes
 
     wanted = [
         SpeakerSpec(email=f"s{i}@example.com", first_name="S", last_name=str(i), order=i) for i in range(23)
@@ -334,8 +341,8 @@ def test_speaker_changes_invite_grant_add_update_and_remove_in_batches_of_10() -
 
 
 def test_speakers_of_a_session_need_an_id_before_they_are_added() -> None:
-    from kaltura_events.errors import InvalidArgumentError
-    from kaltura_events.speakers import SpeakerSpec, speaker_changes
+    from kaltura_events.api.errors import InvalidArgumentError
+    from kaltura_events.planning.speakers import SpeakerSpec, speaker_changes
 
     changes = speaker_changes([SpeakerSpec(email="a@example.com", first_name="A", last_name="B")], [], [])
     with pytest.raises(InvalidArgumentError, match=r"a@example\.com"):
@@ -346,8 +353,8 @@ def test_speakers_of_a_session_need_an_id_before_they_are_added() -> None:
 
 
 def test_roster_diff_creates_updates_and_deletes_unlisted_only_when_asked() -> None:
-    from kaltura_events.models import TeamMember
-    from kaltura_events.roster import TeamMemberSpec, roster_diff
+    from kaltura_events.api.models import TeamMember
+    from kaltura_events.planning.roster import TeamMemberSpec, roster_diff
 
     roster = [
         TeamMemberSpec(email="a@example.com", role="Admin", first_name="A", last_name="A"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from kaltura_events.models import Category
-from kaltura_events.teardown import (
+from kaltura_events.api.models import Category
+from kaltura_events.planning.teardown import (
     TeardownSelector,
     order_deletes,
     orphan_owners,

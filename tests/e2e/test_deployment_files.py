@@ -11,8 +11,8 @@ from prefect import Flow
 from deployments import serve
 from flows.duplicate_event import DuplicateSpec
 from kaltura_events import cli, credentials
-from kaltura_events.series import AllHandsSeries
-from kaltura_events.teardown import TeardownSelector
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.teardown import TeardownSelector
 from tasks import runtime
 from tests.e2e.conftest import PREFECT_YAML, REPO_ROOT
 

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from kaltura_events.series import SERIES_LABEL_PREFIX, AllHandsSeries, plan
-from kaltura_events.teardown import owner_of_media_child, owner_of_root
+from kaltura_events.planning.series import SERIES_LABEL_PREFIX, AllHandsSeries, plan
+from kaltura_events.planning.teardown import owner_of_media_child, owner_of_root
 from tests.e2e.conftest import (
     CLI_TIMEOUT,
     CREDENTIALS_NAME,

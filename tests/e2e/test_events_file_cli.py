@@ -21,7 +21,7 @@ from deployments.local_server import PrefectServer
 from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawEventsApi
-from kaltura_events.events_file import load_events_file, targets
+from kaltura_events.formats.events_file import load_events_file, targets
 from tests.e2e.conftest import REPO_ROOT, Completed, run_command, without_prefect
 from tests.e2e.test_deployments_e2e import _github_step_env
 from tests.invariants import series_problems

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kaltura_events.validation import DUPLICATE_ROLES, PRESET_TEMPLATES, SESSION_TYPES, VISIBILITIES
+from kaltura_events.api.validation import DUPLICATE_ROLES, PRESET_TEMPLATES, SESSION_TYPES, VISIBILITIES
 from tests.e2e.conftest import CREDENTIALS_NAME, Stack
 
 pytestmark = pytest.mark.slow

@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from kaltura_events.series import SERIES_LABEL_PREFIX, AllHandsSeries, plan
+from kaltura_events.planning.series import SERIES_LABEL_PREFIX, AllHandsSeries, plan
 from tests.e2e.conftest import CREDENTIALS_NAME, Stack
 
 pytestmark = pytest.mark.slow

@@ -11,10 +11,10 @@ import time
 
 from prefect import flow
 
-from kaltura_events.client import EventFilter
+from kaltura_events.api.errors import NotFoundError, ServerError
+from kaltura_events.api.events import EventFilter
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
-from kaltura_events.errors import NotFoundError, ServerError
 from tasks.events import list_events, update_event
 from tasks.runtime import run_api_limit, thread_runner
 

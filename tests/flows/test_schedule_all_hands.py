@@ -10,10 +10,10 @@ import pendulum
 import pytest
 
 from flows.schedule_all_hands import SeriesIncomplete, schedule_all_hands
+from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.teardown import owner_of_media_child, owner_of_root
+from kaltura_events.planning.teardown import owner_of_media_child, owner_of_root
 from tests.invariants import planned_occurrences, series_problems
 from tests.specs import weekly_all_hands
 
@@ -148,7 +148,7 @@ def test_dry_run_writes_nothing_and_publishes_the_plan(
 def test_a_crashed_run_is_finished_not_duplicated(creds: KalturaCredentials, emu: EmulatorServer) -> None:
     """A run that died after create, before sessions and update, leaves unlabeled events: they are adopted."""
     client = creds.get_events_client()
-    from kaltura_events.series import AllHandsSeries, plan
+    from kaltura_events.planning.series import AllHandsSeries, plan
 
     planned = plan(AllHandsSeries.model_validate(weekly(horizon_days=28)), NOW)
     orphan = client.create_event(

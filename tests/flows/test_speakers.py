@@ -12,8 +12,8 @@ from flows.schedule_all_hands import schedule_all_hands
 from flows.speakers import SpeakerOutcome, converge_speakers
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
-from kaltura_events.series import AllHandsSeries
-from kaltura_events.speakers import SpeakerSpec, participants_from
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.speakers import SpeakerSpec, participants_from
 from tasks.runtime import run_api_limit, thread_runner
 from tests.specs import weekly_all_hands
 

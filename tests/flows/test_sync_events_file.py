@@ -16,8 +16,8 @@ from prefect.client.schemas.objects import Artifact
 from flows.sync_events_file import ORPHAN_QUERY_PARTS, FileReport, SyncIncomplete, sync_events_file
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
-from kaltura_events.events_file import EventsFileError, load_events_file, targets
-from kaltura_events.teardown import owner_of_media_child, owner_of_root
+from kaltura_events.formats.events_file import EventsFileError, load_events_file, targets
+from kaltura_events.planning.teardown import owner_of_media_child, owner_of_root
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "kaltura-events.yaml"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from flows.schedule_all_hands import schedule_all_hands
 from flows.teardown_events import teardown_events
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
-from kaltura_events.teardown import owner_of_media_child, owner_of_root
+from kaltura_events.planning.teardown import owner_of_media_child, owner_of_root
 
 
 def make_events(

@@ -16,8 +16,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.series import AllHandsSeries, plan
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.planning.series import AllHandsSeries, plan
 
 NAMES = (
     "Weekly Team Sync",

@@ -16,8 +16,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaltura_events.models import Event
-from kaltura_events.series import AllHandsSeries, PlannedEvent, diff, plan
+from kaltura_events.api.models import Event
+from kaltura_events.planning.series import AllHandsSeries, PlannedEvent, diff, plan
 from tests.properties.series_strategies import series_specs
 
 

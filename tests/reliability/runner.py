@@ -75,9 +75,9 @@ def run_e2e(out: Path) -> int:
     from flows.duplicate_event import duplicate_event
     from flows.schedule_all_hands import schedule_all_hands
     from flows.teardown_events import teardown_events
+    from kaltura_events.api.ks import build_ks_v2
     from kaltura_events.credentials import KalturaCredentials
     from kaltura_events.emulator.control_client import EmulatorControl
-    from kaltura_events.ks import build_ks_v2
 
     env = os.environ
     control = EmulatorControl(env["REL_EMULATOR_URL"])

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from kaltura_events.series import AllHandsSeries, PlannedEvent, plan
-from kaltura_events.teardown import owner_of_media_child, owner_of_root
+from kaltura_events.planning.series import AllHandsSeries, PlannedEvent, plan
+from kaltura_events.planning.teardown import owner_of_media_child, owner_of_root
 from tests.specs import weekly_all_hands
 
 NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)

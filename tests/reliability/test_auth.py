@@ -20,10 +20,10 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from flows.schedule_all_hands import schedule_all_hands
 from flows.teardown_events import teardown_events
+from kaltura_events.api.ks import ADMIN, build_ks_v2
 from kaltura_events.credentials import KalturaCredentials, close_cached_clients
 from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.server import EmulatorProcess
-from kaltura_events.ks import ADMIN, build_ks_v2
 from tests.invariants import series_problems
 from tests.reliability.conftest import app_token_credentials, credentials_for
 from tests.reliability.support import NOW, SecretBook, categories_of, p1_spec, statuses

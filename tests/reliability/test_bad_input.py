@@ -24,9 +24,9 @@ from flows.duplicate_event import duplicate_event
 from flows.schedule_all_hands import schedule_all_hands
 from flows.sync_team_members import sync_team_members
 from flows.teardown_events import teardown_events
+from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorProcess
-from kaltura_events.errors import InvalidArgumentError
 from tests.reliability.support import NOW, SecretBook, p1_spec
 
 pytestmark = pytest.mark.reliability

@@ -19,18 +19,19 @@ from typing import Any
 import httpx
 import pytest
 
-from kaltura_events.api_v3 import ApiV3Client, CategoryFilter
-from kaltura_events.client import EventsClient, SpeakerInput
-from kaltura_events.emulator.server import EmulatorProcess
-from kaltura_events.errors import (
+from kaltura_events.api.api_v3 import ApiV3Client, CategoryFilter
+from kaltura_events.api.errors import (
     ApiV3AuthenticationError,
     AuthenticationError,
     KalturaError,
     ServerError,
     UnexpectedResponseError,
 )
-from kaltura_events.ks import ADMIN, KsProvider, build_ks_v2, local_minter
-from kaltura_events.retry import RetryPolicy
+from kaltura_events.api.events import EventsClient
+from kaltura_events.api.ks import ADMIN, KsProvider, build_ks_v2, local_minter
+from kaltura_events.api.models import SpeakerInput
+from kaltura_events.api.retry import RetryPolicy
+from kaltura_events.emulator.server import EmulatorProcess
 from tests.bad_answers import BAD_ANSWERS, BadAnswer, BadAnswerServer, bad_answer_server
 
 pytestmark = pytest.mark.reliability

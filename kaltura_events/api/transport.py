@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from kaltura_events.answers import excerpt
-from kaltura_events.errors import (
+from kaltura_events.api.answers import excerpt
+from kaltura_events.api.errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
@@ -30,8 +30,8 @@ from kaltura_events.errors import (
     RequestTimeoutError,
     ServerError,
 )
-from kaltura_events.ks import KsProvider
-from kaltura_events.retry import RetryPolicy, run_with_retries
+from kaltura_events.api.ks import KsProvider
+from kaltura_events.api.retry import RetryPolicy, run_with_retries
 
 T = TypeVar("T")
 

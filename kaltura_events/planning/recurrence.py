@@ -39,8 +39,8 @@ import pendulum
 from dateutil.rrule import rrulestr
 from pendulum.tz.exceptions import AmbiguousTime, NonExistingTime
 
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.validation import require_zone
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.validation import require_zone
 
 __all__ = ["Occurrence", "RecurrenceError", "expand", "occurrence_on", "validate_rrule"]
 

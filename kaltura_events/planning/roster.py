@@ -13,10 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.models import TeamMember
-from kaltura_events.people import Email, PersonName, email_key
-from kaltura_events.validation import TEAM_ROLES
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.models import TeamMember
+from kaltura_events.api.validation import TEAM_ROLES
+from kaltura_events.planning.people import Email, PersonName, email_key
 
 MAX_ROSTER = 500
 

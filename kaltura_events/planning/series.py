@@ -14,7 +14,7 @@ without them (a run died between create and update) is found by its name
 and start together and finished.
 
 The rule's exceptions (skipped dates, holidays, extra dates, overrides) are
-in :mod:`kaltura_events.series_rules`; speakers in :mod:`kaltura_events.speakers`.
+in :mod:`kaltura_events.planning.series_rules`; speakers in :mod:`kaltura_events.planning.speakers`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from typing import Annotated, Any
 import pendulum
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.fields import (
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.fields import (
     CustomTemplateId,
     EventName,
     Label,
@@ -39,10 +39,11 @@ from kaltura_events.fields import (
     Visibility,
     Zone,
 )
-from kaltura_events.models import Event, Session
-from kaltura_events.people import email_key
-from kaltura_events.recurrence import Occurrence, expand, occurrence_on, validate_rrule
-from kaltura_events.series_rules import (
+from kaltura_events.api.models import Event, Session
+from kaltura_events.api.validation import format_iso
+from kaltura_events.planning.people import email_key
+from kaltura_events.planning.recurrence import Occurrence, expand, occurrence_on, validate_rrule
+from kaltura_events.planning.series_rules import (
     MAX_EXTRA_DATES,
     MAX_OVERRIDES,
     MAX_SKIP_DATES,
@@ -55,8 +56,7 @@ from kaltura_events.series_rules import (
     overrides_by_date,
     search_margin,
 )
-from kaltura_events.speakers import SpeakerSpec, check_speakers
-from kaltura_events.validation import format_iso
+from kaltura_events.planning.speakers import SpeakerSpec, check_speakers
 
 SERIES_LABEL_PREFIX = "kev-series:"
 SPEC_LABEL_PREFIX = "kev-spec:"

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from kaltura_events.errors import UnexpectedResponseError
+from kaltura_events.api.errors import UnexpectedResponseError
 
 T = TypeVar("T")
 U = TypeVar("U")

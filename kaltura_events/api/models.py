@@ -5,10 +5,15 @@ bare event. ``answers.unwrap`` accepts either, and every model ignores fields it
 does not know, so a new field on Kaltura's side does not break a running flow.
 A field we need that is missing or mistyped is an error, read as
 ``UnexpectedResponseError`` by ``answers.read_answer``.
+
+One request shape lives here too, ``SpeakerInput``: planning builds it and the
+client sends it, so planning needs this module and not the client's (which
+imports httpx).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -171,3 +176,14 @@ class Category(ApiModel):
 
 class CategoryPage(Page):
     objects: list[Category] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SpeakerInput:
+    user_id: str
+    order: int = 0
+    is_hidden: bool = False
+    role: str = "simpleSpeaker"
+
+    def to_api(self) -> dict[str, Any]:
+        return {"userId": self.user_id, "order": self.order, "isHidden": self.is_hidden, "role": self.role}

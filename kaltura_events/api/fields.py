@@ -14,7 +14,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from kaltura_events import validation as v
+from kaltura_events.api import validation as v
 
 
 @cache

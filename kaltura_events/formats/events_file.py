@@ -28,10 +28,10 @@ import pendulum
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kaltura_events.errors import InvalidArgumentError, KalturaError
-from kaltura_events.fields import CustomTemplateId, EventName, Label, PresetTemplate, Zone
-from kaltura_events.roster import Roster
-from kaltura_events.series import MAX_HORIZON_DAYS, AllHandsSeries, PlannedEvent, SessionSpec, plan
+from kaltura_events.api.errors import InvalidArgumentError, KalturaError
+from kaltura_events.api.fields import CustomTemplateId, EventName, Label, PresetTemplate, Zone
+from kaltura_events.planning.roster import Roster
+from kaltura_events.planning.series import MAX_HORIZON_DAYS, AllHandsSeries, PlannedEvent, SessionSpec, plan
 
 FILE_LABEL_PREFIX = "kev-file:"
 DEFAULT_FILE_NAME = "kaltura-events.yaml"

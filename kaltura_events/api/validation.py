@@ -1,7 +1,9 @@
-"""Argument checks shared by the client (before a request) and the emulator (as a 400).
+"""Argument checks the clients (before a request) and the flow parameters share.
 
-Keeping one set means both layers reject exactly the same input with the
-same words, and a test of one is a test of the other.
+``fields`` wraps them as pydantic types for the flow parameters and the events
+file, so bad input is refused with the same words whichever way it comes, and
+before anything is sent. The emulator keeps its own checks, taken from the
+reference, and imports none of these: the two test each other.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from kaltura_events.errors import InvalidArgumentError
+from kaltura_events.api.errors import InvalidArgumentError
 
 PRESET_TEMPLATES: dict[str, tuple[str, ...]] = {
     "tm0000": (),

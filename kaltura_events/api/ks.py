@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from kaltura_events.errors import AuthenticationError, KsParseError
+from kaltura_events.api.errors import AuthenticationError, KsParseError
 
 USER = 0
 ADMIN = 2

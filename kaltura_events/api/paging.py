@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-from kaltura_events.errors import IncompleteListingError
+from kaltura_events.api.errors import IncompleteListingError
 
 T = TypeVar("T")
 

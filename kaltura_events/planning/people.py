@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from kaltura_events.validation import MAX_NAME_LENGTH, require_email
+from kaltura_events.api.validation import MAX_NAME_LENGTH, require_email
 
 
 def email_key(email: str) -> str:

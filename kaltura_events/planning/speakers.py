@@ -15,11 +15,10 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from kaltura_events.client import SpeakerInput
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.models import ApiModel, EventUser
-from kaltura_events.people import Email, PersonName, email_key
-from kaltura_events.validation import MAX_PARTICIPANTS_PER_CALL
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.models import ApiModel, EventUser, SpeakerInput
+from kaltura_events.api.validation import MAX_PARTICIPANTS_PER_CALL
+from kaltura_events.planning.people import Email, PersonName, email_key
 
 SPEAKER_ROLES = ("simpleSpeaker", "advancedSpeaker")
 MAX_SPEAKERS_PER_SESSION = 50

@@ -23,9 +23,9 @@ import holidays as holiday_calendars
 import pendulum
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.fields import EventName
-from kaltura_events.recurrence import Occurrence, occurrence_on
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.fields import EventName
+from kaltura_events.planning.recurrence import Occurrence, occurrence_on
 
 MAX_SKIP_DATES = 400
 MAX_EXTRA_DATES = 100

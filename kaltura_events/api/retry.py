@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from kaltura_events.errors import (
+from kaltura_events.api.errors import (
     ConnectionFailedError,
     KalturaError,
     NotFoundError,

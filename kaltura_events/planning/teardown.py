@@ -16,9 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.fields import EventId, Label
-from kaltura_events.models import Category
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.fields import EventId, Label
+from kaltura_events.api.models import Category
 
 MEDIA_ACCOUNT = "ep_media_account"
 _EP_ROOT = re.compile(r"^([1-9][0-9]*)EP[0-9a-fA-F]+$")

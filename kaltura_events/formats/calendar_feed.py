@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
-from kaltura_events.events_file import Target
-from kaltura_events.series import SPEC_LABEL_PREFIX, AllHandsSeries, PlannedEvent
+from kaltura_events.formats.events_file import Target
+from kaltura_events.planning.series import SPEC_LABEL_PREFIX, AllHandsSeries, PlannedEvent
 
 PRODID = "-//kaltura-events//events as code//EN"
 SPEC_PROPERTY = "X-KEV-SPEC"

@@ -14,13 +14,13 @@ from typing import Any, TypeVar
 
 import httpx
 
-from kaltura_events.answers import V3_VOID, Reader, read_answer, scrub, shaped
-from kaltura_events.errors import InvalidArgumentError, api_v3_error
-from kaltura_events.ks import KsProvider, Minted
-from kaltura_events.models import Category, CategoryPage
-from kaltura_events.paging import collect_pages
-from kaltura_events.retry import RetryPolicy
-from kaltura_events.transport import DEFAULT_TIMEOUT, Slot, Transport, error_for_status
+from kaltura_events.api.answers import V3_VOID, Reader, read_answer, scrub, shaped
+from kaltura_events.api.errors import InvalidArgumentError, api_v3_error
+from kaltura_events.api.ks import KsProvider, Minted
+from kaltura_events.api.models import Category, CategoryPage
+from kaltura_events.api.paging import collect_pages
+from kaltura_events.api.retry import RetryPolicy
+from kaltura_events.api.transport import DEFAULT_TIMEOUT, Slot, Transport, error_for_status
 
 T = TypeVar("T")
 

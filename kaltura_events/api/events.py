@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 
 import httpx
 
-from kaltura_events import validation as v
-from kaltura_events.answers import ACKNOWLEDGED, Reader, one, read_answer, shaped
-from kaltura_events.errors import InvalidArgumentError
-from kaltura_events.ks import KsProvider
-from kaltura_events.models import (
+from kaltura_events.api import validation as v
+from kaltura_events.api.answers import ACKNOWLEDGED, Reader, one, read_answer, shaped
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.ks import KsProvider
+from kaltura_events.api.models import (
     DuplicateAccepted,
     DuplicateJob,
     Event,
@@ -30,13 +30,14 @@ from kaltura_events.models import (
     Session,
     SessionList,
     Speaker,
+    SpeakerInput,
     SpeakerList,
     TeamMember,
     TeamMemberPage,
 )
-from kaltura_events.paging import collect_pages
-from kaltura_events.retry import RetryPolicy
-from kaltura_events.transport import DEFAULT_TIMEOUT, Slot, Transport, error_for_status
+from kaltura_events.api.paging import collect_pages
+from kaltura_events.api.retry import RetryPolicy
+from kaltura_events.api.transport import DEFAULT_TIMEOUT, Slot, Transport, error_for_status
 
 T = TypeVar("T")
 DateLike = datetime | str
@@ -112,17 +113,6 @@ class DuplicateStarted:
 DUPLICATE_STARTED: Reader[DuplicateStarted] = shaped(DuplicateAccepted, "a JSON object with `jobId`").then(
     lambda accepted: DuplicateStarted(job_id=accepted.job_id)
 )
-
-
-@dataclass(frozen=True)
-class SpeakerInput:
-    user_id: str
-    order: int = 0
-    is_hidden: bool = False
-    role: str = "simpleSpeaker"
-
-    def to_api(self) -> dict[str, Any]:
-        return {"userId": self.user_id, "order": self.order, "isHidden": self.is_hidden, "role": self.role}
 
 
 def _iso(field_name: str, value: DateLike) -> str:
