@@ -41,6 +41,7 @@ from kaltura_events.api.fields import (
 )
 from kaltura_events.api.models import Event, Session
 from kaltura_events.api.validation import format_iso
+from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
 from kaltura_events.planning.people import email_key
 from kaltura_events.planning.recurrence import Occurrence, expand, occurrence_on, validate_rrule
 from kaltura_events.planning.series_rules import (
@@ -249,6 +250,11 @@ class AllHandsSeries(BaseModel):
         title="Changed occurrences",
         description="One occurrence moved, renamed, re-described or cancelled, found by its original date.",
     )
+    audience: AudienceSpec | None = Field(
+        default=None,
+        title="Audience",
+        description="Who is invited to every occurrence: a CSV export and/or inline people.",
+    )
     prune: bool = Field(
         default=False,
         title="Prune",
@@ -364,6 +370,8 @@ class PlannedEvent:
     labels: tuple[str, ...]
     sessions: tuple[PlannedSession, ...]
     original_date: date
+    audience: ResolvedAudience | None = None
+    """Who is invited, read from the series' audience spec before planning; None: the spec names none."""
     """The local date the rule or extra_dates gave this occurrence, before any override moved it."""
 
     @property
@@ -442,6 +450,8 @@ def spec_hash(series: AllHandsSeries, occurrence: PlannedEvent) -> str:
         ],
         "source": [series.create_template_id, series.source_event_id],
     }
+    if occurrence.audience is not None:
+        body["audience"] = occurrence.audience.digest
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:10]
 
 
@@ -450,8 +460,13 @@ def _plain(day: date) -> date:
     return date(day.year, day.month, day.day)
 
 
-def plan(series: AllHandsSeries, now: datetime) -> list[PlannedEvent]:
+def plan(
+    series: AllHandsSeries, now: datetime, audience: ResolvedAudience | None = None
+) -> list[PlannedEvent]:
     """Every occurrence in the horizon, each with its full intended state, sorted by start.
+
+    ``audience`` is the series' audience spec as read (the caller reads its
+    CSV: planning does no I/O); every occurrence invites it.
 
     The rule's local dates, minus skip_dates and holidays, plus extra_dates,
     then each override applied to the occurrence it names. An occurrence is
@@ -497,7 +512,7 @@ def plan(series: AllHandsSeries, now: datetime) -> list[PlannedEvent]:
             continue
         final = _moved(series, day, occurrence, override)
         if window.start <= final.start_utc < window.end:
-            planned.append(_planned(series, day, final, override))
+            planned.append(_planned(series, day, final, override, audience))
     if not planned:
         raise InvalidArgumentError(
             "rrule",
@@ -556,7 +571,11 @@ def _moved(
 
 
 def _planned(
-    series: AllHandsSeries, original: date, occurrence: Occurrence, override: OccurrenceOverride | None
+    series: AllHandsSeries,
+    original: date,
+    occurrence: Occurrence,
+    override: OccurrenceOverride | None,
+    audience: ResolvedAudience | None,
 ) -> PlannedEvent:
     start = occurrence.start_utc
     sessions = tuple(
@@ -588,6 +607,7 @@ def _planned(
         labels=(*series.labels, series.series_label, occurrence_label(original)),
         sessions=sessions,
         original_date=original,
+        audience=audience,
     )
 
 
