@@ -31,7 +31,7 @@ API_LIMIT = 8
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    headers = ("series", "occurrence", "action", "event_id", "name", "local_start")
+    headers = ("series", "occurrence", "action", "event_id", "name", "local_start", "people")
     cells = [[str(row.get(h) if row.get(h) is not None else "") for h in headers] for row in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]

@@ -29,3 +29,13 @@ DuplicationPolling = Annotated[
     ),
 ]
 """For schedule_all_hands and sync_events_file; duplicate_event's spec holds its own."""
+
+Verify = Annotated[
+    bool,
+    Field(
+        title="Verify",
+        description="Re-read every event's sessions and people, even where its completion marker says "
+        "it converged (costs one event-users/list per event).",
+    ),
+]
+"""A converged occurrence is otherwise recognised from its labels alone, with no reads."""

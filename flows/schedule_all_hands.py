@@ -10,9 +10,10 @@ finished by the next one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Annotated, Any
 
 import pendulum
@@ -21,9 +22,9 @@ from prefect.logging import get_run_logger
 from pydantic import BaseModel, Field
 
 from flows.duplication import DuplicationRequest, PollSettings, run_duplications
-from flows.parameters import ApiInFlight, DuplicationPolling, NowForTesting
+from flows.parameters import ApiInFlight, DuplicationPolling, NowForTesting, Verify
+from flows.people import PeopleOutcome, converge_people, plan_people
 from flows.reporting import publish
-from flows.speakers import converge_speakers
 from flows.teardown_events import run_cleanup
 from flows.units import in_parallel, run_units
 from kaltura_events.api.errors import KalturaError
@@ -31,6 +32,8 @@ from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Event, Session
 from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.formats.audience_csv import resolve_audience
+from kaltura_events.planning.audience import ResolvedAudience
 from kaltura_events.planning.series import (
     SERIES_LABEL_PREFIX,
     AllHandsSeries,
@@ -41,6 +44,7 @@ from kaltura_events.planning.series import (
     diff,
     event_occurrence_label,
     horizon,
+    is_complete,
     leftover_key,
     missing_sessions,
     occurrence_of,
@@ -62,6 +66,19 @@ class OccurrenceRow(BaseModel):
     start_utc: str
     note: str = ""
     """What the flow could not put right, e.g. sessions the API cannot move."""
+    people: str = ""
+    """What the run did (or would do) to the event's users: ``+invited ~updated -removed, N emails``."""
+
+
+class PersonChange(BaseModel):
+    """One person on one occurrence's event: what the run did, so a person can be found in the UI."""
+
+    occurrence: str
+    event_id: int
+    email: str
+    action: str
+    user_id: str | None
+    error: str | None = None
 
 
 class SeriesReport(BaseModel):
@@ -75,6 +92,8 @@ class SeriesReport(BaseModel):
     stale: list[OccurrenceRow] = Field(default_factory=list)
     """Future series events the plan no longer holds, kept because prune is off."""
     failed: list[str] = Field(default_factory=list)
+    people: list[PersonChange] = Field(default_factory=list)
+    """Every invite, update and removal the run made, person by person."""
 
     def rows(self) -> list[dict[str, Any]]:
         groups = (self.created, self.finished, self.updated, self.unchanged, self.pruned, self.stale)
@@ -91,9 +110,12 @@ class Provisioned:
 
     event: Event
     left_behind: tuple[str, ...] = ()
+    people: PeopleOutcome = field(default_factory=PeopleOutcome)
 
 
-def _row(action: str, item: PlannedEvent | None, event: Event | None, note: str = "") -> OccurrenceRow:
+def _row(
+    action: str, item: PlannedEvent | None, event: Event | None, note: str = "", people: str = ""
+) -> OccurrenceRow:
     if item is not None:
         local, start, name = item.local_start.isoformat(), item.start_iso, item.name
         occurrence = item.original_date.isoformat()
@@ -110,6 +132,7 @@ def _row(action: str, item: PlannedEvent | None, event: Event | None, note: str 
         local_start=local,
         start_utc=start,
         note=note,
+        people=people,
     )
 
 
@@ -117,7 +140,7 @@ def _done_row(action: str, item: PlannedEvent, done: Provisioned) -> OccurrenceR
     note = ""
     if done.left_behind:
         note = "; ".join(done.left_behind) + " (the Events API cannot change a session: fix it in Kaltura)"
-    return _row(action, item, done.event, note)
+    return _row(action, item, done.event, note, done.people.note)
 
 
 def observe(
@@ -242,8 +265,10 @@ def provision_occurrence(
     made = in_parallel([partial(_add_session, credentials, event_id, s) for s in missing])
     session_ids = {s.name: s.id for s in (*existing, *made)}
     speakers = [(session_ids[s.name], s.speakers) for s in item.sessions]
-    converge_speakers(credentials, event_id, speakers, observed=found is not None)
-    return Provisioned(_final_update(credentials, item, event_id, found), tuple(left_behind))
+    people = converge_people(credentials, event_id, speakers, item.audience, observed=found is not None)
+    final = found if found is not None and is_complete(item, found) else None
+    event = final or _final_update(credentials, item, event_id, found)
+    return Provisioned(event, tuple(left_behind), people)
 
 
 def _update_only(credentials: KalturaCredentials | None, item: PlannedEvent, event: Event) -> Provisioned:
@@ -320,6 +345,10 @@ def apply(
         for item, _ in changes.update
         if item.occurrence_label in done
     ]
+    finished_items = [*changes.create, *(item for item, _ in changes.finish)]
+    report.people = people_changes_of(
+        [(item, done[item.occurrence_label]) for item in finished_items if item.occurrence_label in done]
+    )
     failures.update(results.messages())
     report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
     if changes.prune:
@@ -362,28 +391,61 @@ def converge_series(
     moment: datetime,
     dry_run: bool,
     poll: PollSettings,
+    audience: ResolvedAudience | None = None,
+    verify: bool = False,
 ) -> SeriesReport:
     """Plan, observe, diff and (unless ``dry_run``) apply one series; the caller holds the API limit.
 
+    ``audience`` is the series' audience as read from its spec (the caller
+    reads the CSV, before any request). ``verify`` re-reads every event's
+    sessions and people, even those whose completion marker says they converged.
     Failed occurrences are listed in ``report.failed``, not raised: a caller
     converging many series reports them together. A refused KS still raises.
     """
-    planned = plan(series, moment)
+    planned = plan(series, moment, audience)
     window = horizon(series, moment)
     observed = observe(credentials, series, planned, window)
-    changes = diff(planned, observed, series, moment)
+    changes = diff(planned, observed, series, moment, verify=verify)
     stale = [_row("kept, not planned (prune is off)", None, event) for event in changes.stale]
     if not dry_run:
         applied = apply(credentials, series, changes, poll)
         applied.stale = stale
         return applied
     report = SeriesReport(series_key=series.key, dry_run=True, stale=stale)
-    report.created = [_row("would create", item, None) for item in changes.create]
-    report.finished = [_row("would finish", item, event) for item, event in changes.finish]
+    report.created = [
+        _row("would create", item, None, people=_people_plan(credentials, item, None))
+        for item in changes.create
+    ]
+    report.finished = [
+        _row("would finish", item, event, people=_people_plan(credentials, item, event))
+        for item, event in changes.finish
+    ]
     report.updated = [_row("would update", item, event) for item, event in changes.update]
     report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
     report.pruned = [_row("would prune", None, event) for event in changes.prune]
     return report
+
+
+def _people_plan(credentials: KalturaCredentials | None, item: PlannedEvent, event: Event | None) -> str:
+    """A dry run's people column: counts from the event's users (none read for an event not made yet)."""
+    sessions = [("", s.speakers) for s in item.sessions]
+    outcome = plan_people(credentials, event.id if event else None, item.audience, sessions)
+    return outcome.note
+
+
+def people_changes_of(report_rows: list[tuple[PlannedEvent, Provisioned]]) -> list[PersonChange]:
+    return [
+        PersonChange(
+            occurrence=item.original_date.isoformat(),
+            event_id=done.event.id,
+            email=row.email,
+            action=row.action,
+            user_id=row.user_id,
+            error=row.error,
+        )
+        for item, done in report_rows
+        for row in done.people.rows
+    ]
 
 
 @flow(
@@ -399,6 +461,7 @@ def schedule_all_hands(
     ] = False,
     max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
     poll: DuplicationPolling = PollSettings(),  # noqa: B008
+    verify: Verify = False,
     now: NowForTesting = None,
 ) -> SeriesReport:
     """Keep a recurring all-hands series on the calendar over a rolling horizon.
@@ -411,21 +474,37 @@ def schedule_all_hands(
         dry_run: Compute and publish the plan; write nothing.
         max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
         poll: How often and how long to wait for a duplication job; used where an event is copied.
+        verify: Re-read every event's sessions and people, even where the completion marker says converged.
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
+    audience = resolve_audience(series.audience, Path.cwd()) if series.audience is not None else None
     credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):
-        report = converge_series(credentials, series, moment=moment, dry_run=dry_run, poll=poll)
+        report = converge_series(
+            credentials, series, moment=moment, dry_run=dry_run, poll=poll, audience=audience, verify=verify
+        )
     if dry_run:
         publish(["schedule-all-hands", series.key, "plan"], report.rows(), _summary(report))
         return report
     publish(["schedule-all-hands", series.key], report.rows(), _summary(report))
+    publish_people(["schedule-all-hands", series.key, "people"], report.people)
     if report.failed:
         raise SeriesIncomplete(
             f"{len(report.failed)} occurrence(s) not finished; re-run to converge: {report.failed[:5]}"
         )
     return report
+
+
+def publish_people(key_parts: list[str], people: list[PersonChange]) -> None:
+    """Every invite, update and removal, person by person: how the UI answers "what happened to Jane?"."""
+    if people:
+        failed = sum(1 for p in people if p.error)
+        publish(
+            key_parts,
+            [p.model_dump() for p in people],
+            f"{len(people)} change(s) to event users, {failed} failed.",
+        )
 
 
 def _summary(report: SeriesReport) -> str:

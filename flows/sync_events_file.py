@@ -22,9 +22,9 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from pydantic import BaseModel, Field
 
 from flows.duplication import PollSettings
-from flows.parameters import ApiInFlight, DuplicationPolling, NowForTesting
+from flows.parameters import ApiInFlight, DuplicationPolling, NowForTesting, Verify
 from flows.reporting import artifact_key, publish
-from flows.schedule_all_hands import SeriesReport, converge_series
+from flows.schedule_all_hands import SeriesReport, converge_series, publish_people
 from flows.sync_team_members import RosterReport, converge_roster, summarize_roster
 from flows.teardown_events import run_cleanup
 from flows.units import in_parallel, run_units
@@ -99,6 +99,7 @@ class FileReport(BaseModel):
                         "event_id": None,
                         "name": "",
                         "local_start": "",
+                        "people": "",
                     }
                 )
             elif target.report is not None:
@@ -112,6 +113,7 @@ class FileReport(BaseModel):
                 "event_id": o.event_id,
                 "name": o.name,
                 "local_start": o.local_start,
+                "people": "",
             }
             for o in self.orphans
         ]
@@ -124,6 +126,7 @@ class FileReport(BaseModel):
                     "event_id": None,
                     "name": m.email,
                     "local_start": "",
+                    "people": "",
                 }
                 for m in (*self.team.created, *self.team.updated, *self.team.deleted)
             ]
@@ -147,12 +150,12 @@ class FileReport(BaseModel):
         changed = [r for r in self.rows() if r["action"] != "unchanged"]
         if changed:
             lines += [
-                "| Series | Occurrence | Action | Event id | Name | Local start |",
-                "|---|---|---|---|---|---|",
+                "| Series | Occurrence | Action | Event id | Name | Local start | People |",
+                "|---|---|---|---|---|---|---|",
             ]
             lines += [
                 f"| {r['series']} | {r['occurrence']} | {r['action']} | {r['event_id'] or ''} | "
-                f"{_cell(r['name'])} | {r['local_start']} |"
+                f"{_cell(r['name'])} | {r['local_start']} | {r['people']} |"
                 for r in changed
             ]
             lines.append("")
@@ -178,7 +181,7 @@ def _cell(text: str) -> str:
 
 
 def _pick(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("action", "occurrence", "event_id", "name", "local_start")}
+    return {k: row[k] for k in ("action", "occurrence", "event_id", "name", "local_start", "people")}
 
 
 class SyncIncomplete(KalturaError):
@@ -246,6 +249,7 @@ def converge_file(
     moment: datetime,
     dry_run: bool,
     poll: PollSettings,
+    verify: bool = False,
 ) -> FileReport:
     """Every series is a unit, all at once beside the team; the caller holds the API limit.
 
@@ -259,7 +263,16 @@ def converge_file(
     )
     live = {t.key: t for t in planned if t.planned}
     units: dict[str, Callable[[], object]] = {
-        key: partial(converge_series, credentials, t.series, moment=moment, dry_run=dry_run, poll=poll)
+        key: partial(
+            converge_series,
+            credentials,
+            t.series,
+            moment=moment,
+            dry_run=dry_run,
+            poll=poll,
+            audience=t.planned[0].audience,
+            verify=verify,
+        )
         for key, t in live.items()
     }
     if events_file.team is not None:
@@ -355,6 +368,7 @@ def sync_events_file(
     ] = None,
     max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
     poll: DuplicationPolling = PollSettings(),  # noqa: B008
+    verify: Verify = False,
     now: NowForTesting = None,
 ) -> FileReport:
     """Converge every series and event of a kaltura-events.yaml; a dry run is the plan.
@@ -369,6 +383,7 @@ def sync_events_file(
         calendar_url: The URL a web server serves calendar_dir at; each feed is published as a link artifact.
         max_api_in_flight: Most requests in flight from this run, across all its series.
         poll: How often and how long to wait for a duplication job; used where an event is copied.
+        verify: Re-read every event's sessions and people, even where the completion marker says converged.
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
@@ -377,7 +392,7 @@ def sync_events_file(
     credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):
         report = converge_file(
-            credentials, events_file, path, planned, moment=moment, dry_run=dry_run, poll=poll
+            credentials, events_file, path, planned, moment=moment, dry_run=dry_run, poll=poll, verify=verify
         )
     if calendar_dir is not None:
         ids = {
@@ -410,6 +425,11 @@ def sync_events_file(
         report.rows(),
         report.summary(),
     )
+    if not dry_run:
+        publish_people(
+            ["sync-events-file", events_file.name, "people"],
+            [p for t in report.targets if t.report is not None for p in t.report.people],
+        )
     if report.failed and not dry_run:
         raise SyncIncomplete(
             f"{len(report.failed)} item(s) not finished; re-run to converge: {report.failed[:5]}"

@@ -1,52 +1,24 @@
-"""Event-user and session-participant tasks: what it takes to put a speaker on a session."""
+"""Event-user reads and session-participant tasks: what it takes to put a speaker on a session.
+
+Invites and role grants are the event's people tasks (tasks/people.py), shared with the audience.
+"""
 
 from __future__ import annotations
 
 from kaltura_events.api.models import EventUser, SpeakerInput
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.planning.speakers import SPEAKER_EVENT_ROLE, SessionParticipant, participants_from
+from kaltura_events.planning.speakers import SessionParticipant, participants_from
 from tasks.runtime import api_task, events_client
 
 
 @api_task(
     "list-event-users",
     endpoint="event-users/list",
-    description="The people of one event, to invite only the speakers not there yet.",
+    description="The people of one event, to invite, update or remove only whom the spec changes.",
 )
 def list_event_users(*, credentials: KalturaCredentials | None, event_id: int) -> list[EventUser]:
     client = events_client(credentials)
     return client.list_event_users(event_id)
-
-
-@api_task(
-    "invite-speaker",
-    endpoint="event-users/invite",
-    description="Make one speaker a user of the event with the Speaker role, without an email.",
-)
-def invite_speaker(
-    *, credentials: KalturaCredentials | None, event_id: int, email: str, first_name: str, last_name: str
-) -> EventUser:
-    """Inviting an email that is already an event user adds the role (no duplicate), so a retry is safe."""
-    client = events_client(credentials)
-    return client.invite_event_user(
-        event_id,
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        roles=(SPEAKER_EVENT_ROLE,),
-    )
-
-
-@api_task(
-    "grant-event-roles",
-    endpoint="event-users/update",
-    description="Give an existing event user the Speaker role (an update replaces the roles).",
-)
-def grant_event_roles(
-    *, credentials: KalturaCredentials | None, event_id: int, user_id: str, roles: tuple[str, ...]
-) -> EventUser:
-    client = events_client(credentials)
-    return client.update_event_user(event_id, user_id, roles=roles)
 
 
 @api_task(

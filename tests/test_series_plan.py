@@ -309,42 +309,35 @@ def test_the_spec_hash_covers_speakers_and_session_details() -> None:
 # -- speakers ------------------------------------------------------------------------
 
 
-def test_speaker_changes_invite_grant_add_update_and_remove_in_batches_of_10() -> None:
-    from kaltura_events.api.models import EventUser
+def test_speaker_changes_add_update_and_remove_in_batches_of_10() -> None:
     from kaltura_events.planning.speakers import SessionParticipant, SpeakerSpec, speaker_changes
 
     wanted = [
         SpeakerSpec(email=f"s{i}@example.com", first_name="S", last_name=str(i), order=i) for i in range(23)
-    ]
-    users = [
-        EventUser(id="u0", first_name="S", last_name="0", email="S0@Example.com", roles=["Speaker"]),
-        EventUser(id="u1", first_name="S", last_name="1", email="s1@example.com", roles=["Attendees"]),
-        EventUser(id="gone", first_name="G", last_name="O", email="gone@example.com", roles=["Speaker"]),
     ]
     on_session = [
         SessionParticipant(id="u0", email="s0@example.com", order=0, session_role="simpleSpeaker"),
         SessionParticipant(id="u1", email="s1@example.com", order=7, session_role="simpleSpeaker"),
         SessionParticipant(id="gone", email="gone@example.com", order=0, session_role="simpleSpeaker"),
     ]
-    changes = speaker_changes(wanted, on_session, users)
-    assert [s.email for s in changes.invite] == [f"s{i}@example.com" for i in range(2, 23)]
-    assert changes.grant == [("u1", ("Attendees", "Speaker"))]
+    changes = speaker_changes(wanted, on_session)
+    assert [s.email for s in changes.add] == [f"s{i}@example.com" for i in range(2, 23)]
     assert [u.user_id for u in changes.update] == ["u1"] and changes.update[0].order == 1
     assert changes.remove == ["gone"]
-    invited = {f"S{i}@example.com": f"new{i}" for i in range(2, 23)}
-    batches = changes.add_batches(invited)
+    ids = {f"S{i}@example.com": f"new{i}" for i in range(2, 23)}
+    batches = changes.add_batches(ids)
     assert [len(b) for b in batches] == [10, 10, 1]
     assert batches[0][0].user_id == "new2" and batches[2][0].user_id == "new22"
 
-    converged = speaker_changes(wanted[:1], [on_session[0]], [users[0]])
-    assert converged.empty and converged.add_batches() == []
+    converged = speaker_changes(wanted[:1], [on_session[0]])
+    assert converged.empty and converged.add_batches({}) == []
 
 
 def test_speakers_of_a_session_need_an_id_before_they_are_added() -> None:
     from kaltura_events.api.errors import InvalidArgumentError
     from kaltura_events.planning.speakers import SpeakerSpec, speaker_changes
 
-    changes = speaker_changes([SpeakerSpec(email="a@example.com", first_name="A", last_name="B")], [], [])
+    changes = speaker_changes([SpeakerSpec(email="a@example.com", first_name="A", last_name="B")], [])
     with pytest.raises(InvalidArgumentError, match=r"a@example\.com"):
         changes.add_batches({})
 

@@ -18,7 +18,10 @@ from typing import Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from kaltura_events.api.errors import UnexpectedResponseError
+from kaltura_events.api.errors import RateLimitedError, UnexpectedResponseError
+
+RATE_LIMIT_STATUS = "RateLimitReached"
+"""The Events Platform's ``status`` for a refused, over-the-limit request (at HTTP 200 or 429)."""
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -112,6 +115,9 @@ def read_answer(
             payload = json.loads(body)
         except ValueError as exc:
             problem = _decode_problem(body, exc)
+    if problem is None and isinstance(payload, dict) and payload.get("status") == RATE_LIMIT_STATUS:
+        # In every answer's status enum, with no code or header stated: refused, not done; retried.
+        raise RateLimitedError(endpoint, RATE_LIMIT_STATUS, status_code=response.status_code)
     if problem is None:
         try:
             return reader.parse(payload)

@@ -501,13 +501,29 @@ class EventsClient:
         for key, value in (("title", title), ("company", company), ("bio", bio)):
             if value is not None:
                 body[key] = value
-        return self._call("event-users/invite", body, EVENT_USER)
 
-    def list_event_users(self, event_id: int | str, *, roles: tuple[str, ...] = ()) -> list[EventUser]:
+        def reconcile() -> EventUser | None:
+            return self.find_event_user(body["eventId"], body["email"])
+
+        return self._call("event-users/invite", body, EVENT_USER, reconcile=reconcile)
+
+    def find_event_user(self, event_id: int | str, email: str) -> EventUser | None:
+        """The event user an ambiguous invite may have made: the same email, compared case-insensitively."""
+        wanted = email.strip().lower()
+        for user in self.list_event_users(event_id, search_term=email.strip()):
+            if user.email.strip().lower() == wanted:
+                return user
+        return None
+
+    def list_event_users(
+        self, event_id: int | str, *, roles: tuple[str, ...] = (), search_term: str | None = None
+    ) -> list[EventUser]:
         eid = v.require_event_id("event_id", event_id)
         user_filter: dict[str, Any] = {}
         if roles:
             user_filter["roles"] = [v.require_choice("roles", role, v.EVENT_USER_ROLES) for role in roles]
+        if search_term is not None:
+            user_filter["searchTerm"] = search_term
 
         def fetch(number: int) -> tuple[Sequence[EventUser], int]:
             pager = {"offset": number * PEOPLE_PAGE_SIZE, "limit": PEOPLE_PAGE_SIZE}
@@ -523,16 +539,25 @@ class EventsClient:
         user_id: str,
         *,
         roles: tuple[str, ...] | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
         title: str | None = None,
+        company: str | None = None,
     ) -> EventUser:
+        """Only the fields given change; ``roles`` replaces the set, so send every role the user keeps."""
         body: dict[str, Any] = {
             "eventId": v.require_event_id("event_id", event_id),
             "userId": v.require_user_id("user_id", user_id),
         }
         if roles is not None:
             body["roles"] = [v.require_choice("roles", role, v.EVENT_USER_ROLES) for role in roles]
-        if title is not None:
-            body["title"] = title
+        if first_name is not None:
+            body["firstName"] = v.require_name("first_name", first_name)
+        if last_name is not None:
+            body["lastName"] = v.require_name("last_name", last_name)
+        for key, value in (("title", title), ("company", company)):
+            if value is not None:
+                body[key] = value
         return self._call("event-users/update", body, EVENT_USER)
 
     def delete_event_user(self, event_id: int | str, user_id: str) -> None:

@@ -98,6 +98,8 @@ class EventUser(ApiModel):
     email: str
     roles: list[str] = Field(default_factory=list)
     status: str | None = None
+    title: str | None = None
+    company: str | None = None
 
 
 class DuplicateJob(ApiModel):

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.models import EventUser
 from kaltura_events.planning.people import Email, PersonName, email_key
 
 ATTENDEE_ROLE = "Attendees"
@@ -112,3 +114,131 @@ class ResolvedAudience:
             "cap": self.max_removals,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class WantedUser:
+    """One person the event should have, with every role the spec gives them there."""
+
+    email: str
+    first_name: str
+    last_name: str
+    roles: frozenset[str]
+    title: str = ""
+    company: str = ""
+    listed: bool = False
+    """In the audience: their names, title and company are the spec's and kept up to date."""
+
+    @property
+    def key(self) -> str:
+        return email_key(self.email)
+
+
+def wanted_users(
+    audience: ResolvedAudience | None, speakers: Iterable[tuple[str, str, str]], speaker_role: str
+) -> dict[str, WantedUser]:
+    """Audience and speakers as one set of event users by email; ``speakers`` are (email, first, last).
+
+    A speaker in the audience is one person holding both roles, with the
+    audience's title and company; their names stay the speaker spec's, which
+    the session page shows.
+    """
+    wanted: dict[str, WantedUser] = {}
+    for person in audience.people if audience is not None else ():
+        wanted[person.key] = WantedUser(
+            email=person.email.strip(),
+            first_name=person.first_name,
+            last_name=person.last_name,
+            roles=frozenset({ATTENDEE_ROLE}),
+            title=person.title,
+            company=person.company,
+            listed=True,
+        )
+    for email, first, last in speakers:
+        key = email_key(email)
+        known = wanted.get(key)
+        if known is None:
+            wanted[key] = WantedUser(email.strip(), first, last, frozenset({speaker_role}))
+        else:
+            roles = known.roles | {speaker_role}
+            wanted[key] = WantedUser(email.strip(), first, last, roles, known.title, known.company, True)
+    return wanted
+
+
+@dataclass(frozen=True)
+class UserUpdate:
+    """An existing event user to change: every role they keep (an update replaces the set) and fields."""
+
+    user_id: str
+    email: str
+    roles: tuple[str, ...] | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    title: str | None = None
+    company: str | None = None
+
+
+@dataclass
+class PeopleChanges:
+    """What one event needs so its users are the spec's; nothing here is a removal past the guard."""
+
+    invite: list[WantedUser] = field(default_factory=list)
+    update: list[UserUpdate] = field(default_factory=list)
+    remove: list[EventUser] = field(default_factory=list)
+    refused_removals: int = 0
+    """Attendees the spec no longer lists, not removed because there were more than ``max_removals``."""
+    user_ids: dict[str, str] = field(default_factory=dict)
+    """The id of every wanted person already on the event, by email key."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.invite or self.update or self.remove)
+
+
+def people_changes(
+    wanted: Mapping[str, WantedUser], users: Sequence[EventUser], audience: ResolvedAudience | None
+) -> PeopleChanges:
+    """Compare the wanted people with the event's observed users, by email.
+
+    Roles are only ever added here: a person keeps every role they hold (a
+    speaker of an earlier spec stays a speaker), and removal is a separate,
+    guarded decision that applies only to people whose sole role is Attendees.
+    """
+    changes = PeopleChanges()
+    present: dict[str, EventUser] = {}
+    for user in users:
+        present.setdefault(email_key(user.email), user)
+    for key, person in wanted.items():
+        found = present.get(key)
+        if found is None:
+            changes.invite.append(person)
+            continue
+        changes.user_ids[key] = found.id
+        update = _update_for(person, found)
+        if update is not None:
+            changes.update.append(update)
+    if audience is not None and audience.remove_unlisted:
+        unlisted = [
+            user for key, user in present.items() if key not in wanted and set(user.roles) <= {ATTENDEE_ROLE}
+        ]
+        if len(unlisted) > audience.max_removals:
+            changes.refused_removals = len(unlisted)
+        else:
+            changes.remove = sorted(unlisted, key=lambda u: email_key(u.email))
+    return changes
+
+
+def _update_for(person: WantedUser, user: EventUser) -> UserUpdate | None:
+    roles = set(user.roles) | person.roles
+    fields: dict[str, str | None] = {}
+    if person.listed:
+        fields = {
+            "first_name": person.first_name if user.first_name != person.first_name else None,
+            "last_name": person.last_name if user.last_name != person.last_name else None,
+            "title": person.title if (user.title or "") != person.title else None,
+            "company": person.company if (user.company or "") != person.company else None,
+        }
+    new_roles = tuple(sorted(roles)) if roles != set(user.roles) else None
+    if new_roles is None and not any(value is not None for value in fields.values()):
+        return None
+    return UserUpdate(user.id, user.email, new_roles, **fields)

@@ -651,6 +651,16 @@ def leftover_key(event: Event) -> tuple[str, str]:
     return (event.name, format_iso(event.start_date))
 
 
+def spec_marker(item: PlannedEvent) -> str:
+    """The ``kev-spec:`` label an occurrence carries once fully provisioned from this exact spec."""
+    return next(label for label in item.labels if label.startswith(SPEC_LABEL_PREFIX))
+
+
+def is_complete(item: PlannedEvent, event: Event) -> bool:
+    """The event carries the occurrence's completion marker and every field the plan sets."""
+    return spec_marker(item) in event.labels and fields_match(item, event)
+
+
 def event_occurrence_label(event: Event) -> str | None:
     return next((label for label in event.labels if label.startswith(OCCURRENCE_LABEL_PREFIX)), None)
 
@@ -662,7 +672,12 @@ def occurrence_of(event: Event) -> str | None:
 
 
 def diff(
-    planned: list[PlannedEvent], observed: list[Event], series: AllHandsSeries, now: datetime
+    planned: list[PlannedEvent],
+    observed: list[Event],
+    series: AllHandsSeries,
+    now: datetime,
+    *,
+    verify: bool = False,
 ) -> SeriesDiff:
     """Match each planned occurrence to an observed event; classify the rest.
 
@@ -672,6 +687,8 @@ def diff(
     together, never by name alone: a series may give every occurrence the
     same name. An event labelled for an occurrence the plan no longer holds is
     never adopted by another: it is pruned, or kept and reported as stale.
+    ``verify`` sends every matched event to ``finish``, so its sessions and
+    people are read again even where its completion marker says it converged.
     """
     result = SeriesDiff()
     by_occurrence: dict[str, Event] = {}
@@ -691,8 +708,7 @@ def diff(
             continue
         event = found
         claimed.add(event.id)
-        marker = next(label for label in item.labels if label.startswith(SPEC_LABEL_PREFIX))
-        if marker not in event.labels:
+        if verify or spec_marker(item) not in event.labels:
             result.finish.append((item, event))
         elif not fields_match(item, event):
             result.update.append((item, event))

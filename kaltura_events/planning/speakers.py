@@ -3,8 +3,9 @@
 A speaker must be an event user with the Speaker role (``event-users/invite``)
 before ``session-participants/add`` accepts them, and the participant calls
 take at most 10 people each. :func:`speaker_changes` is the pure part: given
-what a session should have and what was observed, it says whom to invite,
-whom to grant the role, and which batched add/update/remove calls to make.
+what a session should have and what was observed, it says which batched
+add/update/remove calls to make. Inviting speakers and granting the role is
+the event's one people diff, shared with the audience.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from kaltura_events.api.errors import InvalidArgumentError
-from kaltura_events.api.models import ApiModel, EventUser, SpeakerInput
+from kaltura_events.api.models import ApiModel, SpeakerInput
 from kaltura_events.api.validation import MAX_PARTICIPANTS_PER_CALL
 from kaltura_events.planning.people import Email, PersonName, email_key
 
@@ -93,34 +94,30 @@ def batches(items: Iterable[T], size: int = MAX_PARTICIPANTS_PER_CALL) -> list[t
 
 @dataclass
 class SpeakerChanges:
-    """What one session needs so its speakers are exactly the spec's."""
+    """What one session needs so its speakers are exactly the spec's.
 
-    invite: list[SpeakerSpec] = field(default_factory=list)
-    """Not an event user yet: ``event-users/invite`` with the Speaker role."""
-    grant: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
-    """(user id, all roles it should hold): an event user lacking Speaker (an update replaces roles)."""
+    Who is an event user, and with which roles, is the event's people diff
+    (:mod:`kaltura_events.planning.audience`); by the time these calls run,
+    every speaker is an event user holding the Speaker role.
+    """
+
     add: list[SpeakerSpec] = field(default_factory=list)
     """Not on the session yet; added once each has a user id."""
     update: list[SpeakerInput] = field(default_factory=list)
     """On the session with another role or order."""
     remove: list[str] = field(default_factory=list)
     """User ids on the session that the spec no longer names."""
-    known_ids: dict[str, str] = field(default_factory=dict)
-    """User id by lower-cased email, for the speakers that already are event users."""
 
     @property
     def empty(self) -> bool:
-        return not (self.invite or self.grant or self.add or self.update or self.remove)
+        return not (self.add or self.update or self.remove)
 
-    def add_batches(self, invited: Mapping[str, str] | None = None) -> list[tuple[SpeakerInput, ...]]:
-        """``session-participants/add`` calls of at most 10, once invites have given the missing ids.
-
-        ``invited`` maps email (any case) to the user id ``event-users/invite`` returned.
-        """
-        ids = {**self.known_ids, **{email_key(k): v for k, v in (invited or {}).items()}}
+    def add_batches(self, user_ids: Mapping[str, str]) -> list[tuple[SpeakerInput, ...]]:
+        """``session-participants/add`` calls of at most 10; ``user_ids`` maps email (any case) to user id."""
+        ids = {email_key(k): v for k, v in user_ids.items()}
         missing = [s.email for s in self.add if email_key(s.email) not in ids]
         if missing:
-            raise InvalidArgumentError("invited", missing, "no event user id for these speakers")
+            raise InvalidArgumentError("user_ids", missing, "no event user id for these speakers")
         inputs = [SpeakerInput(user_id=ids[email_key(s.email)], order=s.order, role=s.role) for s in self.add]
         return batches(inputs)
 
@@ -132,30 +129,19 @@ class SpeakerChanges:
 
 
 def speaker_changes(
-    speakers: Sequence[SpeakerSpec],
-    participants: Sequence[SessionParticipant],
-    event_users: Sequence[EventUser],
+    speakers: Sequence[SpeakerSpec], participants: Sequence[SessionParticipant]
 ) -> SpeakerChanges:
-    """Compare a session's planned speakers with its observed participants and the event's users.
+    """Compare a session's planned speakers with its observed participants.
 
     Matching is by email, case-insensitively. Speakers on the session that
     the spec does not name are removed: a spec session's speakers are the
     spec's (template sessions are never passed here).
     """
     changes = SpeakerChanges()
-    users = {email_key(u.email): u for u in event_users}
     on_session = {email_key(p.email): p for p in participants if p.type == "speaker"}
     wanted = {email_key(s.email) for s in speakers}
     for speaker in speakers:
-        key = email_key(speaker.email)
-        user = users.get(key)
-        if user is None:
-            changes.invite.append(speaker)
-        else:
-            changes.known_ids[key] = user.id
-            if SPEAKER_EVENT_ROLE not in user.roles:
-                changes.grant.append((user.id, (*user.roles, SPEAKER_EVENT_ROLE)))
-        present = on_session.get(key)
+        present = on_session.get(email_key(speaker.email))
         if present is None:
             changes.add.append(speaker)
         elif present.session_role != speaker.role or present.order != speaker.order:

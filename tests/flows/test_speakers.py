@@ -9,7 +9,7 @@ from typing import Any
 from prefect import flow
 
 from flows.schedule_all_hands import schedule_all_hands
-from flows.speakers import SpeakerOutcome, converge_speakers
+from flows.people import PeopleOutcome, converge_people
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.planning.series import AllHandsSeries
@@ -21,9 +21,9 @@ from tests.specs import weekly_all_hands
 @flow(name="converge-speakers-test", task_runner=thread_runner())
 def converge(
     credentials: KalturaCredentials, event_id: int, session_id: str, speakers: list[SpeakerSpec]
-) -> SpeakerOutcome:
+) -> PeopleOutcome:
     with run_api_limit(8):
-        return converge_speakers(credentials, event_id, [(session_id, speakers)], observed=True)
+        return converge_people(credentials, event_id, [(session_id, speakers)], None, observed=True)
 
 
 def calls(emu: EmulatorServer) -> Counter[str]:
@@ -62,7 +62,8 @@ def test_twelve_speakers_land_in_two_calls_and_a_rerun_only_lists(
     emu.control.reset_stats()
 
     outcome = converge(creds, event.id, session.id, people(12))
-    assert (outcome.invited, outcome.added, outcome.updated, outcome.removed) == (11, 12, 0, 0)
+    assert (outcome.invited, outcome.updated) == (11, 1), "speaker 3 is granted the role, not invited again"
+    assert (outcome.speakers_added, outcome.speakers_updated, outcome.speakers_removed) == (12, 0, 0)
     used = calls(emu)
     assert used["session-participants/add"] == 2, "12 speakers, at most 10 per call"
     assert (used["event-users/invite"], used["event-users/update"]) == (11, 1)
@@ -76,7 +77,8 @@ def test_twelve_speakers_land_in_two_calls_and_a_rerun_only_lists(
     changed = people(10)
     changed[0] = {**changed[0], "role": "advancedSpeaker"}
     outcome = converge(creds, event.id, session.id, changed)
-    assert (outcome.invited, outcome.added, outcome.updated, outcome.removed) == (0, 0, 1, 2)
+    assert (outcome.invited, outcome.updated) == (0, 0)
+    assert (outcome.speakers_added, outcome.speakers_updated, outcome.speakers_removed) == (0, 1, 2)
     listed = participants_from(client.list_session_participants(event.id, session.id))
     assert len(listed) == 10 and listed[0].session_role == "advancedSpeaker"
 

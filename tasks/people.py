@@ -1,0 +1,128 @@
+"""Event-user tasks: invite, update and remove people, a page of calls to one endpoint for one event each.
+
+An audience of 2,000 over 12 occurrences is 24,000 invites; a task run costs
+the flow about 6.7 ms of CPU and the server about 14 ms (BENCHMARKS.md, P1),
+more than the calls themselves at that count. So one task makes up to
+``PEOPLE_PER_TASK`` calls, one after another, each with the client's own
+retries (and, for an invite whose answer was lost, its look-up by email), and
+returns every call's outcome; the tasks of an event run at once under the
+run's API limit. A refused KS ends the task at once: no later call can pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from prefect.logging import get_run_logger
+
+from kaltura_events.api.errors import AuthenticationError, KalturaError
+from kaltura_events.api.models import EventUser
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.planning.audience import UserUpdate, WantedUser
+from tasks.runtime import api_task, events_client
+
+PEOPLE_PER_TASK = 25
+"""Calls per task: 1,000 invites to an event are 40 task runs, enough to keep 8 requests in flight."""
+
+
+@dataclass(frozen=True)
+class PersonOutcome:
+    """What one call did for one person: the user id it left, or why it failed."""
+
+    email: str
+    user_id: str | None
+    error: str | None = None
+
+
+def _each(people: Sequence[tuple[str, Callable[[], str]]], verb: str) -> list[PersonOutcome]:
+    outcomes: list[PersonOutcome] = []
+    for email, call in people:
+        try:
+            outcomes.append(PersonOutcome(email, call()))
+        except AuthenticationError:
+            raise
+        except KalturaError as exc:
+            outcomes.append(PersonOutcome(email, None, str(exc)))
+    failed = [o for o in outcomes if o.error]
+    if failed:
+        get_run_logger().warning(
+            "%d of %d not %s: %s",
+            len(failed),
+            len(outcomes),
+            verb,
+            "; ".join(f"{o.email}: {o.error}" for o in failed),
+        )
+    return outcomes
+
+
+@api_task(
+    "invite-event-users",
+    endpoint="event-users/invite",
+    description=f"Invite up to {PEOPLE_PER_TASK} people to one event, one call each; a lost answer is "
+    "looked up by email before the invite is repeated.",
+)
+def invite_event_users(
+    *,
+    credentials: KalturaCredentials | None,
+    event_id: int,
+    people: tuple[WantedUser, ...],
+    send_invitations: bool,
+) -> list[PersonOutcome]:
+    client = events_client(credentials)
+
+    def invite(person: WantedUser) -> str:
+        return client.invite_event_user(
+            event_id,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            email=person.email,
+            roles=tuple(sorted(person.roles)),
+            title=person.title or None,
+            company=person.company or None,
+            skip_email=not (send_invitations and person.listed),
+        ).id
+
+    return _each([(p.email, partial(invite, p)) for p in people], "invited")
+
+
+@api_task(
+    "update-event-users",
+    endpoint="event-users/update",
+    description=f"Change roles, names, title or company of up to {PEOPLE_PER_TASK} users of one event.",
+)
+def update_event_users(
+    *, credentials: KalturaCredentials | None, event_id: int, updates: tuple[UserUpdate, ...]
+) -> list[PersonOutcome]:
+    client = events_client(credentials)
+
+    def update(change: UserUpdate) -> str:
+        return client.update_event_user(
+            event_id,
+            change.user_id,
+            roles=change.roles,
+            first_name=change.first_name,
+            last_name=change.last_name,
+            title=change.title,
+            company=change.company,
+        ).id
+
+    return _each([(u.email, partial(update, u)) for u in updates], "updated")
+
+
+@api_task(
+    "remove-event-users",
+    endpoint="event-users/delete",
+    description=f"Remove up to {PEOPLE_PER_TASK} attendees the audience no longer lists from one event.",
+)
+def remove_event_users(
+    *, credentials: KalturaCredentials | None, event_id: int, users: tuple[EventUser, ...]
+) -> list[PersonOutcome]:
+    client = events_client(credentials)
+
+    def remove(user: EventUser) -> str:
+        client.delete_event_user(event_id, user.id)
+        return user.id
+
+    return _each([(u.email, partial(remove, u)) for u in users], "removed")
