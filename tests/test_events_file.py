@@ -163,3 +163,168 @@ def test_example_matches_its_schema() -> None:
     # YAML dates are strings to a language server, as in JSON.
     data = json.loads(json.dumps(yaml.safe_load(EXAMPLE.read_text()), default=str))
     jsonschema.validate(data, json.loads(SCHEMA.read_text()))
+
+
+# -- every problem at once -----------------------------------------------------------
+
+
+def test_every_problem_is_named_at_once_with_close_matches() -> None:
+    text = GOOD.replace("America/New_York", "Europe/Berlinn").replace(
+        "    rrule:", "    horizn_days: 30\n    rrule:"
+    )
+    with pytest.raises(EventsFileError) as caught:
+        _parse(text)
+    lines = str(caught.value).splitlines()
+    assert lines == [
+        "kaltura-events.yaml: 2 problems:",
+        "kaltura-events.yaml: series[0].timezone: not a known IANA time zone; did you mean Europe/Berlin? "
+        "(got 'Europe/Berlinn')",
+        "kaltura-events.yaml: series[0].horizn_days: unknown field; did you mean horizon_days? (got 30)",
+    ]
+    assert (caught.value.file, caught.value.where) == ("kaltura-events.yaml", "series[0].timezone")
+    assert caught.value.reason.startswith("not a known IANA time zone")
+    assert caught.value.problems == lines[1:]
+
+
+def test_problems_across_series_events_and_keys_come_together() -> None:
+    text = (
+        GOOD.replace("type: LiveWebcast", "type: Podcast")
+        .replace("key: launch", "key: weekly")
+        .replace("    template_id: tm4000\n", "    template_id: tm4000\n    duraton_minutes: 5\n")
+    )
+    with pytest.raises(EventsFileError) as caught:
+        _parse(text)
+    assert [p.split(": ")[1] for p in caught.value.problems] == [
+        "series[0].sessions[0].type",
+        "events[0].duraton_minutes",
+        "events[0].key",
+    ]
+    assert "did you mean duration_minutes?" in caught.value.problems[1]
+
+
+def test_no_suggestion_without_a_close_match() -> None:
+    with pytest.raises(EventsFileError) as caught:
+        _parse(GOOD + "colour: blue\n")
+    assert str(caught.value) == "kaltura-events.yaml: colour: unknown field (got 'blue')"
+
+
+def test_more_than_fifty_problems_are_counted() -> None:
+    events = "".join(
+        f"  - {{key: e{i:02}, name: E, start: '2027-01-01T10:00', template_id: tm0}}\n" for i in range(60)
+    )
+    text = GOOD.split("events:")[0] + "events:\n" + events
+    with pytest.raises(EventsFileError) as caught:
+        _parse(text)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "kaltura-events.yaml: 60 problems:" and lines[-1] == "and 10 more"
+    assert len(lines) == 52 and len(caught.value.problems) == 60
+
+
+def test_plan_errors_of_several_series_come_together() -> None:
+    never = GOOD.replace("start_time:", "until: 2026-01-01\n    start_time:")
+    text = never.replace(
+        "events:\n", never.split("series:\n")[1].split("events:")[0].replace("weekly", "other") + "events:\n"
+    )
+    with pytest.raises(EventsFileError) as caught:
+        targets(_parse(text), "kaltura-events.yaml", NOW)
+    assert [p.split(": ")[1] for p in caught.value.problems] == ["series[0].rrule", "series[1].rrule"]
+
+
+# -- audiences -----------------------------------------------------------------------
+
+AUDIENCE = """\
+    audience:
+      csv: audiences/all.csv
+      columns: {email: E-mail Address}
+      people:
+        - {email: guest@example.com, first_name: Guest, last_name: Speaker}
+"""
+
+
+def _with_audience(tmp_path: Path, csv_text: str, text: str = GOOD) -> Path:
+    (tmp_path / "audiences").mkdir(exist_ok=True)
+    (tmp_path / "audiences" / "all.csv").write_text(csv_text, encoding="utf-8")
+    path = tmp_path / "kaltura-events.yaml"
+    path.write_text(
+        text.replace(
+            "    sessions:\n      - {name: Keynote", AUDIENCE + "    sessions:\n      - {name: Keynote"
+        )
+    )
+    return path
+
+
+def test_audience_is_read_beside_the_file_and_planned(tmp_path: Path) -> None:
+    path = _with_audience(tmp_path, "E-mail Address;First_Name;Last_Name\nJane@Example.com;Jane;Doe\n")
+    [weekly, launch] = targets(load_events_file(path), str(path), NOW)
+    audience = weekly.planned[0].audience
+    assert audience is not None and [p.key for p in audience.people] == [
+        "guest@example.com",
+        "jane@example.com",
+    ]
+    assert all(p.audience == audience for p in weekly.planned)
+    assert launch.planned[0].audience is None
+
+
+def test_standalone_event_passes_its_audience_on(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text("email,first_name,last_name\na@example.com,A,B\n")
+    text = GOOD + "    audience: {csv: people.csv, send_invitations: true}\n"
+    [_, launch] = targets(_parse(text), "kaltura-events.yaml", NOW, base_dir=tmp_path)
+    assert launch.series.audience is not None and launch.series.audience.send_invitations
+    audience = launch.planned[0].audience
+    assert (
+        audience is not None
+        and audience.send_invitations
+        and [p.key for p in audience.people] == ["a@example.com"]
+    )
+
+
+def test_audience_problems_are_placed_in_the_events_file(tmp_path: Path) -> None:
+    path = _with_audience(
+        tmp_path,
+        "E-mail Address,first_name,last_name\njane@,Jane,Doe\n"
+        "guest@example.com,Guest,Speaker\nb@example.com,,B\n",
+        GOOD.replace("America/New_York", "America/Chicago").replace(
+            "start_time:", "until: 2026-01-01\n    start_time:"
+        ),
+    )
+    with pytest.raises(EventsFileError) as caught:
+        targets(load_events_file(path), str(path), NOW)
+    shown = [p.removeprefix(f"{path}: ") for p in caught.value.problems]
+    assert shown[:2] == [
+        'series[0].audience.csv: audiences/all.csv: row 2, column "E-mail Address": expected one email '
+        "address such as jane@example.com (got 'jane@')",
+        'series[0].audience.csv: audiences/all.csv: row 4, column "first_name": empty; every person needs '
+        "a first name (got '')",
+    ]
+    assert len(shown) == 3 and shown[2].startswith("series[0].rrule: yields no occurrence")
+
+
+def test_inline_person_conflicting_with_the_export_is_placed_inline(tmp_path: Path) -> None:
+    path = _with_audience(tmp_path, "E-mail Address,first_name,last_name\nGUEST@example.com,Guest,Speakers\n")
+    with pytest.raises(EventsFileError) as caught:
+        targets(load_events_file(path), str(path), NOW)
+    [problem] = caught.value.problems
+    assert problem.startswith(
+        f"{path}: series[0].audience.people[0].last_name: "
+        "guest@example.com is also at audiences/all.csv row 2"
+    )
+
+
+def test_missing_audience_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "kaltura-events.yaml"
+    path.write_text(GOOD + "    audience: {csv: audiences/gone.csv}\n")
+    with pytest.raises(
+        EventsFileError, match=r"events\[0\]\.audience\.csv: audiences/gone\.csv: cannot read"
+    ):
+        targets(load_events_file(path), str(path), NOW)
+
+
+def test_example_audience_merges_the_hr_export_with_inline_people() -> None:
+    [monthly] = [
+        t for t in targets(load_events_file(EXAMPLE), str(EXAMPLE), NOW) if t.key == "monthly-all-hands"
+    ]
+    audience = monthly.planned[0].audience
+    assert audience is not None and not audience.send_invitations and not audience.remove_unlisted
+    keys = [p.key for p in audience.people]
+    assert len(keys) == 13 == len(set(keys)), "12 in the export (one row twice), one inline"
+    assert "priya.natarajan@example.com" in keys and "rosa.lindqvist@partner.example" in keys

@@ -14,15 +14,27 @@ unique across series and events.
 Every event the file makes also carries ``kev-file:<name>``, so a series
 removed from the file is still found (as orphaned) by that label, and nothing
 without it is ever touched.
+
+Every problem is reported at once (up to 50 shown), each placed in the file:
+fixing one mistake per run made a file with five typos cost five runs. An
+unknown field or zone comes with the close match, if there is one.
+Audiences name CSV exports relative to the file's directory; they are read
+when the file is planned, so a bad export is refused with the rest.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
+import types
+import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
 import pendulum
 import yaml
@@ -30,6 +42,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.fields import CustomTemplateId, EventName, Label, PresetTemplate, Zone
+from kaltura_events.formats.audience_csv import AudienceFileError, problems_text, resolve_audience
+from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
 from kaltura_events.planning.roster import Roster
 from kaltura_events.planning.series import MAX_HORIZON_DAYS, AllHandsSeries, PlannedEvent, SessionSpec, plan
 
@@ -39,15 +53,43 @@ _KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,47}$"
 _LOCAL_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?$"
 
 
-class EventsFileError(KalturaError, ValueError):
-    """The file is not a valid events file; names the file, the path inside it and the value."""
+@dataclass(frozen=True)
+class FileProblem:
+    """One thing wrong, placed in the file: ``series[2].sessions[0].type``."""
 
-    def __init__(self, file: str, where: str, reason: str, value: Any = None) -> None:
+    where: str
+    reason: str
+    value: Any = None
+
+    def line(self, file: str) -> str:
+        shown = "" if self.value is None else f" (got {_short(self.value)})"
+        return f"{file}: {self.where}: {self.reason}{shown}"
+
+
+class EventsFileError(KalturaError, ValueError):
+    """The file is not a valid events file; names the file, the path inside it and the value.
+
+    ``where``, ``reason`` and ``value`` are the first problem's; ``problems``
+    holds every problem as a line, and the message shows them all (up to 50).
+    """
+
+    def __init__(
+        self, file: str, where: str, reason: str, value: Any = None, *, more: Sequence[FileProblem] = ()
+    ) -> None:
         self.file = file
         self.where = where
         self.reason = reason
-        shown = "" if value is None else f" (got {_short(value)})"
-        super().__init__(f"{file}: {where}: {reason}{shown}")
+        self.value = value
+        self.problems = [FileProblem(where, reason, value).line(file), *(p.line(file) for p in more)]
+        if len(self.problems) == 1:
+            super().__init__(self.problems[0])
+        else:
+            super().__init__(f"{file}: {problems_text(self.problems, '')}")
+
+    @classmethod
+    def of(cls, file: str, problems: Sequence[FileProblem]) -> EventsFileError:
+        first, *more = problems
+        return cls(file, first.where, first.reason, first.value, more=more)
 
 
 def _short(value: Any) -> str:
@@ -88,6 +130,11 @@ class StandaloneEvent(BaseModel):
     description: str = Field(default="", max_length=4000, title="Description")
     labels: list[Label] = Field(default_factory=list, max_length=19, title="Extra labels")
     sessions: list[SessionSpec] = Field(default_factory=list, max_length=20, title="Sessions")
+    audience: AudienceSpec | None = Field(
+        default=None,
+        title="Audience",
+        description="Who is invited: a CSV export (relative to this file) and/or inline people.",
+    )
 
     @field_validator("start")
     @classmethod
@@ -223,9 +270,12 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
-def _first_error(file: str, exc: ValidationError, at: tuple[int | str, ...] = ()) -> EventsFileError:
-    """The first error, placed in the file; ``at`` is where the validated object sits in it."""
-    error = exc.errors(include_url=False)[0]
+def _problems(exc: ValidationError, at: tuple[int | str, ...] = ()) -> list[FileProblem]:
+    """Every error, placed in the file; ``at`` is where the validated object sits in it."""
+    return [_problem(error, at) for error in exc.errors(include_url=False)]
+
+
+def _problem(error: Any, at: tuple[int | str, ...]) -> FileProblem:
     loc = at + tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     where = field_path(loc)
     cause = (error.get("ctx") or {}).get("error")
@@ -233,11 +283,81 @@ def _first_error(file: str, exc: ValidationError, at: tuple[int | str, ...] = ()
         inner = cause.field
         if inner and not where.endswith(inner.split("[")[0]):
             where = f"{where}.{inner}" if loc else inner
-        return EventsFileError(file, where, cause.reason, cause.value)
+        hint = _zone_hint(where, cause.value)
+        reason = cause.reason.partition(", such as ")[0] + hint if hint else cause.reason
+        return FileProblem(where, reason, cause.value)
     value = error.get("input")
     shown = value if not isinstance(value, dict | list) else None
-    more = f" ({len(exc.errors())} errors; this is the first)" if len(exc.errors()) > 1 else ""
-    return EventsFileError(file, where, f"{error['msg']}{more}", shown)
+    if error["type"] == "extra_forbidden" and loc:
+        return FileProblem(where, "unknown field" + _field_hint(loc), shown)
+    return FileProblem(where, error["msg"], shown)
+
+
+def _hint(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _field_hint(loc: tuple[int | str, ...]) -> str:
+    model = _model_at(loc[:-1])
+    if model is None or not isinstance(loc[-1], str):
+        return ""
+    return _hint(loc[-1], list(model.model_fields))
+
+
+def _zone_hint(where: str, value: Any) -> str:
+    if not where.endswith("timezone") or not isinstance(value, str):
+        return ""
+    return _hint(value, _zones())
+
+
+@cache
+def _zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model whose fields sit at ``loc`` in the file (list indexes pass through)."""
+    model: type[BaseModel] = EventsFile
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        inner = None if field is None else _model_in(field.annotation)
+        if inner is None:
+            return None
+        model = inner
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and not isinstance(annotation, types.GenericAlias):
+        return annotation if issubclass(annotation, BaseModel) else None
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _duplicate_keys(data: dict[Any, Any]) -> list[FileProblem]:
+    """Keys name events across series and events; read from the raw data so they join the other errors."""
+    seen: dict[str, str] = {}
+    problems: list[FileProblem] = []
+    for section in ("series", "events"):
+        entries = data.get(section)
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            key = entry.get("key") if isinstance(entry, dict) else None
+            if not isinstance(key, str):
+                continue
+            where = f"{section}[{index}]"
+            if key in seen:
+                problems.append(
+                    FileProblem(f"{where}.key", f"duplicate key; {seen[key]} has it already", key)
+                )
+            else:
+                seen[key] = where
+    return problems
 
 
 def parse_events_file(text: str, file: str) -> EventsFile:
@@ -254,17 +374,14 @@ def parse_events_file(text: str, file: str) -> EventsFile:
         raise EventsFileError(
             file, "(top level)", "expected a mapping with name, series and events", type(data).__name__
         )
+    problems: list[FileProblem] = []
     try:
         parsed = EventsFile.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(file, exc) from None
-    seen: dict[str, str] = {}
-    keyed = [(f"series[{i}]", s.key) for i, s in enumerate(parsed.series)]
-    keyed += [(f"events[{i}]", e.key) for i, e in enumerate(parsed.events)]
-    for where, key in keyed:
-        if key in seen:
-            raise EventsFileError(file, f"{where}.key", f"duplicate key; {seen[key]} has it already", key)
-        seen[key] = where
+        problems = _problems(exc)
+    problems += _duplicate_keys(data)
+    if problems:
+        raise EventsFileError.of(file, problems)
     return parsed
 
 
@@ -301,36 +418,88 @@ def _with_file_label(series: AllHandsSeries, label: str) -> AllHandsSeries:
     return AllHandsSeries.model_validate({**series.model_dump(), "labels": [*series.labels, label]})
 
 
-def targets(events_file: EventsFile, file: str, now: datetime) -> list[Target]:
-    """Every series and event of the file, planned at ``now``; a plan error names its place in the file."""
+def targets(events_file: EventsFile, file: str, now: datetime, base_dir: Path | None = None) -> list[Target]:
+    """Every series and event of the file, planned at ``now``, each with its audience read.
+
+    Audience CSVs are found relative to ``base_dir``, by default the file's
+    directory. Every problem (a plan error, an unreadable export) is
+    collected and raised at once, placed in the file.
+    """
+    base = Path(file).parent if base_dir is None else base_dir
     result: list[Target] = []
+    problems: list[FileProblem] = []
     label = events_file.file_label
     for index, series in enumerate(events_file.series):
         where = f"series[{index}]"
-        try:
-            labeled = _with_file_label(series, label)
-            result.append(Target(where, "series", labeled, tuple(plan(labeled, now))))
-        except ValidationError as exc:
-            raise _first_error(file, exc, ("series", index)) from None
-        except InvalidArgumentError as exc:
-            raise EventsFileError(file, f"{where}.{exc.field}", exc.reason, exc.value) from None
+        target = _target(series, ("series", index), label, now, base, problems)
+        if target is not None:
+            result.append(target)
     for index, event in enumerate(events_file.events):
         where = f"events[{index}]"
         start = event.start_utc()
         ahead = (start - now).total_seconds() / 86400
         days = math.ceil(ahead) + 1
         if days > MAX_HORIZON_DAYS:
-            raise EventsFileError(
-                file, f"{where}.start", f"more than {MAX_HORIZON_DAYS} days ahead", event.start.isoformat()
+            problems.append(
+                FileProblem(
+                    f"{where}.start", f"more than {MAX_HORIZON_DAYS} days ahead", event.start.isoformat()
+                )
             )
+            continue
         series = event.as_series(horizon_days=max(days, 1))
-        past = start <= now
-        try:
-            labeled = _with_file_label(series, label)
-            planned = () if past else tuple(plan(labeled, now))
-        except ValidationError as exc:
-            raise _first_error(file, exc, ("events", index)) from None
-        except InvalidArgumentError as exc:
-            raise EventsFileError(file, f"{where}.{exc.field}", exc.reason, exc.value) from None
-        result.append(Target(where, "event", labeled, planned))
+        target = _target(series, ("events", index), label, now, base, problems, past=start <= now)
+        if target is not None:
+            result.append(target)
+    if problems:
+        raise EventsFileError.of(file, problems)
     return result
+
+
+def _target(
+    series: AllHandsSeries,
+    at: tuple[str, int],
+    label: str,
+    now: datetime,
+    base_dir: Path,
+    problems: list[FileProblem],
+    past: bool = False,
+) -> Target | None:
+    """One series planned; its problems are added to ``problems`` (then None), so the rest still run.
+
+    A standalone event in the past is left alone: not planned, its audience not read.
+    """
+    where = field_path(at)
+    kind = "series" if at[0] == "series" else "event"
+    try:
+        labeled = _with_file_label(series, label)
+        if past:
+            return Target(where, kind, labeled, ())
+        audience, unread = _audience(labeled.audience, where, base_dir)
+        problems += unread
+        planned = tuple(plan(labeled, now, audience=audience))
+    except ValidationError as exc:
+        problems += _problems(exc, at)
+        return None
+    except InvalidArgumentError as exc:
+        problems.append(FileProblem(f"{where}.{exc.field}", exc.reason, exc.value))
+        return None
+    return None if unread else Target(where, kind, labeled, planned)
+
+
+def _audience(
+    spec: AudienceSpec | None, where: str, base_dir: Path
+) -> tuple[ResolvedAudience | None, list[FileProblem]]:
+    """The audience read, or its problems placed in the file: a CSV's under ``audience.csv``."""
+    if spec is None:
+        return None, []
+    try:
+        return resolve_audience(spec, base_dir), []
+    except AudienceFileError as exc:
+        return None, [_audience_problem(where, problem) for problem in exc.problems]
+
+
+def _audience_problem(where: str, problem: str) -> FileProblem:
+    if problem.startswith(("audience.people[", "audience:")):  # an inline entry, or the spec itself
+        place, _, reason = problem.partition(": ")
+        return FileProblem(f"{where}.{place}", reason)
+    return FileProblem(f"{where}.audience.csv", problem)
