@@ -328,3 +328,9 @@ def test_example_audience_merges_the_hr_export_with_inline_people() -> None:
     keys = [p.key for p in audience.people]
     assert len(keys) == 13 == len(set(keys)), "12 in the export (one row twice), one inline"
     assert "priya.natarajan@example.com" in keys and "rosa.lindqvist@partner.example" in keys
+
+
+def test_audience_is_found_beside_the_loaded_file_whatever_name_errors_use(tmp_path: Path) -> None:
+    path = _with_audience(tmp_path, "E-mail Address,first_name,last_name\na@example.com,A,B\n")
+    [weekly, _] = targets(load_events_file(path), "kaltura-events.yaml", NOW)
+    assert weekly.planned[0].audience is not None

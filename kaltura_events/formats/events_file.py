@@ -38,7 +38,15 @@ from zoneinfo import available_timezones
 
 import pendulum
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.fields import CustomTemplateId, EventName, Label, PresetTemplate, Zone
@@ -220,6 +228,13 @@ class EventsFile(BaseModel):
     def file_label(self) -> str:
         return f"{FILE_LABEL_PREFIX}{self.name}"
 
+    _directory: Path | None = PrivateAttr(default=None)
+
+    @property
+    def directory(self) -> Path | None:
+        """Where the file was loaded from: its audience CSVs are found there, whatever name errors use."""
+        return self._directory
+
 
 def json_schema() -> dict[str, Any]:
     """The file's JSON Schema, for editors (yaml-language-server) and CI checks."""
@@ -391,7 +406,9 @@ def load_events_file(path: str | Path) -> EventsFile:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise EventsFileError(file, "(file)", f"cannot read: {exc.strerror or exc}") from None
-    return parse_events_file(text, file)
+    parsed = parse_events_file(text, file)
+    parsed._directory = Path(path).parent
+    return parsed
 
 
 # -- what to converge ---------------------------------------------------------------
@@ -421,11 +438,13 @@ def _with_file_label(series: AllHandsSeries, label: str) -> AllHandsSeries:
 def targets(events_file: EventsFile, file: str, now: datetime, base_dir: Path | None = None) -> list[Target]:
     """Every series and event of the file, planned at ``now``, each with its audience read.
 
-    Audience CSVs are found relative to ``base_dir``, by default the file's
-    directory. Every problem (a plan error, an unreadable export) is
-    collected and raised at once, placed in the file.
+    ``file`` names the file in errors. Audience CSVs are found relative to
+    ``base_dir``; by default the directory the file was loaded from (for
+    a file parsed from text, the directory of ``file``). Every problem (a
+    plan error, an unreadable export) is collected and raised at once,
+    placed in the file.
     """
-    base = Path(file).parent if base_dir is None else base_dir
+    base = base_dir or events_file.directory or Path(file).parent
     result: list[Target] = []
     problems: list[FileProblem] = []
     label = events_file.file_label
