@@ -193,6 +193,9 @@ REFUSED = {
     ),
     "empty file": ("", {}, ["audiences/all.csv: row 1: the file is empty; expected a header row"]),
     "blank file": ("\n\n  \n", {}, ["audiences/all.csv: row 1: the file is empty"]),
+    "only empty cells": (",,\n , ,\n", {}, ["audiences/all.csv: row 1: the file is empty"]),
+    "header with an open quote": ('"email,first_name,last_name\na@example.com,A,B\n', {},
+                                  ["audiences/all.csv: row 1 (line 2): not readable as CSV"]),
     "header only": (
         HEADER,
         {},
@@ -244,6 +247,18 @@ def test_missing_file_is_named_with_where_it_was_looked_for(tmp_path: Path) -> N
     [problem] = caught.value.problems
     assert problem.startswith("audiences/gone.csv: cannot read: No such file or directory")
     assert str(tmp_path / "audiences" / "gone.csv") in problem
+
+
+def test_problems_of_the_file_and_of_inline_people_come_together(tmp_path: Path) -> None:
+    write(tmp_path, "mail,first_name,last_name\na@example.com,A,B\n")
+    twice = [{"email": "b@example.com", "first_name": "B", "last_name": n} for n in ("One", "Two")]
+    with pytest.raises(AudienceFileError) as caught:
+        resolve_audience(spec(people=twice), tmp_path)
+    assert [p.split(":")[0] for p in caught.value.problems] == [
+        "audiences/all.csv",
+        "audience.people[1].last_name",
+    ]
+    assert str(caught.value).startswith("2 problems in the audience:\n")
 
 
 def test_spec_naming_nobody_is_refused(tmp_path: Path) -> None:

@@ -123,19 +123,19 @@ def _read_entries(path: Path, columns: Mapping[str, str], shown_as: str, problem
         return []
     # surrogateescape keeps going past a bad byte, so each bad cell is named with its row and column.
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-    if not text.strip():
-        raise AudienceFileError(
-            [
-                f"{shown_as}: row 1: the file is empty; expected a header row naming email, first_name "
-                "and last_name columns"
-            ]
-        )
     entries: list[_Entry] = []
     records = _records(text, _delimiter(text), shown_as, problems)
-    header = next(records)
+    header = next(records, None)
+    if header is None:
+        if len(problems) == known:
+            problems.append(
+                f"{shown_as}: row 1: the file is empty; expected a header row naming email, first_name "
+                "and last_name columns"
+            )
+        return []
     headers, index = _header(header, columns, shown_as, problems)
     if len(problems) > known:
-        raise AudienceFileError(problems)
+        return []  # without its columns, no row can be read
     for number, cells in records:
         if not any(cell.strip() for cell in cells):
             continue  # a blank line, or a row of empty cells a spreadsheet left at the end
