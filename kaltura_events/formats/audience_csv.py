@@ -59,7 +59,8 @@ def problems_text(problems: Sequence[str], context: str) -> str:
     return "\n".join(lines)
 
 
-def shown(value: Any) -> str:
+def _shown(value: Any) -> str:
+    """A value as the file has it, cut short: a pasted paragraph must not bury the other problems."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -230,7 +231,7 @@ def _entry(
         problems.append(
             f"{shown_as}: row {number}, column {len(header) + 1}: {len(cells)} fields where the header "
             f"has {len(header)}; quote a value that holds a comma or semicolon "
-            f"(got {shown(next(c.strip() for c in extra if c.strip()))})"
+            f"(got {_shown(next(c.strip() for c in extra if c.strip()))})"
         )
         return None
     values = {field: cells[i].strip() if i < len(cells) else "" for field, i in index.items()}
@@ -249,7 +250,8 @@ def _entry(
 def _not_utf8(shown_as: str, number: int, column: str, value: str) -> str:
     raw = value.encode("utf-8", errors="surrogateescape")
     return (
-        f"{shown_as}: row {number}, {column}: not UTF-8 text (got {shown(raw)}); export the file as CSV UTF-8"
+        f"{shown_as}: row {number}, {column}: not UTF-8 text (got {_shown(raw)}); "
+        "export the file as CSV UTF-8"
     )
 
 
@@ -270,7 +272,7 @@ def _reasons(exc: ValidationError) -> list[tuple[str, str]]:
             reason = f"longer than {(error.get('ctx') or {}).get('max_length')} characters"
         else:
             reason = error["msg"]
-        reasons.append((field, f"{reason} (got {shown(value)})"))
+        reasons.append((field, f"{reason} (got {_shown(value)})"))
     return reasons
 
 
