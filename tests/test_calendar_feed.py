@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from kaltura_events.cli import main
 from kaltura_events.formats.calendar_feed import series_calendar, write_calendars
-from kaltura_events.formats.events_file import load_events_file, parse_events_file, targets
+from kaltura_events.formats.events_file import Target, load_events_file, parse_events_file, targets
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kaltura-events.yaml"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
@@ -19,6 +19,11 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 
 def events_of(ics: bytes) -> list[Any]:
     return list(Calendar.from_ical(ics).walk("VEVENT"))
+
+
+def plan_text(text: str) -> list[Target]:
+    """The events file's text planned as if it sat beside the example (its audience CSV is found there)."""
+    return targets(parse_events_file(text, "f"), "f", NOW, base_dir=EXAMPLE.parent)
 
 
 def test_every_feed_expands_to_exactly_the_planned_instants() -> None:
@@ -41,17 +46,22 @@ def test_every_feed_expands_to_exactly_the_planned_instants() -> None:
 
 def test_uids_are_stable_and_sequence_rises_only_for_a_changed_occurrence(tmp_path: Path) -> None:
     text = EXAMPLE.read_text()
-    first = write_calendars(tmp_path, targets(parse_events_file(text, "f"), "f", NOW), NOW)
+    first = write_calendars(tmp_path, plan_text(text), NOW)
     before = {p.name: events_of(p.read_bytes()) for p in first}
     later = NOW + timedelta(hours=1)
-    again = write_calendars(tmp_path, targets(parse_events_file(text, "f"), "f", NOW), later)
+    again = write_calendars(tmp_path, plan_text(text), later)
     after = {p.name: events_of(p.read_bytes()) for p in again}
     for name, events in before.items():
         assert [str(e["UID"]) for e in events] == [str(e["UID"]) for e in after[name]]
         assert {int(e["SEQUENCE"]) for e in after[name]} == {0}
 
     moved = text.replace('start_time: "09:30"', 'start_time: "10:00"')
-    write_calendars(tmp_path, targets(parse_events_file(moved, "f"), "f", NOW), later, only="weekly-standup")
+    write_calendars(
+        tmp_path,
+        plan_text(moved),
+        later,
+        only="weekly-standup",
+    )
     standup = events_of((tmp_path / "weekly-standup.ics").read_bytes())
     assert [str(e["UID"]) for e in standup] == [str(e["UID"]) for e in before["weekly-standup.ics"]]
     assert {int(e["SEQUENCE"]) for e in standup} == {1}
@@ -83,7 +93,10 @@ def test_ics_command_writes_one_series(tmp_path: Path) -> None:
 def test_an_occurrence_moved_by_override_keeps_its_uid_and_raises_its_sequence(tmp_path: Path) -> None:
     text = EXAMPLE.read_text()
     write_calendars(
-        tmp_path, targets(parse_events_file(text, "f"), "f", NOW), NOW, only="sales-kickoff-review"
+        tmp_path,
+        plan_text(text),
+        NOW,
+        only="sales-kickoff-review",
     )
     before = {str(e["UID"]): e for e in events_of((tmp_path / "sales-kickoff-review.ics").read_bytes())}
     moved = text.replace(
@@ -92,7 +105,10 @@ def test_an_occurrence_moved_by_override_keeps_its_uid_and_raises_its_sequence(t
     )
     later = NOW + timedelta(hours=1)
     write_calendars(
-        tmp_path, targets(parse_events_file(moved, "f"), "f", NOW), later, only="sales-kickoff-review"
+        tmp_path,
+        plan_text(moved),
+        later,
+        only="sales-kickoff-review",
     )
     after = {str(e["UID"]): e for e in events_of((tmp_path / "sales-kickoff-review.ics").read_bytes())}
     assert set(after) == set(before), "UIDs follow the original date, not the moved one"

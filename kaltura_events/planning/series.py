@@ -370,9 +370,9 @@ class PlannedEvent:
     labels: tuple[str, ...]
     sessions: tuple[PlannedSession, ...]
     original_date: date
+    """The local date the rule or extra_dates gave this occurrence, before any override moved it."""
     audience: ResolvedAudience | None = None
     """Who is invited, read from the series' audience spec before planning; None: the spec names none."""
-    """The local date the rule or extra_dates gave this occurrence, before any override moved it."""
 
     @property
     def occurrence_label(self) -> str:

@@ -113,6 +113,7 @@ def test_ci_example_plans_on_pull_request_and_applies_on_merge(
     checkout = tmp_path / "checkout"
     checkout.mkdir()
     shutil.copy(EXAMPLE, checkout / workflow["env"]["EVENTS_FILE"])
+    shutil.copytree(EXAMPLE.parent / "audiences", checkout / "audiences")
     with PrefectServer() as server:
         secrets = {**kaltura_secrets(template), "PREFECT_API_URL": server.api_url}
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from prefect import flow
 
-from flows.schedule_all_hands import schedule_all_hands
 from flows.people import PeopleOutcome, converge_people
+from flows.schedule_all_hands import schedule_all_hands
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.planning.series import AllHandsSeries
