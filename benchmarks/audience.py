@@ -1,0 +1,174 @@
+"""Audiences at scale: 1,000 people from a CSV into 6 occurrences, then the re-run, then 50 changes.
+
+A1 invites everyone to 6 new monthly occurrences (6,000 invites, 6 creates,
+6 updates, the list calls) at L = 50 ms with 8 requests in flight: its bound
+is ``calls·L/8``, goal ratio ≤ 1.25, the flow process's peak memory under
+500 MiB, and the Prefect server has recorded every task run within 10 s of
+the flow's end. A2 re-runs it: 0 writes and 0 ``event-users/list`` calls (the
+audience's digest is in each occurrence's completion marker). A3 changes 50
+people in the CSV (20 renamed, 15 added, 15 removed with ``remove_unlisted``)
+and counts exactly those writes per occurrence.
+
+Run alone with ``python -m benchmarks.audience``; ``audience_scenarios``
+takes the shared ``Bench`` of ``make bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from deployments.local_server import PrefectServer
+from kaltura_events.emulator.config import EmulatorConfig
+from kaltura_events.emulator.server import EmulatorProcess
+
+if TYPE_CHECKING:
+    from benchmarks.scenarios import Bench, ScenarioResult
+
+PEOPLE = 1000
+OCCURRENCES = 6
+RENAMED, ADDED, REMOVED = 20, 15, 15
+LATENCY_MS = 50.0
+RECORDED_WITHIN_SECONDS = 10.0
+PEAK_MIB = 500.0
+
+
+def write_people(path: Path, people: range, renamed: int = 0) -> None:
+    """An HR export: semicolons, a BOM, its own header names; the first ``renamed`` have new surnames."""
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["E-mail Address", "Given Name", "Surname", "Company"])
+        for i in people:
+            surname = f"Renamed {i}" if i - people.start < renamed else f"Person {i}"
+            writer.writerow([f"person{i:04d}@example.com", "Staff", surname, "Acme"])
+
+
+def series(csv_path: Path, remove_unlisted: bool = False) -> dict[str, Any]:
+    return {
+        "key": "bench-audience",
+        "name": "Company All-Hands {date:%B %Y}",
+        "template_id": "tm0000",
+        "timezone": "America/New_York",
+        "rrule": "FREQ=MONTHLY;BYDAY=1TU",
+        "start_time": "10:00",
+        "horizon_days": 180,
+        "audience": {
+            "csv": str(csv_path),
+            "columns": {"email": "E-mail Address", "first_name": "Given Name", "last_name": "Surname"},
+            "remove_unlisted": remove_unlisted,
+            "max_removals": REMOVED,
+        },
+    }
+
+
+def audience_scenarios(bench: Bench, workdir: Path) -> tuple[ScenarioResult, ScenarioResult, ScenarioResult]:
+    from benchmarks.bounds import concurrent_bound
+    from benchmarks.memory import peak_memory
+    from benchmarks.scenarios import CONCURRENCY, NOW, ScenarioResult, calls_by_endpoint, write_calls
+    from flows.schedule_all_hands import schedule_all_hands
+
+    path = workdir / "all-employees.csv"
+
+    def run(spec: dict[str, Any]) -> Any:
+        return schedule_all_hands(
+            series=spec,
+            credentials=bench.credentials,
+            max_api_in_flight=CONCURRENCY,
+            now=NOW,
+            return_state=True,
+        )
+
+    a1 = ScenarioResult(
+        "A1",
+        f"{PEOPLE:,} people from a CSV into {OCCURRENCES} new occurrences ({PEOPLE * OCCURRENCES:,} invites)",
+        goal=f"ratio ≤ 1.25; peak < {PEAK_MIB:.0f} MiB; task runs recorded ≤ {RECORDED_WITHIN_SECONDS:.0f} s",
+    )
+    a2 = ScenarioResult("A2", "re-run A1 unchanged", goal="0 writes, 0 event-users/list")
+    a3 = ScenarioResult(
+        "A3",
+        f"{RENAMED} renamed, {ADDED} added, {REMOVED} removed in the CSV (remove_unlisted)",
+        goal=f"exactly {RENAMED} updates, {ADDED} invites, {REMOVED} deletes per occurrence",
+    )
+    a1_ok = a2_ok = a3_ok = True
+    for _ in range(bench.repeats):
+        bench.emu.control.reset()
+        write_people(path, range(PEOPLE))
+        with peak_memory() as memory:
+            began = time.perf_counter()
+            timing = bench.timed(lambda: run(series(path)), settle_limit=120.0)
+            recorded = time.perf_counter() - began - timing.call
+        a1.timings.append(timing)
+        a1.peak_mib = max(a1.peak_mib or 0.0, memory.peak_mib)
+        a1.calls = calls_by_endpoint(bench.emu.control.stats())
+        users = bench.emu.control.state()["event_users"]
+        invited_once = all(u["invitations"] == 1 for event in users.values() for u in event)
+        a1_ok = a1_ok and invited_once and sum(len(event) for event in users.values()) == PEOPLE * OCCURRENCES
+        a1_ok = a1_ok and memory.peak_mib < PEAK_MIB and recorded <= RECORDED_WITHIN_SECONDS
+        a1.notes.append(f"task runs recorded {recorded:.1f} s after the flow returned; peak {memory.scope}")
+
+        bench.emu.control.reset_stats()
+        a2.timings.append(bench.timed(lambda: run(series(path))))
+        stats = bench.emu.control.stats()
+        a2.calls = calls_by_endpoint(stats)
+        a2_ok = a2_ok and write_calls(stats) == 0 and a2.calls.get("event-users/list", 0) == 0
+
+        write_people(path, range(REMOVED, PEOPLE + ADDED), renamed=RENAMED)
+        bench.emu.control.reset_stats()
+        a3.timings.append(bench.timed(lambda: run(series(path, remove_unlisted=True))))
+        a3.calls = calls_by_endpoint(bench.emu.control.stats())
+        expected = {
+            "event-users/update": RENAMED * OCCURRENCES,
+            "event-users/invite": ADDED * OCCURRENCES,
+            "event-users/delete": REMOVED * OCCURRENCES,
+        }
+        a3_ok = a3_ok and all(a3.calls.get(k, 0) == n for k, n in expected.items())
+    calls = sum(a1.calls.values())
+    a1.bound = concurrent_bound(calls, bench.latency, CONCURRENCY)
+    a1.bound_formula = f"max(2·L, {calls} calls·L/{CONCURRENCY})"
+    a1.met = a1_ok and (a1.ratio_median() or 0) <= 1.25
+    a2.met = a2_ok
+    a3_calls = sum(a3.calls.values())
+    a3.bound = concurrent_bound(a3_calls, bench.latency, CONCURRENCY)
+    a3.bound_formula = f"max(2·L, {a3_calls} calls·L/{CONCURRENCY})"
+    a3.met = a3_ok
+    return a1, a2, a3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    with PrefectServer() as server:
+        os.environ.update(server.env())
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        from benchmarks.scenarios import Bench
+
+        print(f"Prefect server up in {time.perf_counter() - began:.1f} s", flush=True)
+        with (
+            EmulatorProcess(EmulatorConfig(latency_ms=LATENCY_MS)) as emulator,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
+            bench = Bench(emulator, server.api_url, args.repeats)
+            for result in audience_scenarios(bench, Path(tmp)):
+                ratio = result.ratio_median()
+                shown = "" if ratio is None else f", ratio {ratio:.2f} to {result.bound_formula}"
+                peak = "" if result.peak_mib is None else f", peak {result.peak_mib:.0f} MiB"
+                print(
+                    f"{result.key} {result.title}: median {result.median:.3f} s{shown}{peak}; "
+                    f"calls {result.calls}; goal {result.goal}: {'met' if result.met else 'NOT met'}"
+                )
+                for note in result.notes:
+                    print(f"   {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
