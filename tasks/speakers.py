@@ -12,6 +12,7 @@ from tasks.runtime import api_task, events_client
     "list-event-users",
     endpoint="event-users/list",
     description="The people of one event, to invite only the speakers not there yet.",
+    run_name="event {event_id}",
 )
 def list_event_users(*, credentials: KalturaCredentials | None, event_id: int) -> list[EventUser]:
     client = events_client(credentials)
@@ -22,6 +23,7 @@ def list_event_users(*, credentials: KalturaCredentials | None, event_id: int) -
     "invite-speaker",
     endpoint="event-users/invite",
     description="Make one speaker a user of the event with the Speaker role, without an email.",
+    run_name="{email} to event {event_id}",
 )
 def invite_speaker(
     *, credentials: KalturaCredentials | None, event_id: int, email: str, first_name: str, last_name: str
@@ -41,6 +43,7 @@ def invite_speaker(
     "grant-event-roles",
     endpoint="event-users/update",
     description="Give an existing event user the Speaker role (an update replaces the roles).",
+    run_name="{user_id} in event {event_id}",
 )
 def grant_event_roles(
     *, credentials: KalturaCredentials | None, event_id: int, user_id: str, roles: tuple[str, ...]
@@ -53,6 +56,7 @@ def grant_event_roles(
     "list-session-participants",
     endpoint="session-participants/list",
     description="The speakers and moderators of one session.",
+    run_name="session {session_id} of event {event_id}",
 )
 def list_session_participants(
     *, credentials: KalturaCredentials | None, event_id: int, session_id: str
@@ -65,6 +69,7 @@ def list_session_participants(
     "add-session-speakers",
     endpoint="session-participants/add",
     description="Add up to 10 speakers to one session.",
+    run_name=lambda p: f"{len(p['speakers'])} to session {p['session_id']} of event {p['event_id']}",
 )
 def add_session_speakers(
     *,
@@ -81,6 +86,7 @@ def add_session_speakers(
     "update-session-speakers",
     endpoint="session-participants/update",
     description="Change the role or order of up to 10 speakers of one session.",
+    run_name=lambda p: f"{len(p['speakers'])} in session {p['session_id']} of event {p['event_id']}",
 )
 def update_session_speakers(
     *,
@@ -97,6 +103,7 @@ def update_session_speakers(
     "remove-session-speakers",
     endpoint="session-participants/remove",
     description="Take up to 10 speakers off one session; they stay event users.",
+    run_name=lambda p: f"{len(p['user_ids'])} from session {p['session_id']} of event {p['event_id']}",
 )
 def remove_session_speakers(
     *, credentials: KalturaCredentials | None, event_id: int, session_id: str, user_ids: tuple[str, ...]
