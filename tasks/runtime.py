@@ -7,7 +7,9 @@ exception.
 
 Requests in flight are bounded twice: per flow run by a semaphore whose size
 is a flow parameter, and across runs and workers by the Prefect global
-concurrency limit ``kaltura-api`` when the server has one.
+concurrency limit ``kaltura-api`` when the server has one. The run's semaphore
+is in a ContextVar that ``run_api_limit`` sets for the code it wraps; the
+threads that work runs in get it with their copy of the context.
 
 Each task run is named from its parameters (``api_task(run_name=...)``), so
 the UI tells a year's 52 ``create-event`` runs apart.
@@ -20,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from string import Formatter
 from typing import Any, ParamSpec, TypeVar
@@ -165,15 +167,7 @@ def api_v3_client(credentials: KalturaCredentials | None) -> ApiV3Client:
 # semaphore of that size bounds its requests: the runs' shares never add up to
 # more than the limit, so neither do their requests.
 
-_limits: dict[str, threading.BoundedSemaphore] = {}
-_limits_lock = threading.Lock()
 _warned_missing = [False]
-
-
-def _run_key() -> str:
-    from prefect.runtime import flow_run
-
-    return str(flow_run.get_id() or "no-flow-run")
 
 
 def _global_limit_size() -> int | None:
@@ -235,7 +229,21 @@ def among_concurrent_units() -> Iterator[None]:
         _sharing_units.reset(token)
 
 
-_shares: dict[str, _RunShare] = {}
+@dataclass(frozen=True)
+class _RunLimit:
+    """One flow run's bound on requests in flight, and its share of ``kaltura-api``."""
+
+    requests: threading.BoundedSemaphore
+    share: _RunShare
+
+
+_run_limit: ContextVar[_RunLimit | None] = ContextVar("kaltura_events_run_limit", default=None)
+"""Set by ``run_api_limit`` for the code it wraps. Threads see it when they run in a copy of the
+context: Prefect's ThreadPoolTaskRunner copies it into each task it submits, flows/units.py into
+each unit and step, the client's paging into each page fetch."""
+
+_outside_a_run = threading.BoundedSemaphore(DEFAULT_MAX_IN_FLIGHT)
+"""Calls made outside any ``run_api_limit`` (a task called on its own, a script): one bound for them all."""
 
 
 @contextmanager
@@ -243,18 +251,13 @@ def run_api_limit(max_in_flight: int) -> Iterator[int]:
     """Bound this flow run's requests in flight; yields the bound actually granted."""
     size = _global_limit_size()
     share = _RunShare(size, max_in_flight if size is None else min(max_in_flight, size))
-    key = _run_key()
-    with _limits_lock:
-        _limits[key] = threading.BoundedSemaphore(share.share)
-        _shares[key] = share
+    token = _run_limit.set(_RunLimit(threading.BoundedSemaphore(share.share), share))
     share.hold()
     try:
         yield share.share
     finally:
         share.release()
-        with _limits_lock:
-            _limits.pop(key, None)
-            _shares.pop(key, None)
+        _run_limit.reset(token)
 
 
 @contextmanager
@@ -264,27 +267,22 @@ def api_idle() -> Iterator[None]:
     A run that polls a job for minutes would otherwise keep other runs from
     the API. Among concurrent units the share stays: the others still use it.
     """
-    with _limits_lock:
-        share = _shares.get(_run_key())
-    if share is None or _sharing_units.get():
+    limit = _run_limit.get()
+    if limit is None or _sharing_units.get():
         yield
         return
-    share.release()
+    limit.share.release()
     try:
         yield
     finally:
-        share.hold()
+        limit.share.hold()
 
 
 @contextmanager
 def api_slot() -> Iterator[None]:
     """One of this run's request slots, held for one HTTP attempt (the client enters it per attempt)."""
-    key = _run_key()
-    with _limits_lock:
-        semaphore = _limits.get(key)
-        if semaphore is None:
-            semaphore = _limits[key] = threading.BoundedSemaphore(DEFAULT_MAX_IN_FLIGHT)
-    with semaphore:
+    limit = _run_limit.get()
+    with limit.requests if limit is not None else _outside_a_run:
         yield
 
 
