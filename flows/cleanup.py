@@ -132,7 +132,12 @@ def delete_categories(
     lane = open_lane()
     deletes = {
         str(turn): partial(
-            delete_category, credentials=credentials, category_id=category.id, lane=lane, turn=turn
+            delete_category,
+            credentials=credentials,
+            category_id=category.id,
+            lane=lane,
+            turn=turn,
+            category_name=category.full_name,
         )
         for turn, category in enumerate(plan.deletes)
     }
@@ -155,5 +160,5 @@ def delete_categories(
     )
     if remaining:
         outcome.left.append((media.full_name, f"still holds {len(remaining)} folder(s) of other events"))
-    elif delete_category(credentials=credentials, category_id=media.id):
+    elif delete_category(credentials=credentials, category_id=media.id, category_name=media.full_name):
         outcome.deleted_categories.append((media.id, media.full_name, 0))

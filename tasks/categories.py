@@ -8,13 +8,14 @@ from kaltura_events.api.errors import NotFoundError
 from kaltura_events.api.models import Category
 from kaltura_events.credentials import KalturaCredentials
 from tasks.lanes import lane_turn
-from tasks.runtime import api_task, api_v3_client
+from tasks.runtime import api_task, api_v3_client, filter_summary
 
 
 @api_task(
     "list-categories",
     endpoint="category.list",
     description="API v3 categories matching a narrow filter, paged inside the task.",
+    run_name=lambda p: filter_summary(p["category_filter"]),
 )
 def list_categories(
     *, credentials: KalturaCredentials | None, category_filter: CategoryFilter
@@ -27,6 +28,7 @@ def list_categories(
     "delete-category",
     endpoint="category.delete",
     description="Delete one category, in its turn: category deletes lock the partner's tree.",
+    run_name=lambda p: p.get("category_name") or f"category {p['category_id']}",
 )
 def delete_category(
     *,
@@ -34,10 +36,12 @@ def delete_category(
     category_id: int,
     lane: str | None = None,
     turn: int = 0,
+    category_name: str | None = None,
 ) -> bool:
     """True when deleted now, False when it (or its parent's delete) had already removed it.
 
-    With ``lane``, the call waits for its ``turn``: see tasks/lanes.py.
+    With ``lane``, the call waits for its ``turn``: see tasks/lanes.py. ``category_name``
+    (its full name) only names the run in the UI.
     """
     client = api_v3_client(credentials)
     with lane_turn(lane, turn):

@@ -8,13 +8,14 @@ from kaltura_events.api.errors import NotFoundError
 from kaltura_events.api.events import DuplicateStarted, EventFilter
 from kaltura_events.api.models import DuplicateJob, Event
 from kaltura_events.credentials import KalturaCredentials
-from tasks.runtime import api_task, events_client
+from tasks.runtime import api_task, events_client, filter_summary, when
 
 
 @api_task(
     "create-event",
     endpoint="events/create",
     description="Create one event from a template; an ambiguous failure is looked up by name and start.",
+    run_name="{name}",
 )
 def create_event(
     *,
@@ -40,6 +41,7 @@ def create_event(
     "update-event",
     endpoint="events/update",
     description="Set an event's times, doors-open, labels and the completion marker.",
+    run_name=lambda p: f"event {p['event_id']}" + (f" ({p['name']})" if p.get("name") else ""),
 )
 def update_event(
     *,
@@ -68,6 +70,7 @@ def update_event(
     "delete-event",
     endpoint="events/delete",
     description="Delete one event; already gone counts as done.",
+    run_name="event {event_id}",
 )
 def delete_event(*, credentials: KalturaCredentials | None, event_id: int) -> bool:
     """True when deleted now, False when it was already gone: both leave the same state."""
@@ -83,6 +86,7 @@ def delete_event(*, credentials: KalturaCredentials | None, event_id: int) -> bo
     "list-events",
     endpoint="events/list",
     description="Events matching a narrow filter, every page inside the task.",
+    run_name=lambda p: filter_summary(p["event_filter"]),
 )
 def list_events(*, credentials: KalturaCredentials | None, event_filter: EventFilter) -> list[Event]:
     """Pages inside one task: a task run costs milliseconds, a page costs one round trip."""
@@ -94,6 +98,7 @@ def list_events(*, credentials: KalturaCredentials | None, event_filter: EventFi
     "find-event",
     endpoint="events/list",
     description="The event an earlier run may have made: exact name, same start.",
+    run_name=lambda p: f"{p['name']} at {when(p['start'])}",
 )
 def find_event(*, credentials: KalturaCredentials | None, name: str, start: datetime) -> Event | None:
     client = events_client(credentials)
@@ -104,6 +109,7 @@ def find_event(*, credentials: KalturaCredentials | None, name: str, start: date
     "duplicate-event",
     endpoint="events/duplicate",
     description="Start copying a template event; answers with the job to poll.",
+    run_name="{name} from event {source_event_id}",
 )
 def duplicate_event(
     *,
@@ -131,6 +137,7 @@ def duplicate_event(
     "get-duplicate-status",
     endpoint="events/duplicateStatus",
     description="One poll of a duplication job.",
+    run_name="job {job_id}",
 )
 def get_duplicate_status(*, credentials: KalturaCredentials | None, job_id: str) -> DuplicateJob:
     client = events_client(credentials)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from prefect.logging import get_run_logger
 
@@ -34,6 +35,14 @@ class PersonOutcome:
     email: str
     user_id: str | None
     error: str | None = None
+
+
+def people_named(people: Sequence[Any]) -> str:
+    """A page of people as a run name shows them: the first and last email, and how many."""
+    if not people:
+        return "nobody"
+    first, last = people[0].email, people[-1].email
+    return first if len(people) == 1 else f"{len(people)} people, {first} .. {last}"
 
 
 def _each(people: Sequence[tuple[str, Callable[[], str]]], verb: str) -> list[PersonOutcome]:
@@ -62,6 +71,7 @@ def _each(people: Sequence[tuple[str, Callable[[], str]]], verb: str) -> list[Pe
     endpoint="event-users/invite",
     description=f"Invite up to {PEOPLE_PER_TASK} people to one event, one call each; a lost answer is "
     "looked up by email before the invite is repeated.",
+    run_name=lambda p: f"event {p['event_id']}: {people_named(p['people'])}",
 )
 def invite_event_users(
     *,
@@ -91,6 +101,7 @@ def invite_event_users(
     "update-event-users",
     endpoint="event-users/update",
     description=f"Change roles, names, title or company of up to {PEOPLE_PER_TASK} users of one event.",
+    run_name=lambda p: f"event {p['event_id']}: {people_named(p['updates'])}",
 )
 def update_event_users(
     *, credentials: KalturaCredentials | None, event_id: int, updates: tuple[UserUpdate, ...]
@@ -115,6 +126,7 @@ def update_event_users(
     "remove-event-users",
     endpoint="event-users/delete",
     description=f"Remove up to {PEOPLE_PER_TASK} attendees the audience no longer lists from one event.",
+    run_name=lambda p: f"event {p['event_id']}: {people_named(p['users'])}",
 )
 def remove_event_users(
     *, credentials: KalturaCredentials | None, event_id: int, users: tuple[EventUser, ...]

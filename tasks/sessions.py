@@ -13,6 +13,7 @@ from tasks.runtime import api_task, events_client
     "create-session",
     endpoint="sessions/create",
     description="Add one session to an event; an ambiguous failure is looked up by name before a retry.",
+    run_name="{name} in event {event_id}",
 )
 def create_session(
     *,
@@ -42,6 +43,7 @@ def create_session(
     "list-sessions",
     endpoint="sessions/list",
     description="The sessions an event holds, to add only the missing ones.",
+    run_name="event {event_id}",
 )
 def list_sessions(*, credentials: KalturaCredentials | None, event_id: int) -> list[Session]:
     client = events_client(credentials)
@@ -52,6 +54,7 @@ def list_sessions(*, credentials: KalturaCredentials | None, event_id: int) -> l
     "list-speakers",
     endpoint="sessions/speakerList",
     description="The speakers of one session.",
+    run_name="session {session_id} of event {event_id}",
 )
 def list_speakers(*, credentials: KalturaCredentials | None, event_id: int, session_id: str) -> list[Speaker]:
     client = events_client(credentials)

@@ -15,6 +15,7 @@ from tasks.runtime import api_task, events_client
     "list-event-users",
     endpoint="event-users/list",
     description="The people of one event, to invite, update or remove only whom the spec changes.",
+    run_name="event {event_id}",
 )
 def list_event_users(*, credentials: KalturaCredentials | None, event_id: int) -> list[EventUser]:
     client = events_client(credentials)
@@ -25,6 +26,7 @@ def list_event_users(*, credentials: KalturaCredentials | None, event_id: int) -
     "list-session-participants",
     endpoint="session-participants/list",
     description="The speakers and moderators of one session.",
+    run_name="session {session_id} of event {event_id}",
 )
 def list_session_participants(
     *, credentials: KalturaCredentials | None, event_id: int, session_id: str
@@ -37,6 +39,7 @@ def list_session_participants(
     "add-session-speakers",
     endpoint="session-participants/add",
     description="Add up to 10 speakers to one session.",
+    run_name=lambda p: f"{len(p['speakers'])} to session {p['session_id']} of event {p['event_id']}",
 )
 def add_session_speakers(
     *,
@@ -53,6 +56,7 @@ def add_session_speakers(
     "update-session-speakers",
     endpoint="session-participants/update",
     description="Change the role or order of up to 10 speakers of one session.",
+    run_name=lambda p: f"{len(p['speakers'])} in session {p['session_id']} of event {p['event_id']}",
 )
 def update_session_speakers(
     *,
@@ -69,6 +73,7 @@ def update_session_speakers(
     "remove-session-speakers",
     endpoint="session-participants/remove",
     description="Take up to 10 speakers off one session; they stay event users.",
+    run_name=lambda p: f"{len(p['user_ids'])} from session {p['session_id']} of event {p['event_id']}",
 )
 def remove_session_speakers(
     *, credentials: KalturaCredentials | None, event_id: int, session_id: str, user_ids: tuple[str, ...]

@@ -22,6 +22,7 @@ def list_team_members(*, credentials: KalturaCredentials | None) -> list[TeamMem
     "create-team-member",
     endpoint="team-members/create",
     description="Add one member to the account's team.",
+    run_name="{email} as {role}",
 )
 def create_team_member(
     *, credentials: KalturaCredentials | None, email: str, role: str, first_name: str, last_name: str
@@ -34,6 +35,7 @@ def create_team_member(
     "update-team-member",
     endpoint="team-members/update",
     description="Change one team member's role or name.",
+    run_name="member {member_id}",
 )
 def update_team_member(
     *,
@@ -54,6 +56,7 @@ def update_team_member(
     "delete-team-member",
     endpoint="team-members/delete",
     description="Remove one member from the account's team; already gone counts as done.",
+    run_name="member {member_id}",
 )
 def delete_team_member(*, credentials: KalturaCredentials | None, member_id: str) -> bool:
     client = events_client(credentials)
