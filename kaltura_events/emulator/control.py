@@ -15,10 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kaltura_events.emulator.catalog import SESSION_TYPES
 from kaltura_events.emulator.failures import ApiV3Failure, BadArgument
-from kaltura_events.emulator.fields import require_date, require_zone
 from kaltura_events.emulator.runtime import Runtime
+from kaltura_events.emulator.services.api_v3.service import API_V3
+from kaltura_events.emulator.services.events_platform.catalog import SESSION_TYPES
+from kaltura_events.emulator.services.events_platform.fields import require_date, require_zone
+from kaltura_events.emulator.services.events_platform.service import EVENTS_PLATFORM
 
 _CUSTOM_TEMPLATE = re.compile(r"^[0-9a-f]{24}$")
 MAX_BULK_EVENTS = 200_000
@@ -72,9 +74,7 @@ async def state(request: Request) -> Response:
     return JSONResponse(
         {
             "config": runtime.config.public_dict(),
-            **runtime.store.snapshot(),
-            **runtime.people.snapshot(),
-            **runtime.tokens.snapshot(),
+            **runtime.snapshot(),
             "faults": runtime.faults.describe(),
         }
     )
@@ -108,13 +108,17 @@ async def app_tokens(request: Request) -> Response:
     privileges = body.get("sessionPrivileges", "")
     if not isinstance(privileges, str):
         raise ControlError("sessionPrivileges must be a string")
-    token = _runtime(request).tokens.create_app_token(
-        hash_type=str(body.get("hashType", "SHA256")),
-        session_type=_int_field(body, "sessionType"),
-        session_user_id=user_id,
-        expiry=_int_field(body, "expiry"),
-        session_duration=_int_field(body, "sessionDuration"),
-        session_privileges=privileges,
+    token = (
+        _runtime(request)
+        .backend(API_V3)
+        .app_tokens.create(
+            hash_type=str(body.get("hashType", "SHA256")),
+            session_type=_int_field(body, "sessionType"),
+            session_user_id=user_id,
+            expiry=_int_field(body, "expiry"),
+            session_duration=_int_field(body, "sessionDuration"),
+            session_privileges=privileges,
+        )
     )
     return JSONResponse(
         {
@@ -142,7 +146,8 @@ async def templates(request: Request) -> Response:
     name = body.get("name", "Custom template")
     if not isinstance(name, str):
         raise ControlError("name must be a string")
-    return JSONResponse(_runtime(request).store.add_template(template_id, tuple(sessions), name))
+    events = _runtime(request).backend(EVENTS_PLATFORM).events
+    return JSONResponse(events.add_template(template_id, tuple(sessions), name))
 
 
 async def categories(request: Request) -> Response:
@@ -151,7 +156,7 @@ async def categories(request: Request) -> Response:
     full_name = body.get("fullName")
     if not isinstance(full_name, str) or not full_name:
         raise ControlError("fullName must be a non-empty string such as a>b>c")
-    category, made = _runtime(request).store.ensure_category_path(full_name)
+    category, made = _runtime(request).backend(API_V3).ensure_category_path(full_name)
     return JSONResponse({"category": category, "created": made})
 
 
@@ -169,13 +174,13 @@ async def bulk_events(request: Request) -> Response:
         raise ControlError("namePrefix must be a non-empty string")
     interval = _int_field(body, "intervalMinutes", 60) or 0
     duration = _int_field(body, "durationMinutes", 60) or 60
-    runtime = _runtime(request)
+    events = _runtime(request).backend(EVENTS_PLATFORM).events
     start = (
         require_date("startDate", body["startDate"])
         if body.get("startDate") is not None
-        else runtime.store.now().replace(microsecond=0) + timedelta(days=30)
+        else events.now().replace(microsecond=0) + timedelta(days=30)
     )
-    result = runtime.store.bulk_events(
+    result = events.bulk_events(
         count=count,
         name_prefix=prefix,
         start=start,
@@ -190,7 +195,7 @@ async def bulk_events(request: Request) -> Response:
 
 async def expire_ks(request: Request) -> Response:
     """Every KS issued or seen so far now gets 401 / EXPIRED_KS; new ones still work."""
-    return JSONResponse({"status": "ok", "expired": _runtime(request).tokens.expire_all()})
+    return JSONResponse({"status": "ok", "expired": _runtime(request).platform.ks_ledger.expire_all()})
 
 
 def _guarded(handler: Any) -> Any:

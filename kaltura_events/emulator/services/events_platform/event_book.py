@@ -1,9 +1,10 @@
-"""The events side of the platform: events, sessions, duplication jobs and categories.
+"""The events side of the Events Platform: events, sessions, templates and duplication jobs.
 
-It works on the shared :class:`State` (people work on the same one, from
-``people.py``); methods take already-parsed arguments from the API front ends
-and return wire-ready dicts rendered under the lock, so a response never mixes
-two states.
+It works on the service's :class:`Records` (people work on the same ones, from
+``people.py``) under the platform's lock; methods take already-parsed arguments
+from the handlers and return wire-ready dicts rendered under the lock, so a
+response never mixes two states. The categories an event makes are API v3's:
+they are made through that service's backend.
 """
 
 from __future__ import annotations
@@ -14,20 +15,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from kaltura_events.emulator.catalog import PRESET_TEMPLATES
+from kaltura_events.emulator.changes import Change
 from kaltura_events.emulator.config import EmulatorConfig
-from kaltura_events.emulator.dates import write_iso
-from kaltura_events.emulator.failures import BadArgument, CategoriesLocked
-from kaltura_events.emulator.models import (
+from kaltura_events.emulator.failures import BadArgument
+from kaltura_events.emulator.platform import Platform
+from kaltura_events.emulator.services.api_v3.backend import ApiV3Backend
+from kaltura_events.emulator.services.events_platform.catalog import PRESET_TEMPLATES
+from kaltura_events.emulator.services.events_platform.dates import write_iso
+from kaltura_events.emulator.services.events_platform.models import (
     DuplicateJob,
     Event,
     EventUser,
     Session,
-    render_category,
     render_event,
     render_session,
 )
-from kaltura_events.emulator.state import State, Template
+from kaltura_events.emulator.services.events_platform.records import SERVICE_NAME, Records, Template
 
 _TEMPLATE_SESSION_NAMES = {
     "MeetingEntry": "Interactive room",
@@ -95,21 +98,23 @@ class DuplicateSpec:
     user_roles: tuple[str, ...] = ()
 
 
-class Store:
-    """Events, sessions, duplication and categories, over the shared :class:`State`."""
-
-    def __init__(self, state: State) -> None:
-        self.state = state
+class EventBook:
+    def __init__(self, platform: Platform, records: Records) -> None:
+        self.platform = platform
+        self.records = records
 
     @property
     def config(self) -> EmulatorConfig:
-        return self.state.config
+        return self.platform.config
 
     def locked(self) -> AbstractContextManager[None]:
-        return self.state.locked()
+        return self.platform.locked()
 
     def now(self) -> datetime:
-        return self.state.now()
+        return self.platform.now()
+
+    def _announce(self, kind: str, subject: object, record: dict[str, Any]) -> None:
+        self.platform.changes.announce(Change(SERVICE_NAME, kind, str(subject), record))
 
     def _check_order(self, start_field: str, start: datetime, end_field: str, end: datetime) -> None:
         """Only with ``check_date_order``: no reference says the platform refuses an end before a start."""
@@ -123,7 +128,7 @@ class Store:
         preset = PRESET_TEMPLATES.get(template_id)
         if preset is not None:
             return Template(*preset)
-        found = self.state.custom_templates.get(template_id)
+        found = self.records.custom_templates.get(template_id)
         if found is None:
             raise BadArgument(
                 "templateId", template_id, "names no template (no preset tm0000..tm4000, no custom one)"
@@ -136,7 +141,7 @@ class Store:
 
     def add_template(self, template_id: str, session_types: tuple[str, ...], name: str) -> dict[str, Any]:
         with self.locked():
-            self.state.custom_templates[template_id] = Template(name, session_types)
+            self.records.custom_templates[template_id] = Template(name, session_types)
             return {"id": template_id, "name": name, "sessions": list(session_types)}
 
     # -- events -------------------------------------------------------------
@@ -173,12 +178,14 @@ class Store:
                     SessionSpec(
                         name=_TEMPLATE_SESSION_NAMES.get(session_type, session_type),
                         type=session_type,
-                        source_entry_id=self.state.new_entry_id() if session_type == "SimuLive" else None,
+                        source_entry_id=self.platform.new_entry_id() if session_type == "SimuLive" else None,
                     ),
                 )
             if with_categories:
                 self._make_event_categories(event.id)
-            return render_event(event, self.config.partner_id)
+            rendered = render_event(event, self.platform.partner_id)
+            self._announce("event.created", event.id, rendered)
+            return rendered
 
     def _insert_event(
         self,
@@ -195,7 +202,7 @@ class Store:
     ) -> Event:
         now = now or self.now()
         event = Event(
-            id=self.state.next_event_id,
+            id=self.records.next_event_id,
             name=name,
             description=description,
             start=start,
@@ -207,21 +214,21 @@ class Store:
             updated_at=now,
             labels=list(labels),
         )
-        self.state.next_event_id += 1
-        self.state.events[event.id] = event
-        self.state.sessions[event.id] = {}
+        self.records.next_event_id += 1
+        self.records.events[event.id] = event
+        self.records.sessions[event.id] = {}
         return event
 
     def _make_event_categories(self, event_id: int) -> None:
         """The categories the real platform makes per event, and leaves behind on delete."""
-        tree = self.state.categories
-        root, _ = tree.ensure_path(f"{event_id}EP{self.state.ids.getrandbits(24):06x}")
+        categories = self.platform.backend(ApiV3Backend)
+        root = categories.ensure_path(f"{event_id}EP{self.platform.ids.getrandbits(24):06x}")
         for child in _EVENT_SUBTREE:
-            tree.ensure_path(f"{root.full_name}>{child}")
-        agenda, _ = tree.ensure_path(f"ep_agenda_{event_id}")
-        private, _ = tree.ensure_path(f"ep_private_{event_id}")
-        media, _ = tree.ensure_path(f"{MEDIA_ACCOUNT_CATEGORY}>ep_media_event_{event_id}")
-        self.state.event_categories[event_id] = [root.id, agenda.id, private.id, media.id]
+            categories.ensure_path(f"{root.full_name}>{child}")
+        agenda = categories.ensure_path(f"ep_agenda_{event_id}")
+        private = categories.ensure_path(f"ep_private_{event_id}")
+        media = categories.ensure_path(f"{MEDIA_ACCOUNT_CATEGORY}>ep_media_event_{event_id}")
+        self.records.event_categories[event_id] = [root.id, agenda.id, private.id, media.id]
 
     def update_event(self, event_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply a partial update: fields not in the request stay as they are (guide §5.3).
@@ -230,7 +237,7 @@ class Store:
         until set, it reads as the start.
         """
         with self.locked():
-            event = self.state.event(event_id)
+            event = self.records.event(event_id)
             start = changes.get("start", event.start)
             end = changes.get("end", event.end)
             doors = changes.get("doors_open", event.doors_open)
@@ -251,14 +258,17 @@ class Store:
                 if key in changes:
                     setattr(event, attribute, changes[key])
             event.updated_at = self.now()
-            return render_event(event, self.config.partner_id)
+            rendered = render_event(event, self.platform.partner_id)
+            self._announce("event.updated", event.id, rendered)
+            return rendered
 
     def delete_event(self, event_id: int) -> dict[str, Any]:
         """Remove the event, its sessions and users; its categories stay, as on the real platform."""
         with self.locked():
-            event = self.state.event(event_id)
-            rendered = render_event(event, self.config.partner_id)
-            self.state.remove_event(event_id)
+            event = self.records.event(event_id)
+            rendered = render_event(event, self.platform.partner_id)
+            self.records.remove_event(event_id)
+            self._announce("event.deleted", event_id, rendered)
             return rendered
 
     def list_events(
@@ -266,7 +276,7 @@ class Store:
     ) -> tuple[int, list[dict[str, Any]]]:
         """Filter first, then sort only the matches: a narrow filter over 10,000 events stays cheap."""
         with self.locked():
-            matches = [event for event in self.state.events.values() if query.matches(event)]
+            matches = [event for event in self.records.events.values() if query.matches(event)]
             direction, order_field = order[0], order[1:]
             key: Callable[[Event], Any] = {
                 "name": lambda e: (e.name.lower(), e.id),
@@ -275,7 +285,7 @@ class Store:
             }[order_field]
             matches.sort(key=key, reverse=direction == "-")
             page = matches[skip : skip + limit]
-            return len(matches), [render_event(event, self.config.partner_id) for event in page]
+            return len(matches), [render_event(event, self.platform.partner_id) for event in page]
 
     def bulk_events(
         self,
@@ -293,7 +303,7 @@ class Store:
         with self.locked():
             template_name = self.template(template_id).name
             now = self.now()
-            first = self.state.next_event_id
+            first = self.records.next_event_id
             for index in range(count):
                 begins = start + interval * index
                 self._insert_event(
@@ -307,7 +317,7 @@ class Store:
                     labels=labels,
                     now=now,
                 )
-            return {"count": count, "firstId": first, "lastId": self.state.next_event_id - 1}
+            return {"count": count, "firstId": first, "lastId": self.records.next_event_id - 1}
 
     # -- duplication ----------------------------------------------------------
 
@@ -324,7 +334,7 @@ class Store:
         the client could not attribute); "stuck" never leaves the waiting states.
         """
         with self.locked():
-            source = self.state.event(spec.source_event_id, "sourceEventId")
+            source = self.records.event(spec.source_event_id, "sourceEventId")
             duration = source.end - source.start
             start, end = spec.start, spec.end
             if start is None and end is None:
@@ -349,7 +359,7 @@ class Store:
             copy.doors_open = None if source.doors_open is None else source.doors_open + shift
             copy.logo_entry_id, copy.banner_entry_id = source.logo_entry_id, source.banner_entry_id
             copied_users = self._copy_event_users(source.id, copy.id, spec.user_roles)
-            for old in self.state.sessions[source.id].values():
+            for old in self.records.sessions[source.id].values():
                 new = self._insert_session(
                     copy,
                     SessionSpec(
@@ -368,10 +378,10 @@ class Store:
                 new.speakers = {uid: slot for uid, slot in old.speakers.items() if uid in copied_users}
                 new.moderators = [uid for uid in old.moderators if uid in copied_users]
             self._make_event_categories(copy.id)
-            job_id = str(self.state.next_job_id)
-            self.state.next_job_id += 1
-            started = self.state.clock()
-            self.state.jobs[job_id] = DuplicateJob(
+            job_id = str(self.records.next_job_id)
+            self.records.next_job_id += 1
+            started = self.platform.clock()
+            self.records.jobs[job_id] = DuplicateJob(
                 id=job_id,
                 source_event_id=source.id,
                 event_id=copy.id,
@@ -379,8 +389,47 @@ class Store:
                 due_at=started + self.config.duplicate_seconds,
                 outcome=outcome,
             )
-            self.state.pending_jobs.add(job_id)
+            self.records.pending_jobs.add(job_id)
+            self._announce("event.created", copy.id, render_event(copy, self.platform.partner_id))
+            self._announce("duplicate.started", job_id, self._render_job(self.records.jobs[job_id]))
             return job_id
+
+    def settle_jobs(self) -> None:
+        """Move due duplication jobs to their outcome; the platform runs it before every locked access.
+
+        A failed job takes its copy away, with the copy's sessions, users and categories.
+        """
+        if not self.records.pending_jobs:
+            return
+        now = self.platform.clock()
+        for job_id in list(self.records.pending_jobs):
+            job = self.records.jobs[job_id]
+            if now < job.due_at:
+                continue
+            if job.outcome == "completed":
+                job.state = "completed"
+            elif job.outcome == "failed":
+                job.state = "failed"
+                self.records.remove_event(job.event_id)
+                self.platform.backend(ApiV3Backend).discard(
+                    self.records.event_categories.pop(job.event_id, [])
+                )
+            else:
+                continue
+            self.records.pending_jobs.discard(job_id)
+            self._announce(f"duplicate.{job.state}", job_id, self._render_job(job))
+
+    @staticmethod
+    def _render_job(job: DuplicateJob) -> dict[str, Any]:
+        return {
+            "jobId": job.id,
+            "sourceEventId": job.source_event_id,
+            "eventId": job.event_id,
+            "jobState": job.state,
+            "outcome": job.outcome,
+            "startedAt": job.started_at,
+            "dueAt": job.due_at,
+        }
 
     def _copy_event_users(self, source_id: int, target_id: int, roles: tuple[str, ...]) -> set[str]:
         """Copy the source's users holding any of ``roles`` (spec DuplicateUsersDto); lock held."""
@@ -400,21 +449,21 @@ class Store:
                 bio=user.bio,
                 image_entry_id=user.image_entry_id,
             )
-            for user in self.state.event_users.get(source_id, {}).values()
+            for user in self.records.event_users.get(source_id, {}).values()
             if wanted.intersection(user.roles)
         }
-        self.state.event_users[target_id] = copied
+        self.records.event_users[target_id] = copied
         return set(copied)
 
     def duplicate_status(self, job_id: str) -> dict[str, Any]:
         with self.locked():
-            job = self.state.jobs.get(job_id)
+            job = self.records.jobs.get(job_id)
             if job is None:
                 # spec DuplicateStatusEventResponseDto.jobState lists "unknown"; the guide (§5.6):
                 # "Status cannot be determined". No source gives a 404 for a job id.
                 return {"jobId": job_id, "jobState": "unknown", "status": "ok"}
             state = job.state
-            if job.outcome == "stuck" and self.state.clock() >= job.due_at:
+            if job.outcome == "stuck" and self.platform.clock() >= job.due_at:
                 state = ("repeat", "paused", "wait")[job.polls_after_due % 3]
                 job.polls_after_due += 1
             body: dict[str, Any] = {"jobId": job.id, "jobState": state}
@@ -430,7 +479,7 @@ class Store:
         start = event.start if spec.start is None else spec.start
         end = event.end if spec.end is None else spec.end
         session = Session(
-            id=self.state.new_entry_id(),
+            id=self.platform.new_entry_id(),
             event_id=event.id,
             name=spec.name,
             type=spec.type,
@@ -445,7 +494,7 @@ class Store:
             image_entry_id=spec.image_entry_id,
             source_entry_id=spec.source_entry_id,
         )
-        self.state.sessions[event.id][session.id] = session
+        self.records.sessions[event.id][session.id] = session
         return session
 
     def create_session(self, event_id: int, spec: SessionSpec) -> dict[str, Any]:
@@ -455,97 +504,35 @@ class Store:
         seen to take one made at the event's old times right after the event moved.
         """
         with self.locked():
-            event = self.state.event(event_id, "eventId")
+            event = self.records.event(event_id, "eventId")
             start = event.start if spec.start is None else spec.start
             end = event.end if spec.end is None else spec.end
             self._check_order("session.startDate", start, "session.endDate", end)
             spec.start, spec.end = start, end
-            return render_session(self._insert_session(event, spec), self.config.partner_id)
+            rendered = render_session(self._insert_session(event, spec), self.platform.partner_id)
+            self._announce("session.created", rendered["id"], rendered)
+            return rendered
 
     def list_sessions(self, event_id: int) -> list[dict[str, Any]]:
         with self.locked():
-            self.state.event(event_id, "eventId")
-            return [render_session(s, self.config.partner_id) for s in self.state.sessions[event_id].values()]
-
-    # -- categories -----------------------------------------------------------
-
-    def render_category_by_id(self, category_id: int) -> dict[str, Any]:
-        with self.locked():
-            category = self.state.categories.get(category_id)
-            return render_category(
-                category, self.config.partner_id, self.state.categories.direct_children_count(category_id)
-            )
-
-    def list_categories(
-        self, filters: dict[str, Any], pager: dict[str, Any]
-    ) -> tuple[int, list[dict[str, Any]]]:
-        with self.locked():
-            total, page = self.state.categories.list(filters, pager)
-            return total, [
-                render_category(c, self.config.partner_id, self.state.categories.direct_children_count(c.id))
-                for c in page
+            self.records.event(event_id, "eventId")
+            return [
+                render_session(s, self.platform.partner_id) for s in self.records.sessions[event_id].values()
             ]
-
-    def add_category(self, name: str, parent_id: int) -> dict[str, Any]:
-        with self.locked():
-            category = self.state.categories.add(name, parent_id)
-            return render_category(category, self.config.partner_id, 0)
-
-    def ensure_category_path(self, full_name: str) -> tuple[dict[str, Any], int]:
-        with self.locked():
-            leaf, made = self.state.categories.ensure_path(full_name)
-            children = self.state.categories.direct_children_count(leaf.id)
-            return render_category(leaf, self.config.partner_id, children), made
-
-    def delete_category(self, category_id: int) -> tuple[list[int], bool]:
-        """Delete a subtree; returns (ids removed, whether the caller now holds the category lock).
-
-        A delete of a category with children takes the partner-wide lock; the
-        caller holds it for ``category_lock_seconds`` and then calls
-        :meth:`release_category_lock`. Any delete meanwhile is refused.
-        """
-        with self.locked():
-            if self.state.category_lock_held:
-                raise CategoriesLocked()
-            tree = self.state.categories
-            has_children = tree.direct_children_count(tree.get(category_id).id) > 0
-            removed = self.state.categories.delete(category_id)
-            if has_children:
-                self.state.category_lock_held = True
-            return removed, has_children
-
-    def release_category_lock(self) -> None:
-        with self.state.lock:
-            self.state.category_lock_held = False
 
     # -- inspection -----------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
         """Everything held, for ``/_emulator/state`` (no secrets are held here)."""
         with self.locked():
-            pid = self.config.partner_id
+            pid = self.platform.partner_id
             return {
-                "events": [render_event(e, pid) for e in self.state.events.values()],
+                "events": [render_event(e, pid) for e in self.records.events.values()],
                 "sessions": {
                     str(eid): [render_session(s, pid) for s in sessions.values()]
-                    for eid, sessions in self.state.sessions.items()
+                    for eid, sessions in self.records.sessions.items()
                 },
-                "categories": [
-                    render_category(c, pid, self.state.categories.direct_children_count(c.id))
-                    for c in self.state.categories.by_id.values()
-                ],
-                "jobs": [
-                    {
-                        "jobId": job.id,
-                        "sourceEventId": job.source_event_id,
-                        "eventId": job.event_id,
-                        "jobState": job.state,
-                        "outcome": job.outcome,
-                        "startedAt": job.started_at,
-                        "dueAt": job.due_at,
-                    }
-                    for job in self.state.jobs.values()
-                ],
+                "jobs": [self._render_job(job) for job in self.records.jobs.values()],
                 "templates": {
                     **{
                         tid: {"name": name, "sessions": list(types)}
@@ -553,9 +540,8 @@ class Store:
                     },
                     **{
                         tid: {"name": template.name, "sessions": list(template.session_types)}
-                        for tid, template in self.state.custom_templates.items()
+                        for tid, template in self.records.custom_templates.items()
                     },
                 },
-                "nextEventId": self.state.next_event_id,
-                "categoryLockHeld": self.state.category_lock_held,
+                "nextEventId": self.records.next_event_id,
             }
