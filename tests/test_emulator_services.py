@@ -85,3 +85,32 @@ def test_a_subscriber_sees_each_committed_write(
 def test_a_change_refused_is_not_announced(events_api: RawEventsApi, changes: list[Change]) -> None:
     assert events_api.post("events/create", {"name": "No template"}).status_code == 400
     assert changes == []
+
+
+def test_a_job_finishing_and_people_are_announced(
+    emu: EmulatorServer, events_api: RawEventsApi, changes: list[Change]
+) -> None:
+    emu.control.reset(duplicate_seconds=0)
+    source = events_api.create_event("Original")
+    job = events_api.ok(
+        "events/duplicate", {"sourceEventId": source["id"], "event": {"name": "Copy", "timezone": "UTC"}}
+    )["jobId"]
+    assert events_api.ok("events/duplicateStatus", {"jobId": job})["jobState"] == "completed"
+    member = events_api.ok(
+        "team-members/create",
+        {"email": "ada@example.com", "role": "Admin", "firstName": "Ada", "lastName": "Lovelace"},
+    )["teamMember"]
+    user = events_api.ok(
+        "event-users/invite",
+        {"eventId": source["id"], "email": "bo@example.com", "firstName": "Bo", "lastName": "Li"},
+    )["user"]
+
+    assert [(c.kind, c.subject) for c in changes] == [
+        ("event.created", str(source["id"])),
+        ("event.created", str(source["id"] + 1)),
+        ("duplicate.started", job),
+        ("duplicate.completed", job),
+        ("team_member.created", member["id"]),
+        ("event_user.invited", user["id"]),
+    ]
+    assert changes[3].record["eventId"] == source["id"] + 1
