@@ -28,7 +28,10 @@ async def _metrics(request: Request) -> Response:
 
 
 def _service_routes(service: Service[Any], runtime: Runtime) -> list[BaseRoute]:
-    return service.routes(lambda: runtime.backend(service))
+    def current() -> Any:
+        return runtime.backend(service)
+
+    return [*service.routes(current), *service.control_routes(current)]
 
 
 def create_app(config: EmulatorConfig | None = None) -> FaultsAndStats:

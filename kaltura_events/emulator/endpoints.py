@@ -73,5 +73,7 @@ class Service(Generic[BackendT]):
     backend: Callable[[Platform], BackendT]
     routes: Callable[[Callable[[], BackendT]], list[BaseRoute]]
     """The service's routes, given how to find the current backend (a reset replaces it)."""
+    control_routes: Callable[[Callable[[], BackendT]], list[BaseRoute]]
+    """Its ``/_emulator/*`` endpoints that arrange its records for a test (never faulted or counted)."""
     endpoint_for: Callable[[str], str]
     """The endpoint name a request path (under ``prefix``) counts as, known or not."""

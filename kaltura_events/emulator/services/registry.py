@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kaltura_events.emulator.control_requests import CONTROL_PREFIX
 from kaltura_events.emulator.endpoints import Endpoint, Service
 from kaltura_events.emulator.services.api_v3.service import API_V3
 from kaltura_events.emulator.services.events_platform.service import EVENTS_PLATFORM
@@ -20,7 +21,6 @@ WRITE_ENDPOINTS = frozenset(endpoint.name for endpoint in ENDPOINTS if endpoint.
 RULE_TARGETS = frozenset({"*", "writes", *(endpoint.name for endpoint in ENDPOINTS)})
 """What a fault rule may name, so a misspelt endpoint is refused instead of silently never firing."""
 
-CONTROL_PREFIX = "/_emulator"
 METRICS_PATH = "/metrics"
 
 

@@ -14,6 +14,7 @@ from kaltura_events.emulator.services.api_v3.category_handlers import (
     category_get,
     category_list,
 )
+from kaltura_events.emulator.services.api_v3.control import api_v3_control_routes
 from kaltura_events.emulator.services.api_v3.route import PREFIX, ActionTable, V3Handler, api_v3_routes
 from kaltura_events.emulator.services.api_v3.session_handlers import (
     app_token_start_session,
@@ -46,5 +47,6 @@ API_V3: Service[ApiV3Backend] = Service(
     endpoints=ENDPOINTS,
     backend=ApiV3Backend,
     routes=lambda current: api_v3_routes(ACTIONS, current),
+    control_routes=api_v3_control_routes,
     endpoint_for=ACTIONS.name_of_path,
 )

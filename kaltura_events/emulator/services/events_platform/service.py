@@ -11,6 +11,7 @@ from kaltura_events.emulator.endpoints import Access, Endpoint, ErrorStyle, Serv
 from kaltura_events.emulator.services.events_platform import event_handlers as events
 from kaltura_events.emulator.services.events_platform import people_handlers as people
 from kaltura_events.emulator.services.events_platform.backend import EventsPlatformBackend
+from kaltura_events.emulator.services.events_platform.control import events_platform_control_routes
 from kaltura_events.emulator.services.events_platform.records import SERVICE_NAME
 from kaltura_events.emulator.services.events_platform.route import (
     PREFIX,
@@ -56,5 +57,6 @@ EVENTS_PLATFORM: Service[EventsPlatformBackend] = Service(
     endpoints=ENDPOINTS,
     backend=EventsPlatformBackend,
     routes=lambda current: events_platform_routes(ENDPOINTS, current),
+    control_routes=events_platform_control_routes,
     endpoint_for=endpoint_of_path,
 )
