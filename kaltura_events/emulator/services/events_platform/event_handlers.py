@@ -21,7 +21,8 @@ from kaltura_events.emulator.services.events_platform.catalog import (
     SESSION_TYPES,
     VISIBILITIES,
 )
-from kaltura_events.emulator.services.events_platform.event_book import DuplicateSpec, EventQuery, SessionSpec
+from kaltura_events.emulator.services.events_platform.duplication import DuplicateSpec
+from kaltura_events.emulator.services.events_platform.event_book import EventQuery, SessionSpec
 from kaltura_events.emulator.services.events_platform.fields import (
     optional_bool,
     optional_choice,
@@ -142,11 +143,11 @@ def duplicate_event(backend: EventsPlatformBackend, body: Body, context: Request
         spec.user_roles = tuple(roles)
     kind = context.injection.kind if context.injection else None
     outcome = {"duplicate_fail": "failed", "duplicate_stuck": "stuck"}.get(kind or "", "completed")
-    return {"jobId": backend.events.start_duplicate(spec, outcome), "status": "ok"}
+    return {"jobId": backend.duplications.start(spec, outcome), "status": "ok"}
 
 
 def duplicate_status(backend: EventsPlatformBackend, body: Body, context: RequestContext) -> Body:
-    return backend.events.duplicate_status(required_str(body, "jobId"))
+    return backend.duplications.status(required_str(body, "jobId"))
 
 
 # -- sessions -------------------------------------------------------------------
