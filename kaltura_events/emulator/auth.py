@@ -12,7 +12,7 @@ from kaltura_events.emulator import kaltura_session
 from kaltura_events.emulator.config import EmulatorConfig
 from kaltura_events.emulator.failures import ApiV3Failure, EventsApiFailure
 from kaltura_events.emulator.kaltura_session import ADMIN_SESSION, KsInvalid, Session
-from kaltura_events.emulator.tokens import TokenBook
+from kaltura_events.emulator.ks_ledger import KsLedger
 
 _SCHEMES = ("bearer", "ks")
 
@@ -27,27 +27,27 @@ def ks_from_authorization(header: str | None) -> str | None:
     return value.strip()
 
 
-def verify_ks(ks: str, config: EmulatorConfig, tokens: TokenBook) -> Session:
+def verify_ks(ks: str, config: EmulatorConfig, ledger: KsLedger) -> Session:
     """Signature (with the claimed partner's secret), expiry and revocation; remember the KS."""
     partner_id = kaltura_session.partner_of(ks)
     if partner_id != config.partner_id:
         # The server picks the secret by the claimed partner; it has none for another one.
         raise KsInvalid(f"the KS belongs to partner {partner_id}, not {config.partner_id}")
     session = kaltura_session.verify(ks, config.admin_secret)
-    if tokens.revoked(ks):
+    if ledger.revoked(ks):
         raise KsInvalid("the KS has expired", expired=True)
-    tokens.note(ks)
+    ledger.note(ks)
     return session
 
 
-def check_events_ks(header: str | None, config: EmulatorConfig, tokens: TokenBook) -> Session:
+def check_events_ks(header: str | None, config: EmulatorConfig, ledger: KsLedger) -> Session:
     """KALTURA_EVENTS_PLATFORM_API.md §2, §3, §11: 401 for no, bad or expired KS;
     403 for a KS that is not ADMIN (type 2) or has no user id."""
     ks = ks_from_authorization(header)
     if ks is None:
         raise EventsApiFailure(401, "missing KS: send 'Authorization: Bearer <KS>'")
     try:
-        session = verify_ks(ks, config, tokens)
+        session = verify_ks(ks, config, ledger)
     except KsInvalid as exc:
         raise EventsApiFailure(401, str(exc)) from None
     if session.session_type != ADMIN_SESSION:
@@ -62,22 +62,22 @@ def _forbidden(service_action: str) -> ApiV3Failure:
     return ApiV3Failure("SERVICE_FORBIDDEN", message, {"SERVICE": service_action})
 
 
-def check_v3_ks(ks: str | None, config: EmulatorConfig, tokens: TokenBook, service_action: str) -> Session:
+def check_v3_ks(ks: str | None, config: EmulatorConfig, ledger: KsLedger, service_action: str) -> Session:
     """KALTURA_CATEGORIES_AND_ENTITLEMENTS_API.md §3: category actions need an ADMIN KS (type 2);
     KALTURA_API_GETTING_STARTED.md §10: MISSING_KS when none is given, SERVICE_FORBIDDEN when the KS
     lacks the permission."""
     if not ks:
         raise ApiV3Failure("MISSING_KS", "Missing KS. Session not established", {})
-    session = verify_v3_ks(ks, config, tokens)
+    session = verify_v3_ks(ks, config, ledger)
     if session.session_type != ADMIN_SESSION:
         raise _forbidden(service_action)
     return session
 
 
-def verify_v3_ks(ks: str, config: EmulatorConfig, tokens: TokenBook) -> Session:
+def verify_v3_ks(ks: str, config: EmulatorConfig, ledger: KsLedger) -> Session:
     """KALTURA_SESSION_GUIDE.md §9: INVALID_KS (malformed, bad signature) or EXPIRED_KS (past its TTL)."""
     try:
-        return verify_ks(ks, config, tokens)
+        return verify_ks(ks, config, ledger)
     except KsInvalid as exc:
         if exc.expired:
             raise ApiV3Failure("EXPIRED_KS", "KS has expired", {}) from None

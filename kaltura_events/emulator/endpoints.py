@@ -1,89 +1,79 @@
-"""The endpoint names used by faults and stats, and which of them change state.
+"""How a service and its endpoints are declared: once, so every list is derived and none kept by hand.
 
-One catalogue, so a fault rule naming a misspelt endpoint is refused instead
-of silently never firing, and "writes" means the same thing in faults and stats.
+The registry (``services/registry.py``) lists the services; from their
+declarations come the handler tables, the endpoints a fault rule may name,
+the write set that faults and stats share, the routes, and the endpoint table
+in README.md (a test compares the two).
 """
 
 from __future__ import annotations
 
-EVENTS_PREFIX = "/api/v1/"
-API_V3_PREFIX = "/api_v3/service/"
-CONTROL_PREFIX = "/_emulator"
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Generic, Protocol, TypeVar
 
-EVENTS_ENDPOINTS = (
-    "events/create",
-    "events/update",
-    "events/delete",
-    "events/list",
-    "events/duplicate",
-    "events/duplicateStatus",
-    "sessions/create",
-    "sessions/list",
-    "sessions/speakerList",
-    "team-members/create",
-    "team-members/update",
-    "team-members/delete",
-    "team-members/list",
-    "event-users/invite",
-    "event-users/list",
-    "event-users/update",
-    "event-users/delete",
-    "session-participants/add",
-    "session-participants/remove",
-    "session-participants/update",
-    "session-participants/list",
-)
-API_V3_ENDPOINTS = (
-    "session.start",
-    "session.startWidgetSession",
-    "appToken.startSession",
-    "category.list",
-    "category.get",
-    "category.add",
-    "category.delete",
-)
-WRITE_ENDPOINTS = frozenset(
-    {
-        "events/create",
-        "events/update",
-        "events/delete",
-        "events/duplicate",
-        "sessions/create",
-        "team-members/create",
-        "team-members/update",
-        "team-members/delete",
-        "event-users/invite",
-        "event-users/update",
-        "event-users/delete",
-        "session-participants/add",
-        "session-participants/remove",
-        "session-participants/update",
-        "category.add",
-        "category.delete",
-    }
-)
-RULE_TARGETS = frozenset({"*", "writes", *EVENTS_ENDPOINTS, *API_V3_ENDPOINTS})
+from starlette.routing import BaseRoute
 
-_V3_CANONICAL = {name.lower(): name for name in API_V3_ENDPOINTS}
+from kaltura_events.emulator.platform import Platform
+
+H = TypeVar("H")
 
 
-def api_v3_endpoint(service: str, action: str) -> str:
-    """API v3 names are case-insensitive ("apptoken" is "appToken"); stats use one spelling."""
-    raw = f"{service}.{action}"
-    return _V3_CANONICAL.get(raw.lower(), raw)
+class Access(Enum):
+    """Whether a call may change state: writes are what "writes" fault rules and write stats count."""
+
+    READ = "read"
+    WRITE = "write"
 
 
-def classify(path: str) -> tuple[str, str]:
-    """(family, endpoint) for a request path; family is "events", "v3", "metrics", "control" or "other"."""
-    if path.startswith(CONTROL_PREFIX):
-        return "control", path
-    if path.startswith(EVENTS_PREFIX):
-        return "events", path[len(EVENTS_PREFIX) :].strip("/")
-    if path.startswith(API_V3_PREFIX):
-        parts = path[len(API_V3_PREFIX) :].strip("/").split("/")
-        if len(parts) == 3 and parts[1] == "action":
-            return "v3", api_v3_endpoint(parts[0], parts[2])
-        return "v3", path
-    if path.rstrip("/") == "/metrics":
-        return "metrics", "metrics"
-    return "other", path
+class ErrorStyle(Enum):
+    """How refusals look on the wire."""
+
+    EVENTS_JSON = "events-json"
+    """An HTTP 4xx/5xx with ``{"status", "message", "field"}`` (Events Platform spec)."""
+    API_V3_EXCEPTION = "api-v3-exception"
+    """HTTP 200 with ``{"objectType": "KalturaAPIException", "code", "message", "args"}`` (API v3)."""
+
+
+@dataclass(frozen=True)
+class Endpoint(Generic[H]):
+    """One call of one service; faults and stats call it by ``name`` ("events/create", "category.list")."""
+
+    name: str
+    path: str
+    access: Access
+    errors: ErrorStyle
+    handler: H
+
+    @property
+    def writes(self) -> bool:
+        return self.access is Access.WRITE
+
+
+class Backend(Protocol):
+    """A service's state: built empty on a platform, emptied by ``reset()``, shown by ``snapshot()``."""
+
+    def reset(self) -> None: ...
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+
+BackendT = TypeVar("BackendT", bound=Backend)
+
+
+@dataclass(frozen=True)
+class Service(Generic[BackendT]):
+    """One Kaltura service: where it is mounted, what it answers, and the backend behind it."""
+
+    name: str
+    prefix: str
+    """Every request path under it starts so ("/api/v1/"); faults and stats count those requests."""
+    endpoints: tuple[Endpoint[Any], ...]
+    backend: Callable[[Platform], BackendT]
+    routes: Callable[[Callable[[], BackendT]], list[BaseRoute]]
+    """The service's routes, given how to find the current backend (a reset replaces it)."""
+    control_routes: Callable[[Callable[[], BackendT]], list[BaseRoute]]
+    """Its ``/_emulator/*`` endpoints that arrange its records for a test (never faulted or counted)."""
+    endpoint_for: Callable[[str], str]
+    """The endpoint name a request path (under ``prefix``) counts as, known or not."""

@@ -1,8 +1,9 @@
 """The ways a request can be refused, and the bodies each API uses to say so.
 
-The store raises these without knowing about HTTP; the two API front ends
-turn them into their own wire shapes (an HTTP status plus ``{"status", "message",
-"field"}`` for the Events Platform, HTTP 200 plus ``KalturaAPIException`` for API v3).
+Backends raise these without knowing about HTTP; each service's route turns
+them into its error style (``endpoints.ErrorStyle``): an HTTP status plus
+``{"status", "message", "field"}`` for the Events Platform, HTTP 200 plus
+``KalturaAPIException`` for API v3.
 """
 
 from __future__ import annotations

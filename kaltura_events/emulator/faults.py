@@ -14,7 +14,8 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from kaltura_events.emulator.endpoints import RULE_TARGETS, WRITE_ENDPOINTS
+from kaltura_events.emulator.request_context import Injection
+from kaltura_events.emulator.services.registry import RULE_TARGETS, WRITE_ENDPOINTS
 
 BEFORE_COMMIT = ("error_before_commit", "rate_limit", "unavailable")
 AFTER_COMMIT = ("error_after_commit", "timeout_after_commit", "reset")
@@ -75,15 +76,6 @@ def parse_rules(raw: Any) -> list[FaultRule]:
     if not isinstance(raw, list):
         raise ValueError(f"fault rules are a list, got {raw!r}")
     return [parse_rule(item) for item in raw]
-
-
-@dataclass(frozen=True)
-class Injection:
-    """The fault chosen for one request."""
-
-    kind: str
-    retry_after: float
-    rule_index: int
 
 
 class FaultInjector:

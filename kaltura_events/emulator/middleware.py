@@ -20,33 +20,16 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kaltura_events.emulator.endpoints import WRITE_ENDPOINTS, classify
 from kaltura_events.emulator.failures import INTERNAL_ERROR_MESSAGE, events_error_body
-from kaltura_events.emulator.faults import AFTER_COMMIT, BEFORE_COMMIT, Injection
+from kaltura_events.emulator.faults import AFTER_COMMIT, BEFORE_COMMIT
+from kaltura_events.emulator.request_context import CONTEXT_KEY, RequestContext
 from kaltura_events.emulator.runtime import Runtime
+from kaltura_events.emulator.services.registry import SERVICES, WRITE_ENDPOINTS, classify
 from kaltura_events.emulator.stats import Stats
 
 logger = logging.getLogger("kaltura_events.emulator")
 
-CONTEXT_KEY = "kaltura_emulator.context"
-_API_FAMILIES = ("events", "v3")
-
-
-@dataclass
-class RequestContext:
-    """What the middleware and a handler share about one request."""
-
-    endpoint: str
-    family: str
-    is_write: bool
-    injection: Injection | None = None
-    api_code: str | None = None
-    """Set by the API v3 handler when it answers with a KalturaAPIException."""
-
-
-def request_context(scope: Scope) -> RequestContext | None:
-    context = scope.get(CONTEXT_KEY)
-    return context if isinstance(context, RequestContext) else None
+_SERVICE_NAMES = frozenset(service.name for service in SERVICES)
 
 
 @dataclass
@@ -117,7 +100,7 @@ class FaultsAndStats:
         outcome = _Outcome()
         began = stats.begin(endpoint, context.is_write)
         try:
-            if family in _API_FAMILIES:
+            if family in _SERVICE_NAMES:
                 await self._serve_api(scope, receive, send, context, outcome, stats)
             else:
                 await self.app(scope, receive, self._recording(send, outcome))
@@ -160,7 +143,7 @@ class FaultsAndStats:
         runtime = self.runtime
         delay = runtime.faults.latency_seconds()
         if delay > 0:
-            await runtime.pause(delay)
+            await runtime.platform.pause(delay)
         injection = runtime.faults.draw(context.endpoint)
         context.injection = injection
         kind = injection.kind if injection else None
@@ -185,7 +168,7 @@ class FaultsAndStats:
             (str(m["status"]) for m in captured if m["type"] == "http.response.start"), "500"
         )
         if kind == "timeout_after_commit":
-            await runtime.pause(runtime.config.hang_seconds)
+            await runtime.platform.pause(runtime.config.hang_seconds)
             replay = self._recording(send, outcome)
             for message in captured:
                 await replay(message)

@@ -1,4 +1,4 @@
-"""The live parts of one emulator (config, state, faults, stats), swappable as a whole.
+"""The live parts of one emulator (config, platform, service backends, faults, stats), swapped whole.
 
 A reset replaces the objects instead of clearing them in place, so a request
 that was already running finishes against the world it started in and cannot
@@ -7,42 +7,57 @@ leak into the next test.
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import time
-from typing import Any
+from typing import Any, TypeVar
 
+from kaltura_events.emulator.changes import ChangeFeed
 from kaltura_events.emulator.config import EmulatorConfig
+from kaltura_events.emulator.endpoints import Backend, Service
 from kaltura_events.emulator.faults import FaultInjector, parse_rules
-from kaltura_events.emulator.people import People
-from kaltura_events.emulator.state import State
+from kaltura_events.emulator.platform import Platform
+from kaltura_events.emulator.services.registry import SERVICES
 from kaltura_events.emulator.stats import Stats
-from kaltura_events.emulator.store import Store
-from kaltura_events.emulator.tokens import TokenBook
 
-_PAUSE_STEP = 0.05
+B = TypeVar("B", bound=Backend)
 
 
 class Runtime:
     def __init__(self, config: EmulatorConfig) -> None:
         self.base_config = config
+        self.changes = ChangeFeed()
         self._closing = threading.Event()
         self._lock = threading.Lock()
-        self.generation = 0
         self._install(config)
 
     def _install(self, config: EmulatorConfig) -> None:
         faults = FaultInjector(parse_rules(config.faults), config.seed, config.latency_ms, config.jitter_ms)
-        state = State(config)
+        platform = Platform(config, self.changes, self._closing)
+        backends: dict[str, Backend] = {}
+        for service in SERVICES:
+            backend = service.backend(platform)
+            platform.install(backend)
+            backends[service.name] = backend
         with self._lock:
+            retired: Platform | None = getattr(self, "platform", None)
             self.config = config
-            self.state = state
-            self.store = Store(state)
-            self.people = People(state)
-            self.tokens = TokenBook(config.seed)
+            self.platform = platform
+            self._backends = backends
             self.faults = faults
             self.stats = Stats()
-            self.generation += 1
+        if retired is not None:
+            retired.retire()
+
+    def backend(self, service: Service[B]) -> B:
+        """The service's backend in the current world (a reset replaces it)."""
+        found: Any = self._backends[service.name]
+        return found
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the services hold, for ``/_emulator/state``."""
+        snapshot: dict[str, Any] = {}
+        for backend in self._backends.values():
+            snapshot.update(backend.snapshot())
+        return {**snapshot, **self.platform.snapshot()}
 
     def reset(self, overrides: dict[str, Any] | None = None) -> EmulatorConfig:
         """Back to the start-up config (plus ``overrides``) with empty state, stats and faults.
@@ -70,7 +85,7 @@ class Runtime:
         injector = FaultInjector(parse_rules(config.faults), config.seed, config.latency_ms, config.jitter_ms)
         with self._lock:
             self.config = config
-            self.state.config = config
+            self.platform.config = config
             self.faults = injector
         return injector.describe()
 
@@ -89,15 +104,3 @@ class Runtime:
     def resume(self) -> None:
         """Undo :meth:`begin_shutdown` when a stopped server is started again."""
         self._closing.clear()
-
-    async def pause(self, seconds: float) -> bool:
-        """Sleep without blocking the loop; cut short by shutdown or a reset. True if it ran fully."""
-        generation = self.generation
-        deadline = time.monotonic() + seconds
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return True
-            if self._closing.is_set() or self.generation != generation:
-                return False
-            await asyncio.sleep(min(_PAUSE_STEP, remaining))

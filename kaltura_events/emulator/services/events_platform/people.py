@@ -1,8 +1,8 @@
 """People on the platform: account team members, event users, session speakers and moderators.
 
-Kept apart from events and categories to keep modules small; it works on the
-same :class:`State` as the store (and under its lock), so a user removed from
-an event also leaves its sessions in the same step.
+Kept apart from events to keep modules small; it works on the same
+:class:`Records` as the event book (and under the platform's lock), so a user
+removed from an event also leaves its sessions in the same step.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from kaltura_events.emulator.changes import Change
 from kaltura_events.emulator.failures import BadArgument, Missing
-from kaltura_events.emulator.models import (
+from kaltura_events.emulator.platform import Platform
+from kaltura_events.emulator.services.events_platform.models import (
     EventUser,
+    Session,
     SpeakerSlot,
     TeamMember,
     public_domain,
@@ -22,7 +25,7 @@ from kaltura_events.emulator.models import (
     render_speaker,
     render_team_member,
 )
-from kaltura_events.emulator.state import State
+from kaltura_events.emulator.services.events_platform.records import SERVICE_NAME, Records
 
 
 @dataclass
@@ -36,21 +39,37 @@ class SpeakerInput:
 
 
 class People:
-    def __init__(self, state: State) -> None:
-        self.state = state
+    def __init__(self, platform: Platform, records: Records) -> None:
+        self.platform = platform
+        self.records = records
+
+    def _announce(self, kind: str, subject: object, record: dict[str, Any]) -> None:
+        self.platform.changes.announce(Change(SERVICE_NAME, kind, str(subject), record))
+
+    def _announce_participants(self, kind: str, event_id: int, session: Session) -> None:
+        """Who is on the session now, by user id (the subject is the session's entry id)."""
+        record = {
+            "eventId": event_id,
+            "sessionId": session.id,
+            "speakerIds": list(session.speakers),
+            "moderatorIds": list(session.moderators),
+        }
+        self._announce(kind, session.id, record)
 
     # -- team members ---------------------------------------------------------
 
     def create_team_member(self, email: str, role: str, first_name: str, last_name: str) -> dict[str, Any]:
         """A second create for the same email is stated nowhere as an error: it answers that member, now
         with the request's role and names (a member's id is its Kaltura user id, one per email)."""
-        with self.state.locked():
-            now = self.state.now()
-            existing = next((m for m in self.state.team.values() if m.email.lower() == email.lower()), None)
+        with self.platform.locked():
+            now = self.platform.now()
+            existing = next((m for m in self.records.team.values() if m.email.lower() == email.lower()), None)
             if existing is not None:
                 existing.role, existing.first_name, existing.last_name = role, first_name, last_name
                 existing.updated_at = now
-                return render_team_member(existing)
+                rendered = render_team_member(existing)
+                self._announce("team_member.updated", existing.id, rendered)
+                return rendered
             member = TeamMember(
                 id=hashlib.sha256(email.lower().encode()).hexdigest()[:17],
                 email=email,
@@ -60,38 +79,43 @@ class People:
                 created_at=now,
                 updated_at=now,
             )
-            self.state.team[member.id] = member
-            return render_team_member(member)
+            self.records.team[member.id] = member
+            rendered = render_team_member(member)
+            self._announce("team_member.created", member.id, rendered)
+            return rendered
 
     def _member(self, member_id: str) -> TeamMember:
-        member = self.state.team.get(member_id)
+        member = self.records.team.get(member_id)
         if member is None:
             raise Missing("id", member_id, "team member")
         return member
 
     def update_team_member(self, member_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        with self.state.locked():
+        with self.platform.locked():
             member = self._member(member_id)
             for key, value in changes.items():
                 setattr(member, key, value)
-            member.updated_at = self.state.now()
-            return render_team_member(member)
+            member.updated_at = self.platform.now()
+            rendered = render_team_member(member)
+            self._announce("team_member.updated", member.id, rendered)
+            return rendered
 
     def delete_team_member(self, member_id: str) -> None:
-        with self.state.locked():
-            self._member(member_id)
-            del self.state.team[member_id]
+        with self.platform.locked():
+            rendered = render_team_member(self._member(member_id))
+            del self.records.team[member_id]
+            self._announce("team_member.deleted", member_id, rendered)
 
     def list_team_members(self, skip: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-        with self.state.locked():
-            members = list(self.state.team.values())
+        with self.platform.locked():
+            members = list(self.records.team.values())
             return len(members), [render_team_member(m) for m in members[skip : skip + limit]]
 
     # -- event users ----------------------------------------------------------
 
     def _users(self, event_id: int) -> dict[str, EventUser]:
-        self.state.event(event_id, "eventId")
-        return self.state.event_users.setdefault(event_id, {})
+        self.records.event(event_id, "eventId")
+        return self.records.event_users.setdefault(event_id, {})
 
     def _user(self, event_id: int, user_id: str, field: str = "userId") -> EventUser:
         user = self._users(event_id).get(user_id)
@@ -101,22 +125,24 @@ class People:
 
     def user_id_for(self, email: str) -> str:
         """A stable 64-hex id per partner and email, like the platform's hashed user ids."""
-        return hashlib.sha256(f"{self.state.config.partner_id}:{email.lower()}".encode()).hexdigest()
+        return hashlib.sha256(f"{self.platform.partner_id}:{email.lower()}".encode()).hexdigest()
 
     def invite(
         self, event_id: int, email: str, first_name: str, last_name: str, **profile: Any
     ) -> dict[str, Any]:
         """Invite a user; inviting the same email again adds the new roles and keeps the rest."""
         roles: list[str] = profile.pop("roles", None) or ["Attendees"]
-        with self.state.locked():
+        with self.platform.locked():
             users = self._users(event_id)
             user_id = self.user_id_for(email)
             existing = users.get(user_id)
             if existing is not None:
                 existing.roles = existing.roles + [r for r in roles if r not in existing.roles]
-                existing.updated_at = self.state.now()
-                return render_event_user(existing, self.state.config.partner_id)
-            now = self.state.now()
+                existing.updated_at = self.platform.now()
+                rendered = render_event_user(existing, self.platform.partner_id)
+                self._announce("event_user.updated", existing.id, rendered)
+                return rendered
+            now = self.platform.now()
             user = EventUser(
                 id=user_id,
                 email=email,
@@ -128,26 +154,31 @@ class People:
                 **profile,
             )
             users[user_id] = user
-            return render_event_user(user, self.state.config.partner_id)
+            rendered = render_event_user(user, self.platform.partner_id)
+            self._announce("event_user.invited", user_id, rendered)
+            return rendered
 
     def update_user(self, event_id: int, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Profile fields change as given; ``roles`` replaces the whole set, as the spec's field says."""
-        with self.state.locked():
+        with self.platform.locked():
             user = self._user(event_id, user_id)
             for key, value in changes.items():
                 setattr(user, key, value)
-            user.updated_at = self.state.now()
-            return render_event_user(user, self.state.config.partner_id)
+            user.updated_at = self.platform.now()
+            rendered = render_event_user(user, self.platform.partner_id)
+            self._announce("event_user.updated", user_id, rendered)
+            return rendered
 
     def delete_user(self, event_id: int, user_id: str) -> None:
         """Remove a user from the event, and from every session of it."""
-        with self.state.locked():
-            self._user(event_id, user_id)
-            del self.state.event_users[event_id][user_id]
-            for session in self.state.sessions.get(event_id, {}).values():
+        with self.platform.locked():
+            rendered = render_event_user(self._user(event_id, user_id), self.platform.partner_id)
+            del self.records.event_users[event_id][user_id]
+            for session in self.records.sessions.get(event_id, {}).values():
                 session.speakers.pop(user_id, None)
                 if user_id in session.moderators:
                     session.moderators.remove(user_id)
+            self._announce("event_user.deleted", user_id, rendered)
 
     def list_users(
         self,
@@ -160,7 +191,7 @@ class People:
         limit: int,
         order: str,
     ) -> tuple[int, list[dict[str, Any]]]:
-        with self.state.locked():
+        with self.platform.locked():
             indexed = list(enumerate(self._users(event_id).values()))
             term = search.strip().lower()
             matches = [
@@ -177,7 +208,7 @@ class People:
             if order.startswith("-"):
                 matches.reverse()
             page = matches[skip : skip + limit]
-            pid = self.state.config.partner_id
+            pid = self.platform.partner_id
             return len(matches), [render_event_user(user, pid) for _, user in page]
 
     # -- session participants ---------------------------------------------------
@@ -196,8 +227,8 @@ class People:
         self, event_id: int, session_id: str, speakers: list[SpeakerInput], moderator_ids: list[str]
     ) -> None:
         """Check every participant first, then add them all: a bad entry changes nothing."""
-        with self.state.locked():
-            session = self.state.session(event_id, session_id)
+        with self.platform.locked():
+            session = self.records.session(event_id, session_id)
             for index, speaker in enumerate(speakers):
                 self._participant(event_id, speaker.user_id, f"speakers[{index}].userId", "Speaker")
             for index, moderator_id in enumerate(moderator_ids):
@@ -211,22 +242,24 @@ class People:
             for moderator_id in moderator_ids:
                 if moderator_id not in session.moderators:
                     session.moderators.append(moderator_id)
-            session.updated_at = self.state.now()
+            session.updated_at = self.platform.now()
+            self._announce_participants("session_participants.added", event_id, session)
 
     def remove_participants(
         self, event_id: int, session_id: str, speaker_ids: list[str], moderator_ids: list[str]
     ) -> None:
         """Removing someone who is not there is not an error: the outcome is the same."""
-        with self.state.locked():
-            session = self.state.session(event_id, session_id)
+        with self.platform.locked():
+            session = self.records.session(event_id, session_id)
             for user_id in speaker_ids:
                 session.speakers.pop(user_id, None)
             session.moderators = [uid for uid in session.moderators if uid not in set(moderator_ids)]
-            session.updated_at = self.state.now()
+            session.updated_at = self.platform.now()
+            self._announce_participants("session_participants.removed", event_id, session)
 
     def update_participants(self, event_id: int, session_id: str, speakers: list[SpeakerInput]) -> None:
-        with self.state.locked():
-            session = self.state.session(event_id, session_id)
+        with self.platform.locked():
+            session = self.records.session(event_id, session_id)
             for index, speaker in enumerate(speakers):
                 if speaker.user_id not in session.speakers:
                     # spec session-participants/update summary: "speakers already assigned to a session".
@@ -241,13 +274,14 @@ class People:
                     slot.is_hidden = speaker.is_hidden
                 if speaker.role is not None:
                     slot.role = speaker.role
-            session.updated_at = self.state.now()
+            session.updated_at = self.platform.now()
+            self._announce_participants("session_participants.updated", event_id, session)
 
     def list_participants(self, event_id: int, session_id: str) -> dict[str, Any]:
-        with self.state.locked():
-            session = self.state.session(event_id, session_id)
-            users = self.state.event_users.get(event_id, {})
-            pid = self.state.config.partner_id
+        with self.platform.locked():
+            session = self.records.session(event_id, session_id)
+            users = self.records.event_users.get(event_id, {})
+            pid = self.platform.partner_id
             ordered = sorted(session.speakers.items(), key=lambda item: item[1].order)
             return {
                 "speakers": [
@@ -259,24 +293,24 @@ class People:
             }
 
     def speaker_list(self, event_id: int, session_id: str) -> list[dict[str, Any]]:
-        with self.state.locked():
-            session = self.state.session(event_id, session_id)
-            users = self.state.event_users.get(event_id, {})
-            pid, domain = self.state.config.partner_id, public_domain(self.state.config.partner_id)
+        with self.platform.locked():
+            session = self.records.session(event_id, session_id)
+            users = self.records.event_users.get(event_id, {})
+            pid, domain = self.platform.partner_id, public_domain(self.platform.partner_id)
             ordered = sorted(session.speakers.items(), key=lambda item: item[1].order)
             return [render_speaker(users[uid], slot, pid, domain) for uid, slot in ordered if uid in users]
 
     def snapshot(self) -> dict[str, Any]:
-        with self.state.locked():
+        with self.platform.locked():
             return self._snapshot()
 
     def _snapshot(self) -> dict[str, Any]:
-        pid = self.state.config.partner_id
+        pid = self.platform.partner_id
         return {
-            "teamMembers": [render_team_member(m) for m in self.state.team.values()],
+            "teamMembers": [render_team_member(m) for m in self.records.team.values()],
             "eventUsers": {
                 str(eid): [render_event_user(u, pid) for u in users.values()]
-                for eid, users in self.state.event_users.items()
+                for eid, users in self.records.event_users.items()
             },
             "sessionParticipants": {
                 session.id: {
@@ -286,7 +320,7 @@ class People:
                     },
                     "moderators": list(session.moderators),
                 }
-                for sessions in self.state.sessions.values()
+                for sessions in self.records.sessions.values()
                 for session in sessions.values()
                 if session.speakers or session.moderators
             },

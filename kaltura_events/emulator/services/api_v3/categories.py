@@ -1,6 +1,6 @@
 """The partner's API v3 category tree: paths, subtrees, filters and pagers.
 
-Not locked on its own: the store owns the one lock that guards all state,
+Not locked on its own: the platform owns the one lock that guards all state,
 so a category change and the event change that caused it are atomic together.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kaltura_events.emulator.failures import ApiV3Failure, CategoryMissing
-from kaltura_events.emulator.models import Category
+from kaltura_events.emulator.services.api_v3.models import Category
 
 FIRST_CATEGORY_ID = 1001
 DEFAULT_PAGE_SIZE = 30

@@ -1,4 +1,4 @@
-"""What the emulator holds, and how each record is rendered on the wire.
+"""The Events Platform's records, and how each is rendered on the wire.
 
 Records keep datetimes and typed fields; rendering happens in one place per
 DTO so every response carries all the fields the OpenAPI spec marks required.
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kaltura_events.emulator.dates import write_iso
+from kaltura_events.emulator.services.events_platform.dates import write_iso
 
 THUMBNAIL_BASE = "https://cfvod.kaltura.com/p/{partner_id}/thumbnail/entry_id/{entry_id}"
 
@@ -214,50 +214,6 @@ def render_participant(user: EventUser, partner_id: int, slot: SpeakerSlot | Non
 
 
 @dataclass
-class Category:
-    id: int
-    name: str
-    parent_id: int
-    full_name: str
-    full_ids: str
-    depth: int
-    created_at: int
-    updated_at: int
-
-
-def render_category(category: Category, partner_id: int, direct_children: int) -> dict[str, Any]:
-    """KalturaCategory as API v3 sends it (timestamps are epoch seconds)."""
-    return {
-        "id": category.id,
-        "name": category.name,
-        "fullName": category.full_name,
-        "fullIds": category.full_ids,
-        "parentId": category.parent_id,
-        "depth": category.depth,
-        "directSubCategoriesCount": direct_children,
-        "partnerId": partner_id,
-        "status": 2,
-        "privacy": 1,
-        "appearInList": 1,
-        "contributionPolicy": 1,
-        "inheritanceType": 2,
-        "userJoinPolicy": 3,
-        "defaultPermissionLevel": 3,
-        "moderation": 0,
-        "entriesCount": 0,
-        "directEntriesCount": 0,
-        "membersCount": 0,
-        "description": "",
-        "tags": "",
-        "referenceId": "",
-        "owner": "",
-        "createdAt": category.created_at,
-        "updatedAt": category.updated_at,
-        "objectType": "KalturaCategory",
-    }
-
-
-@dataclass
 class DuplicateJob:
     """An ``events/duplicate`` job; ``outcome`` is fixed at start, the state follows the clock."""
 
@@ -270,31 +226,3 @@ class DuplicateJob:
     """"completed", "failed" or "stuck" (from the duplicate_fail / duplicate_stuck faults)."""
     state: str = "wait"
     polls_after_due: int = 0
-
-
-@dataclass
-class AppToken:
-    id: str
-    token: str
-    hash_type: str
-    session_type: int | None
-    session_user_id: str | None
-    expiry: int | None
-    session_duration: int | None
-    session_privileges: str
-    created_at: int
-
-
-def render_app_token(token: AppToken) -> dict[str, Any]:
-    """An app token WITHOUT its token value: the value is a secret."""
-    return {
-        "id": token.id,
-        "hashType": token.hash_type,
-        "sessionType": token.session_type,
-        "sessionUserId": token.session_user_id,
-        "expiry": token.expiry,
-        "sessionDuration": token.session_duration,
-        "sessionPrivileges": token.session_privileges,
-        "createdAt": token.created_at,
-        "objectType": "KalturaAppToken",
-    }

@@ -1,0 +1,78 @@
+"""API v3's records (categories, app tokens), and how each is rendered on the wire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Category:
+    id: int
+    name: str
+    parent_id: int
+    full_name: str
+    full_ids: str
+    depth: int
+    created_at: int
+    updated_at: int
+
+
+def render_category(category: Category, partner_id: int, direct_children: int) -> dict[str, Any]:
+    """KalturaCategory as API v3 sends it (timestamps are epoch seconds)."""
+    return {
+        "id": category.id,
+        "name": category.name,
+        "fullName": category.full_name,
+        "fullIds": category.full_ids,
+        "parentId": category.parent_id,
+        "depth": category.depth,
+        "directSubCategoriesCount": direct_children,
+        "partnerId": partner_id,
+        "status": 2,
+        "privacy": 1,
+        "appearInList": 1,
+        "contributionPolicy": 1,
+        "inheritanceType": 2,
+        "userJoinPolicy": 3,
+        "defaultPermissionLevel": 3,
+        "moderation": 0,
+        "entriesCount": 0,
+        "directEntriesCount": 0,
+        "membersCount": 0,
+        "description": "",
+        "tags": "",
+        "referenceId": "",
+        "owner": "",
+        "createdAt": category.created_at,
+        "updatedAt": category.updated_at,
+        "objectType": "KalturaCategory",
+    }
+
+
+@dataclass
+class AppToken:
+    id: str
+    token: str
+    hash_type: str
+    session_type: int | None
+    session_user_id: str | None
+    expiry: int | None
+    session_duration: int | None
+    session_privileges: str
+    created_at: int
+
+
+def render_app_token(token: AppToken) -> dict[str, Any]:
+    """An app token WITHOUT its token value: the value is a secret."""
+    return {
+        "id": token.id,
+        "hashType": token.hash_type,
+        "sessionType": token.session_type,
+        "sessionUserId": token.session_user_id,
+        "expiry": token.expiry,
+        "sessionDuration": token.session_duration,
+        "sessionPrivileges": token.session_privileges,
+        "createdAt": token.created_at,
+        "objectType": "KalturaAppToken",
+    }
