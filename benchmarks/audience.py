@@ -107,7 +107,7 @@ def audience_scenarios(bench: Bench, workdir: Path) -> tuple[ScenarioResult, Sce
         a1.timings.append(timing)
         a1.peak_mib = max(a1.peak_mib or 0.0, memory.peak_mib)
         a1.calls = calls_by_endpoint(bench.emu.control.stats())
-        users = bench.emu.control.state()["event_users"]
+        users = bench.emu.control.state()["eventUsers"]
         invited_once = all(u["invitations"] == 1 for event in users.values() for u in event)
         a1_ok = a1_ok and invited_once and sum(len(event) for event in users.values()) == PEOPLE * OCCURRENCES
         a1_ok = a1_ok and memory.peak_mib < PEAK_MIB and recorded <= RECORDED_WITHIN_SECONDS

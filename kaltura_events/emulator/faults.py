@@ -17,7 +17,7 @@ from typing import Any
 from kaltura_events.emulator.request_context import Injection
 from kaltura_events.emulator.services.registry import RULE_TARGETS, WRITE_ENDPOINTS
 
-BEFORE_COMMIT = ("error_before_commit", "rate_limit", "unavailable")
+BEFORE_COMMIT = ("error_before_commit", "rate_limit", "rate_limit_reached", "unavailable")
 AFTER_COMMIT = ("error_after_commit", "timeout_after_commit", "reset")
 DUPLICATE_JOB = ("duplicate_fail", "duplicate_stuck")
 MIXED_KINDS = ("error_before_commit", "error_after_commit", "timeout_after_commit", "reset", "rate_limit")

@@ -53,6 +53,10 @@ def fault_response(kind: str, retry_after: float) -> JSONResponse:
     if kind == "rate_limit":
         body = events_error_body(429, "Rate limit reached, retry later")
         return JSONResponse(body, status_code=429, headers={"Retry-After": _retry_after(retry_after)})
+    if kind == "rate_limit_reached":
+        # The spec's response ``status`` enum names RateLimitReached; no HTTP code is stated with it.
+        body = {"status": "RateLimitReached", "message": "Rate limit reached, retry later"}
+        return JSONResponse(body, status_code=200)
     if kind == "unavailable":
         body = events_error_body(503, "Service temporarily unavailable")
         return JSONResponse(body, status_code=503, headers={"Retry-After": _retry_after(retry_after)})

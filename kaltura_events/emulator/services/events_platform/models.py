@@ -161,6 +161,10 @@ class EventUser:
     bio: str = ""
     image_entry_id: str | None = None
     status: str = "Invited"
+    invitations: int = 0
+    """Committed invites of this email (the emulator's own count, for tests; not in any answer)."""
+    emails_sent: int = 0
+    """Of those, sent without skipEmail: the invitation emails Kaltura would have sent."""
 
 
 def render_event_user(user: EventUser, partner_id: int) -> dict[str, Any]:

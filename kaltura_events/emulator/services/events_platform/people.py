@@ -132,12 +132,15 @@ class People:
     ) -> dict[str, Any]:
         """Invite a user; inviting the same email again adds the new roles and keeps the rest."""
         roles: list[str] = profile.pop("roles", None) or ["Attendees"]
+        emailed = 0 if profile.pop("skip_email", False) else 1
         with self.platform.locked():
             users = self._users(event_id)
             user_id = self.user_id_for(email)
             existing = users.get(user_id)
             if existing is not None:
                 existing.roles = existing.roles + [r for r in roles if r not in existing.roles]
+                existing.invitations += 1
+                existing.emails_sent += emailed
                 existing.updated_at = self.platform.now()
                 rendered = render_event_user(existing, self.platform.partner_id)
                 self._announce("event_user.updated", existing.id, rendered)
@@ -151,6 +154,8 @@ class People:
                 roles=list(dict.fromkeys(roles)),
                 created_at=now,
                 updated_at=now,
+                invitations=1,
+                emails_sent=emailed,
                 **profile,
             )
             users[user_id] = user
@@ -309,7 +314,10 @@ class People:
         return {
             "teamMembers": [render_team_member(m) for m in self.records.team.values()],
             "eventUsers": {
-                str(eid): [render_event_user(u, pid) for u in users.values()]
+                str(eid): [
+                    {**render_event_user(u, pid), "invitations": u.invitations, "emailsSent": u.emails_sent}
+                    for u in users.values()
+                ]
                 for eid, users in self.records.event_users.items()
             },
             "sessionParticipants": {

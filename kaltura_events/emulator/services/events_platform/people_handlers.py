@@ -101,7 +101,7 @@ def invite_event_user(backend: EventsPlatformBackend, body: Body, context: Reque
     last_name = require_str("lastName", body.get("lastName"))
     email = require_str("email", body.get("email"))
     profile = _profile(body)
-    optional_bool(body, "skipEmail")
+    profile["skip_email"] = bool(optional_bool(body, "skipEmail"))  # spec default: false, so emailed
     user = backend.people.invite(event_id, email, first_name, last_name, **profile)
     return {"user": user, "status": "ok"}
 
