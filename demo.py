@@ -5,7 +5,9 @@
 2. the same run again, to show that nothing changes;
 3. one occurrence stamped out of a template event;
 4. everything torn down, categories included;
-5. events as code: the example kaltura-events.yaml planned, applied and planned again.
+5. events as code: the example kaltura-events.yaml planned, applied and planned again;
+6. an audience from an HR export (examples/audiences/all-employees.csv) invited to every
+   occurrence, a re-run that lists nobody, and a truncated export whose removals the guard refuses.
 
 Pass --keep to leave the Prefect server and emulator running so the runs and
 their table artifacts can be browsed in the Prefect UI.
@@ -14,7 +16,9 @@ their table artifacts can be browsed in the Prefect UI.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -130,6 +134,68 @@ def events_as_code(emulator: EmulatorServer, creds: Any) -> bool:
     return plan.changes() > 0 and not applied.failed and again.changes() == 0
 
 
+AUDIENCE_CSV = "examples/audiences/all-employees.csv"
+AUDIENCE_COLUMNS = {"email": "E-mail Address", "first_name": "Given Name", "last_name": "Surname"}
+
+
+def audiences(emulator: EmulatorServer, creds: Any) -> bool:
+    """Invite the HR export to a 3-month series, re-run it, then refuse a truncated export's removals."""
+    import csv
+    import tempfile
+    from pathlib import Path
+
+    from flows.schedule_all_hands import schedule_all_hands
+    from kaltura_events.planning.series import AllHandsSeries
+
+    emulator.control.reset()
+    spec = {
+        **SERIES,
+        "key": "demo-town-hall",
+        "name": "Town Hall {date:%B %Y}",
+        "horizon_days": 92,
+        "holidays": None,
+        "audience": {"csv": AUDIENCE_CSV, "columns": AUDIENCE_COLUMNS},
+    }
+    report = schedule_all_hands(AllHandsSeries.model_validate(spec), creds)
+    for row in report.created:
+        print(f"event {row.event_id} {row.name:<22} {row.people}")
+    users = emulator.control.state()["eventUsers"]
+    invited_twice = sum(1 for event in users.values() for u in event if u["invitations"] != 1)
+    print(
+        f"{sum(len(event) for event in users.values())} event users over {len(users)} events; "
+        f"invited more than once: {invited_twice}; the CEO and CFO also speak, and hold both roles"
+    )
+    emulator.control.reset_stats()
+    again = schedule_all_hands(AllHandsSeries.model_validate(spec), creds)
+    print(f"re-run: {len(again.unchanged)} unchanged; API calls: {dict(calls(emulator))}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        truncated = Path(tmp) / "export-cut-short.csv"
+        with open(AUDIENCE_CSV, encoding="utf-8-sig") as source:
+            rows = list(csv.reader(source, delimiter=";"))
+        with truncated.open("w", encoding="utf-8", newline="") as target:
+            csv.writer(target, delimiter=";").writerows(rows[:3])  # the header and two people
+        guard = {"csv": str(truncated), "remove_unlisted": True, "max_removals": 5}
+        cut = {**spec, "audience": {**spec["audience"], **guard}}
+        emulator.control.reset_stats()
+        # The refusal fails the run on purpose; Prefect would print its traceback as an ERROR.
+        flow_runs = logging.getLogger("prefect.flow_runs")
+        level = flow_runs.level
+        flow_runs.setLevel(logging.CRITICAL)
+        try:
+            state = schedule_all_hands(AllHandsSeries.model_validate(cut), creds, return_state=True)
+        finally:
+            flow_runs.setLevel(level)
+    message = state.message or ""
+    refused = state.is_failed() and message.count("more than max_removals=5") == len(report.created)
+    print("an export cut to 2 people, remove_unlisted, at most 5 removals: the run failed, as it should:")
+    for refusal in re.findall(r"event \d+: \d+ attendees are no longer listed[^;]*; none removed", message):
+        print(f"  {refusal}")
+    removed = calls(emulator)["event-users/delete"]
+    print(f"event-users/delete calls: {removed}; every event keeps its audience")
+    return not invited_twice and not again.created and not again.finished and refused and removed == 0
+
+
 def run(keep: bool) -> int:
     print("Starting a Prefect server and the Kaltura emulator on 127.0.0.1 ...")
     with PrefectServer() as server, EmulatorServer(EmulatorConfig(duplicate_seconds=2.0)) as emulator:
@@ -232,6 +298,9 @@ def run(keep: bool) -> int:
 
         heading("5. Events as code: plan, apply, plan again (examples/kaltura-events.yaml)")
         ok = events_as_code(emulator, creds) and ok
+
+        heading("6. Audiences: an HR export invited to every occurrence, and the removal guard")
+        ok = audiences(emulator, creds) and ok
         close_cached_clients()
         print(
             "\nDemo "

@@ -98,23 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(server.env())
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         _ensure_local_limit()
-        try:
-            return run(args)
-        finally:
-            flush_to_server()
-
-
-def flush_to_server() -> None:
-    """Send the run's queued logs and events while the server started for it is still up.
-
-    Stopped first, the server leaves them undelivered, and Prefect prints
-    "--- Error logging to API ---" after the command's own last line.
-    """
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogHandler
-
-    APILogHandler().flush()
-    EventsWorker.drain_all()
+        return run(args)
 
 
 if __name__ == "__main__":

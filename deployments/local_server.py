@@ -122,6 +122,7 @@ class PrefectServer:
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
+            flush_to_server()
             os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=20)
@@ -138,3 +139,19 @@ class PrefectServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def flush_to_server() -> None:
+    """Send this process's queued Prefect logs and events while the server is still up.
+
+    Stopped first, the server leaves them undelivered, and Prefect prints
+    "--- Error logging to API ---" after a command's own last line. Nothing
+    to send where this process never imported Prefect's log handler.
+    """
+    if "prefect.logging.handlers" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()
+    EventsWorker.drain_all()
