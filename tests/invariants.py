@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from kaltura_events.api.validation import format_iso
+from kaltura_events.formats.audience_csv import resolve_audience
 from kaltura_events.planning.series import AllHandsSeries, PlannedEvent, plan
 
 
@@ -27,14 +29,16 @@ def iso(value: str | None) -> str | None:
 
 
 def planned_occurrences(spec: dict[str, Any] | AllHandsSeries, now: datetime) -> list[PlannedEvent]:
+    """The plan as the flow makes it: with the series' audience read as the flow reads it."""
     series = spec if isinstance(spec, AllHandsSeries) else AllHandsSeries.model_validate(spec)
-    return plan(series, now)
+    audience = resolve_audience(series.audience, Path.cwd()) if series.audience is not None else None
+    return plan(series, now, audience)
 
 
 def series_problems(state: dict[str, Any], spec: dict[str, Any] | AllHandsSeries, now: datetime) -> list[str]:
     """Everything that keeps the account from holding the series exactly; empty when it does."""
     series = spec if isinstance(spec, AllHandsSeries) else AllHandsSeries.model_validate(spec)
-    wanted = {p.occurrence_label: p for p in plan(series, now)}
+    wanted = {p.occurrence_label: p for p in planned_occurrences(series, now)}
     problems: list[str] = []
     by_identity: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for event in state["events"]:

@@ -176,3 +176,72 @@ def test_p1_killed_anywhere_converges_on_the_next_run(
     stats = emu.control.stats()
     created_before = len(before_resume["events"])
     assert stats["writes"].get("events/create", {}).get("committed", 0) == 52 - created_before
+
+
+AUDIENCE_SIZE = 150
+
+
+def test_a_run_killed_amid_its_invites_is_finished_with_nobody_invited_twice(
+    emu: EmulatorProcess,
+    prefect_server: PrefectServer,
+    emulator: EmulatorProcess,
+    creds: KalturaCredentials,
+    book: SecretBook,
+    tmp_path: Path,
+) -> None:
+    """Two occurrences, 150 people each from a CSV; SIGKILLed half-way through the 300 invites."""
+    export = tmp_path / "people.csv"
+    export.write_text(
+        "email,first_name,last_name\n"
+        + "".join(f"person{i}@example.com,Person,{i}\n" for i in range(AUDIENCE_SIZE)),
+        encoding="utf-8",
+    )
+    spec = p1_spec(
+        key="crash-audience", name="Weekly All-Hands", horizon_days=14, audience={"csv": str(export)}
+    )
+    emu.control.reset(latency_ms=LATENCY_MS)
+    wait_for_server(prefect_server.api_url)
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Victim.end
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.runner", "p1", json.dumps(spec)],
+        cwd=ROOT,
+        env=child_env(prefect_server, emulator),
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    victim = Victim(process, output)
+    try:
+        kill_when_invited(emu, victim, AUDIENCE_SIZE)
+    finally:
+        book.output("crash victim amid invites", victim.end())
+    settle(emu)
+    invited_before = sum(len(users) for users in emu.control.state()["eventUsers"].values())
+    assert AUDIENCE_SIZE <= invited_before < 2 * AUDIENCE_SIZE, "the kill landed amid the invites"
+    emu.control.set_faults([], latency_ms=0)
+    emu.control.reset_stats()
+
+    state = schedule_all_hands(series=spec, credentials=creds, now=NOW, return_state=True)
+
+    assert state.is_completed(), state.message
+    after = emu.control.state()
+    assert series_problems(after, spec, NOW) == []
+    wanted = {f"person{i}@example.com" for i in range(AUDIENCE_SIZE)}
+    assert len(after["eventUsers"]) == 2
+    for users in after["eventUsers"].values():
+        assert {u["email"] for u in users} == wanted
+        assert all(u["invitations"] == 1 for u in users), "nobody is invited twice"
+
+
+def kill_when_invited(emulator: EmulatorProcess, victim: Victim, invites: int) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done = emulator.control.stats()["writes"].get("event-users/invite", {}).get("committed", 0)
+        if done >= invites:
+            victim.process.send_signal(signal.SIGKILL)
+            victim.process.wait(30)
+            return
+        if victim.process.poll() is not None:
+            pytest.fail(f"the run ended (status {victim.process.returncode}) before {invites} invites")
+        time.sleep(0.002)
+    pytest.fail(f"the emulator never saw {invites} invites")
