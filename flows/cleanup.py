@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
+from prefect.futures import PrefectFuture, wait
+
 from flows.units import run_units
 from kaltura_events.api.api_v3 import CategoryFilter
 from kaltura_events.api.events import EventFilter
@@ -28,12 +30,8 @@ from kaltura_events.planning.teardown import (
 )
 from tasks.categories import delete_category, list_categories
 from tasks.events import delete_event, list_events
-from tasks.lanes import close_lane, open_lane
 
 CHUNK = 100
-LANE_LOOKAHEAD = 5
-"""Category deletes started at once, one in flight and the rest waiting their turn: enough to hide
-each task's bookkeeping behind the delete before it."""
 
 
 @dataclass
@@ -124,31 +122,26 @@ def delete_categories(
 ) -> None:
     """One at a time, in plan order: concurrent deletes would only meet the partner's category lock.
 
-    The deletes go through a lane (tasks/lanes.py): a few run as units at once,
-    so each task's Prefect bookkeeping overlaps the delete before it, while
-    the API still sees one delete at a time, in order. The first delete that
-    fails for good closes the lane and is raised here, as a direct call was.
+    Each delete is submitted with ``wait_for`` its predecessor: Prefect creates
+    its run and resolves its parameters at once, then waits, so each task's
+    bookkeeping overlaps the delete before it while the API still sees one
+    delete at a time, in order. A delete that fails for good leaves every
+    later one NotReady, never run, and is raised here, as a direct call was.
     """
-    lane = open_lane()
-    deletes = {
-        str(turn): partial(
-            delete_category,
-            credentials=credentials,
-            category_id=category.id,
-            lane=lane,
-            turn=turn,
-            category_name=category.full_name,
+    futures: list[PrefectFuture[bool]] = []
+    for category in plan.deletes:
+        futures.append(
+            delete_category.submit(
+                credentials=credentials,
+                category_id=category.id,
+                category_name=category.full_name,
+                wait_for=futures[-1:],
+                return_state=False,
+            )
         )
-        for turn, category in enumerate(plan.deletes)
-    }
-    try:
-        results = run_units(deletes, at_once=LANE_LOOKAHEAD)
-    finally:
-        close_lane(lane)
-    for turn, category in enumerate(plan.deletes):
-        if str(turn) not in results.done:
-            raise results.failed[str(turn)]
-        deleted = results.done[str(turn)]
+    wait(futures)
+    for category, future in zip(plan.deletes, futures, strict=True):
+        deleted = future.result()
         (outcome.deleted_categories if deleted else outcome.categories_already_gone).append(
             (category.id, category.full_name, plan.owners[category.id])
         )

@@ -1,5 +1,5 @@
-"""Category tasks (API v3). Deletes run one at a time, in a lane the flow opens; a lock is waited
-out by the client."""
+"""Category tasks (API v3). Deletes run one at a time, chained by the flow with ``wait_for``; a lock
+is waited out by the client."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from kaltura_events.api.api_v3 import CategoryFilter
 from kaltura_events.api.errors import NotFoundError
 from kaltura_events.api.models import Category
 from kaltura_events.credentials import KalturaCredentials
-from tasks.lanes import lane_turn
 from tasks.runtime import api_task, api_v3_client, filter_summary
 
 
@@ -31,22 +30,16 @@ def list_categories(
     run_name=lambda p: p.get("category_name") or f"category {p['category_id']}",
 )
 def delete_category(
-    *,
-    credentials: KalturaCredentials | None,
-    category_id: int,
-    lane: str | None = None,
-    turn: int = 0,
-    category_name: str | None = None,
+    *, credentials: KalturaCredentials | None, category_id: int, category_name: str | None = None
 ) -> bool:
     """True when deleted now, False when it (or its parent's delete) had already removed it.
 
-    With ``lane``, the call waits for its ``turn``: see tasks/lanes.py. ``category_name``
-    (its full name) only names the run in the UI.
+    ``category_name`` (its full name) only names the run in the UI. Callers
+    order deletes with Prefect's ``wait_for`` (flows/cleanup.py).
     """
     client = api_v3_client(credentials)
-    with lane_turn(lane, turn):
-        try:
-            client.delete_category(category_id)
-        except NotFoundError:
-            return False
-        return True
+    try:
+        client.delete_category(category_id)
+    except NotFoundError:
+        return False
+    return True

@@ -46,7 +46,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
         "list-categories: full_name_in=ep_agenda_12,ep_private_12",
     ),
     "delete-category": (
-        {"category_id": 77, "lane": "lane-1", "turn": 3, "category_name": "ep_agenda_123"},
+        {"category_id": 77, "category_name": "ep_agenda_123"},
         "delete-category: ep_agenda_123",
     ),
     "create-event": (
