@@ -38,10 +38,14 @@ class AudiencePerson(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     email: Email = Field(title="Email", description="Identifies the person (compared case-insensitively).")
-    first_name: PersonName = Field(title="First name")
-    last_name: PersonName = Field(title="Last name")
-    title: str = Field(default="", max_length=MAX_TEXT_LENGTH, title="Job title")
-    company: str = Field(default="", max_length=MAX_TEXT_LENGTH, title="Company")
+    first_name: PersonName = Field(title="First name", description="As the event shows it.")
+    last_name: PersonName = Field(title="Last name", description="As the event shows it.")
+    title: str = Field(
+        default="", max_length=MAX_TEXT_LENGTH, title="Job title", description="Optional; kept up to date."
+    )
+    company: str = Field(
+        default="", max_length=MAX_TEXT_LENGTH, title="Company", description="Optional; kept up to date."
+    )
 
     @property
     def key(self) -> str:
@@ -61,7 +65,10 @@ class AudienceSpec(BaseModel):
         examples=["audiences/all-employees.csv"],
     )
     people: list[AudiencePerson] = Field(
-        default_factory=list, max_length=5000, title="People", description="Inline invitees."
+        default_factory=list,
+        max_length=5000,
+        title="People",
+        description="Inline invitees, beside or instead of the CSV; a person in both must match it.",
     )
     columns: dict[PersonField, str] = Field(
         default_factory=dict,

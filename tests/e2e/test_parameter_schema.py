@@ -121,6 +121,30 @@ def test_choices_render_as_dropdowns(stack: Stack) -> None:
     assert _enum(spec["copy_roles"]) == list(DUPLICATE_ROLES)
 
 
+def test_the_series_form_has_an_audience(stack: Stack) -> None:
+    weekly = _schema(stack, "schedule-all-hands/weekly")
+    assert "audience" in weekly["definitions"]["AllHandsSeries"]["properties"]
+    audience = weekly["definitions"]["AudienceSpec"]["properties"]
+    assert set(audience) == {
+        "csv",
+        "people",
+        "columns",
+        "send_invitations",
+        "remove_unlisted",
+        "max_removals",
+    }
+    assert (
+        audience["send_invitations"]["default"] is False and audience["remove_unlisted"]["default"] is False
+    )
+    assert _enum(audience["columns"]["propertyNames"]) == [
+        "email",
+        "first_name",
+        "last_name",
+        "title",
+        "company",
+    ]
+
+
 def test_teardown_selector_kind_is_a_dropdown(stack: Stack) -> None:
     schema = _schema(stack, "teardown-events/default")
     selector = schema["definitions"]["TeardownSelector"]
