@@ -15,19 +15,14 @@ takes the shared ``Bench`` of ``make bench``.
 
 from __future__ import annotations
 
-import argparse
 import csv
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deployments.local_server import PrefectServer
-from kaltura_events.emulator.config import EmulatorConfig
-from kaltura_events.emulator.server import EmulatorProcess
+from benchmarks.standalone import run_alone
 
 if TYPE_CHECKING:
     from benchmarks.scenarios import Bench, ScenarioResult
@@ -142,32 +137,7 @@ def audience_scenarios(bench: Bench, workdir: Path) -> tuple[ScenarioResult, Sce
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=1)
-    args = parser.parse_args(argv)
-    began = time.perf_counter()
-    with PrefectServer() as server:
-        os.environ.update(server.env())
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        from benchmarks.scenarios import Bench
-
-        print(f"Prefect server up in {time.perf_counter() - began:.1f} s", flush=True)
-        with (
-            EmulatorProcess(EmulatorConfig(latency_ms=LATENCY_MS)) as emulator,
-            tempfile.TemporaryDirectory() as tmp,
-        ):
-            bench = Bench(emulator, server.api_url, args.repeats)
-            for result in audience_scenarios(bench, Path(tmp)):
-                ratio = result.ratio_median()
-                shown = "" if ratio is None else f", ratio {ratio:.2f} to {result.bound_formula}"
-                peak = "" if result.peak_mib is None else f", peak {result.peak_mib:.0f} MiB"
-                print(
-                    f"{result.key} {result.title}: median {result.median:.3f} s{shown}{peak}; "
-                    f"calls {result.calls}; goal {result.goal}: {'met' if result.met else 'NOT met'}"
-                )
-                for note in result.notes:
-                    print(f"   {note}")
-    return 0
+    return run_alone(audience_scenarios, __doc__ or "", argv, LATENCY_MS)
 
 
 if __name__ == "__main__":

@@ -12,20 +12,14 @@ takes the shared ``Bench`` of ``make bench``.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from deployments.local_server import PrefectServer
-from kaltura_events.emulator.config import EmulatorConfig
-from kaltura_events.emulator.server import EmulatorProcess
+from benchmarks.standalone import run_alone
 
 if TYPE_CHECKING:
     from benchmarks.scenarios import Bench, ScenarioResult
@@ -129,31 +123,12 @@ def events_file_scenarios(bench: Bench, path: Path) -> tuple[ScenarioResult, Sce
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=1)
-    args = parser.parse_args(argv)
-    began = time.perf_counter()
-    with PrefectServer() as server:
-        os.environ.update(server.env())
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        from benchmarks.scenarios import Bench
-
-        print(f"Prefect server up in {time.perf_counter() - began:.1f} s", flush=True)
-        with (
-            EmulatorProcess(EmulatorConfig(latency_ms=LATENCY_MS)) as emulator,
-            tempfile.TemporaryDirectory() as tmp,
-        ):
-            bench = Bench(emulator, server.api_url, args.repeats)
-            for result in events_file_scenarios(bench, Path(tmp) / "kaltura-events.yaml"):
-                ratio = result.ratio_median()
-                shown = f"ratio {ratio:.2f} to {result.bound_formula} = {result.bound or 0:.3f} s"
-                print(
-                    f"{result.key} {result.title}: median {result.median:.3f} s, {shown}; "
-                    f"calls {result.calls}; goal {result.goal}: {'met' if result.met else 'NOT met'}"
-                )
-                for note in result.notes:
-                    print(f"   {note}")
-    return 0
+    return run_alone(
+        lambda bench, tmp: events_file_scenarios(bench, tmp / "kaltura-events.yaml"),
+        __doc__ or "",
+        argv,
+        LATENCY_MS,
+    )
 
 
 if __name__ == "__main__":
