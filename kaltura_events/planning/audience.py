@@ -72,6 +72,7 @@ class AudienceSpec(BaseModel):
     )
     columns: dict[PersonField, str] = Field(
         default_factory=dict,
+        json_schema_extra={"default": {}},  # the UI form opens prefilled only where a default is published
         title="CSV columns",
         description="The export's header for each field where it differs, e.g. {email: 'E-mail Address'}.",
     )
