@@ -210,8 +210,8 @@ def run(keep: bool) -> int:
         from flows.schedule_all_hands import schedule_all_hands
         from flows.teardown_events import teardown_events
         from kaltura_events.credentials import KalturaCredentials, close_cached_clients
+        from kaltura_events.planning.selection import EventSelector
         from kaltura_events.planning.series import AllHandsSeries
-        from kaltura_events.planning.teardown import TeardownSelector
 
         print(f"Prefect UI: {server.ui_url}   Emulator: {emulator.base_url}")
         with get_client(sync_client=True) as client:
@@ -284,7 +284,7 @@ def run(keep: bool) -> int:
 
         heading("4. Tear everything down, categories included")
         before = len(emulator.control.state()["categories"])
-        demo_events = TeardownSelector(label="demo")
+        demo_events = EventSelector(label="demo")
         plan = teardown_events(demo_events, creds)
         print(f"dry run (the default): would delete {len(plan.selected)} events")
         done = teardown_events(demo_events, creds, dry_run=False)

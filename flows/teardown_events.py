@@ -19,8 +19,8 @@ from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Event
 from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.planning.selection import EventSelector, ended_before_bound
 from kaltura_events.planning.series import SERIES_LABEL_PREFIX
-from kaltura_events.planning.teardown import TeardownSelector, ended_before_bound
 from tasks.events import list_events
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 
@@ -41,7 +41,7 @@ class TeardownFailed(KalturaError):
 
 
 def select_events(
-    credentials: KalturaCredentials | None, selector: TeardownSelector
+    credentials: KalturaCredentials | None, selector: EventSelector
 ) -> tuple[list[int], list[Event]]:
     """Explicit ids are taken as given (some may be gone already); the other kinds are looked up."""
     kind = selector.kind
@@ -89,7 +89,7 @@ def run_cleanup(
     task_runner=thread_runner(),
 )
 def teardown_events(
-    selector: TeardownSelector,
+    selector: EventSelector,
     credentials: KalturaCredentials | None = None,
     dry_run: Annotated[
         bool, Field(title="Dry run", description="List what would be deleted and delete nothing.")

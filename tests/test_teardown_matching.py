@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from kaltura_events.api.models import Category
+from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.teardown import (
-    TeardownSelector,
     order_deletes,
     orphan_owners,
     owner_of_media_child,
@@ -106,19 +106,19 @@ def test_orphan_owners_lists_platform_categories_only() -> None:
 )
 def test_selector_needs_exactly_one_kind(raw: dict[str, object]) -> None:
     with pytest.raises(ValidationError, match="selector"):
-        TeardownSelector.model_validate(raw)
+        EventSelector.model_validate(raw)
 
 
 def test_selector_kind_must_match_the_field_given() -> None:
-    assert TeardownSelector.model_validate({"by": "label", "label": "x"}).kind == "label"
-    assert TeardownSelector.model_validate({"label": "x"}).kind == "label"
+    assert EventSelector.model_validate({"by": "label", "label": "x"}).kind == "label"
+    assert EventSelector.model_validate({"label": "x"}).kind == "label"
     with pytest.raises(ValidationError, match="selector"):
-        TeardownSelector.model_validate({"by": "series_key", "label": "x"})
+        EventSelector.model_validate({"by": "series_key", "label": "x"})
     with pytest.raises(ValidationError, match="by"):
-        TeardownSelector.model_validate({"by": "everything", "label": "x"})
+        EventSelector.model_validate({"by": "everything", "label": "x"})
 
 
 def test_selector_rejects_non_integer_event_ids() -> None:
     with pytest.raises(ValidationError, match="12a"):
-        TeardownSelector.model_validate({"event_ids": ["12a"]})
-    assert TeardownSelector.model_validate({"event_ids": ["12"]}).event_ids == [12]
+        EventSelector.model_validate({"event_ids": ["12a"]})
+    assert EventSelector.model_validate({"event_ids": ["12"]}).event_ids == [12]

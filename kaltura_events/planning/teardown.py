@@ -11,13 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from kaltura_events.api.errors import InvalidArgumentError
-from kaltura_events.api.fields import EventId, Label
 from kaltura_events.api.models import Category
 
 MEDIA_ACCOUNT = "ep_media_account"
@@ -25,59 +19,6 @@ _EP_ROOT = re.compile(r"^([1-9][0-9]*)EP[0-9a-fA-F]+$")
 _AGENDA = re.compile(r"^ep_agenda_([1-9][0-9]*)$")
 _PRIVATE = re.compile(r"^ep_private_([1-9][0-9]*)$")
 _MEDIA_EVENT = re.compile(r"^ep_media_event_([1-9][0-9]*)$")
-
-SelectorKind = Literal["event_ids", "series_key", "label", "ended_before"]
-SELECTOR_KINDS: tuple[SelectorKind, ...] = ("event_ids", "series_key", "label", "ended_before")
-
-
-class TeardownSelector(BaseModel):
-    """Exactly one way of choosing events; anything else is refused before any call.
-
-    ``by`` is the UI's dropdown of kinds; left empty it is read off the one
-    field given, so a selector sent as JSON from CI needs only that field.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    by: SelectorKind | None = Field(
-        default=None,
-        title="Select events by",
-        description="Which field below chooses the events; fill in that field only.",
-    )
-    event_ids: list[EventId] | None = Field(
-        default=None,
-        title="Event ids",
-        max_length=1000,
-        description="These events exactly; ids already deleted are reported as gone.",
-    )
-    series_key: str | None = Field(
-        default=None,
-        title="Series key",
-        pattern=r"^[a-z0-9][a-z0-9._-]{1,47}$",
-        description="All events of a series.",
-    )
-    label: Label | None = Field(default=None, title="Label", description="Events carrying this label.")
-    ended_before: date | None = Field(
-        default=None, title="Ended before", description="Events whose end date is before this date (UTC)."
-    )
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> TeardownSelector:
-        given = [k for k in SELECTOR_KINDS if getattr(self, k) not in (None, [])]
-        if len(given) != 1 or (self.by is not None and given != [self.by]):
-            chosen = f"by={self.by}, " if self.by else ""
-            raise InvalidArgumentError(
-                "selector",
-                f"{chosen}given={given or 'nothing'}",
-                "fill in exactly one of event_ids, series_key, label or ended_before; by, if set, names it",
-            )
-        return self
-
-    @property
-    def kind(self) -> SelectorKind:
-        if self.by is not None:
-            return self.by
-        return next(k for k in SELECTOR_KINDS if getattr(self, k) not in (None, []))
 
 
 def owner_of_root(name: str) -> int | None:
@@ -163,7 +104,3 @@ def orphan_owners(roots: Iterable[Category], media_children: Iterable[Category])
     owners = {owner_of_root(c.full_name) for c in roots if c.parent_id == 0}
     owners |= {owner_of_media_child(c.full_name) for c in media_children}
     return {o for o in owners if o is not None}
-
-
-def ended_before_bound(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)

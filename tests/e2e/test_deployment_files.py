@@ -11,8 +11,8 @@ from prefect import Flow
 from deployments import serve
 from flows.duplicate_event import DuplicateSpec
 from kaltura_events import cli, credentials
+from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.series import AllHandsSeries
-from kaltura_events.planning.teardown import TeardownSelector
 from tasks import runtime
 from tests.e2e.conftest import PREFECT_YAML, REPO_ROOT
 
@@ -87,4 +87,4 @@ def test_wall_clock_values_keep_validating_the_same_way() -> None:
     assert series.start_time.isoformat() == "09:30:00"
     spec = DuplicateSpec.model_validate({"source_event_id": 1, "name": "N", "start": "2026-12-01T10:00"})
     assert spec.start.tzinfo is None
-    assert TeardownSelector.model_validate({"event_ids": [1, 2]}).kind == "event_ids"
+    assert EventSelector.model_validate({"event_ids": [1, 2]}).kind == "event_ids"

@@ -147,7 +147,7 @@ def test_the_series_form_has_an_audience(stack: Stack) -> None:
 
 def test_teardown_selector_kind_is_a_dropdown(stack: Stack) -> None:
     schema = _schema(stack, "teardown-events/default")
-    selector = schema["definitions"]["TeardownSelector"]
+    selector = schema["definitions"]["EventSelector"]
     kinds = {"event_ids", "series_key", "label", "ended_before"}
     branches = selector.get("oneOf") or selector.get("anyOf") or []
     enums = [set(_enum(p)) for p in selector.get("properties", {}).values() if "enum" in str(p)]

@@ -1,0 +1,180 @@
+"""The attendance report as files people open: one CSV per occurrence, a series summary, a matrix.
+
+The per-occurrence files are also the report's memory: an incremental run
+reads only profiles updated since the last one and lays them over the
+people these files list, so they are written whole, atomically, and read
+back exactly as written.
+
+Names come from registration forms, so a cell that a spreadsheet would run
+as a formula (starting with ``=``, ``+``, ``-`` or ``@``) is written with a
+leading apostrophe, and read back without it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.validation import format_iso, parse_iso_datetime
+from kaltura_events.planning.attendance import Attendance, Occurrence, SeriesReport, rate
+
+OCCURRENCE_COLUMNS = ("email", "name", "status", "first_attended_at", "updated_at")
+SUMMARY_COLUMNS = (
+    "occurrence",
+    "event_id",
+    "name",
+    "start",
+    "invited",
+    "registered",
+    "confirmed",
+    "attended",
+    "attended_of_registered",
+    "attended_of_invited",
+    "problem",
+)
+MATRIX_FILE = "attendance-matrix.csv"
+SUMMARY_FILE = "attendance-summary.csv"
+CHART_FILE = "attendance-chart.png"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def occurrence_file(occurrence: Occurrence) -> str:
+    """``occurrence-2027-03-04-event-12.csv``: sorts in series order, and names the event."""
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "-", occurrence.label).strip("-") or "event"
+    return f"occurrence-{label}-event-{occurrence.event_id}.csv"
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _uncell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
+
+
+def _when(value: datetime | None) -> str:
+    return format_iso(value) if value is not None else ""
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """A reader (or the next incremental run) sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _csv_bytes(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({column: _cell(row.get(column, "")) for column in columns})
+    return buffer.getvalue().encode("utf-8")
+
+
+def occurrence_rows(people: Mapping[str, Attendance]) -> list[dict[str, str]]:
+    return [
+        {
+            "email": seen.email,
+            "name": seen.name,
+            "status": seen.status,
+            "first_attended_at": _when(seen.first_attended_at),
+            "updated_at": _when(seen.updated_at),
+        }
+        for _, seen in sorted(people.items())
+    ]
+
+
+def summary_rows(report: SeriesReport) -> list[dict[str, str]]:
+    rows = []
+    for item in report.occurrences:
+        counts = item.counts
+        occurrence = item.occurrence
+        rows.append(
+            {
+                "occurrence": occurrence.label,
+                "event_id": str(occurrence.event_id),
+                "name": occurrence.name,
+                "start": format_iso(occurrence.start),
+                "invited": str(counts.invited) if counts else "",
+                "registered": str(counts.registered) if counts else "",
+                "confirmed": str(counts.confirmed) if counts else "",
+                "attended": str(counts.attended) if counts else "",
+                "attended_of_registered": rate(counts.attended_of_registered) if counts else "",
+                "attended_of_invited": rate(counts.attended_of_invited) if counts else "",
+                "problem": item.problem or "",
+            }
+        )
+    return rows
+
+
+def write_report_files(directory: Path, report: SeriesReport, chart_png: bytes) -> list[Path]:
+    """Every file of one report; the paths written, in the order a person would open them."""
+    written = []
+    summary = directory / SUMMARY_FILE
+    write_atomically(summary, _csv_bytes(SUMMARY_COLUMNS, summary_rows(report)))
+    written.append(summary)
+    chart = directory / CHART_FILE
+    write_atomically(chart, chart_png)
+    written.append(chart)
+    matrix_columns = ["email", "name", *(r.occurrence.column for r in report.occurrences), "attended"]
+    matrix = directory / MATRIX_FILE
+    write_atomically(matrix, _csv_bytes(matrix_columns, report.matrix()))
+    written.append(matrix)
+    for item in report.occurrences:
+        if item.problem is not None:
+            continue
+        path = directory / occurrence_file(item.occurrence)
+        write_atomically(path, _csv_bytes(OCCURRENCE_COLUMNS, occurrence_rows(item.people)))
+        written.append(path)
+    return written
+
+
+def read_occurrence_file(path: Path) -> dict[str, Attendance] | None:
+    """The people an earlier report listed for an occurrence; None when there is no such file.
+
+    A file that is not one of ours is refused, naming it: laying a fresh read
+    over a wrong picture would report people who were never there.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if tuple(reader.fieldnames or ()) != OCCURRENCE_COLUMNS:
+        raise InvalidArgumentError(
+            "output_dir",
+            str(path),
+            f"is not an attendance file (expected columns {', '.join(OCCURRENCE_COLUMNS)})",
+        )
+    people: dict[str, Attendance] = {}
+    for line, row in enumerate(reader, start=2):
+        try:
+            values = {key: _uncell(row[key] or "") for key in OCCURRENCE_COLUMNS}
+            people[values["email"]] = Attendance(
+                email=values["email"],
+                name=values["name"],
+                status=values["status"],
+                first_attended_at=_parse(values["first_attended_at"]),
+                updated_at=_parse(values["updated_at"]),
+            )
+        except (KeyError, TypeError, InvalidArgumentError) as exc:
+            raise InvalidArgumentError("output_dir", f"{path}:{line}", f"unreadable row ({exc})") from None
+    return people
+
+
+def _parse(value: str) -> datetime | None:
+    return parse_iso_datetime("updated_at", value) if value else None

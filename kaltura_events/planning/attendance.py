@@ -1,0 +1,210 @@
+"""Who registered and who came: statuses counted the way people read a funnel, joined across a series.
+
+Pure. The User Profile service keeps one profile per person per event app,
+with the person's current ``attendanceStatus``. A report counts each profile
+once per stage it has reached, so every occurrence reads as a funnel that
+never widens: invited >= registered >= confirmed >= attended.
+
+- attended: ``attended``, ``participated``, ``participatedPostEvent`` (the
+  guide's "high attendance");
+- confirmed: ``confirmed``, ``autoConfirmed``, or attended;
+- registered: ``registered``, or confirmed;
+- invited: every profile of the event, whatever its status (someone who
+  unregistered or was blocked was still asked).
+
+People are joined across occurrences by lowercased email: the Events
+Platform's user ids are hashes, while a profile carries the Kaltura user id
+(usually the email) and may carry the email in its profile data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+ATTENDANCE_STATUSES = (
+    "created",
+    "registered",
+    "unregistered",
+    "invited",
+    "invitedPendingRegistration",
+    "confirmed",
+    "autoConfirmed",
+    "attended",
+    "participated",
+    "participatedPostEvent",
+    "blocked",
+)
+ATTENDED = frozenset({"attended", "participated", "participatedPostEvent"})
+CONFIRMED = ATTENDED | {"confirmed", "autoConfirmed"}
+REGISTERED = CONFIRMED | {"registered"}
+
+
+@dataclass(frozen=True)
+class Counts:
+    """One occurrence's funnel."""
+
+    invited: int = 0
+    registered: int = 0
+    confirmed: int = 0
+    attended: int = 0
+
+    @classmethod
+    def from_statuses(cls, by_status: Mapping[str, int]) -> Counts:
+        """From a count per status, as ``reports/eventDataStats`` gives it or a tally of profiles."""
+
+        def total(statuses: Iterable[str]) -> int:
+            return sum(by_status.get(status, 0) for status in statuses)
+
+        return cls(
+            invited=sum(by_status.values()),
+            registered=total(REGISTERED),
+            confirmed=total(CONFIRMED),
+            attended=total(ATTENDED),
+        )
+
+    @property
+    def attended_of_registered(self) -> float | None:
+        return self.attended / self.registered if self.registered else None
+
+    @property
+    def attended_of_invited(self) -> float | None:
+        return self.attended / self.invited if self.invited else None
+
+
+def tally(statuses: Iterable[str]) -> dict[str, int]:
+    """A count per status, the shape ``Counts.from_statuses`` reads."""
+    counted: dict[str, int] = {}
+    for status in statuses:
+        counted[status] = counted.get(status, 0) + 1
+    return counted
+
+
+def rate(value: float | None) -> str:
+    """A rate as a report cell: ``83.3%``, or empty when nothing was there to divide by."""
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One event of the report, in the order the series runs."""
+
+    event_id: int
+    name: str
+    start: datetime
+    label: str
+    """``2027-03-04`` for a series occurrence (its ``kev-occ:`` date), else the event id."""
+
+    @property
+    def column(self) -> str:
+        """The matrix's column: unique per occurrence even when two share a date."""
+        return f"{self.label} ({self.event_id})" if self.label != str(self.event_id) else self.label
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """One person at one occurrence, as their profile there says."""
+
+    email: str
+    name: str
+    status: str
+    first_attended_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def attended(self) -> bool:
+        return self.status in ATTENDED
+
+
+def person_email(user_id: str, profile_data: Mapping[str, object]) -> str | None:
+    """The join key: the profile's email field, else its user id when that is an email."""
+    for key in ("email", "Email", "emailAddress"):
+        value = profile_data.get(key)
+        if isinstance(value, str) and "@" in value:
+            return value.strip().lower()
+    return user_id.strip().lower() if "@" in user_id else None
+
+
+def person_name(profile_data: Mapping[str, object]) -> str:
+    """What a registration form usually stores: a full name, or first and last name."""
+    name = profile_data.get("name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    parts = [profile_data.get(key) for key in ("firstName", "lastName")]
+    return " ".join(str(p).strip() for p in parts if isinstance(p, str) and p.strip())
+
+
+@dataclass
+class OccurrenceReport:
+    """What one occurrence's report says; ``problem`` instead of counts when it could not be read."""
+
+    occurrence: Occurrence
+    counts: Counts | None = None
+    people: dict[str, Attendance] = field(default_factory=dict)
+    problem: str | None = None
+    profiles_read: int = 0
+    """How many profiles this run read for it: all of them, or only those updated since the last run."""
+
+
+@dataclass
+class SeriesReport:
+    occurrences: list[OccurrenceReport]
+
+    def people(self) -> list[str]:
+        """Everyone seen at any occurrence, by email."""
+        return sorted({email for report in self.occurrences for email in report.people})
+
+    def names(self) -> dict[str, str]:
+        """The latest non-empty name each person gave, across the series."""
+        names: dict[str, str] = {}
+        for report in self.occurrences:
+            for email, seen in report.people.items():
+                if seen.name:
+                    names[email] = seen.name
+        return names
+
+    def matrix(self) -> list[dict[str, str]]:
+        """One row per person: their status at each occurrence, and how many they attended."""
+        names = self.names()
+        rows = []
+        for email in self.people():
+            row = {"email": email, "name": names.get(email, "")}
+            attended = 0
+            for report in self.occurrences:
+                seen = report.people.get(email)
+                row[report.occurrence.column] = seen.status if seen else ""
+                attended += bool(seen and seen.attended)
+            row["attended"] = str(attended)
+            rows.append(row)
+        return rows
+
+    def totals(self) -> Counts:
+        """The series as one funnel: the sum of its occurrences that could be read."""
+        read = [r.counts for r in self.occurrences if r.counts is not None]
+        return Counts(
+            invited=sum(c.invited for c in read),
+            registered=sum(c.registered for c in read),
+            confirmed=sum(c.confirmed for c in read),
+            attended=sum(c.attended for c in read),
+        )
+
+
+def merge_people(previous: Mapping[str, Attendance], fresh: Sequence[Attendance]) -> dict[str, Attendance]:
+    """An incremental read on top of the last report: a person's newer profile replaces the older.
+
+    A profile read again with no newer ``updated_at`` changes nothing, so
+    reading the same profiles twice gives the same report.
+    """
+    merged = dict(previous)
+    for seen in fresh:
+        before = merged.get(seen.email)
+        if before is None or _newer_or_same(seen, before):
+            merged[seen.email] = seen if seen.name or before is None else replace(seen, name=before.name)
+    return merged
+
+
+def _newer_or_same(candidate: Attendance, current: Attendance) -> bool:
+    if candidate.updated_at is None or current.updated_at is None:
+        return True
+    return candidate.updated_at >= current.updated_at
