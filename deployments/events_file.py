@@ -1,4 +1,7 @@
-"""``kaltura-events plan|apply FILE``: run the sync-events-file flow from the command line.
+"""``kaltura-events plan|apply|attendance FILE``: run the file's flows from the command line.
+
+``plan`` and ``apply`` run sync-events-file; ``attendance`` runs
+report-attendance for one series of the file (``--series KEY``) or all of it.
 
 ``kaltura_events.cli`` starts this module as ``python -m deployments.events_file``
 from the repository root, so the library never imports the flows. The flow
@@ -24,14 +27,21 @@ import pendulum
 from deployments.local_server import PrefectServer
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.environment import CredentialsError, settings_from_env
-from kaltura_events.formats.events_file import EventsFileError, load_events_file, targets
+from kaltura_events.formats.events_file import EventsFileError, file_selector, load_events_file, targets
+from kaltura_events.planning.selection import EventSelector
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 API_LIMIT = 8
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    headers = ("series", "occurrence", "action", "event_id", "name", "local_start", "people")
+    return _columns(("series", "occurrence", "action", "event_id", "name", "local_start", "people"), rows)
+
+
+def _columns(headers: tuple[str, ...], rows: list[dict[str, Any]], problem: str | None = None) -> str:
+    """Aligned columns; a row's ``problem``, when there is one, stands in for its empty cells."""
+    if problem is not None:
+        headers = (*headers, problem)
     cells = [[str(row.get(h) if row.get(h) is not None else "") for h in headers] for row in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
@@ -68,6 +78,44 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_CHANGES if dry_run and report.changes() else EXIT_OK
 
 
+def run_attendance(args: argparse.Namespace, selector: EventSelector) -> int:
+    from flows.report_attendance import AttendanceReport, report_attendance
+
+    try:
+        report = report_attendance(
+            selector=selector,
+            output_dir=args.output_dir,
+            incremental=not args.full,
+            max_api_in_flight=args.max_api_in_flight,
+        )
+    except (KalturaError, ValueError) as exc:
+        print(f"kaltura-events attendance: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    assert isinstance(report, AttendanceReport)
+    rows = [row.model_dump(exclude={"start", "name"}) for row in report.occurrences]
+    print(_attendance_table(rows))
+    print(report.summary())
+    if report.chart:
+        print(f"chart: {report.chart}")
+    for path in report.files:
+        if path != report.chart:
+            print(f"csv: {path}")
+    return EXIT_OK
+
+
+def _attendance_table(rows: list[dict[str, Any]]) -> str:
+    headers = (
+        "occurrence",
+        "event_id",
+        "invited",
+        "registered",
+        "confirmed",
+        "attended",
+        "attended_of_registered",
+    )
+    return _columns(headers, rows, problem="problem")
+
+
 def _ensure_local_limit() -> None:
     from kaltura_events.credentials import ensure_api_limit
 
@@ -76,29 +124,40 @@ def _ensure_local_limit() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kaltura-events", description=__doc__)
-    parser.add_argument("command", choices=("plan", "apply"))
+    parser.add_argument("command", choices=("plan", "apply", "attendance"))
     parser.add_argument("file")
+    parser.add_argument("--series", metavar="KEY", help="attendance: one series (or event) of the file")
+    parser.add_argument("--output-dir", "-o", metavar="DIR", help="attendance: where the CSVs and chart go")
+    parser.add_argument("--full", action="store_true", help="attendance: read every profile again")
     parser.add_argument("--markdown", metavar="PATH", help="also write the plan as markdown here")
     parser.add_argument("--calendar-dir", metavar="DIR", help="write one .ics per series here")
     parser.add_argument("--max-api-in-flight", type=int, default=API_LIMIT)
     args = parser.parse_args(argv)
+    selector: EventSelector | None = None
     try:
         # Checked before any server starts: a typo costs a second, not a server start.
-        targets(load_events_file(args.file), args.file, pendulum.now("UTC"))
+        events_file = load_events_file(args.file)
+        targets(events_file, args.file, pendulum.now("UTC"))
+        if args.command == "attendance":
+            selector = file_selector(events_file, args.series)
         # The flow reads the same variables; checked here, a missing export costs no server start.
         settings_from_env()
     except (EventsFileError, CredentialsError, InvalidArgumentError) as exc:
         print(f"kaltura-events {args.command}: {exc}", file=sys.stderr)
         return EXIT_ERROR
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+    def chosen() -> int:
+        return run_attendance(args, selector) if selector is not None else run(args)
+
     if os.environ.get("PREFECT_API_URL"):
-        return run(args)
+        return chosen()
     print("PREFECT_API_URL is not set: starting a Prefect server for this run ...", file=sys.stderr)
     with PrefectServer() as server:
         os.environ.update(server.env())
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         _ensure_local_limit()
-        return run(args)
+        return chosen()
 
 
 if __name__ == "__main__":

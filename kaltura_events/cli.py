@@ -367,10 +367,16 @@ def run_sync(args: argparse.Namespace) -> int:
     # Relative to the root when inside it: the plan names the file as the repository does.
     shown = file.relative_to(root) if file.is_relative_to(root) else file
     command = [sys.executable, "-m", "deployments.events_file", args.command, str(shown)]
-    if args.markdown:
+    if getattr(args, "markdown", None):
         command += ["--markdown", str(Path(args.markdown).resolve())]
-    if args.calendar_dir:
+    if getattr(args, "calendar_dir", None):
         command += ["--calendar-dir", str(Path(args.calendar_dir).resolve())]
+    if getattr(args, "series", None):
+        command += ["--series", args.series]
+    if getattr(args, "output_dir", None):
+        command += ["--output-dir", str(Path(args.output_dir).resolve())]
+    if getattr(args, "full", False):
+        command += ["--full"]
     command += ["--max-api-in-flight", str(args.max_api_in_flight)]
     return subprocess.run(command, cwd=root, check=False).returncode
 
@@ -394,6 +400,25 @@ def register_plan_apply(subparsers: Any) -> None:
             "--max-api-in-flight", type=_positive, default=DEFAULT_API_LIMIT, help="requests in flight"
         )
         parser.set_defaults(handler=run_sync, command=name)
+
+
+def register_attendance(subparsers: Any) -> None:
+    summary = "report who registered and who came to a series of FILE: a table, CSVs and a chart"
+    parser = subparsers.add_parser(
+        "attendance",
+        help=summary,
+        description=f"{summary[0].upper()}{summary[1:]}. Runs the report-attendance flow against "
+        "PREFECT_API_URL when set, otherwise on a Prefect server started for the run. Kaltura "
+        "credentials come from the KALTURA_* variables.",
+    )
+    parser.add_argument("file", help="the events file, e.g. kaltura-events.yaml")
+    parser.add_argument("--series", metavar="KEY", help="one series (or event) of the file; default: all")
+    parser.add_argument("--output-dir", "-o", metavar="DIR", help="write the CSVs and the chart (PNG) here")
+    parser.add_argument("--full", action="store_true", help="read every profile, not only those updated")
+    parser.add_argument(
+        "--max-api-in-flight", type=_positive, default=DEFAULT_API_LIMIT, help="requests in flight"
+    )
+    parser.set_defaults(handler=run_sync, command="attendance")
 
 
 def run_ics(args: argparse.Namespace) -> int:
@@ -441,6 +466,7 @@ SUBCOMMANDS: list[Registrar] = [
     register_schema,
     register_plan_apply,
     register_ics,
+    register_attendance,
 ]
 
 

@@ -27,6 +27,8 @@ from datetime import datetime
 from string import Formatter
 from typing import Any, ParamSpec, TypeVar
 
+from kaltura_events.api.app_registry import AppRegistryClient
+from kaltura_events.api.user_profile import UserProfileClient
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
@@ -156,6 +158,14 @@ def events_client(credentials: KalturaCredentials | None) -> EventsClient:
 
 def api_v3_client(credentials: KalturaCredentials | None) -> ApiV3Client:
     return resolve(credentials).get_api_v3_client(slot=api_slot)
+
+
+def app_registry_client(credentials: KalturaCredentials | None) -> AppRegistryClient:
+    return resolve(credentials).get_app_registry_client(slot=api_slot)
+
+
+def user_profile_client(credentials: KalturaCredentials | None) -> UserProfileClient:
+    return resolve(credentials).get_user_profile_client(slot=api_slot)
 
 
 # -- limits ----------------------------------------------------------------------

@@ -108,7 +108,7 @@ def summary_rows(report: SeriesReport) -> list[dict[str, str]]:
                 "occurrence": occurrence.label,
                 "event_id": str(occurrence.event_id),
                 "name": occurrence.name,
-                "start": format_iso(occurrence.start),
+                "start": _when(occurrence.start),
                 "invited": str(counts.invited) if counts else "",
                 "registered": str(counts.registered) if counts else "",
                 "confirmed": str(counts.confirmed) if counts else "",
@@ -155,10 +155,9 @@ def read_occurrence_file(path: Path) -> dict[str, Attendance] | None:
         return None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if tuple(reader.fieldnames or ()) != OCCURRENCE_COLUMNS:
+        expected = ", ".join(OCCURRENCE_COLUMNS)
         raise InvalidArgumentError(
-            "output_dir",
-            str(path),
-            f"is not an attendance file (expected columns {', '.join(OCCURRENCE_COLUMNS)})",
+            "output_dir", path.name, f"in {path.parent} is not an attendance file (columns {expected})"
         )
     people: dict[str, Attendance] = {}
     for line, row in enumerate(reader, start=2):
@@ -172,7 +171,7 @@ def read_occurrence_file(path: Path) -> dict[str, Attendance] | None:
                 updated_at=_parse(values["updated_at"]),
             )
         except (KeyError, TypeError, InvalidArgumentError) as exc:
-            raise InvalidArgumentError("output_dir", f"{path}:{line}", f"unreadable row ({exc})") from None
+            raise InvalidArgumentError("output_dir", f"{path.name}:{line}", f"unreadable row ({exc})") from None
     return people
 
 

@@ -53,6 +53,7 @@ from kaltura_events.api.fields import CustomTemplateId, EventName, Label, Preset
 from kaltura_events.formats.audience_csv import AudienceFileError, problems_text, resolve_audience
 from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
 from kaltura_events.planning.roster import Roster
+from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.series import MAX_HORIZON_DAYS, AllHandsSeries, PlannedEvent, SessionSpec, plan
 
 FILE_LABEL_PREFIX = "kev-file:"
@@ -311,6 +312,21 @@ def _problem(error: Any, at: tuple[int | str, ...]) -> FileProblem:
 def _hint(word: str, choices: Sequence[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f"; did you mean {close[0]}?" if close else ""
+
+
+def file_selector(events_file: EventsFile, key: str | None) -> EventSelector:
+    """The events an attendance report of this file covers: one series (or event) by key, or all.
+
+    An unknown key is refused naming it, before any call, with the closest key the file has.
+    """
+    if key is None:
+        return EventSelector(label=events_file.file_label)
+    keys = [series.key for series in events_file.series] + [event.key for event in events_file.events]
+    if key not in keys:
+        raise InvalidArgumentError(
+            "--series", key, f"no series or event of {events_file.name} has this key" + _hint(key, keys)
+        )
+    return EventSelector(series_key=key)
 
 
 def _field_hint(loc: tuple[int | str, ...]) -> str:

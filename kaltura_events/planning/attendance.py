@@ -92,7 +92,8 @@ class Occurrence:
 
     event_id: int
     name: str
-    start: datetime
+    start: datetime | None
+    """None for an id given that no event answers to."""
     label: str
     """``2027-03-04`` for a series occurrence (its ``kev-occ:`` date), else the event id."""
 

@@ -22,6 +22,7 @@ EXPECTED = {
     ("teardown-events", "default"): "flows/teardown_events.py:teardown_events",
     ("sync-team-members", "default"): "flows/sync_team_members.py:sync_team_members",
     ("sync-events-file", "default"): "flows/sync_events_file.py:sync_events_file",
+    ("report-attendance", "company-all-hands"): "flows/report_attendance.py:report_attendance",
 }
 
 
@@ -39,11 +40,13 @@ def test_prefect_yaml_declares_the_deployments() -> None:
         assert spec["work_pool"]["name"] == credentials.DEFAULT_WORK_POOL
         assert spec["tags"] and spec["description"]
         assert spec["parameters"]["credentials"] == credentials.credentials_reference()
-    weekly, duplicate, teardown, roster, sync = specs
+    weekly, duplicate, teardown, roster, sync, attendance = specs
     assert weekly["schedules"] == [{"cron": "0 6 * * 1", "timezone": "America/New_York", "active": True}]
     assert not any("schedules" in spec for spec in (duplicate, teardown, roster)), "on demand"
     assert teardown["concurrency_limit"]["limit"] == 1
     assert "schedules" not in sync and sync["parameters"]["dry_run"] is True
+    assert attendance["schedules"] == [{"cron": "0 7 * * *", "timezone": "America/New_York", "active": True}]
+    assert EventSelector.model_validate(attendance["parameters"]["selector"]).kind == "series_key"
 
 
 def test_the_example_series_is_valid() -> None:

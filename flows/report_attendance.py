@@ -1,0 +1,386 @@
+"""report_attendance: who registered and who came, per occurrence and across a series.
+
+Kaltura keeps attendance in the User Profile service: an event's attendees
+are the profiles of its App Registry app. The run maps events to apps (one
+call per 15 events), reads each app's profiles at once under the run's API
+limit, counts each occurrence's funnel from ``reports/eventDataStats`` (so
+the counts are complete even when the run read only what changed), and
+publishes a table, a chart and CSV files.
+
+Incremental: with an output directory, a series keeps a watermark per event
+in a Prefect Variable, and the next run reads only profiles updated since
+(``updatedAtGreaterThanOrEqual``, inclusive, as the guide advises) and lays
+them over the people the last run's per-occurrence CSV lists. An event with
+no such file, or no watermark, is read whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+from prefect.futures import PrefectFuture, wait
+from prefect.logging import get_run_logger
+from prefect.variables import Variable
+from pydantic import BaseModel, Field
+
+from flows.parameters import ApiInFlight
+from flows.reporting import artifact_key, publish
+from flows.selection import select_events
+from kaltura_events.api.errors import InvalidArgumentError, KalturaError
+from kaltura_events.api.events import EventFilter
+from kaltura_events.api.models import App, Event, UserProfile
+from kaltura_events.api.validation import format_iso, parse_iso_datetime
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.formats.attendance_chart import attendance_chart, data_uri
+from kaltura_events.formats.attendance_files import (
+    CHART_FILE,
+    occurrence_file,
+    read_occurrence_file,
+    summary_rows,
+    write_report_files,
+)
+from kaltura_events.planning.attendance import (
+    Attendance,
+    Counts,
+    Occurrence,
+    OccurrenceReport,
+    SeriesReport,
+    merge_people,
+    person_email,
+    person_name,
+    rate,
+)
+from kaltura_events.planning.selection import EventSelector
+from kaltura_events.planning.series import OCCURRENCE_LABEL_PREFIX, SERIES_LABEL_PREFIX
+from tasks.attendance import APPS_PER_CALL, count_attendance, find_event_apps, list_profiles
+from tasks.events import list_events
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
+
+NO_APP = "no app in the App Registry for this event"
+NO_EVENT = "no such event"
+WATERMARK_PREFIX = "kaltura-attendance-"
+
+
+class OccurrenceRow(BaseModel):
+    occurrence: str
+    event_id: int
+    name: str
+    start: datetime | None
+    invited: int | None = None
+    registered: int | None = None
+    confirmed: int | None = None
+    attended: int | None = None
+    attended_of_registered: str = ""
+    attended_of_invited: str = ""
+    profiles_read: int = 0
+    problem: str | None = None
+
+
+class AttendanceReport(BaseModel):
+    """What the run found; ``files`` are where a person opens the report."""
+
+    selected: list[int]
+    occurrences: list[OccurrenceRow]
+    people: int
+    invited: int
+    registered: int
+    attended: int
+    files: list[str] = Field(default_factory=list)
+    chart: str | None = None
+
+    def summary(self) -> str:
+        problems = sum(1 for row in self.occurrences if row.problem)
+        text = (
+            f"{len(self.occurrences)} occurrence(s), {self.people} people: {self.invited} invited, "
+            f"{self.registered} registered, {self.attended} attended"
+        )
+        return text + (f"; {problems} occurrence(s) not read" if problems else "")
+
+
+def watermark_name(series_key: str) -> str:
+    """A Variable name for a series key, one to one: Variable names allow no dots."""
+    return WATERMARK_PREFIX + series_key.replace("_", "__").replace(".", "_d")
+
+
+def _label(event: Event) -> str:
+    for label in event.labels:
+        if label.startswith(OCCURRENCE_LABEL_PREFIX):
+            return label.removeprefix(OCCURRENCE_LABEL_PREFIX)
+    return str(event.id)
+
+
+def _occurrences(
+    credentials: KalturaCredentials, selector: EventSelector, event_ids: list[int], events: list[Event]
+) -> tuple[list[Occurrence], list[int]]:
+    """The selected events in series order, and the ids given that no event answers to."""
+    if selector.kind == "event_ids":
+        found: list[Event] = []
+        for start in range(0, len(event_ids), APPS_PER_CALL):
+            chunk = tuple(event_ids[start : start + APPS_PER_CALL])
+            found += list_events(credentials=credentials, event_filter=EventFilter(id_in=chunk))
+        events = [e for e in found if e.id in set(event_ids)]
+    elif selector.kind == "series_key" and not events:
+        raise InvalidArgumentError(
+            "selector.series_key",
+            selector.series_key,
+            f"no event carries the label {SERIES_LABEL_PREFIX}{selector.series_key}",
+        )
+    occurrences = sorted(
+        (Occurrence(e.id, e.name, e.start_date, _label(e)) for e in {e.id: e for e in events}.values()),
+        key=lambda o: (o.start or datetime.min.replace(tzinfo=timezone.utc), o.event_id),
+    )
+    missing = sorted(set(event_ids) - {o.event_id for o in occurrences})
+    return occurrences, missing
+
+
+def _find_apps(credentials: KalturaCredentials, event_ids: Sequence[int]) -> dict[int, App]:
+    futures = [
+        find_event_apps.submit(credentials=credentials, event_ids=list(event_ids[i : i + APPS_PER_CALL]))
+        for i in range(0, len(event_ids), APPS_PER_CALL)
+    ]
+    apps: dict[int, App] = {}
+    for future in futures:
+        apps.update(future.result())
+    return apps
+
+
+def _count(credentials: KalturaCredentials, guids: Sequence[str]) -> dict[str, dict[str, int]]:
+    futures = [
+        count_attendance.submit(credentials=credentials, app_guids=list(guids[i : i + APPS_PER_CALL]))
+        for i in range(0, len(guids), APPS_PER_CALL)
+    ]
+    counts: dict[str, dict[str, int]] = {}
+    for future in futures:
+        counts.update(future.result())
+    return counts
+
+
+def _attendance(profile: UserProfile) -> Attendance:
+    return Attendance(
+        email=person_email(profile.user_id, profile.profile_data) or profile.user_id,
+        name=person_name(profile.profile_data),
+        status=profile.attendance_status or "created",
+        first_attended_at=profile.first_attended_at,
+        updated_at=profile.updated_at,
+    )
+
+
+@dataclass
+class _Memory:
+    """What the last run left: per-event watermarks and, in the output directory, who it saw."""
+
+    variable: str | None
+    watermarks: dict[int, datetime]
+
+    @classmethod
+    def load(cls, selector: EventSelector, incremental: bool, output: Path | None) -> _Memory:
+        if not (incremental and output is not None and selector.series_key):
+            return cls(None, {})
+        name = watermark_name(selector.series_key)
+        stored = Variable.get(name, default=None)
+        marks: dict[int, datetime] = {}
+        if isinstance(stored, dict):
+            for event_id, when in (stored.get("updated_since") or {}).items():
+                try:
+                    marks[int(event_id)] = parse_iso_datetime("updated_since", when)
+                except (ValueError, InvalidArgumentError):
+                    continue
+        return cls(name, marks)
+
+    def save(self, reports: Sequence[OccurrenceReport], newest: dict[int, datetime]) -> None:
+        if self.variable is None:
+            return
+        marks = dict(self.watermarks)
+        for report in reports:
+            event_id = report.occurrence.event_id
+            if event_id in newest:
+                marks[event_id] = max(newest[event_id], marks.get(event_id, newest[event_id]))
+        value = {"updated_since": {str(k): format_iso(v) for k, v in sorted(marks.items())}}
+        Variable.set(self.variable, value, overwrite=True)
+
+
+def _output_dir(output_dir: str | None) -> Path | None:
+    """Checked before any call: a report that cannot be written is not worth reading for."""
+    if not output_dir:
+        return None
+    path = Path(output_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise InvalidArgumentError("output_dir", output_dir, "exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidArgumentError("output_dir", output_dir, f"cannot be created ({exc.strerror})") from None
+    return path.resolve()
+
+
+def _markdown(title: str, report: AttendanceReport, png: bytes, files: Sequence[Path]) -> str:
+    lines = [
+        f"# Attendance: {title}",
+        "",
+        report.summary(),
+        "",
+        f"![Registered and attended]({data_uri(png)})",
+    ]
+    lines += [
+        "",
+        "| occurrence | event | invited | registered | confirmed | attended | att./reg. | att./inv. |",
+    ]
+    lines += ["|---|---|---:|---:|---:|---:|---:|---:|"]
+    for row in report.occurrences:
+        if row.problem:
+            lines.append(f"| {row.occurrence} | {row.event_id} | {row.problem} | | | | | |")
+            continue
+        lines.append(
+            f"| {row.occurrence} | {row.event_id} | {row.invited} | {row.registered} | {row.confirmed} "
+            f"| {row.attended} | {row.attended_of_registered} | {row.attended_of_invited} |"
+        )
+    if files:
+        lines += ["", "Files: " + ", ".join(f"`{path}`" for path in files)]
+    return "\n".join(lines)
+
+
+def _rows(series: SeriesReport) -> list[OccurrenceRow]:
+    rows = []
+    for item in series.occurrences:
+        counts = item.counts
+        rows.append(
+            OccurrenceRow(
+                occurrence=item.occurrence.label,
+                event_id=item.occurrence.event_id,
+                name=item.occurrence.name,
+                start=item.occurrence.start,
+                invited=counts.invited if counts else None,
+                registered=counts.registered if counts else None,
+                confirmed=counts.confirmed if counts else None,
+                attended=counts.attended if counts else None,
+                attended_of_registered=rate(counts.attended_of_registered) if counts else "",
+                attended_of_invited=rate(counts.attended_of_invited) if counts else "",
+                profiles_read=item.profiles_read,
+                problem=item.problem,
+            )
+        )
+    return rows
+
+
+@flow(
+    name="report-attendance",
+    description="Who registered and who came, per occurrence and across a series: a table, a chart, CSVs.",
+    task_runner=thread_runner(),
+)
+def report_attendance(
+    selector: EventSelector,
+    credentials: KalturaCredentials | None = None,
+    output_dir: Annotated[
+        str | None,
+        Field(
+            title="Output directory",
+            description="Where the CSVs and the chart go (on the worker); also what makes runs incremental.",
+        ),
+    ] = None,
+    incremental: Annotated[
+        bool,
+        Field(
+            title="Incremental",
+            description="Read only profiles updated since the last run of this series (needs the output "
+            "directory); totals stay complete.",
+        ),
+    ] = True,
+    max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
+) -> AttendanceReport:
+    """Who registered and who came, per occurrence and across a series.
+
+    Args:
+        selector: Which events: a series key, event ids, a label (an events file's label) or an end date.
+        credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
+        output_dir: Where the CSVs and the chart go (on the worker); also what makes runs incremental.
+        incremental: Read only profiles updated since the last run of this series; totals stay complete.
+        max_api_in_flight: Most requests this run has in flight at once.
+    """
+    logger = get_run_logger()
+    output = _output_dir(output_dir)
+    credentials = resolve(credentials)
+    memory = _Memory.load(selector, incremental, output)
+    with run_api_limit(max_api_in_flight):
+        event_ids, events = select_events(credentials, selector)
+        occurrences, missing = _occurrences(credentials, selector, event_ids, events)
+        apps = _find_apps(credentials, [o.event_id for o in occurrences])
+        reports: list[OccurrenceReport] = []
+        reads: dict[int, PrefectFuture[list[UserProfile]]] = {}
+        previous: dict[int, dict[str, Attendance]] = {}
+        for occurrence in occurrences:
+            app = apps.get(occurrence.event_id)
+            reports.append(OccurrenceReport(occurrence, problem=None if app else NO_APP))
+            if app is None:
+                continue
+            earlier = read_occurrence_file(output / occurrence_file(occurrence)) if output else None
+            since = memory.watermarks.get(occurrence.event_id) if earlier is not None else None
+            if since is not None and earlier is not None:
+                previous[occurrence.event_id] = earlier
+            reads[occurrence.event_id] = list_profiles.submit(
+                credentials=credentials, event_id=occurrence.event_id, app_guid=app.id, updated_since=since
+            )
+        counted = _count(credentials, [apps[r.occurrence.event_id].id for r in reports if r.problem is None])
+        wait(list(reads.values()))
+    newest: dict[int, datetime] = {}
+    failures: list[str] = []
+    for report in reports:
+        event_id = report.occurrence.event_id
+        if event_id not in reads:
+            continue
+        try:
+            profiles = reads[event_id].result()
+        except KalturaError as exc:
+            report.problem = f"profiles not read: {exc}"
+            failures.append(f"event {event_id}: {exc}")
+            continue
+        fresh = [_attendance(p) for p in profiles]
+        report.profiles_read = len(fresh)
+        report.people = merge_people(previous.get(event_id, {}), fresh)
+        report.counts = Counts.from_statuses(counted.get(apps[event_id].id, {}))
+        stamps = [p.updated_at for p in profiles if p.updated_at is not None]
+        if stamps:
+            newest[event_id] = max(stamps)
+        elif event_id in memory.watermarks:
+            newest[event_id] = memory.watermarks[event_id]
+    for event_id in missing:
+        reports.append(
+            OccurrenceReport(Occurrence(event_id, "", datetime.min, str(event_id)), problem=NO_EVENT)
+        )
+    series = SeriesReport(reports)
+    title = selector.series_key or selector.label or f"{len(reports)} event(s)"
+    png = attendance_chart(reports, f"Registered and attended: {title}")
+    files = write_report_files(output, series, png) if output else []
+    totals = series.totals()
+    result = AttendanceReport(
+        selected=[r.occurrence.event_id for r in reports],
+        occurrences=_rows(series),
+        people=len(series.people()),
+        invited=totals.invited,
+        registered=totals.registered,
+        attended=totals.attended,
+        files=[str(path) for path in files],
+        chart=next((str(p) for p in files if p.name == CHART_FILE), None),
+    )
+    memory.save([r for r in reports if r.problem is None], newest)
+    key = artifact_key("attendance", title)
+    publish([key], summary_rows(series), result.summary())
+    create_markdown_artifact(
+        markdown=_markdown(title, result, png, files), key=f"{key}-chart"[:100], description=result.summary()
+    )
+    for failure in failures:
+        logger.error("Attendance not read for %s", failure)
+    if files:
+        logger.info("Attendance files in %s", output)
+    if failures:
+        raise AttendanceIncomplete(f"{len(failures)} occurrence(s) not read: " + "; ".join(failures))
+    return result
+
+
+class AttendanceIncomplete(KalturaError):
+    """Some occurrence's profiles could not be read; the report has the rest, and says which."""
