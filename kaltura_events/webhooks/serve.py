@@ -44,7 +44,11 @@ def admin_secret(credentials_name: str | None, environ: Mapping[str, str]) -> tu
         try:
             loaded = KalturaCredentials.load(name)
         except ValueError as exc:  # Prefect's "Unable to find block document named ..."
-            hint = "" if credentials_name else " (or export KALTURA_ADMIN_SECRET, KALTURA_PARTNER_ID, ..)"
+            hint = (
+                ""
+                if credentials_name
+                else "; or export KALTURA_ADMIN_SECRET, KALTURA_PARTNER_ID and KALTURA_USER_ID"
+            )
             raise WebhookConfigError(f"cannot load {where}: {exc}{hint}") from None
         assert isinstance(loaded, KalturaCredentials)
         credentials = loaded
