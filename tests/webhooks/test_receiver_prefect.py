@@ -172,8 +172,8 @@ def test_one_event_for_a_notification_delivered_twice_and_none_for_each_refusal(
         ),
     }
     with httpx.Client(timeout=30) as client:
-        for case, (target, body, headers, status) in refusals.items():
-            answer = client.post(target, content=body, headers=headers)
+        for case, (target, content, headers, status) in refusals.items():
+            answer = client.post(target, content=content, headers=headers)
             assert answer.status_code == status, f"{case}: {answer.status_code} {answer.text}"
         for _ in range(2):
             answer = client.post(url, content=valid, headers=signed_headers(valid))
