@@ -456,6 +456,14 @@ def register_ics(subparsers: Any) -> None:
     parser.set_defaults(handler=run_ics)
 
 
+def register_webhooks(subparsers: Any) -> None:
+    from kaltura_events.webhooks.serve import add_serve
+
+    parser = subparsers.add_parser("webhooks", help="Kaltura HTTP notifications as Prefect events")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add_serve(actions, default_credentials=DEFAULT_CREDENTIALS_NAME)
+
+
 SUBCOMMANDS: list[Registrar] = [
     register_emulator,
     register_setup,
@@ -467,6 +475,7 @@ SUBCOMMANDS: list[Registrar] = [
     register_plan_apply,
     register_ics,
     register_attendance,
+    register_webhooks,
 ]
 
 

@@ -1,0 +1,10 @@
+"""The receiver for Kaltura's HTTP notifications: verify, map to a Prefect event, hand it to the server.
+
+Open-source Prefect has no inbound webhooks, so this small service stands in
+for them: Kaltura POSTs to ``/kaltura/<token>``, the receiver checks the
+signature Kaltura computed with the partner admin secret, and posts one event
+per notification to ``{PREFECT_API_URL}/events``, where deployment triggers
+turn events into runs. Modules: ``signature`` (the hash Kaltura sends),
+``notification`` (parsing, and the notification -> event mapping), ``config``
+(settings, read once before listening) and ``receiver`` (the Starlette app).
+"""
