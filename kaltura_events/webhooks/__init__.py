@@ -1,0 +1,1 @@
+"""Kaltura's HTTP notifications: registering our templates with Kaltura, and receiving what they send."""
