@@ -444,7 +444,7 @@ def _api_v3_client(block: str | None) -> Any:
         from kaltura_events.credentials import require_prefect_api
 
         require_prefect_api()  # else Prefect would start a throw-away server that has no Blocks
-        credentials: KalturaCredentials = KalturaCredentials.load(block, _sync=True)  # type: ignore[assignment]
+        credentials: KalturaCredentials = KalturaCredentials.load(block)  # type: ignore[assignment]
     else:
         credentials = KalturaCredentials.from_env()
     return credentials.get_api_v3_client()
