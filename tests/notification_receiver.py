@@ -61,7 +61,9 @@ def notification_receiver(path: str = "/kaltura/notify-7f3a") -> Iterator[Receiv
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     receiver = Receiver(f"http://127.0.0.1:{server.server_port}{path}")
-    thread = threading.Thread(target=server.serve_forever, name="notification-receiver", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.02,), name="notification-receiver", daemon=True
+    )
     thread.start()
     try:
         yield receiver

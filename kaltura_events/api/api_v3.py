@@ -230,7 +230,7 @@ class ApiV3Client:
             if isinstance(payload, dict) and payload.get("objectType") == "KalturaAPIException":
                 raise api_v3_error(
                     endpoint,
-                    scrub(str(payload.get("code", "")), sensitive),
+                    _code(payload.get("code"), sensitive),
                     scrub(str(payload.get("message", "")), sensitive),
                     _scrubbed_args(payload.get("args"), sensitive),
                 )
@@ -440,6 +440,16 @@ def _sensitive(params: dict[str, Any]) -> Iterable[str]:
         *(str(params[key]) for key in _SENSITIVE_PARAMS if params.get(key)),
         *(str(nested[key]) for key in _SENSITIVE_TEMPLATE_FIELDS if nested.get(key)),
     )
+
+
+_CODE_SHAPE = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
+
+
+def _code(code: Any, sensitive: Iterable[str]) -> str:
+    """An exception code as sent when it looks like one: the token scrub would redact
+    ``EVENT_NOTIFICATION_TEMPLATE_NOT_FOUND`` (long, unbroken) and lose what clients branch on."""
+    text = str(code or "")
+    return text if _CODE_SHAPE.fullmatch(text) and text not in sensitive else scrub(text, sensitive)
 
 
 _KS_SHAPE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
