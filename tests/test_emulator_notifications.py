@@ -50,26 +50,33 @@ def fast_retries(emu: EmulatorServer) -> None:
     emu.control.reset(notification_retry_base_seconds=0.05, notification_max_attempts=3)
 
 
+def form_key(path: str) -> str:
+    """``customHeaders.0.key`` -> ``eventNotificationTemplate[customHeaders][0][key]``."""
+    return T + "".join(f"[{part}]" for part in path.split("."))
+
+
 def clone(v3: Any, source: int = ENTRY_STATUS_EQUALS, **fields: Any) -> dict[str, Any]:
     form = {f"{T}[objectType]": "KalturaHttpNotificationTemplate"}
-    form.update({f"{T}[{k}]": v for k, v in fields.items()})
+    form.update({form_key(k): v for k, v in fields.items()})
     answer: dict[str, Any] = v3("clone", id=source, **form)
     assert code_of(answer) is None, answer
     return answer
 
 
-def hook(v3: Any, url: str, source: int = ENTRY_STATUS_EQUALS, algo: int = 2, **extra: Any) -> dict[str, Any]:
-    """A JSON-posting template at ``url``, activated."""
-    template = clone(
-        v3,
-        source,
-        systemName=f"MINE_{source}_{algo}",
-        url=url,
-        method=2,
-        secureHashingAlgo=algo,
-        **{"data][objectType": "KalturaHttpNotificationObjectData", "data][format": 1},
-        **extra,
-    )
+def hook(
+    v3: Any, url: str, source: int = ENTRY_STATUS_EQUALS, algo: int = 2, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A JSON-posting template at ``url``, activated; ``extra`` fields by dotted path."""
+    fields: dict[str, Any] = {
+        "systemName": f"MINE_{source}_{algo}",
+        "url": url,
+        "method": 2,
+        "secureHashingAlgo": algo,
+        "data.objectType": "KalturaHttpNotificationObjectData",
+        "data.format": 1,
+        **(extra or {}),
+    }
+    template = clone(v3, source, **fields)
     assert v3("updateStatus", id=template["id"], status=2)["status"] == 2
     return template
 
@@ -237,7 +244,7 @@ def test_a_ready_recording_is_posted_signed_to_an_active_template(
     emu: EmulatorServer, events_api: RawEventsApi, v3: Any, receiver: Receiver, fast_retries: None
 ) -> None:
     template = hook(
-        v3, receiver.url, algo=2, **{"customHeaders][0][key": "X-Env", "customHeaders][0][value": "t"}
+        v3, receiver.url, algo=2, extra={"customHeaders.0.key": "X-Env", "customHeaders.0.value": "t"}
     )
     entry = emu.control.finish_recording(a_session(events_api)["id"])
     [job] = emu.control.wait_for_notifications(1)
