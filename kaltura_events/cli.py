@@ -456,12 +456,75 @@ def register_ics(subparsers: Any) -> None:
     parser.set_defaults(handler=run_ics)
 
 
+# -- Kaltura's HTTP notifications ----------------------------------------------------
+WEBHOOK_URL_ENV = "KALTURA_EVENTS_WEBHOOK_URL"
+"""The receiver URL may carry a token: from the environment it stays out of shell history and `ps`."""
+
+
+def _api_v3_client(block: str | None) -> Any:
+    """Credentials like the flows': a saved KalturaCredentials Block, else the KALTURA_* variables."""
+    from kaltura_events.credentials import KalturaCredentials
+
+    if block:
+        from kaltura_events.credentials import require_prefect_api
+
+        require_prefect_api()  # else Prefect would start a throw-away server that has no Blocks
+        credentials: KalturaCredentials = KalturaCredentials.load(block)  # type: ignore[assignment]
+    else:
+        credentials = KalturaCredentials.from_env()
+    return credentials.get_api_v3_client()
+
+
+def _webhooks_step(args: argparse.Namespace) -> str:
+    from kaltura_events.webhooks import registration
+
+    client = _api_v3_client(args.credentials)
+    if args.action == "register":
+        outcomes = registration.register(client, args.url, args.hash_algo)
+    elif args.action == "remove":
+        outcomes = registration.remove(client)
+    else:
+        outcomes = registration.list_ours(client)
+    if not outcomes:
+        return f"No templates of ours ({registration.OURS}*)."
+    return "\n".join(outcome.line() for outcome in outcomes)
+
+
+def run_webhooks(args: argparse.Namespace) -> int:
+    if args.action == "register" and not args.url:
+        print(f"kaltura-events webhooks register: give --url or set {WEBHOOK_URL_ENV}", file=sys.stderr)
+        return 2
+    return _setup_step(lambda: _webhooks_step(args))
+
+
 def register_webhooks(subparsers: Any) -> None:
+    parser = subparsers.add_parser("webhooks", help="Kaltura HTTP notifications: the receiver, and our templates")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     from kaltura_events.webhooks.serve import add_serve
 
-    parser = subparsers.add_parser("webhooks", help="Kaltura HTTP notifications as Prefect events")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     add_serve(actions, default_credentials=DEFAULT_CREDENTIALS_NAME)
+    register = actions.add_parser(
+        "register",
+        help="clone, point and activate our notification templates (safe to repeat)",
+        description="Clone Kaltura's 'Entry Status Equals' (recording ready) and 'Recorded Entry Content "
+        "Replaced' system templates as KALTURA_EVENTS_* templates that POST signed JSON to URL, and "
+        "activate them. Running it again changes only what differs. The URL is never printed whole.",
+    )
+    register.add_argument(
+        "--url",
+        default=os.environ.get(WEBHOOK_URL_ENV),
+        help=f"the receiver's URL (default ${WEBHOOK_URL_ENV})",
+    )
+    register.add_argument("--hash-algo", choices=("sha1", "sha256", "sha512"), default="sha256")
+    shown = actions.add_parser("list", help="show our notification templates (URL masked)")
+    remove = actions.add_parser("remove", help="delete our notification templates, and only ours")
+    for action in (register, shown, remove):
+        action.add_argument(
+            "--credentials",
+            metavar="BLOCK",
+            help="a saved KalturaCredentials Block (default: the KALTURA_* variables)",
+        )
+        action.set_defaults(handler=run_webhooks)
 
 
 SUBCOMMANDS: list[Registrar] = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -17,14 +17,29 @@ import httpx
 from kaltura_events.api.answers import V3_VOID, Reader, read_answer, scrub, shaped
 from kaltura_events.api.errors import InvalidArgumentError, api_v3_error
 from kaltura_events.api.ks import KsProvider, Minted
-from kaltura_events.api.models import Category, CategoryPage
+from kaltura_events.api.models import (
+    HASH_ALGO_CODES,
+    TEMPLATE_ACTIVE,
+    TEMPLATE_DISABLED,
+    Category,
+    CategoryPage,
+    NotificationTemplate,
+    NotificationTemplatePage,
+)
 from kaltura_events.api.paging import collect_pages
 from kaltura_events.api.retry import RetryPolicy
 from kaltura_events.api.transport import DEFAULT_TIMEOUT, Slot, Transport, error_for_status
+from kaltura_events.api.validation import require_receiver_url
 
 T = TypeVar("T")
 
 MAX_CATEGORY_PAGE = 500
+MAX_TEMPLATE_PAGE = 500
+"""No reference states the template list's largest page; 500 is API v3's usual pager ceiling."""
+TEMPLATES = "eventnotification_eventnotificationtemplate"
+HTTP_TEMPLATE_TYPE = "httpNotification.Http"
+HTTP_TEMPLATE_OBJECT = "KalturaHttpNotificationTemplate"
+TEMPLATE_ORDERS = ("+createdAt", "-createdAt", "+updatedAt", "-updatedAt", "+id", "-id")
 CATEGORY_ORDERS = ("+createdAt", "-createdAt", "+name", "-name", "+depth", "-depth", "+fullName", "-fullName")
 
 
@@ -67,6 +82,103 @@ class CategoryFilter:
                 )
             body["orderBy"] = self.order_by
         return body
+
+
+@dataclass(frozen=True)
+class TemplateFilter:
+    """The notifications guide's template filters (§5.5, §11.2); empty fields are not sent."""
+
+    type_equal: str | None = None
+    system_name_equal: str | None = None
+    status_equal: int | None = None
+    id_in: tuple[int, ...] = ()
+    order_by: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"objectType": "KalturaEventNotificationTemplateFilter"}
+        if self.type_equal is not None:
+            body["typeEqual"] = self.type_equal
+        if self.system_name_equal is not None:
+            if not isinstance(self.system_name_equal, str) or not self.system_name_equal:
+                raise InvalidArgumentError("system_name_equal", self.system_name_equal, "a non-empty string")
+            body["systemNameEqual"] = self.system_name_equal
+        if self.status_equal is not None:
+            body["statusEqual"] = _require_status("status_equal", self.status_equal)
+        if self.id_in:
+            body["idIn"] = ",".join(str(_require_template_id("id_in", i)) for i in self.id_in)
+        if self.order_by is not None:
+            if self.order_by not in TEMPLATE_ORDERS:
+                raise InvalidArgumentError(
+                    "order_by", self.order_by, f"expected one of {', '.join(TEMPLATE_ORDERS)}"
+                )
+            body["orderBy"] = self.order_by
+        return body
+
+
+@dataclass(frozen=True)
+class HttpTemplateSettings:
+    """What a partner sets on an HTTP template (Kaltura's code's fields, reference README).
+
+    ``None`` leaves a field as it is. ``json_payload`` asks for the entry as
+    a JSON ``KalturaHttpNotification`` body (else Kaltura posts an empty body).
+    Neither ``url`` nor ``password`` is ever shown in an error or a repr.
+    """
+
+    name: str | None = None
+    system_name: str | None = None
+    description: str | None = None
+    url: str | None = field(default=None, repr=False)
+    method: str | None = None
+    hash_algo: str | None = None
+    custom_headers: tuple[tuple[str, str], ...] | None = None
+    json_payload: bool | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"objectType": HTTP_TEMPLATE_OBJECT}
+        for name, key in (("name", "name"), ("system_name", "systemName"), ("description", "description")):
+            value = getattr(self, name)
+            if value is not None:
+                if not isinstance(value, str) or (name != "description" and not value.strip()):
+                    raise InvalidArgumentError(name, value, "a non-empty string")
+                body[key] = value
+        if self.url is not None:
+            body["url"] = require_receiver_url("url", self.url)
+        if self.method is not None:
+            if self.method not in _METHODS:
+                raise InvalidArgumentError("method", self.method, "expected GET or POST")
+            body["method"] = _METHODS[self.method]
+        if self.hash_algo is not None:
+            if self.hash_algo not in HASH_ALGO_CODES:
+                raise InvalidArgumentError(
+                    "hash_algo", self.hash_algo, f"expected one of {', '.join(HASH_ALGO_CODES)}"
+                )
+            body["secureHashingAlgo"] = HASH_ALGO_CODES[self.hash_algo]
+        if self.custom_headers is not None:
+            headers = []
+            for pair in self.custom_headers:
+                if len(pair) != 2 or not all(isinstance(part, str) for part in pair) or not pair[0].strip():
+                    raise InvalidArgumentError("custom_headers", "(a pair)", "each header is (name, value)")
+                headers.append({"objectType": "KalturaKeyValue", "key": pair[0], "value": pair[1]})
+            body["customHeaders"] = headers
+        if self.json_payload:
+            body["data"] = {"objectType": "KalturaHttpNotificationObjectData", "format": 1}
+        return body
+
+
+_METHODS = {"GET": 1, "POST": 2}
+_TEMPLATE_STATUSES = (TEMPLATE_DISABLED, TEMPLATE_ACTIVE)
+
+
+def _require_template_id(field: str, value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise InvalidArgumentError(field, value, "a template id is a positive integer")
+
+
+def _require_status(field: str, value: Any) -> int:
+    if type(value) is int and value in _TEMPLATE_STATUSES:
+        return value
+    raise InvalidArgumentError(field, value, "a template status is 1 (disabled) or 2 (active)")
 
 
 def _require_category_id(field: str, value: Any, *, allow_zero: bool = False) -> int:
@@ -118,7 +230,7 @@ class ApiV3Client:
             if isinstance(payload, dict) and payload.get("objectType") == "KalturaAPIException":
                 raise api_v3_error(
                     endpoint,
-                    scrub(str(payload.get("code", "")), sensitive),
+                    _code(payload.get("code"), sensitive),
                     scrub(str(payload.get("message", "")), sensitive),
                     _scrubbed_args(payload.get("args"), sensitive),
                 )
@@ -136,6 +248,7 @@ class ApiV3Client:
         read: Reader[T],
         *,
         gone_is_done: bool = False,
+        reconcile: Callable[[], T | None] | None = None,
     ) -> T:
         endpoint = f"{service}.{action}"
 
@@ -144,7 +257,7 @@ class ApiV3Client:
                 endpoint, lambda ks: self._post(service, action, {**params, "ks": ks}, read)
             )
 
-        return self._t.call(attempt, gone_is_done=gone_is_done)
+        return self._t.call(attempt, gone_is_done=gone_is_done, reconcile=reconcile)
 
     # -- sessions -------------------------------------------------------------
 
@@ -227,13 +340,116 @@ class ApiV3Client:
         params = {"id": _require_category_id("category_id", category_id)}
         self._authed("category", "delete", params, V3_VOID, gone_is_done=True)
 
+    # -- event notification templates -------------------------------------------
+
+    def _templates_page(
+        self, action: str, template_filter: TemplateFilter, page_index: int, page_size: int
+    ) -> NotificationTemplatePage:
+        if type(page_size) is not int or not 1 <= page_size <= MAX_TEMPLATE_PAGE:
+            raise InvalidArgumentError(
+                "page_size", page_size, f"a page size is from 1 to {MAX_TEMPLATE_PAGE}"
+            )
+        if type(page_index) is not int or page_index < 1:
+            raise InvalidArgumentError("page_index", page_index, "page indexes start at 1")
+        params = {
+            "filter": template_filter.to_api(),
+            "pager": {"objectType": "KalturaFilterPager", "pageSize": page_size, "pageIndex": page_index},
+        }
+        return self._authed(TEMPLATES, action, params, TEMPLATE_PAGE)
+
+    def _all_templates(self, action: str, template_filter: TemplateFilter) -> list[NotificationTemplate]:
+        template_filter.to_api()  # refuse a bad filter before the first request
+
+        def fetch(number: int) -> tuple[Sequence[NotificationTemplate], int]:
+            page = self._templates_page(action, template_filter, number + 1, MAX_TEMPLATE_PAGE)
+            return page.objects, page.total_count
+
+        return list(
+            collect_pages(f"{TEMPLATES}.{action}", fetch, page_size=MAX_TEMPLATE_PAGE, key=lambda t: t.id)
+        )
+
+    def list_system_templates(
+        self, template_filter: TemplateFilter = TemplateFilter(type_equal=HTTP_TEMPLATE_TYPE)
+    ) -> list[NotificationTemplate]:
+        """``listTemplates``: the system templates (partner 0) a partner may clone; HTTP ones by default."""
+        return self._all_templates("listTemplates", template_filter)
+
+    def list_templates(
+        self, template_filter: TemplateFilter = TemplateFilter()
+    ) -> list[NotificationTemplate]:
+        """``list``: the partner's own templates, every page."""
+        return self._all_templates("list", template_filter)
+
+    def get_template(self, template_id: int) -> NotificationTemplate:
+        params = {"id": _require_template_id("template_id", template_id)}
+        return self._authed(TEMPLATES, "get", params, TEMPLATE)
+
+    def clone_template(self, template_id: int, settings: HttpTemplateSettings) -> NotificationTemplate:
+        """A partner copy of a system template (disabled until activated).
+
+        ``settings.system_name`` is required: it is how an ambiguous failure
+        (5xx, timeout) finds the copy it may have made instead of making a second.
+        """
+        if not settings.system_name:
+            raise InvalidArgumentError("settings.system_name", settings.system_name, "a clone needs one")
+        params = {
+            "id": _require_template_id("template_id", template_id),
+            "eventNotificationTemplate": settings.to_api(),
+        }
+
+        def reconcile() -> NotificationTemplate | None:
+            found = self.list_templates(TemplateFilter(system_name_equal=settings.system_name))
+            return found[0] if found else None
+
+        return self._authed(TEMPLATES, "clone", params, TEMPLATE, reconcile=reconcile)
+
+    def update_template(self, template_id: int, settings: HttpTemplateSettings) -> NotificationTemplate:
+        """Only the fields set change (the guide, §11.3); repeating it is harmless."""
+        params = {
+            "id": _require_template_id("template_id", template_id),
+            "eventNotificationTemplate": settings.to_api(),
+        }
+        return self._authed(TEMPLATES, "update", params, TEMPLATE)
+
+    def update_template_status(self, template_id: int, status: int) -> NotificationTemplate:
+        """1 disables, 2 activates (``updateStatus``, the only way to change it)."""
+        params = {
+            "id": _require_template_id("template_id", template_id),
+            "status": _require_status("status", status),
+        }
+        return self._authed(TEMPLATES, "updateStatus", params, TEMPLATE)
+
+    def delete_template(self, template_id: int) -> None:
+        """A template already gone after an ambiguous failure counts as deleted."""
+        params = {"id": _require_template_id("template_id", template_id)}
+        self._authed(TEMPLATES, "delete", params, V3_VOID, gone_is_done=True)
+
 
 _SENSITIVE_PARAMS = ("ks", "secret", "tokenHash")
 
 
+_SENSITIVE_TEMPLATE_FIELDS = ("url", "password")
+"""A receiver's URL may carry a path token."""
+
+
 def _sensitive(params: dict[str, Any]) -> Iterable[str]:
     """What we sent that an echoing server must not get into an error message."""
-    return tuple(str(params[key]) for key in _SENSITIVE_PARAMS if params.get(key))
+    template = params.get("eventNotificationTemplate")
+    nested = template if isinstance(template, dict) else {}
+    return (
+        *(str(params[key]) for key in _SENSITIVE_PARAMS if params.get(key)),
+        *(str(nested[key]) for key in _SENSITIVE_TEMPLATE_FIELDS if nested.get(key)),
+    )
+
+
+_CODE_SHAPE = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
+
+
+def _code(code: Any, sensitive: Iterable[str]) -> str:
+    """An exception code as sent when it looks like one: the token scrub would redact
+    ``EVENT_NOTIFICATION_TEMPLATE_NOT_FOUND`` (long, unbroken) and lose what clients branch on."""
+    text = str(code or "")
+    return text if _CODE_SHAPE.fullmatch(text) and text not in sensitive else scrub(text, sensitive)
 
 
 _KS_SHAPE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
@@ -265,3 +481,10 @@ def _ks_with_expiry(payload: Any) -> Minted:
 KS: Reader[str] = Reader("a KS: a non-empty JSON string (or an object with `ks`)", _ks_from)
 KS_WITH_EXPIRY: Reader[Minted] = Reader("a JSON object with `ks` (a string) and `expiry`", _ks_with_expiry)
 CATEGORY_PAGE = shaped(CategoryPage, "a JSON object with `totalCount` and `objects` (a list of categories)")
+TEMPLATE = shaped(
+    NotificationTemplate, "a KalturaEventNotificationTemplate (a JSON object with `id`, `status`)"
+)
+TEMPLATE_PAGE = shaped(
+    NotificationTemplatePage,
+    "a JSON object with `totalCount` and `objects` (a list of notification templates)",
+)

@@ -195,6 +195,8 @@ class ApiV3PermissionError(ApiV3Error, PermissionDeniedError):
 _V3_CODES: dict[str, type[ApiV3Error]] = {
     "CATEGORIES_LOCKED": CategoriesLockedError,
     "CATEGORY_NOT_FOUND": ApiV3NotFoundError,
+    "EVENT_NOTIFICATION_TEMPLATE_NOT_FOUND": ApiV3NotFoundError,
+    "ENTRY_ID_NOT_FOUND": ApiV3NotFoundError,
     # A token id, hash or state that is wrong is a credentials problem: fix them, do not retry.
     # APP_TOKEN_ID_NOT_FOUND is not in the guides (they name INVALID_APP_TOKEN_ID) but is
     # Kaltura's server constant for the same refusal; both read the same.

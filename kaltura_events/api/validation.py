@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from kaltura_events.api.errors import InvalidArgumentError
@@ -163,3 +164,32 @@ def require_order(start_field: str, start: datetime, end_field: str, end: dateti
         raise InvalidArgumentError(
             end_field, format_iso(end), f"must be after {start_field}={format_iso(start)}"
         )
+
+
+def masked_url(url: str) -> str:
+    """``scheme://host[:port]/…``: enough to tell receivers apart, never the path (it may be a token)."""
+    try:
+        parsed = urlsplit(str(url))
+        port = parsed.port
+    except ValueError:
+        return "(not a URL)"
+    if not parsed.scheme or not parsed.hostname:
+        return "(not a URL)"
+    host = parsed.hostname if port is None else f"{parsed.hostname}:{port}"
+    return f"{parsed.scheme}://{host}/…"
+
+
+def require_receiver_url(field: str, value: Any) -> str:
+    """An http(s) URL with a host and no user:password; refused without echoing it (it may hold a token)."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(field, type(value).__name__, "a URL is a string")
+    try:
+        parsed = urlsplit(value)
+        parsed.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        raise InvalidArgumentError(field, masked_url(value), "expected an http(s) URL with a host") from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InvalidArgumentError(field, masked_url(value), "expected an http(s) URL with a host")
+    if parsed.username or parsed.password:
+        raise InvalidArgumentError(field, masked_url(value), "put no user:password in the URL")
+    return value

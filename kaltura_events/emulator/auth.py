@@ -57,7 +57,8 @@ def check_events_ks(header: str | None, config: EmulatorConfig, ledger: KsLedger
     return session
 
 
-def _forbidden(service_action: str) -> ApiV3Failure:
+def forbidden(service_action: str) -> ApiV3Failure:
+    """KALTURA_API_GETTING_STARTED.md §10: the KS lacks the permission (the guides' one code for it)."""
     message = f"The access to service [{service_action}] is forbidden"
     return ApiV3Failure("SERVICE_FORBIDDEN", message, {"SERVICE": service_action})
 
@@ -70,7 +71,7 @@ def check_v3_ks(ks: str | None, config: EmulatorConfig, ledger: KsLedger, servic
         raise ApiV3Failure("MISSING_KS", "Missing KS. Session not established", {})
     session = verify_v3_ks(ks, config, ledger)
     if session.session_type != ADMIN_SESSION:
-        raise _forbidden(service_action)
+        raise forbidden(service_action)
     return session
 
 

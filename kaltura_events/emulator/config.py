@@ -24,6 +24,8 @@ _NON_NEGATIVE_NUMBERS = (
     "duplicate_seconds",
     "category_lock_seconds",
     "hang_seconds",
+    "notification_retry_base_seconds",
+    "notification_timeout_seconds",
 )
 
 
@@ -52,6 +54,11 @@ class EmulatorConfig:
     faults: list[dict[str, Any]] = field(default_factory=list)
     first_event_id: int = 1
     check_date_order: bool = False
+    notification_retry_base_seconds: float = 1.0
+    """HTTP notifications: the wait before the first retry, doubling after each failed attempt."""
+    notification_max_attempts: int = 11
+    """The guide's "up to 10 retries" (§10.6) after the first attempt."""
+    notification_timeout_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if self.offset_mode not in OFFSET_MODES:
@@ -62,7 +69,7 @@ class EmulatorConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-        for name in ("partner_id", "first_event_id"):
+        for name in ("partner_id", "first_event_id", "notification_max_attempts"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")

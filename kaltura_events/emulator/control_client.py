@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
@@ -144,6 +145,39 @@ class EmulatorControl:
             body["startDate"] = start_date
         result: dict[str, Any] = self._post("/bulk-events", body)
         return result
+
+    def finish_recording(self, session_id: str, entry_id: str | None = None) -> dict[str, Any]:
+        """The session's recording becomes READY (as Kaltura finishing it); returns the entry and
+        ``change`` ("entry.ready", or "entry.content_replaced" the next times)."""
+        body: dict[str, Any] = {"sessionId": session_id}
+        if entry_id is not None:
+            body["entryId"] = entry_id
+        entry: dict[str, Any] = self._post("/recordings", body)["entry"]
+        return entry
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Every HTTP notification job: ``jobId``, ``templateId``, ``state``, ``attempts``..."""
+        deliveries: list[dict[str, Any]] = self._get("/notifications")["deliveries"]
+        return deliveries
+
+    def wait_for_notifications(
+        self, count: int, *, settled: bool = True, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Poll until ``count`` jobs exist (and, with ``settled``, none is still pending)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            deliveries = self.notifications()
+            done = len(deliveries) >= count and not (
+                settled and any(d["state"] == "pending" for d in deliveries)
+            )
+            if done:
+                return deliveries
+            if time.monotonic() > deadline:
+                raise EmulatorControlError(
+                    f"/notifications: {len(deliveries)} job(s), states "
+                    f"{[d['state'] for d in deliveries]} after {timeout}s; wanted {count}"
+                )
+            time.sleep(0.02)
 
     def expire_ks(self) -> int:
         """Make every KS issued or seen so far count as expired; returns how many are now expired."""

@@ -117,5 +117,24 @@ class Platform:
                 return False
             await asyncio.sleep(min(_PAUSE_STEP, remaining))
 
+    @property
+    def retired(self) -> bool:
+        return self._retired.is_set()
+
+    @property
+    def stopping(self) -> bool:
+        """Retired by a reset or shutting down: background work of this platform should end."""
+        return self._closing.is_set() or self._retired.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """:meth:`pause` for a background thread (notification retries). True if it ran fully."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return True
+            self._retired.wait(min(_PAUSE_STEP, remaining))
+        return False
+
     def snapshot(self) -> dict[str, Any]:
         return {"expiredKsCount": self.ks_ledger.expired_count()}

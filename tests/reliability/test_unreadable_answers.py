@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kaltura_events.api.api_v3 import ApiV3Client, CategoryFilter
+from kaltura_events.api.api_v3 import ApiV3Client, CategoryFilter, HttpTemplateSettings
 from kaltura_events.api.errors import (
     ApiV3AuthenticationError,
     AuthenticationError,
@@ -43,6 +43,10 @@ ADMIN_SECRET = "short-s3cret"
 KS = build_ks_v2("f" * 32, 7391034, "events-admin@example.com", session_type=ADMIN)
 TOKEN_HASH = "9" * 64
 ONE_RETRY = RetryPolicy(max_retries=1, base_delay=0.0)
+TEMPLATES = "eventnotification_eventnotificationtemplate"
+HOOK_TOKEN = "hook-token-4d2e"
+HOOK = f"https://hooks.example.com/kaltura/{HOOK_TOKEN}"
+"""A receiver URL's path may be a token: the echo page sends it back, messages must not."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,27 @@ CALLS = (
     Call("iter_categories", "category.list", lambda _, v3: list(v3.iter_categories(CategoryFilter()))),
     Call("list_categories", "category.list", lambda _, v3: v3.list_categories(CategoryFilter())),
     Call("delete_category", "category.delete", lambda _, v3: v3.delete_category(5), v3_void=True),
+    Call("list_system_templates", f"{TEMPLATES}.listTemplates", lambda _, v3: v3.list_system_templates()),
+    Call("list_templates", f"{TEMPLATES}.list", lambda _, v3: v3.list_templates()),
+    Call("get_template", f"{TEMPLATES}.get", lambda _, v3: v3.get_template(26970222)),
+    Call(
+        "clone_template",
+        f"{TEMPLATES}.clone",
+        lambda _, v3: v3.clone_template(
+            10102, HttpTemplateSettings(system_name="KALTURA_EVENTS_X", url=HOOK)
+        ),
+    ),
+    Call(
+        "update_template",
+        f"{TEMPLATES}.update",
+        lambda _, v3: v3.update_template(26970222, HttpTemplateSettings(url=HOOK)),
+    ),
+    Call(
+        "update_template_status",
+        f"{TEMPLATES}.updateStatus",
+        lambda _, v3: v3.update_template_status(26970222, 2),
+    ),
+    Call("delete_template", f"{TEMPLATES}.delete", lambda _, v3: v3.delete_template(26970222), v3_void=True),
 )
 
 
@@ -183,7 +208,7 @@ def clients(server: BadAnswerServer) -> Iterator[tuple[EventsClient, ApiV3Client
 
 
 def assert_secret_free(text: str) -> None:
-    for secret in (KS, ADMIN_SECRET, TOKEN_HASH, KS[:24], KS[-24:]):
+    for secret in (KS, ADMIN_SECRET, TOKEN_HASH, KS[:24], KS[-24:], HOOK_TOKEN):
         assert secret not in text
 
 

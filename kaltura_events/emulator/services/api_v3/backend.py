@@ -1,4 +1,5 @@
-"""API v3's state: the partner's category tree, its category lock, and app tokens.
+"""API v3's state: the partner's category tree, its category lock, app tokens, entries and
+event notification templates (whose HTTP notifications a dispatcher sends on each change).
 
 The Events Platform makes and removes categories here too (the guides say an
 event makes its categories); it does so through :meth:`ApiV3Backend.ensure_path`
@@ -14,7 +15,16 @@ from kaltura_events.emulator.failures import CategoriesLocked
 from kaltura_events.emulator.platform import Platform
 from kaltura_events.emulator.services.api_v3.app_tokens import AppTokenBook
 from kaltura_events.emulator.services.api_v3.categories import CategoryTree
+from kaltura_events.emulator.services.api_v3.entries import EntryBook, render_entry
 from kaltura_events.emulator.services.api_v3.models import Category, render_category
+from kaltura_events.emulator.services.api_v3.notification_dispatch import NotificationDispatcher
+from kaltura_events.emulator.services.api_v3.notification_templates import (
+    DELETED,
+    PartnerTemplate,
+    TemplateBook,
+    render_partner,
+    render_system,
+)
 
 SERVICE_NAME = "api_v3"
 
@@ -23,12 +33,16 @@ class ApiV3Backend:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.reset()
+        self.notifications = NotificationDispatcher(platform)
+        self._unfollow = platform.changes.subscribe(self._dispatch)
 
     def reset(self) -> None:
         with self.platform.lock:
             self.categories = CategoryTree(self.platform.clock)
             self.category_lock_held = False
             self.app_tokens = AppTokenBook(self.platform.config.seed, self.platform.clock)
+            self.templates = TemplateBook(self.platform.clock)
+            self.entries = EntryBook(self.platform.clock)
 
     def announce(self, kind: str, subject: str, record: dict[str, Any]) -> None:
         self.platform.changes.announce(Change(SERVICE_NAME, kind, subject, record))
@@ -113,4 +127,89 @@ class ApiV3Backend:
                 "categories": [self._render(c) for c in self.categories.by_id.values()],
                 "categoryLockHeld": self.category_lock_held,
                 "appTokens": self.app_tokens.snapshot(),
+                "entries": [render_entry(e, self.platform.partner_id) for e in self.entries.by_id.values()],
+                "notificationTemplates": [
+                    _without_url(self._render_template(t)) for t in self.templates.partner.values()
+                ],
+                "notificationDeliveries": self.notifications.snapshot(),
             }
+
+    # -- eventnotification_eventnotificationtemplate.* ---------------------------
+
+    def _render_template(self, template: PartnerTemplate) -> dict[str, Any]:
+        return render_partner(template, self.platform.partner_id)
+
+    def list_system_templates(
+        self, filters: dict[str, Any], pager: dict[str, Any]
+    ) -> tuple[int, list[dict[str, Any]]]:
+        with self.platform.locked():
+            total, page = self.templates.list_system(filters, pager)
+            return total, [render_system(t) for t in page]
+
+    def list_templates(
+        self, filters: dict[str, Any], pager: dict[str, Any]
+    ) -> tuple[int, list[dict[str, Any]]]:
+        with self.platform.locked():
+            total, page = self.templates.list_partner(filters, pager)
+            return total, [self._render_template(t) for t in page]
+
+    def get_template(self, template_id: int) -> dict[str, Any]:
+        with self.platform.locked():
+            return self._render_template(self.templates.get(template_id))
+
+    def clone_template(self, template_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        with self.platform.locked():
+            return self._template_changed("added", self.templates.clone(template_id, fields))
+
+    def update_template(self, template_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        with self.platform.locked():
+            return self._template_changed("updated", self.templates.update(template_id, fields))
+
+    def update_template_status(self, template_id: int, status: int) -> dict[str, Any]:
+        with self.platform.locked():
+            template = self.templates.update_status(template_id, status)
+            return self._template_changed("deleted" if status == DELETED else "updated", template)
+
+    def delete_template(self, template_id: int) -> None:
+        with self.platform.locked():
+            template = self.templates.get(template_id)
+            self.templates.delete(template_id)
+            self._template_changed("deleted", template)
+
+    def _template_changed(self, what: str, template: PartnerTemplate) -> dict[str, Any]:
+        rendered = self._render_template(template)
+        self.announce(f"notification_template.{what}", str(template.id), _without_url(rendered))
+        return rendered
+
+    # -- entries and their notifications -------------------------------------------
+
+    def render_entry_by_id(self, entry_id: str) -> dict[str, Any]:
+        with self.platform.locked():
+            return render_entry(self.entries.get(entry_id), self.platform.partner_id)
+
+    def finish_recording(self, live_entry_id: str, name: str, entry_id: str | None = None) -> dict[str, Any]:
+        """The session's recording becomes READY (made first if missing), announced as an entry change.
+
+        Stands in for Kaltura finishing a live session's recording; the
+        Events Platform's ``/_emulator/recordings`` calls it for a session it knows.
+        """
+        with self.platform.locked():
+            existing = self.entries.recording_of(live_entry_id)
+            chosen = entry_id or (existing.id if existing else self.platform.new_entry_id())
+            entry, kind = self.entries.finish_recording(chosen, name, live_entry_id)
+            rendered = render_entry(entry, self.platform.partner_id)
+            self.announce(kind, entry.id, rendered)
+            return {**rendered, "change": kind}
+
+    def _dispatch(self, change: Change) -> None:
+        """On the change feed (lock held): queue a job per ACTIVE template covering the change."""
+        if self.platform.retired:
+            self._unfollow()  # this world was replaced by a reset; the new backend follows the feed
+            return
+        for template in self.templates.active_for(change.kind):
+            self.notifications.enqueue(template, change)
+
+
+def _without_url(template: dict[str, Any]) -> dict[str, Any]:
+    """A template as the change feed and the state show it: its URL may carry a token."""
+    return {key: value for key, value in template.items() if key not in ("url", "username")}

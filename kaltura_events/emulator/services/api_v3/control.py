@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from kaltura_events.emulator.control_requests import ControlError, backend_control_route, int_field
+from kaltura_events.emulator.control_requests import (
+    ControlError,
+    backend_control_route,
+    control_route,
+    int_field,
+)
 from kaltura_events.emulator.services.api_v3.backend import ApiV3Backend
 
 
@@ -49,7 +56,12 @@ def categories(backend: ApiV3Backend, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def api_v3_control_routes(current: Callable[[], ApiV3Backend]) -> list[BaseRoute]:
+    async def notifications(request: Request) -> Response:
+        """Every HTTP notification job so far, with its attempts, so a test can wait for deliveries."""
+        return JSONResponse({"deliveries": current().notifications.snapshot()})
+
     return [
         backend_control_route("app-tokens", app_tokens, current),
         backend_control_route("categories", categories, current),
+        control_route("notifications", notifications, "GET"),
     ]

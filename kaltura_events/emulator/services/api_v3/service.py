@@ -15,6 +15,18 @@ from kaltura_events.emulator.services.api_v3.category_handlers import (
     category_list,
 )
 from kaltura_events.emulator.services.api_v3.control import api_v3_control_routes
+from kaltura_events.emulator.services.api_v3.notification_handlers import SERVICE as TEMPLATES
+from kaltura_events.emulator.services.api_v3.notification_handlers import (
+    base_entry_get,
+    list_templates,
+    template_add,
+    template_clone,
+    template_delete,
+    template_get,
+    template_list,
+    template_update,
+    template_update_status,
+)
 from kaltura_events.emulator.services.api_v3.route import PREFIX, ActionTable, V3Handler, api_v3_routes
 from kaltura_events.emulator.services.api_v3.session_handlers import (
     app_token_start_session,
@@ -38,6 +50,15 @@ ENDPOINTS: tuple[Endpoint[V3Handler], ...] = (
     _action("category.get", READ, category_get),
     _action("category.add", WRITE, category_add),
     _action("category.delete", WRITE, category_delete),
+    _action(f"{TEMPLATES}.listTemplates", READ, list_templates),
+    _action(f"{TEMPLATES}.list", READ, template_list),
+    _action(f"{TEMPLATES}.get", READ, template_get),
+    _action(f"{TEMPLATES}.add", WRITE, template_add),
+    _action(f"{TEMPLATES}.clone", WRITE, template_clone),
+    _action(f"{TEMPLATES}.update", WRITE, template_update),
+    _action(f"{TEMPLATES}.updateStatus", WRITE, template_update_status),
+    _action(f"{TEMPLATES}.delete", WRITE, template_delete),
+    _action("baseEntry.get", READ, base_entry_get),
 )
 ACTIONS = ActionTable(ENDPOINTS)
 

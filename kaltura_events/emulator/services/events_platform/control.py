@@ -10,6 +10,7 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from kaltura_events.emulator.control_requests import ControlError, backend_control_route, int_field
+from kaltura_events.emulator.services.api_v3.backend import ApiV3Backend
 from kaltura_events.emulator.services.events_platform.backend import EventsPlatformBackend
 from kaltura_events.emulator.services.events_platform.catalog import SESSION_TYPES
 from kaltura_events.emulator.services.events_platform.fields import require_date, require_zone
@@ -64,8 +65,33 @@ def bulk_events(backend: EventsPlatformBackend, body: dict[str, Any]) -> dict[st
     return {"status": "ok", **result}
 
 
+def recordings(backend: EventsPlatformBackend, body: dict[str, Any]) -> dict[str, Any]:
+    """Kaltura finished recording a session: its recording entry becomes READY (made if missing).
+
+    The entry change ("entry.ready", or "entry.content_replaced" when the
+    recording was READY already) goes on the change feed like any committed
+    write, so the notification dispatcher sends what the partner's templates ask for.
+    """
+    session_id = body.get("sessionId")
+    if not isinstance(session_id, str) or not session_id:
+        raise ControlError("sessionId must be a non-empty string (a session's entry id)")
+    entry_id = body.get("entryId")
+    if entry_id is not None and (not isinstance(entry_id, str) or not entry_id):
+        raise ControlError("entryId must be a non-empty string when given")
+    with backend.platform.locked():
+        session = next(
+            (found for sessions in backend.records.sessions.values() if (found := sessions.get(session_id))),
+            None,
+        )
+        if session is None:
+            raise ControlError(f"sessionId {session_id!r} names no session")
+        entry = backend.platform.backend(ApiV3Backend).finish_recording(session.id, session.name, entry_id)
+    return {"status": "ok", "entry": entry}
+
+
 def events_platform_control_routes(current: Callable[[], EventsPlatformBackend]) -> list[BaseRoute]:
     return [
         backend_control_route("templates", templates, current),
         backend_control_route("bulk-events", bulk_events, current),
+        backend_control_route("recordings", recordings, current),
     ]
