@@ -498,7 +498,9 @@ def run_webhooks(args: argparse.Namespace) -> int:
 
 
 def register_webhooks(subparsers: Any) -> None:
-    parser = subparsers.add_parser("webhooks", help="Kaltura HTTP notifications: the receiver, and our templates")
+    parser = subparsers.add_parser(
+        "webhooks", help="Kaltura HTTP notifications: the receiver, and our templates"
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     from kaltura_events.webhooks.serve import add_serve
 

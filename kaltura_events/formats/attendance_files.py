@@ -171,7 +171,8 @@ def read_occurrence_file(path: Path) -> dict[str, Attendance] | None:
                 updated_at=_parse(values["updated_at"]),
             )
         except (KeyError, TypeError, InvalidArgumentError) as exc:
-            raise InvalidArgumentError("output_dir", f"{path.name}:{line}", f"unreadable row ({exc})") from None
+            where = f"{path.name}:{line}"
+            raise InvalidArgumentError("output_dir", where, f"unreadable row ({exc})") from None
     return people
 
 
