@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from kaltura_events.api.errors import RateLimitedError, UnexpectedResponseError
+from kaltura_events.api.errors import RateLimitedError, UnexpectedResponseError, api_v3_error
 
 RATE_LIMIT_STATUS = "RateLimitReached"
 """The Events Platform's ``status`` for a refused, over-the-limit request (at HTTP 200 or 429)."""
@@ -142,6 +142,36 @@ def _unreadable(
 
 
 # -- readers ---------------------------------------------------------------------
+
+
+def refusing(endpoint: str, read: Reader[T], sensitive: Iterable[str] = ()) -> Reader[T]:
+    """``read``, after turning a ``KalturaAPIException`` into the error tree.
+
+    API v3, the App Registry and User Profile answer an application error with
+    HTTP 200, so the body decides whether it is a result. The refusal keeps the
+    API's code and words, minus anything we sent that it quotes (``INVALID_KS``
+    quotes the KS).
+    """
+    sensitive = tuple(sensitive)
+
+    def refusal_or_result(payload: Any) -> T:
+        if isinstance(payload, dict) and payload.get("objectType") == "KalturaAPIException":
+            raise api_v3_error(
+                endpoint,
+                scrub(str(payload.get("code", "")), sensitive),
+                scrub(str(payload.get("message", "")), sensitive),
+                _scrubbed_args(payload.get("args"), sensitive),
+            )
+        return read.parse(payload)
+
+    return Reader(read.expected, refusal_or_result, read.allow_empty)
+
+
+def _scrubbed_args(args: Any, sensitive: Iterable[str]) -> Any:
+    """An exception's ``args`` as Kaltura sent them, minus a quoted KS (``INVALID_KS`` quotes it)."""
+    if isinstance(args, dict):
+        return {key: scrub(str(value), sensitive) for key, value in args.items()}
+    return None
 
 
 def unwrap(payload: Any, key: str) -> Any:

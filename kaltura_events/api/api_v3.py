@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from kaltura_events.api.answers import V3_VOID, Reader, read_answer, scrub, shaped
-from kaltura_events.api.errors import InvalidArgumentError, api_v3_error
+from kaltura_events.api.answers import V3_VOID, Reader, read_answer, refusing, shaped
+from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.api.ks import KsProvider, Minted
 from kaltura_events.api.models import Category, CategoryPage
 from kaltura_events.api.paging import collect_pages
@@ -113,20 +113,7 @@ class ApiV3Client:
         )
         if response.status_code >= 400:
             raise error_for_status(endpoint, response, sensitive)
-
-        def refusal_or_result(payload: Any) -> T:
-            if isinstance(payload, dict) and payload.get("objectType") == "KalturaAPIException":
-                raise api_v3_error(
-                    endpoint,
-                    scrub(str(payload.get("code", "")), sensitive),
-                    scrub(str(payload.get("message", "")), sensitive),
-                    _scrubbed_args(payload.get("args"), sensitive),
-                )
-            return read.parse(payload)
-
-        return read_answer(
-            endpoint, response, Reader(read.expected, refusal_or_result, read.allow_empty), sensitive
-        )
+        return read_answer(endpoint, response, refusing(endpoint, read, sensitive), sensitive)
 
     def _authed(
         self,
@@ -238,13 +225,6 @@ def _sensitive(params: dict[str, Any]) -> Iterable[str]:
 
 _KS_SHAPE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
 """Base64 (v1 or v2), long: enough to tell a KS from ``"ok"`` without knowing its version."""
-
-
-def _scrubbed_args(args: Any, sensitive: Iterable[str]) -> Any:
-    """An exception's ``args`` as Kaltura sent them, minus a quoted KS (``INVALID_KS`` quotes it)."""
-    if isinstance(args, dict):
-        return {key: scrub(str(value), sensitive) for key, value in args.items()}
-    return None
 
 
 def _ks_from(payload: Any) -> str:
