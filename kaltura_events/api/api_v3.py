@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 
 import httpx
 
+from kaltura_events.api import validation as v
 from kaltura_events.api.answers import V3_VOID, Reader, read_answer, refusing, shaped
-from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.errors import InvalidArgumentError, NotFoundError
 from kaltura_events.api.ks import KsProvider, Minted
-from kaltura_events.api.models import Category, CategoryPage
+from kaltura_events.api.models import Category, CategoryPage, KalturaUser
 from kaltura_events.api.paging import collect_pages
 from kaltura_events.api.retry import RetryPolicy
 from kaltura_events.api.transport import DEFAULT_TIMEOUT, Slot, Transport, error_for_status
@@ -214,6 +215,49 @@ class ApiV3Client:
         params = {"id": _require_category_id("category_id", category_id)}
         self._authed("category", "delete", params, V3_VOID, gone_is_done=True)
 
+    # -- users ----------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        email: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+    ) -> KalturaUser:
+        """``user.add``: the account-level user a User Profile row needs (its guide §3).
+
+        After an ambiguous failure the user it may have made is looked for
+        (``user.get``) and adopted, never added twice.
+        """
+        user: dict[str, Any] = {
+            "objectType": "KalturaUser",
+            "id": v.require_kaltura_user_id("user_id", user_id),
+        }
+        if email is not None:
+            user["email"] = v.require_email("email", email)
+        if first_name is not None:
+            user["firstName"] = v.require_name("first_name", first_name)
+        if last_name is not None:
+            user["lastName"] = v.require_name("last_name", last_name)
+
+        def reconcile() -> KalturaUser | None:
+            try:
+                return self.get_user(user["id"])
+            except NotFoundError:
+                return None
+
+        def attempt() -> KalturaUser:
+            return self._t.authed(
+                "user.add", lambda ks: self._post("user", "add", {"user": user, "ks": ks}, USER)
+            )
+
+        return self._t.call(attempt, reconcile=reconcile)
+
+    def get_user(self, user_id: str) -> KalturaUser:
+        """``user.get``; raises NotFoundError (``INVALID_USER_ID``) when there is no such user."""
+        return self._authed("user", "get", {"userId": v.require_kaltura_user_id("user_id", user_id)}, USER)
+
 
 _SENSITIVE_PARAMS = ("ks", "secret", "tokenHash")
 
@@ -244,4 +288,5 @@ def _ks_with_expiry(payload: Any) -> Minted:
 
 KS: Reader[str] = Reader("a KS: a non-empty JSON string (or an object with `ks`)", _ks_from)
 KS_WITH_EXPIRY: Reader[Minted] = Reader("a JSON object with `ks` (a string) and `expiry`", _ks_with_expiry)
+USER = shaped(KalturaUser, "a JSON object that is a KalturaUser (`id`)")
 CATEGORY_PAGE = shaped(CategoryPage, "a JSON object with `totalCount` and `objects` (a list of categories)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from kaltura_events.api import validation as v
 from kaltura_events.api.answers import ACKNOWLEDGED, Reader, one, shaped
@@ -35,7 +35,6 @@ from kaltura_events.api.models import (
 )
 from kaltura_events.api.paging import collect_pages
 
-T = TypeVar("T")
 DateLike = datetime | str
 PEOPLE_PAGE_SIZE = 30
 

@@ -189,3 +189,17 @@ class SpeakerInput:
 
     def to_api(self) -> dict[str, Any]:
         return {"userId": self.user_id, "order": self.order, "isHidden": self.is_hidden, "role": self.role}
+
+
+class KalturaUser(ApiModel):
+    """An API v3 ``KalturaUser``: the account-level person a User Profile row belongs to."""
+
+    id: str
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+
+    @field_validator("email", "first_name", "last_name", mode="before")
+    @classmethod
+    def _none_is_blank(cls, value: Any) -> Any:
+        return "" if value is None else value
