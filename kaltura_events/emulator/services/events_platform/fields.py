@@ -13,8 +13,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
+from kaltura_events.emulator.dates import read_iso_8601
 from kaltura_events.emulator.failures import BadArgument
-from kaltura_events.emulator.services.events_platform.dates import read_iso_8601
 
 Body = dict[str, Any]
 
