@@ -57,9 +57,7 @@ def check_events_ks(header: str | None, config: EmulatorConfig, ledger: KsLedger
     return session
 
 
-def check_bearer_ks(
-    header: str | None, config: EmulatorConfig, ledger: KsLedger, *, admin: bool
-) -> Session:
+def check_bearer_ks(header: str | None, config: EmulatorConfig, ledger: KsLedger, *, admin: bool) -> Session:
     """KALTURA_APP_REGISTRY_API.md §3, KALTURA_USER_PROFILE_API.md §2: ``Authorization: Bearer <KS>``,
     an ADMIN KS (type 2) unless the endpoint also takes an analytics KS (``admin=False``). Unlike the
     Events Platform, no user id is required. The guides give no status or code for a refused KS: the
