@@ -21,6 +21,7 @@ from kaltura_events.emulator.services.api_v3.session_handlers import (
     session_start,
     start_widget_session,
 )
+from kaltura_events.emulator.services.api_v3.user_handlers import user_add, user_get
 
 
 def _action(name: str, access: Access, handler: V3Handler) -> Endpoint[V3Handler]:
@@ -38,6 +39,8 @@ ENDPOINTS: tuple[Endpoint[V3Handler], ...] = (
     _action("category.get", READ, category_get),
     _action("category.add", WRITE, category_add),
     _action("category.delete", WRITE, category_delete),
+    _action("user.add", WRITE, user_add),
+    _action("user.get", READ, user_get),
 )
 ACTIONS = ActionTable(ENDPOINTS)
 
