@@ -116,7 +116,9 @@ class AppRegistryBackend:
             del self.apps[guid]
             self._announce("app.deleted", app)
 
-    def list(self, matches: Callable[[App], bool], skip: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    def list_apps(
+        self, matches: Callable[[App], bool], skip: int, limit: int
+    ) -> tuple[int, list[dict[str, Any]]]:
         """Oldest first (no order is stated; creation order keeps offset paging stable)."""
         with self.platform.locked():
             found = sorted((a for a in self.apps.values() if matches(a)), key=lambda a: (a.created_at, a.id))

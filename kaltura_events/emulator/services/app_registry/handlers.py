@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kaltura_events.emulator.dates import read_iso_8601
+from kaltura_events.emulator.dates import within
 from kaltura_events.emulator.failures import BadArgument
 from kaltura_events.emulator.fields import (
     Body,
     optional_choice,
     optional_count,
+    optional_date,
     optional_object,
     optional_str,
     optional_str_list,
@@ -77,7 +78,7 @@ def list_apps(backend: AppRegistryBackend, body: Body) -> Body:
         raise BadArgument("pager.offset", offset, "min 0")
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
         raise BadArgument("pager.limit", limit, f"from 1 to {MAX_LIMIT}")
-    total, objects = backend.list(matches, offset or 0, DEFAULT_LIMIT if limit is None else limit)
+    total, objects = backend.list_apps(matches, offset or 0, DEFAULT_LIMIT if limit is None else limit)
     return {"objects": objects, "totalCount": total}
 
 
@@ -90,7 +91,7 @@ def _app_filter(given: Body) -> Any:
     domain = optional_str(given, "domain", "filter.domain")
     organization = optional_str(given, "organizationId", "filter.organizationId")
     bounds = {
-        key: _date(given, key)
+        key: optional_date(given, key, f"filter.{key}")
         for key in (
             "createdAtGreaterThanOrEqual",
             "createdAtLessThanOrEqual",
@@ -108,27 +109,9 @@ def _app_filter(given: Body) -> Any:
             status is None or app.status == status,
             domain is None or domain in app.domains(),
             organization is None or (app.organization_domain or {}).get("organizationId") == organization,
-            _within(
-                app.created_at, bounds["createdAtGreaterThanOrEqual"], bounds["createdAtLessThanOrEqual"]
-            ),
-            _within(
-                app.updated_at, bounds["updatedAtGreaterThanOrEqual"], bounds["updatedAtLessThanOrEqual"]
-            ),
+            within(app.created_at, bounds["createdAtGreaterThanOrEqual"], bounds["createdAtLessThanOrEqual"]),
+            within(app.updated_at, bounds["updatedAtGreaterThanOrEqual"], bounds["updatedAtLessThanOrEqual"]),
         )
         return all(checks)
 
     return matches
-
-
-def _date(given: Body, key: str) -> Any:
-    text = optional_str(given, key, f"filter.{key}")
-    if text is None:
-        return None
-    moment = read_iso_8601(text)
-    if moment is None:
-        raise BadArgument(f"filter.{key}", text, "expected an ISO 8601 date-time")
-    return moment
-
-
-def _within(moment: Any, low: Any, high: Any) -> bool:
-    return (low is None or moment >= low) and (high is None or moment <= high)
