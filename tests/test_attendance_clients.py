@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from kaltura_events.api.api_v3 import ApiV3Client
 from kaltura_events.api.app_registry import AppRegistryClient
@@ -320,7 +321,7 @@ def test_attendance_refuses_a_bad_body_naming_the_field(
 
 
 def test_the_block_gives_shared_clients_on_the_region_or_its_own_urls(emu: EmulatorServer) -> None:
-    preset = KalturaCredentials(region="eu", ks="djJ8MTIzfGZpeGVk")
+    preset = KalturaCredentials(region="eu", ks=SecretStr("djJ8MTIzfGZpeGVk"))
     assert preset.resolved_attendance_urls() == (
         "https://app-registry.irp2.ovp.kaltura.com/api/v1",
         "https://user.irp2.ovp.kaltura.com/api/v1",
@@ -346,4 +347,6 @@ def test_the_block_gives_shared_clients_on_the_region_or_its_own_urls(emu: Emula
     finally:
         close_cached_clients()
     with pytest.raises(ValueError, match="user_profile_url"):
-        KalturaCredentials(ks="djJ8MTIzfGZpeGVk", user_profile_url="http://user.example.com/api/v1")
+        KalturaCredentials(
+            ks=SecretStr("djJ8MTIzfGZpeGVk"), user_profile_url="http://user.example.com/api/v1"
+        )
