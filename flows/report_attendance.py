@@ -32,9 +32,10 @@ from pydantic import BaseModel, Field
 from flows.parameters import ApiInFlight
 from flows.reporting import artifact_key, publish
 from flows.selection import select_events
+from kaltura_events.api.attendance_models import App, UserProfile
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.events import EventFilter
-from kaltura_events.api.models import App, Event, UserProfile
+from kaltura_events.api.models import Event
 from kaltura_events.api.validation import format_iso, parse_iso_datetime
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.attendance_chart import attendance_chart, data_uri

@@ -22,11 +22,13 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from kaltura_events.api.api_v3 import ApiV3Client
+from kaltura_events.api.app_registry import AppRegistryClient
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.events import EventsClient
 from kaltura_events.api.ks import ADMIN, KsProvider, Minted, app_token_hash, local_minter
 from kaltura_events.api.retry import RetryPolicy
 from kaltura_events.api.transport import Slot
+from kaltura_events.api.user_profile import UserProfileClient
 from kaltura_events.environment import (
     VARIABLE_OF,
     WHERE_TO_SET,
@@ -41,6 +43,14 @@ REGIONS: dict[str, tuple[str, str]] = {
     "eu": ("https://events-api.irp2.ovp.kaltura.com/api/v1", "https://api.irp2.ovp.kaltura.com/api_v3"),
     "de": ("https://events-api.frp2.ovp.kaltura.com/api/v1", "https://api.frp2.ovp.kaltura.com/api_v3"),
 }
+ATTENDANCE_REGIONS: dict[str, tuple[str, str]] = {
+    region: (
+        f"https://app-registry.{host}.ovp.kaltura.com/api/v1",
+        f"https://user.{host}.ovp.kaltura.com/api/v1",
+    )
+    for region, host in (("nvp", "nvp1"), ("eu", "irp2"), ("de", "frp2"))
+}
+"""App Registry and User Profile per region: their guides name NVP (nvp1), EU (irp2) and DE (frp2)."""
 
 
 def _env_errors(exc: ValidationError) -> str:
@@ -99,6 +109,12 @@ class KalturaCredentials(Block):
     service_url: str | None = Field(
         default=None, title="API v3 service URL", description="Overrides the region, e.g. https://.../api_v3."
     )
+    app_registry_url: str | None = Field(
+        default=None, title="App Registry URL", description="Overrides the region, e.g. https://.../api/v1."
+    )
+    user_profile_url: str | None = Field(
+        default=None, title="User Profile URL", description="Overrides the region, e.g. https://.../api/v1."
+    )
     partner_id: int | None = Field(
         default=None, title="Partner ID", gt=0, description="Your Kaltura partner id."
     )
@@ -149,6 +165,7 @@ class KalturaCredentials(Block):
         if mode != "ks" and (self.partner_id is None or not self.user_id):
             raise ValueError(f"auth mode {mode} needs partner_id and user_id")
         self.resolved_urls()
+        self.resolved_attendance_urls()
         return self
 
     def auth_modes(self) -> list[str]:
@@ -168,6 +185,13 @@ class KalturaCredentials(Block):
         events = require_safe_url("events_api_url", self.events_api_url or preset_events)
         service = require_safe_url("service_url", self.service_url or preset_service)
         return events, service
+
+    def resolved_attendance_urls(self) -> tuple[str, str]:
+        """(App Registry, User Profile): the Block's own URLs, else the region's."""
+        preset_registry, preset_profiles = ATTENDANCE_REGIONS[self.region]
+        registry = require_safe_url("app_registry_url", self.app_registry_url or preset_registry)
+        profiles = require_safe_url("user_profile_url", self.user_profile_url or preset_profiles)
+        return registry, profiles
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> KalturaCredentials:
@@ -251,6 +275,13 @@ class KalturaCredentials(Block):
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_retries=self.max_retries, base_delay=self.retry_base_delay_seconds)
 
+    def _provider(self, fingerprint: str, service_url: str) -> KsProvider:
+        """The one KS of these credentials, whichever client asks; the cache lock is held."""
+        provider = _PROVIDERS.get(fingerprint)
+        if provider is None:
+            provider = _PROVIDERS[fingerprint] = self._minter(service_url)
+        return provider
+
     def _clients(self, retry: RetryPolicy | None, slot: Slot | None) -> tuple[EventsClient, ApiV3Client]:
         retry = retry or self.retry_policy()
         key = (self._fingerprint(), retry, slot)
@@ -258,15 +289,31 @@ class KalturaCredentials(Block):
             cached = _CACHE.get(key)
             if cached is None:
                 events_url, service_url = self.resolved_urls()
-                provider = _PROVIDERS.get(key[0])
-                if provider is None:
-                    provider = _PROVIDERS[key[0]] = self._minter(service_url)
+                provider = self._provider(key[0], service_url)
                 timeout = self.request_timeout_seconds
                 cached = (
                     EventsClient(events_url, provider, timeout=timeout, retry=retry, slot=slot),
                     ApiV3Client(service_url, provider, timeout=timeout, retry=retry, slot=slot),
                 )
                 _CACHE[key] = cached
+            return cached
+
+    def _attendance_clients(
+        self, retry: RetryPolicy | None, slot: Slot | None
+    ) -> tuple[AppRegistryClient, UserProfileClient]:
+        retry = retry or self.retry_policy()
+        key = (self._fingerprint(), retry, slot)
+        with _CACHE_LOCK:
+            cached = _ATTENDANCE_CACHE.get(key)
+            if cached is None:
+                registry_url, profiles_url = self.resolved_attendance_urls()
+                provider = self._provider(key[0], self.resolved_urls()[1])
+                timeout = self.request_timeout_seconds
+                cached = (
+                    AppRegistryClient(registry_url, provider, timeout=timeout, retry=retry, slot=slot),
+                    UserProfileClient(profiles_url, provider, timeout=timeout, retry=retry, slot=slot),
+                )
+                _ATTENDANCE_CACHE[key] = cached
             return cached
 
     def get_events_client(self, retry: RetryPolicy | None = None, slot: Slot | None = None) -> EventsClient:
@@ -281,6 +328,18 @@ class KalturaCredentials(Block):
     def get_api_v3_client(self, retry: RetryPolicy | None = None, slot: Slot | None = None) -> ApiV3Client:
         """A shared, thread-safe client for this process; do not close it (``slot`` as above)."""
         return self._clients(retry, slot)[1]
+
+    def get_app_registry_client(
+        self, retry: RetryPolicy | None = None, slot: Slot | None = None
+    ) -> AppRegistryClient:
+        """A shared, thread-safe client for this process; do not close it (``slot`` as above)."""
+        return self._attendance_clients(retry, slot)[0]
+
+    def get_user_profile_client(
+        self, retry: RetryPolicy | None = None, slot: Slot | None = None
+    ) -> UserProfileClient:
+        """A shared, thread-safe client for this process; do not close it (``slot`` as above)."""
+        return self._attendance_clients(retry, slot)[1]
 
     @classmethod
     def __get_pydantic_json_schema__(
@@ -307,6 +366,9 @@ class KalturaCredentials(Block):
 
 
 _CACHE: dict[tuple[str, RetryPolicy, Slot | None], tuple[EventsClient, ApiV3Client]] = {}
+_ATTENDANCE_CACHE: dict[
+    tuple[str, RetryPolicy, Slot | None], tuple[AppRegistryClient, UserProfileClient]
+] = {}
 _CACHE_LOCK = threading.Lock()
 _PROVIDERS: dict[str, KsProvider] = {}
 """One KS per set of credentials, whichever client (retry policy, slot) uses it: one session, one renewal."""
@@ -318,7 +380,11 @@ def close_cached_clients() -> None:
         for events, v3 in _CACHE.values():
             events.close()
             v3.close()
+        for registry, profiles in _ATTENDANCE_CACHE.values():
+            registry.close()
+            profiles.close()
         _CACHE.clear()
+        _ATTENDANCE_CACHE.clear()
         _PROVIDERS.clear()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kaltura_events.api.models import App, UserProfile
+from kaltura_events.api.attendance_models import App, UserProfile
 from kaltura_events.credentials import KalturaCredentials
 from tasks.runtime import api_task, app_registry_client, user_profile_client, when
 

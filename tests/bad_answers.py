@@ -67,7 +67,8 @@ BY_NAME = {answer.name: answer for answer in (*BAD_ANSWERS, INVALID_KS_ECHO)}
 
 
 def endpoint_of(path: str) -> str:
-    """``/api/v1/events/list`` is ``events/list``, ``.../service/category/action/list`` ``category.list``."""
+    """``/api/v1/events/list`` is ``events/list`` (``/user-profile/api/v1/user-profile/list`` is
+    ``user-profile/list``), ``.../service/category/action/list`` is ``category.list``."""
     if "/service/" in path:
         parts = path.split("/service/", 1)[1].split("/")
         return f"{parts[0]}.{parts[2]}" if len(parts) >= 3 else path
@@ -121,6 +122,14 @@ class BadAnswerServer:
     @property
     def service_url(self) -> str:
         return f"{self.base_url}/api_v3"
+
+    @property
+    def app_registry_url(self) -> str:
+        return f"{self.base_url}/app-registry/api/v1"
+
+    @property
+    def user_profile_url(self) -> str:
+        return f"{self.base_url}/user-profile/api/v1"
 
     def answer_with(self, name: str, *endpoints: str, after_upstream: bool = False) -> None:
         """Answer ``name`` for ``endpoints``; ``after_upstream`` first lets the upstream do the work,

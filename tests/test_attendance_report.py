@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from matplotlib.image import imread
 
 from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.validation import ATTENDANCE_STATUSES
 from kaltura_events.formats.attendance_chart import ATTENDED_COLOR, REGISTERED_COLOR, attendance_chart
 from kaltura_events.formats.attendance_files import (
     MATRIX_FILE,
@@ -22,7 +23,6 @@ from kaltura_events.formats.attendance_files import (
 )
 from kaltura_events.formats.events_file import EventsFile, file_selector
 from kaltura_events.planning.attendance import (
-    ATTENDANCE_STATUSES,
     ATTENDED,
     Attendance,
     Counts,

@@ -65,6 +65,8 @@ def test_cli_prints_urls_and_exports_then_stops_on_ctrl_c(tmp_path: Path) -> Non
     assert set(exports) == {
         "KALTURA_EVENTS_API_URL",
         "KALTURA_SERVICE_URL",
+        "KALTURA_APP_REGISTRY_URL",
+        "KALTURA_USER_PROFILE_URL",
         "KALTURA_PARTNER_ID",
         "KALTURA_ADMIN_SECRET",
         "KALTURA_USER_ID",
@@ -73,6 +75,9 @@ def test_cli_prints_urls_and_exports_then_stops_on_ctrl_c(tmp_path: Path) -> Non
     assert exports["KALTURA_EVENTS_API_URL"].endswith("/api/v1")
     assert exports["KALTURA_SERVICE_URL"] == exports["KALTURA_EVENTS_API_URL"].replace("/api/v1", "/api_v3")
     assert exports["KALTURA_USER_ID"] == DEFAULT_USER_ID
+    base = exports["KALTURA_EVENTS_API_URL"].removesuffix("/api/v1")
+    assert exports["KALTURA_APP_REGISTRY_URL"] == f"{base}/app-registry/api/v1"
+    assert exports["KALTURA_USER_PROFILE_URL"] == f"{base}/user-profile/api/v1"
     base_url = exports["KALTURA_EVENTS_API_URL"].removesuffix("/api/v1")
     state = httpx.get(f"{base_url}/_emulator/state", timeout=5).json()
     assert state["config"]["seed"] == 3 and state["faults"]["rules"][0]["kind"] == "rate_limit"

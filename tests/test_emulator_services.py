@@ -10,6 +10,7 @@ import pytest
 from kaltura_events.emulator.changes import Change
 from kaltura_events.emulator.endpoints import Access
 from kaltura_events.emulator.server import EmulatorServer
+from kaltura_events.emulator.services.app_registry.backend import AppRegistryBackend
 from kaltura_events.emulator.services.registry import ENDPOINTS, RULE_TARGETS, SERVICES, WRITE_ENDPOINTS
 from kaltura_events.emulator.testing import RawApiV3, RawEventsApi
 
@@ -69,8 +70,11 @@ def test_a_subscriber_sees_each_committed_write(
     root = api_v3.call("category", "add", form={"ks": admin_ks, "category[name]": "announced"})
     assert api_v3.call("category", "delete", form={"ks": admin_ks, "id": str(root["id"])}) is None
 
+    app = emu.runtime.platform.backend(AppRegistryBackend).event_app(event["id"])
+    assert app is not None
     assert [(c.service, c.kind, c.subject) for c in changes] == [
         ("events_platform", "event.created", str(event["id"])),
+        ("app_registry", "app.added", app.id),
         ("events_platform", "event.updated", str(event["id"])),
         ("events_platform", "session.created", session["id"]),
         ("events_platform", "event.deleted", str(event["id"])),
@@ -78,7 +82,8 @@ def test_a_subscriber_sees_each_committed_write(
         ("api_v3", "category.added", str(root["id"])),
         ("api_v3", "category.deleted", str(root["id"])),
     ]
-    assert changes[1].record["name"] == "Renamed"
+    assert changes[1].record["appCustomId"] == str(event["id"])
+    assert changes[2].record["name"] == "Renamed"
     assert all("ks" not in change.record for change in changes), "a KS is a secret"
 
 
@@ -107,10 +112,13 @@ def test_a_job_finishing_and_people_are_announced(
 
     assert [(c.kind, c.subject) for c in changes] == [
         ("event.created", str(source["id"])),
+        ("app.added", changes[1].subject),
         ("event.created", str(source["id"] + 1)),
+        ("app.added", changes[3].subject),
         ("duplicate.started", job),
         ("duplicate.completed", job),
         ("team_member.created", member["id"]),
         ("event_user.invited", user["id"]),
     ]
-    assert changes[3].record["eventId"] == source["id"] + 1
+    assert changes[5].record["eventId"] == source["id"] + 1
+    assert changes[3].record["appCustomId"] == str(source["id"] + 1)

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from kaltura_events.api.errors import RateLimitedError, UnexpectedResponseError
+from kaltura_events.api.errors import RateLimitedError, UnexpectedResponseError, api_v3_error
 
 RATE_LIMIT_STATUS = "RateLimitReached"
 """The Events Platform's ``status`` for a refused, over-the-limit request (at HTTP 200 or 429)."""
@@ -37,12 +37,24 @@ of 100+ characters, admin secrets and app tokens are 32 hex digits. Shorter ids 
 _TRAILING_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-%]+$")
 
 
+_KEPT_SHAPES = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # an app GUID
+    r"|[A-Z][A-Z0-9]*(_[A-Z0-9]+)+"  # an error code (USER_ALREADY_ASSOCIATED_TO_APP_GUID)
+)
+"""Long but never a secret: a KS is base64 (mixed case, no hyphen groups), a secret or token 32 hex
+digits without hyphens. Errors naming an App Registry GUID or a long error code keep them."""
+
+
+def _redact_token(match: re.Match[str]) -> str:
+    return match.group(0) if _KEPT_SHAPES.fullmatch(match.group(0)) else _REDACTED
+
+
 def scrub(text: str, sensitive: Iterable[str] = ()) -> str:
     """``text`` with the values we sent (KS, secret) and anything shaped like a token replaced."""
     for value in sensitive:
         if value:
             text = text.replace(value, _REDACTED)
-    return _TOKEN.sub(_REDACTED, text)
+    return _TOKEN.sub(_redact_token, text)
 
 
 def excerpt(body: bytes | str, sensitive: Iterable[str] = (), limit: int = EXCERPT_CHARS) -> str:
@@ -142,6 +154,36 @@ def _unreadable(
 
 
 # -- readers ---------------------------------------------------------------------
+
+
+def refusing(endpoint: str, read: Reader[T], sensitive: Iterable[str] = ()) -> Reader[T]:
+    """``read``, after turning a ``KalturaAPIException`` into the error tree.
+
+    API v3, the App Registry and User Profile answer an application error with
+    HTTP 200, so the body decides whether it is a result. The refusal keeps the
+    API's code and words, minus anything we sent that it quotes (``INVALID_KS``
+    quotes the KS).
+    """
+    sensitive = tuple(sensitive)
+
+    def refusal_or_result(payload: Any) -> T:
+        if isinstance(payload, dict) and payload.get("objectType") == "KalturaAPIException":
+            raise api_v3_error(
+                endpoint,
+                scrub(str(payload.get("code", "")), sensitive),
+                scrub(str(payload.get("message", "")), sensitive),
+                _scrubbed_args(payload.get("args"), sensitive),
+            )
+        return read.parse(payload)
+
+    return Reader(read.expected, refusal_or_result, read.allow_empty)
+
+
+def _scrubbed_args(args: Any, sensitive: Iterable[str]) -> Any:
+    """An exception's ``args`` as Kaltura sent them, minus a quoted KS (``INVALID_KS`` quotes it)."""
+    if isinstance(args, dict):
+        return {key: scrub(str(value), sensitive) for key, value in args.items()}
+    return None
 
 
 def unwrap(payload: Any, key: str) -> Any:

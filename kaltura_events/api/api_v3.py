@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from kaltura_events.api.answers import V3_VOID, Reader, read_answer, scrub, shaped
-from kaltura_events.api.errors import InvalidArgumentError, api_v3_error
+from kaltura_events.api import validation as v
+from kaltura_events.api.answers import V3_VOID, Reader, read_answer, refusing, shaped
+from kaltura_events.api.errors import InvalidArgumentError, NotFoundError
 from kaltura_events.api.ks import KsProvider, Minted
 from kaltura_events.api.models import (
     HASH_ALGO_CODES,
@@ -23,6 +24,7 @@ from kaltura_events.api.models import (
     TEMPLATE_DISABLED,
     Category,
     CategoryPage,
+    KalturaUser,
     NotificationTemplate,
     NotificationTemplatePage,
 )
@@ -225,20 +227,7 @@ class ApiV3Client:
         )
         if response.status_code >= 400:
             raise error_for_status(endpoint, response, sensitive)
-
-        def refusal_or_result(payload: Any) -> T:
-            if isinstance(payload, dict) and payload.get("objectType") == "KalturaAPIException":
-                raise api_v3_error(
-                    endpoint,
-                    _code(payload.get("code"), sensitive),
-                    scrub(str(payload.get("message", "")), sensitive),
-                    _scrubbed_args(payload.get("args"), sensitive),
-                )
-            return read.parse(payload)
-
-        return read_answer(
-            endpoint, response, Reader(read.expected, refusal_or_result, read.allow_empty), sensitive
-        )
+        return read_answer(endpoint, response, refusing(endpoint, read, sensitive), sensitive)
 
     def _authed(
         self,
@@ -424,6 +413,49 @@ class ApiV3Client:
         params = {"id": _require_template_id("template_id", template_id)}
         self._authed(TEMPLATES, "delete", params, V3_VOID, gone_is_done=True)
 
+    # -- users ----------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        email: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+    ) -> KalturaUser:
+        """``user.add``: the account-level user a User Profile row needs (its guide §3).
+
+        After an ambiguous failure the user it may have made is looked for
+        (``user.get``) and adopted, never added twice.
+        """
+        user: dict[str, Any] = {
+            "objectType": "KalturaUser",
+            "id": v.require_kaltura_user_id("user_id", user_id),
+        }
+        if email is not None:
+            user["email"] = v.require_email("email", email)
+        if first_name is not None:
+            user["firstName"] = v.require_name("first_name", first_name)
+        if last_name is not None:
+            user["lastName"] = v.require_name("last_name", last_name)
+
+        def reconcile() -> KalturaUser | None:
+            try:
+                return self.get_user(user["id"])
+            except NotFoundError:
+                return None
+
+        def attempt() -> KalturaUser:
+            return self._t.authed(
+                "user.add", lambda ks: self._post("user", "add", {"user": user, "ks": ks}, USER)
+            )
+
+        return self._t.call(attempt, reconcile=reconcile)
+
+    def get_user(self, user_id: str) -> KalturaUser:
+        """``user.get``; raises NotFoundError (``INVALID_USER_ID``) when there is no such user."""
+        return self._authed("user", "get", {"userId": v.require_kaltura_user_id("user_id", user_id)}, USER)
+
 
 _SENSITIVE_PARAMS = ("ks", "secret", "tokenHash")
 
@@ -442,25 +474,8 @@ def _sensitive(params: dict[str, Any]) -> Iterable[str]:
     )
 
 
-_CODE_SHAPE = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
-
-
-def _code(code: Any, sensitive: Iterable[str]) -> str:
-    """An exception code as sent when it looks like one: the token scrub would redact
-    ``EVENT_NOTIFICATION_TEMPLATE_NOT_FOUND`` (long, unbroken) and lose what clients branch on."""
-    text = str(code or "")
-    return text if _CODE_SHAPE.fullmatch(text) and text not in sensitive else scrub(text, sensitive)
-
-
 _KS_SHAPE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
 """Base64 (v1 or v2), long: enough to tell a KS from ``"ok"`` without knowing its version."""
-
-
-def _scrubbed_args(args: Any, sensitive: Iterable[str]) -> Any:
-    """An exception's ``args`` as Kaltura sent them, minus a quoted KS (``INVALID_KS`` quotes it)."""
-    if isinstance(args, dict):
-        return {key: scrub(str(value), sensitive) for key, value in args.items()}
-    return None
 
 
 def _ks_from(payload: Any) -> str:
@@ -480,6 +495,7 @@ def _ks_with_expiry(payload: Any) -> Minted:
 
 KS: Reader[str] = Reader("a KS: a non-empty JSON string (or an object with `ks`)", _ks_from)
 KS_WITH_EXPIRY: Reader[Minted] = Reader("a JSON object with `ks` (a string) and `expiry`", _ks_with_expiry)
+USER = shaped(KalturaUser, "a JSON object that is a KalturaUser (`id`)")
 CATEGORY_PAGE = shaped(CategoryPage, "a JSON object with `totalCount` and `objects` (a list of categories)")
 TEMPLATE = shaped(
     NotificationTemplate, "a KalturaEventNotificationTemplate (a JSON object with `id`, `status`)"

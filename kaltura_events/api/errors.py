@@ -1,4 +1,4 @@
-"""One exception tree for the Events Platform and API v3.
+"""One exception tree for the Events Platform, API v3, the App Registry and User Profile.
 
 Every message names the endpoint and carries the API's own words. None ever
 carries a KS or a secret: requests put the KS in a header or body, and no
@@ -166,7 +166,8 @@ class ConnectionFailedError(TransportError):
 
 
 class ApiV3Error(ApiError):
-    """A ``KalturaAPIException`` (API v3 answers these with HTTP 200)."""
+    """A ``KalturaAPIException``: API v3 answers these with HTTP 200, and so do the App Registry and
+    User Profile services for an application error (their guides' §13)."""
 
     def __init__(self, endpoint: str, code: str, message: str, args: Any = None) -> None:
         self.code = code
@@ -182,6 +183,12 @@ class CategoriesLockedError(ApiV3Error):
 
 class ApiV3NotFoundError(ApiV3Error, NotFoundError):
     pass
+
+
+class ApiV3TransientError(ApiV3Error):
+    """A refusal the guide says to retry with backoff (User Profile §13: ``SESSION_START_FAILED``)."""
+
+    retryable = True
 
 
 class ApiV3AuthenticationError(ApiV3Error, AuthenticationError):
@@ -210,6 +217,12 @@ _V3_CODES: dict[str, type[ApiV3Error]] = {
     "EXPIRED_KS": ApiV3AuthenticationError,
     "START_SESSION_ERROR": ApiV3AuthenticationError,
     "SERVICE_FORBIDDEN": ApiV3PermissionError,
+    "INVALID_USER_ID": ApiV3NotFoundError,
+    # App Registry and User Profile (their guides' §13): ids naming nothing are final, as a 404 is.
+    "OBJECT_NOT_FOUND": ApiV3NotFoundError,
+    "USER_PROFILE_NOT_FOUND": ApiV3NotFoundError,
+    "UNKNOWN_PARTNER_ID": ApiV3AuthenticationError,
+    "SESSION_START_FAILED": ApiV3TransientError,
 }
 
 

@@ -8,17 +8,15 @@ no idempotency key, so observing is the only way not to create twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
-
-import httpx
+from typing import Any
 
 from kaltura_events.api import validation as v
-from kaltura_events.api.answers import ACKNOWLEDGED, Reader, one, read_answer, shaped
+from kaltura_events.api.answers import ACKNOWLEDGED, Reader, one, shaped
+from kaltura_events.api.bearer import BearerJsonClient
 from kaltura_events.api.errors import InvalidArgumentError
-from kaltura_events.api.ks import KsProvider
 from kaltura_events.api.models import (
     DuplicateAccepted,
     DuplicateJob,
@@ -36,10 +34,7 @@ from kaltura_events.api.models import (
     TeamMemberPage,
 )
 from kaltura_events.api.paging import collect_pages
-from kaltura_events.api.retry import RetryPolicy
-from kaltura_events.api.transport import DEFAULT_TIMEOUT, Slot, Transport, error_for_status
 
-T = TypeVar("T")
 DateLike = datetime | str
 PEOPLE_PAGE_SIZE = 30
 
@@ -123,69 +118,8 @@ def _same_instant(a: datetime | None, b: str) -> bool:
     return a is not None and v.format_iso(a) == b
 
 
-class EventsClient:
+class EventsClient(BearerJsonClient):
     """Thread-safe and pooled: one instance serves every task thread of a worker."""
-
-    def __init__(
-        self,
-        base_url: str,
-        ks: KsProvider,
-        *,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        max_connections: int = 32,
-        sleep: Callable[[float], None] | None = None,
-        slot: Slot | None = None,
-    ) -> None:
-        self._t = Transport(
-            base_url,
-            ks,
-            timeout=timeout,
-            retry=retry,
-            max_connections=max_connections,
-            sleep=sleep,
-            slot=slot,
-        )
-
-    @property
-    def base_url(self) -> str:
-        return self._t.base_url
-
-    def close(self) -> None:
-        self._t.close()
-
-    def __enter__(self) -> EventsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- plumbing -------------------------------------------------------------
-
-    def _call(
-        self,
-        endpoint: str,
-        body: dict[str, Any],
-        read: Reader[T],
-        *,
-        reconcile: Callable[[], T | None] | None = None,
-        gone_is_done: bool = False,
-    ) -> T:
-        """One API call under the retry policy, its answer read as ``T`` (or UnexpectedResponseError).
-
-        ``reconcile`` finds what an ambiguous write may have made, as the same ``T``.
-        """
-        url = f"{self._t.base_url}/{endpoint}"
-
-        def send(ks: str) -> T:
-            response = self._t.post(endpoint, url, json=body, headers={"Authorization": f"Bearer {ks}"})
-            if response.status_code >= 400:
-                raise error_for_status(endpoint, response, sensitive=(ks,))
-            return read_answer(endpoint, response, read, sensitive=(ks,))
-
-        return self._t.call(
-            lambda: self._t.authed(endpoint, send), reconcile=reconcile, gone_is_done=gone_is_done
-        )
 
     # -- events ---------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -242,3 +242,22 @@ class NotificationTemplate(ApiModel):
 
 class NotificationTemplatePage(Page):
     objects: list[NotificationTemplate] = Field(default_factory=list)
+
+
+class KalturaUser(ApiModel):
+    """An API v3 ``KalturaUser``: the account-level person a User Profile row belongs to.
+
+    ``objectType`` is required: API v3 always sends it, and only an id is
+    otherwise needed, which too many other objects also carry.
+    """
+
+    object_type: Literal["KalturaUser"]
+    id: str
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+
+    @field_validator("email", "first_name", "last_name", mode="before")
+    @classmethod
+    def _none_is_blank(cls, value: Any) -> Any:
+        return "" if value is None else value

@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by both clients: one pooled httpx.Client, bounded timeouts,
+"""HTTP plumbing shared by every client: one pooled httpx.Client, bounded timeouts,
 error mapping, KS renewal on a single 401, the retry policy, and the request slot.
 
 The slot (``slot``, a context-manager factory) is entered around each single
@@ -61,7 +61,8 @@ def api_message(response: httpx.Response, sensitive: Iterable[str] = ()) -> str:
             "no message"
         )
     if isinstance(body, dict):
-        parts = [str(body[key]) for key in ("message", "status", "field") if body.get(key)]
+        # ``code``: the App Registry and User Profile refuse a bad field with 400 and a KalturaAPIException.
+        parts = [str(body[key]) for key in ("code", "message", "status", "field") if body.get(key)]
         if parts:
             return excerpt(" | ".join(parts), sensitive, limit=300)
     return excerpt(str(body), sensitive, limit=300)

@@ -9,6 +9,7 @@ reference, and imports none of these: the two test each other.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -193,3 +194,78 @@ def require_receiver_url(field: str, value: Any) -> str:
     if parsed.username or parsed.password:
         raise InvalidArgumentError(field, masked_url(value), "put no user:password in the URL")
     return value
+
+
+# -- App Registry and User Profile ---------------------------------------------------
+
+APP_TYPES = (
+    "kms",
+    "kmc",
+    "ep",
+    "sites",
+    "pitch",
+    "test",
+    "games",
+    "empAccount",
+    "epmEvent",
+    "epmSystem",
+    "mr",
+    "kalturaServer",
+)
+"""KALTURA_APP_REGISTRY_API.md §4.1; a virtual event's own app is ``epmEvent``."""
+ATTENDANCE_STATUSES = (
+    "created",
+    "registered",
+    "unregistered",
+    "invited",
+    "invitedPendingRegistration",
+    "confirmed",
+    "autoConfirmed",
+    "attended",
+    "participated",
+    "participatedPostEvent",
+    "blocked",
+)
+"""KALTURA_USER_PROFILE_API.md §5, in the guide's order."""
+ATTENDED_STATUSES = ("attended", "participated", "participatedPostEvent")
+"""The guide's "high attendance": reaching one of these records ``firstAttendedStatusTime``."""
+
+
+def require_app_guid(field: str, value: Any) -> str:
+    return _require_string_id(field, value, "an app GUID is a non-empty string of at most 64 characters")
+
+
+def require_profile_id(field: str, value: Any) -> str:
+    return _require_string_id(field, value, "a profile id is a non-empty string of at most 64 characters")
+
+
+MAX_KALTURA_USER_ID = 256
+"""Our bound, not Kaltura's (none is stated): room for any email (254) and then some."""
+
+
+def require_kaltura_user_id(field: str, value: Any) -> str:
+    """An API v3 user id (often the email); edge spaces refused, as ``" ada@x.com"`` is another id."""
+    if (
+        isinstance(value, str)
+        and value.strip()
+        and len(value) <= MAX_KALTURA_USER_ID
+        and value == value.strip()
+    ):
+        return value
+    raise InvalidArgumentError(
+        field,
+        value,
+        f"a Kaltura user id is a non-blank string of at most {MAX_KALTURA_USER_ID} characters, "
+        "without edge spaces",
+    )
+
+
+def require_string_list(
+    field: str, value: Any, check: Callable[[str, Any], str], *, most: int | None = None
+) -> list[str]:
+    """A list (not one string: ``"abc"`` would be sent as three ids) of checked strings, at most ``most``."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise InvalidArgumentError(field, value, "expected a list of strings, not one string")
+    if most is not None and len(value) > most:
+        raise InvalidArgumentError(field, value, f"at most {most} per call; split the list")
+    return [check(field, item) for item in value]

@@ -57,8 +57,24 @@ def check_events_ks(header: str | None, config: EmulatorConfig, ledger: KsLedger
     return session
 
 
+def check_bearer_ks(header: str | None, config: EmulatorConfig, ledger: KsLedger, *, admin: bool) -> Session:
+    """KALTURA_APP_REGISTRY_API.md §3, KALTURA_USER_PROFILE_API.md §2: ``Authorization: Bearer <KS>``,
+    an ADMIN KS (type 2) unless the endpoint also takes an analytics KS (``admin=False``). Unlike the
+    Events Platform, no user id is required. The guides give no status or code for a refused KS: the
+    emulator answers as the Events Platform does to the same header, 401 (no, bad or expired KS) and 403."""
+    ks = ks_from_authorization(header)
+    if ks is None:
+        raise EventsApiFailure(401, "missing KS: send 'Authorization: Bearer <KS>'")
+    try:
+        session = verify_ks(ks, config, ledger)
+    except KsInvalid as exc:
+        raise EventsApiFailure(401, str(exc)) from None
+    if admin and session.session_type != ADMIN_SESSION:
+        raise EventsApiFailure(403, "this service needs an ADMIN KS (type 2)")
+    return session
+
+
 def forbidden(service_action: str) -> ApiV3Failure:
-    """KALTURA_API_GETTING_STARTED.md §10: the KS lacks the permission (the guides' one code for it)."""
     message = f"The access to service [{service_action}] is forbidden"
     return ApiV3Failure("SERVICE_FORBIDDEN", message, {"SERVICE": service_action})
 

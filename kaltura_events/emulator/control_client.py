@@ -179,6 +179,19 @@ class EmulatorControl:
                 )
             time.sleep(0.02)
 
+    def mark_attendance(
+        self, event_id: int, emails: Sequence[str], status: str = "attended", *, at: str | None = None
+    ) -> dict[str, Any]:
+        """These people joined the event (user and profile made where missing) with ``status`` at ``at``.
+
+        Returns ``{"appGuid", "profiles": [...], "created": n}``.
+        """
+        body: dict[str, Any] = {"eventId": event_id, "emails": list(emails), "status": status}
+        if at is not None:
+            body["at"] = at
+        result: dict[str, Any] = self._post("/attendance", body)
+        return result
+
     def expire_ks(self) -> int:
         """Make every KS issued or seen so far count as expired; returns how many are now expired."""
         return int(self._post("/expire-ks")["expired"])

@@ -34,6 +34,9 @@ class ErrorStyle(Enum):
     """An HTTP 4xx/5xx with ``{"status", "message", "field"}`` (Events Platform spec)."""
     API_V3_EXCEPTION = "api-v3-exception"
     """HTTP 200 with ``{"objectType": "KalturaAPIException", "code", "message", "args"}`` (API v3)."""
+    KALTURA_EXCEPTION = "kaltura-exception"
+    """A ``KalturaAPIException`` with HTTP 200 for an application error and HTTP 400 for a validation
+    error (App Registry and User Profile, their guides' §13)."""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ import uvicorn
 from kaltura_events.emulator.app import create_app
 from kaltura_events.emulator.config import ADMIN_SECRET_ENV, DEFAULT_USER_ID, EmulatorConfig
 from kaltura_events.emulator.control_client import EmulatorControl
+from kaltura_events.emulator.services.app_registry.service import PREFIX as APP_REGISTRY_PREFIX
+from kaltura_events.emulator.services.user_profile.service import PREFIX as USER_PROFILE_PREFIX
 
 LOOPBACK_HOST = "127.0.0.1"
 BASE_URL_MARKER = "Base URL: "
@@ -69,6 +71,16 @@ def bind_socket(host: str, port: int) -> socket.socket:
 def base_url_for(host: str, port: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
+
+
+def app_registry_url(base_url: str) -> str:
+    """The App Registry's base URL (its guide's ``.../api/v1``), under its prefix on the one port."""
+    return f"{base_url}{APP_REGISTRY_PREFIX.rstrip('/')}"
+
+
+def user_profile_url(base_url: str) -> str:
+    """User Profile's base URL (its guide's ``.../api/v1``), under its prefix on the one port."""
+    return f"{base_url}{USER_PROFILE_PREFIX.rstrip('/')}"
 
 
 class _QuietServer(uvicorn.Server):
@@ -121,6 +133,14 @@ class _Endpoints:
     @property
     def service_url(self) -> str:
         return f"{self.base_url}/api_v3"
+
+    @property
+    def app_registry_url(self) -> str:
+        return app_registry_url(self.base_url)
+
+    @property
+    def user_profile_url(self) -> str:
+        return user_profile_url(self.base_url)
 
     @property
     def partner_id(self) -> int:
@@ -223,6 +243,8 @@ def banner(base_url: str, config: EmulatorConfig) -> str:
     exports = {
         "KALTURA_EVENTS_API_URL": f"{base_url}/api/v1",
         "KALTURA_SERVICE_URL": f"{base_url}/api_v3",
+        "KALTURA_APP_REGISTRY_URL": app_registry_url(base_url),
+        "KALTURA_USER_PROFILE_URL": user_profile_url(base_url),
         "KALTURA_PARTNER_ID": str(config.partner_id),
         "KALTURA_ADMIN_SECRET": config.admin_secret,
         "KALTURA_USER_ID": DEFAULT_USER_ID,
@@ -232,6 +254,8 @@ def banner(base_url: str, config: EmulatorConfig) -> str:
         f"  {BASE_URL_MARKER}{base_url}",
         f"  Events Platform API: {base_url}/api/v1",
         f"  API v3 service URL:  {base_url}/api_v3",
+        f"  App Registry:        {app_registry_url(base_url)}",
+        f"  User Profile:        {user_profile_url(base_url)}",
         f"  Control and state:   {base_url}/_emulator/state",
         "",
         "Point a client at it (paste into a shell):",

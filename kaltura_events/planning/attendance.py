@@ -23,20 +23,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-ATTENDANCE_STATUSES = (
-    "created",
-    "registered",
-    "unregistered",
-    "invited",
-    "invitedPendingRegistration",
-    "confirmed",
-    "autoConfirmed",
-    "attended",
-    "participated",
-    "participatedPostEvent",
-    "blocked",
-)
-ATTENDED = frozenset({"attended", "participated", "participatedPostEvent"})
+from kaltura_events.api.validation import ATTENDED_STATUSES
+
+ATTENDED = frozenset(ATTENDED_STATUSES)
 CONFIRMED = ATTENDED | {"confirmed", "autoConfirmed"}
 REGISTERED = CONFIRMED | {"registered"}
 

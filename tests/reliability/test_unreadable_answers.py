@@ -1,4 +1,4 @@
-"""Unreadable answers: every public method of both clients, against every kind a proxy may send.
+"""Unreadable answers: every public method of every client, against every kind a proxy may send.
 
 A real server on 127.0.0.1 answers an HTML page with 200 (echoing the request's
 KS and body back), JSON cut off, ``null``, a list, a string, plain text, an
@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from kaltura_events.api.api_v3 import ApiV3Client, CategoryFilter, HttpTemplateSettings
+from kaltura_events.api.app_registry import AppRegistryClient
 from kaltura_events.api.errors import (
     ApiV3AuthenticationError,
     AuthenticationError,
@@ -31,6 +32,7 @@ from kaltura_events.api.events import EventsClient
 from kaltura_events.api.ks import ADMIN, KsProvider, build_ks_v2, local_minter
 from kaltura_events.api.models import SpeakerInput
 from kaltura_events.api.retry import RetryPolicy
+from kaltura_events.api.user_profile import UserProfileClient
 from kaltura_events.emulator.server import EmulatorProcess
 from tests.bad_answers import BAD_ANSWERS, BadAnswer, BadAnswerServer, bad_answer_server
 
@@ -53,11 +55,20 @@ HOOK = f"https://hooks.example.com/kaltura/{HOOK_TOKEN}"
 class Call:
     name: str
     endpoint: str
-    run: Callable[[EventsClient, ApiV3Client], Any]
+    run: Callable[[Any, Any], Any]
+    """Takes (EventsClient, ApiV3Client), or (AppRegistryClient, UserProfileClient) when ``attendance``."""
     needs_nothing: bool = False
     """The answer carries nothing the method uses (deletes, participant writes): any object will do."""
     v3_void: bool = False
     """An API v3 action that answers ``null``."""
+    attendance: bool = False
+
+    def on(self, clients: Clients) -> Any:
+        return self.run(*(clients[2:] if self.attendance else clients[:2]))
+
+
+Clients = tuple[EventsClient, ApiV3Client, AppRegistryClient, UserProfileClient]
+GUID = "6f8a3c12-4b5d-4e9f-a1c7-8d2e3f4a5b6c"
 
 
 CALLS = (
@@ -173,6 +184,42 @@ CALLS = (
         lambda _, v3: v3.update_template_status(26970222, 2),
     ),
     Call("delete_template", f"{TEMPLATES}.delete", lambda _, v3: v3.delete_template(26970222), v3_void=True),
+    Call("add_user", "user.add", lambda _, v3: v3.add_user("ada@example.com", email="ada@example.com")),
+    Call("get_user", "user.get", lambda _, v3: v3.get_user("ada@example.com")),
+    Call("list_apps", "app-registry/list", lambda ar, _: ar.list_apps(["12"]), attendance=True),
+    Call("get_app", "app-registry/get", lambda ar, _: ar.get_app(GUID), attendance=True),
+    Call("list_profiles", "user-profile/list", lambda _, up: up.list_profiles([GUID]), attendance=True),
+    Call(
+        "find_profile",
+        "user-profile/list",
+        lambda _, up: up.find_profile(GUID, "a@b.example"),
+        attendance=True,
+    ),
+    Call(
+        "event_data_stats",
+        "reports/eventDataStats",
+        lambda _, up: up.event_data_stats([GUID]),
+        attendance=True,
+    ),
+    Call(
+        "add_profile",
+        "user-profile/add",
+        lambda _, up: up.add_profile(GUID, "a@b.example", attendance_status="registered"),
+        attendance=True,
+    ),
+    Call(
+        "update_profile_status",
+        "user-profile/update",
+        lambda _, up: up.update_profile_status("6620a1b2c3d4e5f6a7b8c9d0", "attended"),
+        attendance=True,
+    ),
+    Call(
+        "delete_profile",
+        "user-profile/delete",
+        lambda _, up: up.delete_profile("6620a1b2c3d4e5f6a7b8c9d0"),
+        needs_nothing=True,
+        attendance=True,
+    ),
 )
 
 
@@ -197,14 +244,17 @@ def server() -> Iterator[BadAnswerServer]:
 
 
 @pytest.fixture(scope="module")
-def clients(server: BadAnswerServer) -> Iterator[tuple[EventsClient, ApiV3Client]]:
+def clients(server: BadAnswerServer) -> Iterator[Clients]:
     fixed = KsProvider(fixed_ks=KS)
     no_sleep: Callable[[float], None] = lambda _seconds: None  # noqa: E731
+    options: dict[str, Any] = {"retry": ONE_RETRY, "timeout": 5.0, "sleep": no_sleep}
     with (
-        EventsClient(server.events_api_url, fixed, retry=ONE_RETRY, timeout=5.0, sleep=no_sleep) as events,
-        ApiV3Client(server.service_url, fixed, retry=ONE_RETRY, timeout=5.0, sleep=no_sleep) as v3,
+        EventsClient(server.events_api_url, fixed, **options) as events,
+        ApiV3Client(server.service_url, fixed, **options) as v3,
+        AppRegistryClient(server.app_registry_url, fixed, **options) as registry,
+        UserProfileClient(server.user_profile_url, fixed, **options) as profiles,
     ):
-        yield events, v3
+        yield events, v3, registry, profiles
 
 
 def assert_secret_free(text: str) -> None:
@@ -216,7 +266,7 @@ def test_there_are_at_least_seven_kinds_and_every_public_method_is_covered() -> 
     assert len(BAD_ANSWERS) >= 7
     public = {
         name
-        for cls in (EventsClient, ApiV3Client)
+        for cls in (EventsClient, ApiV3Client, AppRegistryClient, UserProfileClient)
         for name, member in vars(cls).items()
         if callable(member) and not name.startswith("_") and name != "close"
     }
@@ -225,11 +275,11 @@ def test_there_are_at_least_seven_kinds_and_every_public_method_is_covered() -> 
 
 @pytest.mark.parametrize(("call", "answer"), CASES)
 def test_an_unreadable_answer_is_one_error_naming_endpoint_status_and_what_was_expected(
-    server: BadAnswerServer, clients: tuple[EventsClient, ApiV3Client], call: Call, answer: BadAnswer
+    server: BadAnswerServer, clients: Clients, call: Call, answer: BadAnswer
 ) -> None:
     server.answer_with(answer.name)
     with pytest.raises(UnexpectedResponseError) as caught:
-        call.run(*clients)
+        call.on(clients)
     error = caught.value
     message = str(error)
     assert message.startswith(f"{call.endpoint}: HTTP {answer.status}: unreadable answer"), message
@@ -246,12 +296,12 @@ def test_an_unreadable_answer_is_one_error_naming_endpoint_status_and_what_was_e
 
 @pytest.mark.parametrize("call", [c for c in CALLS if c.needs_nothing or c.v3_void], ids=lambda c: c.name)
 def test_answers_carrying_nothing_needed_are_accepted_when_they_are_json_objects_or_empty(
-    server: BadAnswerServer, clients: tuple[EventsClient, ApiV3Client], call: Call
+    server: BadAnswerServer, clients: Clients, call: Call
 ) -> None:
     for answer in BAD_ANSWERS:
         if readable(call, answer):
             server.answer_with(answer.name)
-            assert call.run(*clients) is None
+            assert call.on(clients) is None
 
 
 def test_the_echoed_ks_would_have_been_there_without_the_scrub(server: BadAnswerServer) -> None:
@@ -266,7 +316,7 @@ def test_the_echoed_ks_would_have_been_there_without_the_scrub(server: BadAnswer
 
 
 def test_an_api_v3_refusal_quoting_the_ks_does_not_repeat_it(
-    server: BadAnswerServer, clients: tuple[EventsClient, ApiV3Client]
+    server: BadAnswerServer, clients: Clients
 ) -> None:
     """Kaltura words INVALID_KS as 'Invalid KS "<the KS>"'; the error keeps the words, not the KS."""
     server.answer_with("v3-invalid-ks-echo")

@@ -1,4 +1,4 @@
-"""API v3's state: the partner's category tree, its category lock, app tokens, entries and
+"""API v3's state: the partner's category tree, its category lock, app tokens, users, entries and
 event notification templates (whose HTTP notifications a dispatcher sends on each change).
 
 The Events Platform makes and removes categories here too (the guides say an
@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from kaltura_events.emulator.changes import Change
-from kaltura_events.emulator.failures import CategoriesLocked
+from kaltura_events.emulator.failures import ApiV3Failure, CategoriesLocked
 from kaltura_events.emulator.platform import Platform
 from kaltura_events.emulator.services.api_v3.app_tokens import AppTokenBook
 from kaltura_events.emulator.services.api_v3.categories import CategoryTree
 from kaltura_events.emulator.services.api_v3.entries import EntryBook, render_entry
-from kaltura_events.emulator.services.api_v3.models import Category, render_category
+from kaltura_events.emulator.services.api_v3.models import Category, User, render_category, render_user
 from kaltura_events.emulator.services.api_v3.notification_dispatch import NotificationDispatcher
 from kaltura_events.emulator.services.api_v3.notification_templates import (
     DELETED,
@@ -43,6 +43,8 @@ class ApiV3Backend:
             self.app_tokens = AppTokenBook(self.platform.config.seed, self.platform.clock)
             self.templates = TemplateBook(self.platform.clock)
             self.entries = EntryBook(self.platform.clock)
+
+            self.users: dict[str, User] = {}
 
     def announce(self, kind: str, subject: str, record: dict[str, Any]) -> None:
         self.platform.changes.announce(Change(SERVICE_NAME, kind, subject, record))
@@ -100,7 +102,43 @@ class ApiV3Backend:
         with self.platform.lock:
             self.category_lock_held = False
 
+    # -- user.* ----------------------------------------------------------------
+
+    def add_user(self, user_id: str, email: str, first_name: str, last_name: str) -> dict[str, Any]:
+        """kaltura/server UserService::addAction: an id already taken -> ``DUPLICATE_USER_BY_ID``."""
+        with self.platform.locked():
+            if user_id in self.users:
+                raise ApiV3Failure(
+                    "DUPLICATE_USER_BY_ID", f"User with id [{user_id}] already exists", {"ID": user_id}
+                )
+            now = int(self.platform.clock())
+            user = User(user_id, email, first_name, last_name, now, now)
+            self.users[user_id] = user
+            rendered = render_user(user, self.platform.partner_id)
+            self.announce("user.added", user_id, rendered)
+            return rendered
+
+    def get_user(self, user_id: str) -> dict[str, Any]:
+        """Unknown id -> ``INVALID_USER_ID`` (CAT §11 "User ID does not exist"; UserService::getAction)."""
+        with self.platform.locked():
+            user = self.users.get(user_id)
+            if user is None:
+                raise ApiV3Failure("INVALID_USER_ID", f"Invalid user id [{user_id}]", {"USER_ID": user_id})
+            return render_user(user, self.platform.partner_id)
+
     # -- for the control endpoints and other services --------------------------
+
+    def user_exists(self, user_id: str) -> bool:
+        """What User Profile checks with ``user.get`` before adding a profile (its guide §3)."""
+        with self.platform.lock:
+            return user_id in self.users
+
+    def ensure_user(self, user_id: str, email: str) -> None:
+        """A user for someone joining an event (``/_emulator/attendance``); unannounced, as controls are."""
+        with self.platform.lock:
+            if user_id not in self.users:
+                now = int(self.platform.clock())
+                self.users[user_id] = User(user_id, email, "", "", now, now)
 
     def ensure_category_path(self, full_name: str) -> tuple[dict[str, Any], int]:
         """Make every missing level of ``a>b>c`` (``/_emulator/categories``); the leaf and how many made."""
@@ -132,6 +170,7 @@ class ApiV3Backend:
                     _without_url(self._render_template(t)) for t in self.templates.partner.values()
                 ],
                 "notificationDeliveries": self.notifications.snapshot(),
+                "users": [render_user(user, self.platform.partner_id) for user in self.users.values()],
             }
 
     # -- eventnotification_eventnotificationtemplate.* ---------------------------

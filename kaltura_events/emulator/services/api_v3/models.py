@@ -76,3 +76,31 @@ def render_app_token(token: AppToken) -> dict[str, Any]:
         "createdAt": token.created_at,
         "objectType": "KalturaAppToken",
     }
+
+
+@dataclass
+class User:
+    """A KalturaUser: the account-level person (User Profile guide §3 needs one per profile)."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    created_at: int
+    updated_at: int
+
+
+def render_user(user: User, partner_id: int) -> dict[str, Any]:
+    """KalturaUser as API v3 sends it (timestamps are epoch seconds, as for categories)."""
+    return {
+        "id": user.id,
+        "partnerId": partner_id,
+        "email": user.email,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "fullName": " ".join(part for part in (user.first_name, user.last_name) if part),
+        "status": 1,
+        "createdAt": user.created_at,
+        "updatedAt": user.updated_at,
+        "objectType": "KalturaUser",
+    }

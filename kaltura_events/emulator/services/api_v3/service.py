@@ -33,6 +33,7 @@ from kaltura_events.emulator.services.api_v3.session_handlers import (
     session_start,
     start_widget_session,
 )
+from kaltura_events.emulator.services.api_v3.user_handlers import user_add, user_get
 
 
 def _action(name: str, access: Access, handler: V3Handler) -> Endpoint[V3Handler]:
@@ -59,6 +60,8 @@ ENDPOINTS: tuple[Endpoint[V3Handler], ...] = (
     _action(f"{TEMPLATES}.updateStatus", WRITE, template_update_status),
     _action(f"{TEMPLATES}.delete", WRITE, template_delete),
     _action("baseEntry.get", READ, base_entry_get),
+    _action("user.add", WRITE, user_add),
+    _action("user.get", READ, user_get),
 )
 ACTIONS = ActionTable(ENDPOINTS)
 

@@ -10,10 +10,10 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from kaltura_events.emulator.control_requests import ControlError, backend_control_route, int_field
+from kaltura_events.emulator.fields import require_date, require_zone
 from kaltura_events.emulator.services.api_v3.backend import ApiV3Backend
 from kaltura_events.emulator.services.events_platform.backend import EventsPlatformBackend
 from kaltura_events.emulator.services.events_platform.catalog import SESSION_TYPES
-from kaltura_events.emulator.services.events_platform.fields import require_date, require_zone
 
 _CUSTOM_TEMPLATE = re.compile(r"^[0-9a-f]{24}$")
 MAX_BULK_EVENTS = 200_000

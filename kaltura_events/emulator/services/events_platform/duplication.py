@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from kaltura_events.emulator.services.api_v3.backend import ApiV3Backend
+from kaltura_events.emulator.services.app_registry.backend import AppRegistryBackend
 from kaltura_events.emulator.services.events_platform.event_book import EventBook, SessionSpec
 from kaltura_events.emulator.services.events_platform.models import DuplicateJob, EventUser, render_event
 
@@ -105,6 +106,7 @@ class Duplications:
             )
             self.records.pending_jobs.add(job_id)
             self.book.announce("event.created", copy.id, render_event(copy, self.platform.partner_id))
+            self.platform.backend(AppRegistryBackend).register_event_app(copy.id, copy.name)
             self.book.announce("duplicate.started", job_id, self._render_job(self.records.jobs[job_id]))
             return job_id
 
@@ -128,6 +130,7 @@ class Duplications:
                 self.platform.backend(ApiV3Backend).discard(
                     self.records.event_categories.pop(job.event_id, [])
                 )
+                self.platform.backend(AppRegistryBackend).discard_event_app(job.event_id)
             else:
                 continue
             self.records.pending_jobs.discard(job_id)

@@ -18,11 +18,12 @@ from typing import Any
 
 from kaltura_events.emulator.changes import Change
 from kaltura_events.emulator.config import EmulatorConfig
+from kaltura_events.emulator.dates import write_iso
 from kaltura_events.emulator.failures import BadArgument
 from kaltura_events.emulator.platform import Platform
 from kaltura_events.emulator.services.api_v3.backend import ApiV3Backend
+from kaltura_events.emulator.services.app_registry.backend import AppRegistryBackend
 from kaltura_events.emulator.services.events_platform.catalog import PRESET_TEMPLATES
-from kaltura_events.emulator.services.events_platform.dates import write_iso
 from kaltura_events.emulator.services.events_platform.models import (
     Event,
     Session,
@@ -171,6 +172,7 @@ class EventBook:
                 self.make_event_categories(event.id)
             rendered = render_event(event, self.platform.partner_id)
             self.announce("event.created", event.id, rendered)
+            self.platform.backend(AppRegistryBackend).register_event_app(event.id, event.name)
             return rendered
 
     def insert_event(

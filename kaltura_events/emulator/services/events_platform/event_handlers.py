@@ -11,19 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kaltura_events.emulator.failures import BadArgument
-from kaltura_events.emulator.request_context import RequestContext
-from kaltura_events.emulator.services.events_platform.backend import EventsPlatformBackend
-from kaltura_events.emulator.services.events_platform.catalog import (
-    DUPLICATE_ROLES,
-    EVENT_ORDERS,
-    EVENTS_PAGE_DEFAULT,
-    EVENTS_PAGE_MAX,
-    SESSION_TYPES,
-    VISIBILITIES,
-)
-from kaltura_events.emulator.services.events_platform.duplication import DuplicateSpec
-from kaltura_events.emulator.services.events_platform.event_book import EventQuery, SessionSpec
-from kaltura_events.emulator.services.events_platform.fields import (
+from kaltura_events.emulator.fields import (
     optional_bool,
     optional_choice,
     optional_choices,
@@ -42,6 +30,18 @@ from kaltura_events.emulator.services.events_platform.fields import (
     require_zone,
     required_str,
 )
+from kaltura_events.emulator.request_context import RequestContext
+from kaltura_events.emulator.services.events_platform.backend import EventsPlatformBackend
+from kaltura_events.emulator.services.events_platform.catalog import (
+    DUPLICATE_ROLES,
+    EVENT_ORDERS,
+    EVENTS_PAGE_DEFAULT,
+    EVENTS_PAGE_MAX,
+    SESSION_TYPES,
+    VISIBILITIES,
+)
+from kaltura_events.emulator.services.events_platform.duplication import DuplicateSpec
+from kaltura_events.emulator.services.events_platform.event_book import EventQuery, SessionSpec
 from kaltura_events.emulator.services.events_platform.route import Body
 
 # -- events -------------------------------------------------------------------

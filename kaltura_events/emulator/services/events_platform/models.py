@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kaltura_events.emulator.services.events_platform.dates import write_iso
+from kaltura_events.emulator.dates import write_iso
 
 THUMBNAIL_BASE = "https://cfvod.kaltura.com/p/{partner_id}/thumbnail/entry_id/{entry_id}"
 

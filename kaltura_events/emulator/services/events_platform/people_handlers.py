@@ -5,17 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kaltura_events.emulator.failures import BadArgument
-from kaltura_events.emulator.request_context import RequestContext
-from kaltura_events.emulator.services.events_platform.backend import EventsPlatformBackend
-from kaltura_events.emulator.services.events_platform.catalog import (
-    EVENT_USER_ORDERS,
-    EVENT_USER_ROLES,
-    PARTICIPANTS_PER_CALL,
-    PEOPLE_PAGE_DEFAULT,
-    SPEAKER_ROLES,
-    TEAM_ROLES,
-)
-from kaltura_events.emulator.services.events_platform.fields import (
+from kaltura_events.emulator.fields import (
     optional_bool,
     optional_choice,
     optional_choices,
@@ -29,6 +19,16 @@ from kaltura_events.emulator.services.events_platform.fields import (
     require_object,
     require_str,
     required_str,
+)
+from kaltura_events.emulator.request_context import RequestContext
+from kaltura_events.emulator.services.events_platform.backend import EventsPlatformBackend
+from kaltura_events.emulator.services.events_platform.catalog import (
+    EVENT_USER_ORDERS,
+    EVENT_USER_ROLES,
+    PARTICIPANTS_PER_CALL,
+    PEOPLE_PAGE_DEFAULT,
+    SPEAKER_ROLES,
+    TEAM_ROLES,
 )
 from kaltura_events.emulator.services.events_platform.people import SpeakerInput
 from kaltura_events.emulator.services.events_platform.route import OK, Body

@@ -8,7 +8,6 @@ error shape, never a framework's 422.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +25,7 @@ from kaltura_events.emulator.failures import (
     Missing,
     events_error,
 )
+from kaltura_events.emulator.request_bodies import json_body
 from kaltura_events.emulator.request_context import RequestContext, request_context
 from kaltura_events.emulator.services.events_platform.backend import EventsPlatformBackend
 from kaltura_events.emulator.services.events_platform.records import SERVICE_NAME
@@ -42,19 +42,6 @@ OK: Body = {"status": "ok"}
 def endpoint_of_path(path: str) -> str:
     """The endpoint a path under ``PREFIX`` counts as ("/api/v1/events/create/" is "events/create")."""
     return path[len(PREFIX) :].strip("/")
-
-
-async def _json_body(request: Request) -> Body:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadArgument("body", "<unparsable>", "the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadArgument("body", type(body).__name__, "the request body must be a JSON object")
-    return body
 
 
 def events_platform_routes(
@@ -74,7 +61,7 @@ def events_platform_routes(
             check_events_ks(
                 request.headers.get("authorization"), backend.platform.config, backend.platform.ks_ledger
             )
-            body = await _json_body(request)
+            body = await json_body(request)
             return JSONResponse(handler(backend, body, context))
         except BadArgument as exc:
             return events_error(400, str(exc), exc.field)

@@ -40,3 +40,9 @@ def write_iso(moment: datetime) -> str:
     """The guides' form, ``2025-05-01T14:00:00.000Z``."""
     utc = moment.astimezone(timezone.utc)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def within(moment: datetime, low: datetime | None, high: datetime | None) -> bool:
+    """``low <= moment <= high``, a bound may be absent: the ``...GreaterThanOrEqual`` and
+    ``...LessThanOrEqual`` filter pairs."""
+    return (low is None or moment >= low) and (high is None or moment <= high)

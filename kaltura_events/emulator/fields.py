@@ -1,4 +1,6 @@
-"""Reading request fields the way the spec types them, refusing with a 400 that names the field.
+"""Reading JSON request fields the way the sources type them, refusing with a 400 that names the field.
+
+Shared by the JSON services (Events Platform, App Registry, User Profile).
 
 Only what a source states is checked: a required field is present, a value
 has the spec's JSON type, an enum value is one of the spec's, a date is ISO
@@ -13,8 +15,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
+from kaltura_events.emulator.dates import read_iso_8601
 from kaltura_events.emulator.failures import BadArgument
-from kaltura_events.emulator.services.events_platform.dates import read_iso_8601
 
 Body = dict[str, Any]
 

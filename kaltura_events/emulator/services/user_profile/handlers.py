@@ -1,0 +1,194 @@
+"""User Profile's endpoints (KALTURA_USER_PROFILE_API.md §6-12): reading each body, then the backend.
+
+A missing required field or a value outside its enum is a 400 naming the
+field (§13 "Validation errors"); what the backend refuses is an HTTP 200
+``KalturaAPIException`` (§13).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kaltura_events.emulator.dates import within
+from kaltura_events.emulator.failures import BadArgument
+from kaltura_events.emulator.fields import (
+    Body,
+    optional_bool,
+    optional_choice,
+    optional_choices,
+    optional_date,
+    optional_object,
+    optional_str,
+    optional_str_list,
+    pager_bounds,
+    require_object,
+    required_str,
+)
+from kaltura_events.emulator.services.user_profile.backend import UserProfileBackend
+from kaltura_events.emulator.services.user_profile.models import (
+    ATTENDANCE_STATUSES,
+    LOGIN_TYPES,
+    PROFILE_STATUSES,
+    REG_ORIGINS,
+    Profile,
+    user_key,
+)
+
+DEFAULT_LIMIT = 50
+"""§10.2; no maximum is stated."""
+ORDER_FIELDS = {"createdAt": lambda p: p.created_at, "updatedAt": lambda p: p.updated_at}
+"""§10.3: ``orderBy`` is a field name, ``-`` for descending; the guide shows these two."""
+DIMENSIONS = ("attendanceStatus", "regOrigin")
+"""§12.1."""
+
+
+def _event_data(body: Body, key: str = "eventData") -> dict[str, Any]:
+    """§4.2: the enum-valued fields are checked; anything else is kept as sent."""
+    event_data = optional_object(body, key)
+    optional_choice(event_data, "attendanceStatus", ATTENDANCE_STATUSES, f"{key}.attendanceStatus")
+    optional_choice(event_data, "regOrigin", REG_ORIGINS, f"{key}.regOrigin")
+    optional_bool(event_data, "isRegistered", f"{key}.isRegistered")
+    return event_data
+
+
+def _login_data(body: Body) -> dict[str, Any] | None:
+    """§4.1, §6: when given, both ``lastLoginDate`` and ``lastLoginType`` are required."""
+    if body.get("loginData") is None:
+        return None
+    login = optional_object(body, "loginData")
+    required_str(login, "lastLoginDate", "loginData.lastLoginDate")
+    if login.get("lastLoginType") is None:
+        raise BadArgument("loginData.lastLoginType", None, "is required")
+    optional_choice(login, "lastLoginType", LOGIN_TYPES, "loginData.lastLoginType")
+    return login
+
+
+def add_profile(backend: UserProfileBackend, body: Body) -> Body:
+    """§6: appGuid, userId and profileData required; status default enabled."""
+    app_guid = required_str(body, "appGuid")
+    user_id = required_str(body, "userId")
+    if body.get("profileData") is None:
+        raise BadArgument("profileData", None, "is required")
+    profile_data = require_object("profileData", body["profileData"])
+    return backend.add(
+        app_guid,
+        user_id,
+        profile_data,
+        event_data=_event_data(body),
+        login_data=_login_data(body),
+        app_data=optional_object(body, "appData"),
+        status=optional_choice(body, "status", PROFILE_STATUSES) or "enabled",
+    )
+
+
+def get_profile(backend: UserProfileBackend, body: Body) -> Body:
+    return backend.get(required_str(body, "id"))
+
+
+def update_profile(backend: UserProfileBackend, body: Body) -> Body:
+    """§9: only the fields sent change."""
+    profile_id = required_str(body, "id")
+    changes: dict[str, Any] = {}
+    if body.get("status") is not None:
+        changes["status"] = optional_choice(body, "status", PROFILE_STATUSES)
+    for key in ("profileData", "appData"):
+        if body.get(key) is not None:
+            changes[key] = require_object(key, body[key])
+    if body.get("eventData") is not None:
+        changes["eventData"] = _event_data(body)
+    login = _login_data(body)
+    if login is not None:
+        changes["loginData"] = login
+    return backend.update(profile_id, changes)
+
+
+def delete_profile(backend: UserProfileBackend, body: Body) -> None:
+    """§11: an empty body on success."""
+    backend.delete(required_str(body, "id"))
+
+
+def list_profiles(backend: UserProfileBackend, body: Body) -> Body:
+    """§10: filters AND'd, skip-count offset, ``orderBy``, ``totalCount`` -1 when not asked for."""
+    matches = profile_filter(optional_object(body, "filter"))
+    skip, limit = pager_bounds(body, default_limit=DEFAULT_LIMIT, max_limit=None, offset_mode="skip")
+    order_by = optional_str(body, "orderBy") or "createdAt"
+    field = order_by.removeprefix("-")
+    if field not in ORDER_FIELDS:
+        raise BadArgument(
+            "orderBy", order_by, f"expected one of {', '.join(ORDER_FIELDS)}, '-' for descending"
+        )
+    total, objects = backend.list_profiles(
+        matches, ORDER_FIELDS[field], order_by.startswith("-"), skip, limit
+    )
+    with_total = optional_bool(body, "includeTotalCount")
+    return {"objects": objects, "totalCount": total if with_total is not False else -1}
+
+
+def profile_filter(given: Body) -> Callable[[Profile], bool]:
+    """§10.1; ``regOriginIn`` wins over the deprecated ``regOrigin``."""
+    ids = optional_str_list(given, "idIn", "filter.idIn")
+    guids = optional_str_list(given, "appGuidIn", "filter.appGuidIn")
+    users = optional_str_list(given, "userIdIn", "filter.userIdIn")
+    user_keys = None if users is None else {user_key(u) for u in users}
+    status = optional_choice(given, "status", PROFILE_STATUSES, "filter.status")
+    attendance = optional_choice(given, "attendanceStatus", ATTENDANCE_STATUSES, "filter.attendanceStatus")
+    previous = optional_choice(
+        given, "previousAttendanceStatus", ATTENDANCE_STATUSES, "filter.previousAttendanceStatus"
+    )
+    origins = optional_choices(given, "regOriginIn", REG_ORIGINS, "filter.regOriginIn")
+    if origins is None and given.get("regOrigin") is not None:
+        origins = [optional_choice(given, "regOrigin", REG_ORIGINS, "filter.regOrigin") or ""]
+    exact = {
+        key: optional_str(given, key, f"filter.{key}")
+        for key in ("userRegistrationType", "attendanceType", "allowedAttendanceType")
+    }
+    created = (
+        optional_date(given, "createdAtGreaterThanOrEqual", "filter.createdAtGreaterThanOrEqual"),
+        optional_date(given, "createdAtLessThanOrEqual", "filter.createdAtLessThanOrEqual"),
+    )
+    updated = (
+        optional_date(given, "updatedAtGreaterThanOrEqual", "filter.updatedAtGreaterThanOrEqual"),
+        optional_date(given, "updatedAtLessThanOrEqual", "filter.updatedAtLessThanOrEqual"),
+    )
+
+    def matches(p: Profile) -> bool:
+        return all(
+            (
+                ids is None or p.id in ids,
+                guids is None or p.app_guid in guids,
+                user_keys is None or p.user_key() in user_keys,
+                status is None or p.status == status,
+                attendance is None or p.attendance_status == attendance,
+                previous is None or p.event_data.get("previousAttendanceStatus") == previous,
+                origins is None or p.event_data.get("regOrigin") in origins,
+                all(value is None or p.event_data.get(key) == value for key, value in exact.items()),
+                within(p.created_at, *created),
+                within(p.updated_at, *updated),
+            )
+        )
+
+    return matches
+
+
+def event_data_stats(backend: UserProfileBackend, body: Body) -> Body:
+    """§12.1: ``filter.appGuidIn`` and ``dimensions`` each need at least one value."""
+    given = optional_object(body, "filter")
+    guids = optional_str_list(given, "appGuidIn", "filter.appGuidIn")
+    if not guids:
+        raise BadArgument("filter.appGuidIn", guids, "at least one app GUID is required")
+    dimensions = optional_choices(body, "dimensions", DIMENSIONS, "dimensions")
+    if not dimensions:
+        raise BadArgument("dimensions", dimensions, f"at least one of {', '.join(DIMENSIONS)} is required")
+    statuses = optional_choices(given, "attendanceStatusIn", ATTENDANCE_STATUSES, "filter.attendanceStatusIn")
+    origins = optional_choices(given, "regOriginIn", REG_ORIGINS, "filter.regOriginIn")
+
+    def matches(p: Profile) -> bool:
+        return (
+            p.app_guid in guids
+            and (statuses is None or p.attendance_status in statuses)
+            and (origins is None or p.event_data.get("regOrigin") in origins)
+        )
+
+    results, total = backend.event_data_stats(matches, dimensions)
+    return {"results": results, "sum": total}
