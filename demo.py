@@ -204,7 +204,6 @@ def run(keep: bool) -> int:
         # Prefect reads its settings on import: import it only once the environment points at our server.
         from prefect.client.orchestration import get_client
         from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-        from pydantic import SecretStr
 
         from flows.duplicate_event import DuplicateSpec, duplicate_event
         from flows.schedule_all_hands import schedule_all_hands
@@ -216,13 +215,7 @@ def run(keep: bool) -> int:
         print(f"Prefect UI: {server.ui_url}   Emulator: {emulator.base_url}")
         with get_client(sync_client=True) as client:
             client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name="kaltura-api", limit=8))
-        KalturaCredentials(
-            events_api_url=emulator.events_api_url,
-            service_url=emulator.service_url,
-            partner_id=emulator.partner_id,
-            admin_secret=SecretStr(emulator.admin_secret),
-            user_id=emulator.user_id,
-        ).save("demo-emulator", overwrite=True)
+        KalturaCredentials.from_env(emulator.exports).save("demo-emulator", overwrite=True)
         creds = cast(KalturaCredentials, KalturaCredentials.load("demo-emulator"))
 
         heading("1. Provision a monthly all-hands (third Monday, 10:00 New York) for 6 months")

@@ -26,7 +26,6 @@ import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.states import State
-from pydantic import SecretStr
 
 from benchmarks import pinning
 from benchmarks.bounds import SeriesCalls, concurrent_bound, ratio, teardown_bound
@@ -174,13 +173,7 @@ class Bench:
         self.api_url = api_url
         self.repeats = repeats
         self.latency = LATENCY_MS / 1000.0
-        self.credentials = KalturaCredentials(
-            events_api_url=emulator.events_api_url,
-            service_url=emulator.service_url,
-            partner_id=emulator.partner_id,
-            admin_secret=SecretStr(emulator.admin_secret),
-            user_id=DEFAULT_USER_ID,
-        )
+        self.credentials = KalturaCredentials.from_env(emulator.exports)
         self.series = bench_series()
         self.planned = plan(self.series, NOW)
         if len(self.planned) != 52:

@@ -350,9 +350,7 @@ def report_attendance(
         elif event_id in memory.watermarks:
             newest[event_id] = memory.watermarks[event_id]
     for event_id in missing:
-        reports.append(
-            OccurrenceReport(Occurrence(event_id, "", datetime.min, str(event_id)), problem=NO_EVENT)
-        )
+        reports.append(OccurrenceReport(Occurrence(event_id, "", None, str(event_id)), problem=NO_EVENT))
     series = SeriesReport(reports)
     title = selector.series_key or selector.label or f"{len(reports)} event(s)"
     png = attendance_chart(reports, f"Registered and attended: {title}")

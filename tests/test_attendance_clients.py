@@ -8,6 +8,7 @@ and the value; pages collected each profile once; the service's side effects
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -229,15 +230,18 @@ def test_listing_pages_filters_by_status_and_by_update_time(
 ) -> None:
     event_id = int(registry.get_app(guid).app_custom_id)
     emails = [f"person{n}@example.com" for n in range(7)]
-    emu.control.mark_attendance(event_id, emails[:4], "attended", at="2031-03-04T15:05:00Z")
     emu.control.mark_attendance(event_id, emails[4:], "registered", at="2031-03-01T09:00:00Z")
+    # updatedAt is the platform's clock (when the record was written), not the status time.
+    written = max(datetime.fromisoformat(p["updatedAt"]) for p in emu.control.state()["userProfiles"])
+    time.sleep(0.01)
+    emu.control.mark_attendance(event_id, emails[:4], "attended", at="2031-03-04T15:05:00Z")
     emu.control.reset_stats()
     listed = profiles.list_profiles([guid], page_size=3)
     assert sorted(p.user_id for p in listed) == emails
     assert requests_to(emu, "user-profile/list") == 3
     attended = profiles.list_profiles([guid], attendance_status="attended")
     assert sorted(p.user_id.lower() for p in attended) == emails[:4]
-    recent = profiles.list_profiles([guid], updated_since=datetime(2031, 3, 4, tzinfo=timezone.utc))
+    recent = profiles.list_profiles([guid], updated_since=written + timedelta(milliseconds=1))
     assert {p.user_id for p in recent} == set(emails[:4])
     assert all(p.first_attended_at == START + timedelta(minutes=5) for p in attended)
     assert profiles.event_data_stats([guid, "no-such-app"]) == {

@@ -155,6 +155,10 @@ class _Endpoints:
         return DEFAULT_USER_ID
 
     @property
+    def exports(self) -> dict[str, str]:
+        return exports(self.base_url, self.emulator_config)
+
+    @property
     def control(self) -> EmulatorControl:
         if self._control is None:
             self._control = EmulatorControl(self.base_url)
@@ -238,9 +242,14 @@ class EmulatorServer(_Endpoints):
         self.stop()
 
 
-def banner(base_url: str, config: EmulatorConfig) -> str:
-    """What the CLI prints: the URLs and a block of exports ready to paste into a shell."""
-    exports = {
+def exports(base_url: str, config: EmulatorConfig) -> dict[str, str]:
+    """The ``KALTURA_*`` variables a client reads, for this emulator: the one place they are spelled.
+
+    Scripts paste them, tests and the demo build their credentials from them
+    (``KalturaCredentials.from_env(emulator.exports)``), so a service added
+    here reaches every client at once.
+    """
+    return {
         "KALTURA_EVENTS_API_URL": f"{base_url}/api/v1",
         "KALTURA_SERVICE_URL": f"{base_url}/api_v3",
         "KALTURA_APP_REGISTRY_URL": app_registry_url(base_url),
@@ -249,6 +258,10 @@ def banner(base_url: str, config: EmulatorConfig) -> str:
         "KALTURA_ADMIN_SECRET": config.admin_secret,
         "KALTURA_USER_ID": DEFAULT_USER_ID,
     }
+
+
+def banner(base_url: str, config: EmulatorConfig) -> str:
+    """What the CLI prints: the URLs and a block of exports ready to paste into a shell."""
     lines = [
         f"Kaltura Events emulator for partner {config.partner_id}",
         f"  {BASE_URL_MARKER}{base_url}",
@@ -259,7 +272,7 @@ def banner(base_url: str, config: EmulatorConfig) -> str:
         f"  Control and state:   {base_url}/_emulator/state",
         "",
         "Point a client at it (paste into a shell):",
-        *(f"export {name}={shlex.quote(value)}" for name, value in exports.items()),
+        *(f"export {name}={shlex.quote(value)}" for name, value in exports(base_url, config).items()),
         "",
         "Press Ctrl-C to stop.",
     ]

@@ -130,7 +130,7 @@ def write_report_files(directory: Path, report: SeriesReport, chart_png: bytes) 
     chart = directory / CHART_FILE
     write_atomically(chart, chart_png)
     written.append(chart)
-    matrix_columns = ["email", "name", *(r.occurrence.column for r in report.occurrences), "attended"]
+    matrix_columns = ["email", "name", *report.columns(), "attended"]
     matrix = directory / MATRIX_FILE
     write_atomically(matrix, _csv_bytes(matrix_columns, report.matrix()))
     written.append(matrix)

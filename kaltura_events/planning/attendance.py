@@ -19,6 +19,7 @@ Platform's user ids are hashes, while a profile carries the Kaltura user id
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -86,11 +87,6 @@ class Occurrence:
     label: str
     """``2027-03-04`` for a series occurrence (its ``kev-occ:`` date), else the event id."""
 
-    @property
-    def column(self) -> str:
-        """The matrix's column: unique per occurrence even when two share a date."""
-        return f"{self.label} ({self.event_id})" if self.label != str(self.event_id) else self.label
-
 
 @dataclass(frozen=True)
 class Attendance:
@@ -154,16 +150,28 @@ class SeriesReport:
                     names[email] = seen.name
         return names
 
+    def columns(self) -> list[str]:
+        """The matrix's occurrence columns: the label, with the event id where two labels are alike
+        (events of two series chosen together may share a date)."""
+        labels = Counter(report.occurrence.label for report in self.occurrences)
+        return [
+            r.occurrence.label
+            if labels[r.occurrence.label] == 1
+            else f"{r.occurrence.label} ({r.occurrence.event_id})"
+            for r in self.occurrences
+        ]
+
     def matrix(self) -> list[dict[str, str]]:
         """One row per person: their status at each occurrence, and how many they attended."""
         names = self.names()
+        columns = self.columns()
         rows = []
         for email in self.people():
             row = {"email": email, "name": names.get(email, "")}
             attended = 0
-            for report in self.occurrences:
+            for column, report in zip(columns, self.occurrences, strict=True):
                 seen = report.people.get(email)
-                row[report.occurrence.column] = seen.status if seen else ""
+                row[column] = seen.status if seen else ""
                 attended += bool(seen and seen.attended)
             row["attended"] = str(attended)
             rows.append(row)

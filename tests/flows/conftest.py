@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
-from pydantic import SecretStr
 
 from kaltura_events.credentials import KalturaCredentials, close_cached_clients
 from kaltura_events.emulator.server import EmulatorServer
@@ -25,13 +24,7 @@ def prefect_harness() -> Iterator[None]:
 @pytest.fixture
 def creds(emu: EmulatorServer) -> Iterator[KalturaCredentials]:
     """Credentials for the emulator with short retry delays, so fault tests stay fast."""
-    yield KalturaCredentials(
-        events_api_url=emu.events_api_url,
-        service_url=emu.service_url,
-        partner_id=emu.partner_id,
-        admin_secret=SecretStr(emu.admin_secret),
-        user_id=emu.user_id,
-        retry_base_delay_seconds=0.01,
-        request_timeout_seconds=2.0,
+    yield KalturaCredentials.from_env(emu.exports).model_copy(
+        update={"retry_base_delay_seconds": 0.01, "request_timeout_seconds": 2.0}
     )
     close_cached_clients()

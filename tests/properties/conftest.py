@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 from prefect.testing.utilities import prefect_test_harness
-from pydantic import SecretStr
 
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
@@ -44,12 +43,6 @@ def prefect_harness() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def emulator_credentials(emulator: EmulatorServer) -> KalturaCredentials:
-    return KalturaCredentials(
-        events_api_url=emulator.events_api_url,
-        service_url=emulator.service_url,
-        partner_id=emulator.partner_id,
-        admin_secret=SecretStr(emulator.admin_secret),
-        user_id=emulator.user_id,
-        retry_base_delay_seconds=0.01,
-        request_timeout_seconds=2.0,
+    return KalturaCredentials.from_env(emulator.exports).model_copy(
+        update={"retry_base_delay_seconds": 0.01, "request_timeout_seconds": 2.0}
     )

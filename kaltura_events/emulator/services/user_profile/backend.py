@@ -192,6 +192,11 @@ class UserProfileBackend:
         Each gets an API v3 user and a profile where missing (``regOrigin`` is
         left out: no source says what joining sets), then the status, with the
         guide's side effects (§5) timed at ``at``. Control endpoints announce nothing.
+
+        ``updatedAt`` (and a new profile's ``createdAt``) is the platform's own
+        clock, whatever ``at`` says: it records when the record was written, and
+        a backdated one would hide the write from an incremental reader
+        (``updatedAtGreaterThanOrEqual``), which no real write can do.
         """
         with self.platform.locked():
             users = self.platform.backend(ApiV3Backend)
@@ -200,10 +205,10 @@ class UserProfileBackend:
                 profile = self._active_of(app_guid, email)
                 if profile is None:
                     users.ensure_user(email, email)
-                    profile = self._insert(app_guid, email, {}, {}, at)
+                    profile = self._insert(app_guid, email, {}, {}, self.platform.now())
                     created += 1
                 profile.set_attendance(status, at)
-                profile.updated_at = at
+                profile.updated_at = self.platform.now()
                 marked.append(self._render(profile))
             return {"appGuid": app_guid, "profiles": marked, "created": created}
 
