@@ -13,10 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
-from prefect.futures import PrefectFuture, wait
-
 from flows.units import run_units
 from kaltura_events.api.api_v3 import CategoryFilter
+from kaltura_events.api.errors import KalturaError
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Category
 from kaltura_events.credentials import KalturaCredentials
@@ -28,7 +27,7 @@ from kaltura_events.planning.teardown import (
     orphan_owners,
     owner_of_root,
 )
-from tasks.categories import delete_category, list_categories
+from tasks.categories import CATEGORIES_PER_TASK, delete_category, delete_category_page, list_categories
 from tasks.events import delete_event, list_events
 
 CHUNK = 100
@@ -117,34 +116,30 @@ def plan_categories(
     return order_deletes(targets, roots, descendants, media_children), orphans
 
 
+class CategoryDeleteFailed(KalturaError):
+    """A category delete failed for good; those after it were left, so no parent went before its child."""
+
+
 def delete_categories(
     credentials: KalturaCredentials | None, plan: CategoryPlan, outcome: CleanupOutcome
 ) -> None:
     """One at a time, in plan order: concurrent deletes would only meet the partner's category lock.
 
-    Each delete is submitted with ``wait_for`` its predecessor: Prefect creates
-    its run and resolves its parameters at once, then waits, so each task's
-    bookkeeping overlaps the delete before it while the API still sees one
-    delete at a time, in order. A delete that fails for good leaves every
-    later one NotReady, never run, and is raised here, as a direct call was.
+    A page of deletes per task (tasks/categories.py says why), pages one
+    after another. A delete that fails for good stops everything after it and
+    is raised here, after the outcome has what was deleted before it.
     """
-    futures: list[PrefectFuture[bool]] = []
-    for category in plan.deletes:
-        futures.append(
-            delete_category.submit(
-                credentials=credentials,
-                category_id=category.id,
-                category_name=category.full_name,
-                wait_for=futures[-1:],
-                return_state=False,
+    pending = [(c.id, c.full_name) for c in plan.deletes]
+    for start in range(0, len(pending), CATEGORIES_PER_TASK):
+        page = tuple(pending[start : start + CATEGORIES_PER_TASK])
+        for result in delete_category_page(credentials=credentials, categories=page):
+            if result.error is not None:
+                raise CategoryDeleteFailed(
+                    f"category {result.full_name} ({result.category_id}): {result.error}"
+                )
+            (outcome.deleted_categories if result.deleted else outcome.categories_already_gone).append(
+                (result.category_id, result.full_name, plan.owners[result.category_id])
             )
-        )
-    wait(futures)
-    for category, future in zip(plan.deletes, futures, strict=True):
-        deleted = future.result()
-        (outcome.deleted_categories if deleted else outcome.categories_already_gone).append(
-            (category.id, category.full_name, plan.owners[category.id])
-        )
     media = plan.media_account
     if media is None:
         return
