@@ -1,10 +1,10 @@
-"""Category deletes stay one at a time and deepest first, though their tasks overlap.
+"""Category deletes stay one at a time and deepest first, a page of them per task.
 
-The teardown submits every delete at once, each with ``wait_for`` the one
-before it (flows/cleanup.py), so Prefect's bookkeeping of a task overlaps the
-delete in flight. These tests hold it to what the partner's category lock
-needs: no two deletes in flight, children before their parents, and a failure
-that stops the deletes after it instead of letting them run out of order.
+The teardown hands the deletes to tasks 25 at a time, pages one after
+another (flows/cleanup.py, tasks/categories.py). These tests hold it to what
+the partner's category lock needs: no two deletes in flight, children before
+their parents, and a failure that stops the deletes after it instead of
+letting them run out of order.
 """
 
 from __future__ import annotations
