@@ -12,9 +12,11 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import SecretStr
 
+from flows.report_attendance import report_attendance
 from flows.schedule_all_hands import schedule_all_hands
 from kaltura_events.credentials import KalturaCredentials, close_cached_clients
 from kaltura_events.emulator.server import EmulatorServer
+from kaltura_events.planning.selection import EventSelector
 from tests.bad_answers import BadAnswerServer, bad_answer_server
 from tests.specs import weekly_all_hands
 
@@ -55,3 +57,25 @@ def test_an_html_200_on_events_list_fails_the_run_with_the_clients_message(
     assert "text/html" in message
     assert emu.admin_secret not in message
     assert emu.control.state()["events"] == [], "nothing was written on a listing nobody could read"
+
+
+def test_an_unreadable_user_profile_answer_is_named_per_occurrence_and_fails_the_run(
+    proxy: BadAnswerServer,
+    creds_via_proxy: KalturaCredentials,
+    creds: KalturaCredentials,
+    emu: EmulatorServer,
+) -> None:
+    made = schedule_all_hands(
+        weekly_all_hands(key="unreadable-att", horizon_days=14, sessions=[]), creds, now=NOW
+    )
+    assert len(made.created) == 2
+    through_proxy = creds_via_proxy.model_copy(
+        update={"app_registry_url": proxy.app_registry_url, "user_profile_url": proxy.user_profile_url}
+    )
+    proxy.answer_with("html-200", "user-profile/list")
+    state = report_attendance(EventSelector(series_key="unreadable-att"), through_proxy, return_state=True)
+    assert state.is_failed()
+    message = state.message or ""
+    assert "2 occurrence(s) not read" in message
+    assert "user-profile/list: HTTP 200: unreadable answer, not JSON" in message
+    assert emu.admin_secret not in message
