@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -65,9 +66,8 @@ def test_an_unreadable_user_profile_answer_is_named_per_occurrence_and_fails_the
     creds: KalturaCredentials,
     emu: EmulatorServer,
 ) -> None:
-    made = schedule_all_hands(
-        weekly_all_hands(key="unreadable-att", horizon_days=14, sessions=[]), creds, now=NOW
-    )
+    spec: Any = weekly_all_hands(key="unreadable-att", horizon_days=14, sessions=[])
+    made = schedule_all_hands(spec, creds, now=NOW)
     assert len(made.created) == 2
     through_proxy = creds_via_proxy.model_copy(
         update={"app_registry_url": proxy.app_registry_url, "user_profile_url": proxy.user_profile_url}
