@@ -7,7 +7,9 @@
 4. everything torn down, categories included;
 5. events as code: the example kaltura-events.yaml planned, applied and planned again;
 6. an audience from an HR export (examples/audiences/all-employees.csv) invited to every
-   occurrence, a re-run that lists nobody, and a truncated export whose removals the guard refuses.
+   occurrence, a re-run that lists nobody, and a truncated export whose removals the guard refuses;
+7. attendance for that series: people marked as registered and attended through the emulator's
+   control endpoint (standing in for people joining), then the report's table, chart and CSVs.
 
 Pass --keep to leave the Prefect server and emulator running so the runs and
 their table artifacts can be browsed in the Prefect UI.
@@ -196,6 +198,49 @@ def audiences(emulator: EmulatorServer, creds: Any) -> bool:
     return not invited_twice and not again.created and not again.finished and refused and removed == 0
 
 
+ATTENDANCE_DIR = "demo-output/attendance"
+
+
+def attendance(emulator: EmulatorServer, creds: Any) -> bool:
+    """Who registered and who came to the town halls of step 6, read back from the User Profile service."""
+    from pathlib import Path
+
+    from flows.report_attendance import report_attendance
+    from kaltura_events.planning.selection import EventSelector
+
+    state = emulator.control.state()
+    events = sorted(
+        (e for e in state["events"] if "kev-series:demo-town-hall" in e["labels"]),
+        key=lambda e: e["startDate"],
+    )
+    invited = {int(k): sorted(u["email"].lower() for u in users) for k, users in state["eventUsers"].items()}
+    marked: dict[int, tuple[int, int, int]] = {}
+    for number, event in enumerate(events):
+        people = invited.get(event["id"], [])
+        registered = people[: len(people) * (3 + number) // 6]
+        came = registered[: len(registered) * 2 // 3]
+        # The invitation platform's registration page would make these; the control endpoint stands in.
+        emulator.control.mark_attendance(event["id"], people, "invited")
+        emulator.control.mark_attendance(event["id"], registered, "registered")
+        emulator.control.mark_attendance(event["id"], came, "attended", at=event["startDate"])
+        marked[event["id"]] = (len(people), len(registered), len(came))
+    report = report_attendance(EventSelector(series_key="demo-town-hall"), creds, output_dir=ATTENDANCE_DIR)
+    print(f"{'occurrence':<12} {'event':>5} {'invited':>8} {'registered':>10} {'attended':>8}  att./reg.")
+    for row in report.occurrences:
+        print(
+            f"{row.occurrence:<12} {row.event_id:>5} {row.invited:>8} {row.registered:>10} {row.attended:>8}"
+            f"  {row.attended_of_registered}"
+        )
+    print(report.summary())
+    print(f"chart: {report.chart}")
+    csvs = ", ".join(Path(f).name for f in report.files if f.endswith(".csv"))
+    print(f"CSVs:  {csvs} in {ATTENDANCE_DIR}/")
+    return all(
+        (row.invited, row.registered, row.attended) == marked.get(row.event_id) and row.problem is None
+        for row in report.occurrences
+    ) and len(report.occurrences) == len(events)
+
+
 def run(keep: bool) -> int:
     print("Starting a Prefect server and the Kaltura emulator on 127.0.0.1 ...")
     with PrefectServer() as server, EmulatorServer(EmulatorConfig(duplicate_seconds=2.0)) as emulator:
@@ -294,6 +339,9 @@ def run(keep: bool) -> int:
 
         heading("6. Audiences: an HR export invited to every occurrence, and the removal guard")
         ok = audiences(emulator, creds) and ok
+
+        heading("7. Attendance: who registered and who came to those town halls")
+        ok = attendance(emulator, creds) and ok
         close_cached_clients()
         print(
             "\nDemo "
