@@ -57,13 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["P1", "P3", "P5", "E", "A", "P6"],
+        choices=["P1", "P3", "P5", "E", "A", "R", "P6"],
         action="append",
         help="run only these (P1 includes P2, P4 and P1 pinned)",
     )
     parser.add_argument("--no-pin", action="store_true", help="skip the pinned P1 row")
     args = parser.parse_args(argv)
-    selected = set(args.only or ["P1", "P3", "P5", "E", "A", "P6"])
+    selected = set(args.only or ["P1", "P3", "P5", "E", "A", "R", "P6"])
 
     startup: dict[str, float] = {}
     began = time.perf_counter()
@@ -158,6 +158,12 @@ def _run(
         print("A1, A2, A3 (1,000 people into 6 occurrences) ...", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             results += list(audience_scenarios(bench, Path(tmp)))
+    if "R" in selected:
+        from benchmarks.attendance import OCCURRENCES, PROFILES, attendance_scenarios
+
+        print(f"R1 (attendance, {OCCURRENCES} occurrences x {PROFILES:,} profiles) ...", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            results += list(attendance_scenarios(bench, Path(tmp)))
     if "P6" in selected:
         print("P6 ...", flush=True)
         results.append(bench.p6())
