@@ -27,6 +27,8 @@ from datetime import datetime
 from typing import Any
 
 import pendulum
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.events import emit_event
@@ -307,3 +309,14 @@ def post_events(announcements: Sequence[Announcement]) -> int:
         response = client.request("POST", "/events", json=body)
         response.raise_for_status()
     return len(body)
+
+
+@task(
+    name="post-prefect-events",
+    description="POST /api/events: send events and wait for the Prefect server to accept them.",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def post_prefect_events(announcements: list[Announcement]) -> int:
+    """The watcher's delivery: a failure fails the run before its memory advances."""
+    return post_events(announcements)
