@@ -131,7 +131,7 @@ def event_payload(event: Event, labels: Sequence[str] | None = None) -> dict[str
         "timezone": event.timezone,
         "labels": _shown_labels(shown),
     }
-    keys = series_keys(shown)
+    keys = series_keys(payload["labels"])
     if keys:
         payload["series_key"] = keys[0]
     return payload
