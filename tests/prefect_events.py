@@ -67,6 +67,7 @@ def events_of_run(flow_run_id: uuid.UUID | str, prefix: str = "kaltura.") -> lis
 
 
 def events_by_id(ids: Sequence[uuid.UUID | str]) -> list[ReceivedEvent]:
+    assert ids, "an empty id filter matches every event"
     settle()
     return _read(EventFilter(id=EventIDFilter(id=[uuid.UUID(str(i)) for i in ids])))
 
