@@ -52,8 +52,9 @@ def settle() -> None:
         time.sleep(0.25)
 
 
-def events_of_run(flow_run_id: uuid.UUID | str, prefix: str = "kaltura.") -> list[ReceivedEvent]:
+def events_of_run(flow_run_id: uuid.UUID | str | None, prefix: str = "kaltura.") -> list[ReceivedEvent]:
     """The ``prefix`` events related to one flow run, oldest first."""
+    assert flow_run_id is not None
     settle()
     return sorted(
         _read(

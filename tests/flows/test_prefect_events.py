@@ -29,7 +29,8 @@ NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 KEY = "pe-all-hands"
 
 
-def spec(**changes: Any) -> dict[str, Any]:
+def spec(**changes: Any) -> Any:
+    """A dict the flow validates into its series model, as a deployment passes it."""
     return weekly_all_hands(**{"key": KEY, "horizon_days": 28, "labels": ["all-hands"], **changes})
 
 
