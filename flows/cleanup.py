@@ -9,7 +9,7 @@ time, deepest first, because a category delete locks the partner's tree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -17,7 +17,7 @@ from flows.units import run_units
 from kaltura_events.api.api_v3 import CategoryFilter
 from kaltura_events.api.errors import KalturaError
 from kaltura_events.api.events import EventFilter
-from kaltura_events.api.models import Category
+from kaltura_events.api.models import Category, Event
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.teardown import (
     CategoryPlan,
@@ -51,15 +51,29 @@ def chunks(values: Iterable[int], size: int = CHUNK) -> Iterator[tuple[int, ...]
 
 
 def delete_events(
-    credentials: KalturaCredentials | None, event_ids: list[int], outcome: CleanupOutcome
+    credentials: KalturaCredentials | None,
+    event_ids: list[int],
+    outcome: CleanupOutcome,
+    known: Sequence[Event] = (),
 ) -> None:
-    """Each delete is a unit, all at once under the run's API limit; a 404 means already gone: fine."""
-    results = run_units(
-        {
-            str(event_id): partial(delete_event, credentials=credentials, event_id=event_id)
-            for event_id in event_ids
-        }
-    )
+    """Each delete is a unit, all at once under the run's API limit; a 404 means already gone: fine.
+
+    ``known`` are the events as observed: their names and labels go into the
+    ``kaltura.event.deleted`` Prefect events, so automations see the series.
+    """
+    seen = {event.id: event for event in known}
+
+    def deleting(event_id: int) -> Callable[[], bool]:
+        event = seen.get(event_id)
+        return partial(
+            delete_event,
+            credentials=credentials,
+            event_id=event_id,
+            name=event.name if event else None,
+            labels=tuple(event.labels) if event else (),
+        )
+
+    results = run_units({str(event_id): deleting(event_id) for event_id in event_ids})
     for event_id in event_ids:
         key = str(event_id)
         if key in results.done:

@@ -168,8 +168,13 @@ def run_duplications(
             sleep(min(poll.interval(poll_number), max(0.0, poll.timeout_seconds - elapsed)))
         poll_number += 1
         futures = {
-            i: get_duplicate_status.submit(credentials=credentials, job_id=job_id)
-            for i, (_, job_id, _) in pending.items()
+            i: get_duplicate_status.submit(
+                credentials=credentials,
+                job_id=job_id,
+                name=request.name,
+                source_event_id=request.source_event_id,
+            )
+            for i, (request, job_id, _) in pending.items()
         }
         for index, future in futures.items():
             request, job_id, _ = pending[index]

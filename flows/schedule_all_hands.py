@@ -259,10 +259,11 @@ def provision_occurrence(
             end=item.end_utc,
             timezone=series.timezone,
             description=item.description or None,
+            planned_labels=item.labels,
         )
         event_id = event.id
     missing = missing_sessions(item, existing)
-    made = in_parallel([partial(_add_session, credentials, event_id, s) for s in missing])
+    made = in_parallel([partial(_add_session, credentials, event_id, s, item.labels) for s in missing])
     session_ids = {s.name: s.id for s in (*existing, *made)}
     speakers = [(session_ids[s.name], s.speakers) for s in item.sessions]
     people = converge_people(credentials, event_id, speakers, item.audience, observed=found is not None)
@@ -275,7 +276,9 @@ def _update_only(credentials: KalturaCredentials | None, item: PlannedEvent, eve
     return Provisioned(_final_update(credentials, item, event.id, event))
 
 
-def _add_session(credentials: KalturaCredentials | None, event_id: int, session: PlannedSession) -> Session:
+def _add_session(
+    credentials: KalturaCredentials | None, event_id: int, session: PlannedSession, labels: tuple[str, ...]
+) -> Session:
     return create_session(
         credentials=credentials,
         event_id=event_id,
@@ -286,6 +289,7 @@ def _add_session(credentials: KalturaCredentials | None, event_id: int, session:
         visibility=session.visibility,
         description=session.description,
         source_entry_id=session.source_entry_id,
+        event_labels=labels,
     )
 
 
@@ -353,7 +357,11 @@ def apply(
     report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
     if changes.prune:
         outcome = run_cleanup(
-            credentials, [e.id for e in changes.prune], clean_categories=True, sweep_orphans=False
+            credentials,
+            [e.id for e in changes.prune],
+            clean_categories=True,
+            sweep_orphans=False,
+            known=changes.prune,
         )
         gone = set(outcome.deleted_events) | set(outcome.events_already_gone)
         report.pruned = [_row("pruned", None, e) for e in changes.prune if e.id in gone]

@@ -315,7 +315,7 @@ def _handle_orphans(
     gone: set[int] = set()
     if orphans and events_file.prune_removed and not dry_run:
         outcome = run_cleanup(
-            credentials, [e.id for e in orphans], clean_categories=True, sweep_orphans=False
+            credentials, [e.id for e in orphans], clean_categories=True, sweep_orphans=False, known=orphans
         )
         gone = set(outcome.deleted_events) | set(outcome.events_already_gone)
     if not events_file.prune_removed:

@@ -7,6 +7,7 @@ it; re-running one that finished deletes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from prefect import flow
@@ -17,6 +18,7 @@ from flows.parameters import ApiInFlight
 from flows.reporting import publish
 from flows.selection import select_events
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
+from kaltura_events.api.models import Event
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.selection import EventSelector
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
@@ -43,9 +45,11 @@ def run_cleanup(
     *,
     clean_categories: bool,
     sweep_orphans: bool,
+    known: Sequence[Event] = (),
 ) -> CleanupOutcome:
+    """``known``: the events as observed, for the names and series their Prefect events carry."""
     outcome = CleanupOutcome()
-    delete_events(credentials, event_ids, outcome)
+    delete_events(credentials, event_ids, outcome, known)
     if clean_categories:
         # Categories of an event whose delete failed stay: the event still uses them.
         targets = set(event_ids) - set(outcome.failed_events)
@@ -117,7 +121,11 @@ def teardown_events(
             )
             return report
         outcome = run_cleanup(
-            credentials, event_ids, clean_categories=clean_categories, sweep_orphans=sweep_orphans
+            credentials,
+            event_ids,
+            clean_categories=clean_categories,
+            sweep_orphans=sweep_orphans,
+            known=events,
         )
         report = TeardownReport(
             dry_run=False,

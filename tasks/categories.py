@@ -16,6 +16,7 @@ from kaltura_events.api.api_v3 import CategoryFilter
 from kaltura_events.api.errors import AuthenticationError, KalturaError, NotFoundError
 from kaltura_events.api.models import Category
 from kaltura_events.credentials import KalturaCredentials
+from tasks.announce import announce, category_deleted
 from tasks.runtime import api_task, api_v3_client, filter_summary
 
 CATEGORIES_PER_TASK = 25
@@ -63,6 +64,7 @@ def delete_category(
         client.delete_category(category_id)
     except NotFoundError:
         return False
+    announce(category_deleted(category_id, full_name=category_name))
     return True
 
 

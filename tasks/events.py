@@ -8,6 +8,7 @@ from kaltura_events.api.errors import NotFoundError
 from kaltura_events.api.events import DuplicateStarted, EventFilter
 from kaltura_events.api.models import DuplicateJob, Event
 from kaltura_events.credentials import KalturaCredentials
+from tasks.announce import announce, event_deleted, event_duplicated, event_written
 from tasks.runtime import api_task, events_client, filter_summary, when
 
 
@@ -26,8 +27,10 @@ def create_event(
     end: datetime,
     timezone: str,
     description: str | None = None,
+    planned_labels: tuple[str, ...] = (),
 ) -> Event:
-    return events_client(credentials).create_event(
+    """``planned_labels``: what a later update will label the event; only its Prefect event reads them."""
+    event = events_client(credentials).create_event(
         name=name,
         template_id=template_id,
         start=start,
@@ -35,6 +38,8 @@ def create_event(
         timezone=timezone,
         description=description,
     )
+    announce(event_written("created", event, labels=planned_labels or None))
+    return event
 
 
 @api_task(
@@ -55,7 +60,7 @@ def update_event(
     labels: list[str] | None = None,
 ) -> Event:
     client = events_client(credentials)
-    return client.update_event(
+    event = client.update_event(
         event_id,
         name=name,
         description=description,
@@ -64,6 +69,8 @@ def update_event(
         doors_open=doors_open,
         labels=labels,
     )
+    announce(event_written("updated", event))
+    return event
 
 
 @api_task(
@@ -72,13 +79,24 @@ def update_event(
     description="Delete one event; already gone counts as done.",
     run_name="event {event_id}",
 )
-def delete_event(*, credentials: KalturaCredentials | None, event_id: int) -> bool:
-    """True when deleted now, False when it was already gone: both leave the same state."""
+def delete_event(
+    *,
+    credentials: KalturaCredentials | None,
+    event_id: int,
+    name: str | None = None,
+    labels: tuple[str, ...] = (),
+) -> bool:
+    """True when deleted now, False when it was already gone: both leave the same state.
+
+    ``name`` and ``labels`` (as observed before the delete) only go into the
+    Prefect event, so an automation can still tell which series lost it.
+    """
     client = events_client(credentials)
     try:
         client.delete_event(event_id)
     except NotFoundError:
         return False
+    announce(event_deleted(event_id, name=name, labels=labels))
     return True
 
 
@@ -122,7 +140,8 @@ def duplicate_event(
     description: str | None = None,
     copy_roles: tuple[str, ...] = (),
 ) -> DuplicateStarted:
-    return events_client(credentials).duplicate_event(
+    """An earlier ambiguous call's copy is announced here; a job's copy, by the poll that sees it done."""
+    started = events_client(credentials).duplicate_event(
         source_event_id,
         name=name,
         timezone=timezone,
@@ -131,6 +150,16 @@ def duplicate_event(
         description=description,
         copy_roles=copy_roles,
     )
+    if started.adopted_event is not None:
+        announce(
+            event_duplicated(
+                started.adopted_event.id,
+                name=started.adopted_event.name,
+                source_event_id=source_event_id,
+                job_id=None,
+            )
+        )
+    return started
 
 
 @api_task(
@@ -139,6 +168,19 @@ def duplicate_event(
     description="One poll of a duplication job.",
     run_name="job {job_id}",
 )
-def get_duplicate_status(*, credentials: KalturaCredentials | None, job_id: str) -> DuplicateJob:
+def get_duplicate_status(
+    *,
+    credentials: KalturaCredentials | None,
+    job_id: str,
+    name: str | None = None,
+    source_event_id: int | None = None,
+) -> DuplicateJob:
+    """The poll that sees the job completed announces the copy; the caller stops polling a finished job.
+
+    ``name`` and ``source_event_id`` (what the duplication asked for) only go into that Prefect event.
+    """
     client = events_client(credentials)
-    return client.duplicate_status(job_id)
+    job = client.duplicate_status(job_id)
+    if job.job_state == "completed" and job.event_id is not None:
+        announce(event_duplicated(job.event_id, name=name, source_event_id=source_event_id, job_id=job_id))
+    return job

@@ -22,6 +22,7 @@ from kaltura_events.api.errors import AuthenticationError, KalturaError
 from kaltura_events.api.models import EventUser
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.audience import UserUpdate, WantedUser
+from tasks.announce import announce, audience_changed
 from tasks.runtime import api_task, events_client
 
 PEOPLE_PER_TASK = 25
@@ -45,7 +46,12 @@ def people_named(people: Sequence[Any]) -> str:
     return first if len(people) == 1 else f"{len(people)} people, {first} .. {last}"
 
 
-def _each(people: Sequence[tuple[str, Callable[[], str]]], verb: str) -> list[PersonOutcome]:
+def _each(event_id: int, people: Sequence[tuple[str, Callable[[], str]]], verb: str) -> list[PersonOutcome]:
+    """Every call, then one ``kaltura.audience.changed`` with the page's counts if any call succeeded.
+
+    A refused KS raises before the event: the calls made so far still
+    happened, but the run fails and its re-run observes and announces anew.
+    """
     outcomes: list[PersonOutcome] = []
     for email, call in people:
         try:
@@ -55,6 +61,8 @@ def _each(people: Sequence[tuple[str, Callable[[], str]]], verb: str) -> list[Pe
         except KalturaError as exc:
             outcomes.append(PersonOutcome(email, None, str(exc)))
     failed = [o for o in outcomes if o.error]
+    if len(failed) < len(outcomes):
+        announce(audience_changed(event_id, **{verb: len(outcomes) - len(failed)}, failed=len(failed)))
     if failed:
         get_run_logger().warning(
             "%d of %d not %s: %s",
@@ -94,7 +102,7 @@ def invite_event_users(
             skip_email=not (send_invitations and person.listed),
         ).id
 
-    return _each([(p.email, partial(invite, p)) for p in people], "invited")
+    return _each(event_id, [(p.email, partial(invite, p)) for p in people], "invited")
 
 
 @api_task(
@@ -119,7 +127,7 @@ def update_event_users(
             company=change.company,
         ).id
 
-    return _each([(u.email, partial(update, u)) for u in updates], "updated")
+    return _each(event_id, [(u.email, partial(update, u)) for u in updates], "updated")
 
 
 @api_task(
@@ -137,4 +145,4 @@ def remove_event_users(
         client.delete_event_user(event_id, user.id)
         return user.id
 
-    return _each([(u.email, partial(remove, u)) for u in users], "removed")
+    return _each(event_id, [(u.email, partial(remove, u)) for u in users], "removed")

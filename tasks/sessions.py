@@ -6,6 +6,7 @@ from datetime import datetime
 
 from kaltura_events.api.models import Session, Speaker
 from kaltura_events.credentials import KalturaCredentials
+from tasks.announce import announce, session_created
 from tasks.runtime import api_task, events_client
 
 
@@ -26,8 +27,10 @@ def create_session(
     visibility: str = "published",
     description: str | None = None,
     source_entry_id: str | None = None,
+    event_labels: tuple[str, ...] = (),
 ) -> Session:
-    return events_client(credentials).create_session(
+    """``event_labels`` (the event's, or those it will carry) only name the series in the Prefect event."""
+    session = events_client(credentials).create_session(
         event_id,
         name=name,
         session_type=session_type,
@@ -37,6 +40,8 @@ def create_session(
         description=description or None,
         source_entry_id=source_entry_id,
     )
+    announce(session_created(session, event_id=event_id, labels=event_labels))
+    return session
 
 
 @api_task(

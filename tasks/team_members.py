@@ -5,6 +5,7 @@ from __future__ import annotations
 from kaltura_events.api.errors import NotFoundError
 from kaltura_events.api.models import TeamMember
 from kaltura_events.credentials import KalturaCredentials
+from tasks.announce import announce, team_member_saved, team_member_written
 from tasks.runtime import api_task, events_client
 
 
@@ -28,7 +29,9 @@ def create_team_member(
     *, credentials: KalturaCredentials | None, email: str, role: str, first_name: str, last_name: str
 ) -> TeamMember:
     client = events_client(credentials)
-    return client.create_team_member(email=email, role=role, first_name=first_name, last_name=last_name)
+    member = client.create_team_member(email=email, role=role, first_name=first_name, last_name=last_name)
+    announce(team_member_saved("created", member))
+    return member
 
 
 @api_task(
@@ -47,9 +50,11 @@ def update_team_member(
     last_name: str | None = None,
 ) -> TeamMember:
     client = events_client(credentials)
-    return client.update_team_member(
+    member = client.update_team_member(
         member_id, role=role, disabled=disabled, first_name=first_name, last_name=last_name
     )
+    announce(team_member_saved("updated", member))
+    return member
 
 
 @api_task(
@@ -64,4 +69,5 @@ def delete_team_member(*, credentials: KalturaCredentials | None, member_id: str
         client.delete_team_member(member_id)
     except NotFoundError:
         return False
+    announce(team_member_written("deleted", member_id))
     return True

@@ -23,6 +23,7 @@ EXPECTED = {
     ("sync-team-members", "default"): "flows/sync_team_members.py:sync_team_members",
     ("sync-events-file", "default"): "flows/sync_events_file.py:sync_events_file",
     ("report-attendance", "company-all-hands"): "flows/report_attendance.py:report_attendance",
+    ("watch-events", "every-5-minutes"): "flows/watch_events.py:watch_events",
 }
 
 
@@ -40,7 +41,7 @@ def test_prefect_yaml_declares_the_deployments() -> None:
         assert spec["work_pool"]["name"] == credentials.DEFAULT_WORK_POOL
         assert spec["tags"] and spec["description"]
         assert spec["parameters"]["credentials"] == credentials.credentials_reference()
-    weekly, duplicate, teardown, roster, sync, attendance = specs
+    weekly, duplicate, teardown, roster, sync, attendance, *_ = specs
     assert weekly["schedules"] == [{"cron": "0 6 * * 1", "timezone": "America/New_York", "active": True}]
     assert not any("schedules" in spec for spec in (duplicate, teardown, roster)), "on demand"
     assert teardown["concurrency_limit"]["limit"] == 1
