@@ -98,6 +98,7 @@ def delete_category_page(
             break
         else:
             outcomes.append(CategoryOutcome(category_id, full_name, deleted=True))
+            announce(category_deleted(category_id, full_name=full_name))
     return outcomes
 
 
