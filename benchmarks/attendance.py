@@ -69,7 +69,7 @@ def attendance_scenarios(bench: Bench, workdir: Path) -> tuple[ScenarioResult]:
         credentials=bench.credentials,
         now=NOW,
     )
-    events = [row.event_id for row in made.created]
+    events = [row.event_id for row in made.created if row.event_id is not None]
     expected: dict[int, Counts] = {}
     for index, event_id in enumerate(events):
         by_status: dict[str, list[str]] = {}

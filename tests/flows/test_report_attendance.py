@@ -35,9 +35,8 @@ EARLY = datetime(2026, 2, 1, 15, 0, tzinfo=timezone.utc)
 
 def make_series(creds: KalturaCredentials, key: str, weeks: int) -> list[int]:
     """The series' events, made the way users make them (so each registers its app)."""
-    report = schedule_all_hands(
-        weekly_all_hands(key=key, horizon_days=7 * weeks, sessions=[]), creds, now=NOW
-    )
+    spec: Any = weekly_all_hands(key=key, horizon_days=7 * weeks, sessions=[])
+    report = schedule_all_hands(spec, creds, now=NOW)
     assert len(report.created) == weeks and not report.failed
     return [row.event_id for row in sorted(report.created, key=lambda r: r.start_utc)]
 
