@@ -38,7 +38,7 @@ def make_series(creds: KalturaCredentials, key: str, weeks: int) -> list[int]:
     spec: Any = weekly_all_hands(key=key, horizon_days=7 * weeks, sessions=[])
     report = schedule_all_hands(spec, creds, now=NOW)
     assert len(report.created) == weeks and not report.failed
-    return [row.event_id for row in sorted(report.created, key=lambda r: r.start_utc)]
+    return [row.event_id for row in sorted(report.created, key=lambda r: r.start_utc) if row.event_id]
 
 
 def profiles_by_event(emu: EmulatorServer) -> dict[int, list[dict[str, Any]]]:
