@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from deployments.local_server import PrefectServer
-from kaltura_events.emulator.config import DEFAULT_USER_ID, EmulatorConfig
+from kaltura_events.emulator.config import EmulatorConfig
 from kaltura_events.emulator.server import EmulatorProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -99,13 +99,7 @@ def without_prefect(env: Mapping[str, str]) -> dict[str, str]:
 
 def emulator_variables(emulator: EmulatorProcess) -> dict[str, str]:
     """The KALTURA_* variables a user would export for the emulator (its banner prints them)."""
-    return {
-        "KALTURA_EVENTS_API_URL": emulator.events_api_url,
-        "KALTURA_SERVICE_URL": emulator.service_url,
-        "KALTURA_PARTNER_ID": str(emulator.partner_id),
-        "KALTURA_ADMIN_SECRET": emulator.admin_secret,
-        "KALTURA_USER_ID": DEFAULT_USER_ID,
-    }
+    return dict(emulator.exports)
 
 
 # -- processes -------------------------------------------------------------------------

@@ -342,3 +342,46 @@ def test_a_run_that_leaves_the_picker_alone_keeps_the_deployments_credentials(
     default = stack.deployment("teardown-events/default")["parameters"]["credentials"]
     assert run["parameters"].get("credentials", default) == default, run["parameters"]
     assert not ids & {e["id"] for e in stack.emulator.control.state()["events"]}
+
+
+def test_the_attendance_chart_is_drawn_in_the_runs_artifact(
+    page: Page, stack: Stack, ui_shots: Path, tmp_path: Path
+) -> None:
+    """The report's chart travels inside its markdown artifact as a data URI; the UI must draw it."""
+    from kaltura_events.credentials import KalturaCredentials
+
+    events = KalturaCredentials.from_env(stack.emulator.exports).get_events_client()
+    ids = []
+    for week in range(3):
+        start = datetime(2027, 2, 4, 15, tzinfo=timezone.utc) + timedelta(weeks=week)
+        made = events.create_event(
+            name=f"UI attendance {week + 1}",
+            template_id="tm0000",
+            start=start,
+            end=start + timedelta(hours=1),
+            timezone="UTC",
+        )
+        events.update_event(made.id, labels=[f"{SERIES_LABEL_PREFIX}ui-attendance"])
+        ids.append(made.id)
+    for week, event_id in enumerate(ids):
+        people = [f"person{i}@example.com" for i in range(10 + 5 * week)]
+        stack.emulator.control.mark_attendance(event_id, people, "registered")
+        stack.emulator.control.mark_attendance(event_id, people[: 4 + 3 * week], "attended")
+
+    run_id = stack.create_flow_run(
+        "report-attendance/company-all-hands",
+        {"selector": {"series_key": "ui-attendance"}, "output_dir": str(tmp_path / "report")},
+    )
+    page.goto(f"{stack.server.ui_url}/runs/flow-run/{run_id}")
+    run = finished_run_page(page, stack, run_id)
+    assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{stack.worker_logs()}"
+
+    page.locator(".p-tabs").get_by_text("Artifacts", exact=True).click()
+    page.get_by_text(re.compile(r"^markdown$", re.IGNORECASE)).first.click()
+    chart = page.locator("img[src^='data:image/png']").first
+    expect(chart).to_be_visible()
+    drawn = chart.evaluate("(img) => [img.complete, img.naturalWidth, img.naturalHeight]")
+    assert drawn == [True, 800, 360], drawn
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 0 and box["height"] > 0
+    save_whole_page(page, ui_shots / "report-attendance-chart.png")
