@@ -27,8 +27,6 @@ from datetime import datetime
 from string import Formatter
 from typing import Any, ParamSpec, TypeVar
 
-from kaltura_events.api.app_registry import AppRegistryClient
-from kaltura_events.api.user_profile import UserProfileClient
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
@@ -39,7 +37,9 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import TaskRunNameCallbackWithParameters
 
 from kaltura_events.api.api_v3 import ApiV3Client
+from kaltura_events.api.app_registry import AppRegistryClient
 from kaltura_events.api.events import EventsClient
+from kaltura_events.api.user_profile import UserProfileClient
 from kaltura_events.credentials import KalturaCredentials
 
 P = ParamSpec("P")

@@ -51,7 +51,8 @@ class EncoreSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     timezone: Zone = Field(
-        title="Encore time zone", description="IANA zone of the audience the replay is for, e.g. Asia/Singapore."
+        title="Encore time zone",
+        description="IANA zone of the audience the replay is for, e.g. Asia/Singapore.",
     )
     start_time: time = Field(
         default=time(10, 0),
@@ -81,7 +82,9 @@ class EncoreSpec(BaseModel):
     @classmethod
     def _naive_time(cls, value: time) -> time:
         if value.tzinfo is not None:
-            raise InvalidArgumentError("encore.start_time", value.isoformat(), "a local wall-clock time has no offset")
+            raise InvalidArgumentError(
+                "encore.start_time", value.isoformat(), "a local wall-clock time has no offset"
+            )
         return value
 
     @field_validator("template_id")
@@ -200,7 +203,9 @@ def plan_replay(
     day = original_date_of(original, series_key)
     if day is None:
         raise InvalidArgumentError(
-            "event", original.event_id, f"is not an occurrence of series {series_key!r} (no kev-series/kev-occ labels)"
+            "event",
+            original.event_id,
+            f"is not an occurrence of series {series_key!r} (no kev-series/kev-occ labels)",
         )
     local = pendulum.instance(original.start_utc).in_timezone(original.timezone)
     minutes = max(1, round((original.end_utc - original.start_utc).total_seconds() / 60))

@@ -14,4 +14,9 @@ OCCURRENCE_LABEL_PREFIX = "kev-occ:"
 """``kev-occ:{original local date}``: which occurrence, however it was moved or renamed since."""
 ENCORE_LABEL_PREFIX = "kev-encore:"
 """``kev-encore:{key}``: a replay of one of the series' occurrences, never an occurrence itself."""
-RESERVED_LABEL_PREFIXES = (SERIES_LABEL_PREFIX, SPEC_LABEL_PREFIX, OCCURRENCE_LABEL_PREFIX, ENCORE_LABEL_PREFIX)
+RESERVED_LABEL_PREFIXES = (
+    SERIES_LABEL_PREFIX,
+    SPEC_LABEL_PREFIX,
+    OCCURRENCE_LABEL_PREFIX,
+    ENCORE_LABEL_PREFIX,
+)

@@ -222,7 +222,7 @@ class AllHandsSeries(BaseModel):
         default_factory=list,
         max_length=20,
         title="Extra labels",
-        description="Added to every occurrence; kev-series:, kev-spec:, kev-occ: and kev-encore: are reserved.",
+        description="Added to every occurrence; kev-series:, kev-spec:, kev-occ:, kev-encore: are reserved.",
     )
     sessions: list[SessionSpec] = Field(
         default_factory=list,
