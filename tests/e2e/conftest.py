@@ -102,6 +102,8 @@ def emulator_variables(emulator: EmulatorProcess) -> dict[str, str]:
     return {
         "KALTURA_EVENTS_API_URL": emulator.events_api_url,
         "KALTURA_SERVICE_URL": emulator.service_url,
+        "KALTURA_APP_REGISTRY_URL": emulator.app_registry_url,
+        "KALTURA_USER_PROFILE_URL": emulator.user_profile_url,
         "KALTURA_PARTNER_ID": str(emulator.partner_id),
         "KALTURA_ADMIN_SECRET": emulator.admin_secret,
         "KALTURA_USER_ID": DEFAULT_USER_ID,
