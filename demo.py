@@ -9,7 +9,9 @@
 6. an audience from an HR export (examples/audiences/all-employees.csv) invited to every
    occurrence, a re-run that lists nobody, and a truncated export whose removals the guard refuses;
 7. attendance for that series: people marked as registered and attended through the emulator's
-   control endpoint (standing in for people joining), then the report's table, chart and CSVs.
+   control endpoint (standing in for people joining), then the report's table, chart and CSVs;
+8. a session's recording becomes ready: Kaltura's notification goes through the webhook receiver
+   to the Prefect server, whose trigger runs schedule-encore (served by deployments/serve.py).
 
 Pass --keep to leave the Prefect server and emulator running so the runs and
 their table artifacts can be browsed in the Prefect UI.
@@ -241,6 +243,96 @@ def attendance(emulator: EmulatorServer, creds: Any) -> bool:
     ) and len(report.occurrences) == len(events)
 
 
+def encore(emulator: EmulatorServer, creds: Any, env: dict[str, str]) -> bool:
+    """A recording becomes ready; the receiver and the trigger schedule its replay, with no call of ours.
+
+    The deployments are served by ``deployments/serve.py`` in a subprocess (no
+    worker needed) and the receiver is ``kaltura-events webhooks serve``: the
+    same two commands a user runs, for about 30 s.
+    """
+    import secrets
+    import signal
+    import subprocess
+
+    import httpx
+    from prefect.client.orchestration import get_client
+
+    from deployments.local_server import free_port
+    from deployments.serve import read_deployments
+    from flows.schedule_all_hands import schedule_all_hands
+    from kaltura_events.planning.series import AllHandsSeries
+
+    emulator.control.reset(notification_retry_base_seconds=1.0)
+    creds.save("kaltura", overwrite=True)  # the Block prefect.yaml's deployments name
+    [weekly] = [d for d in read_deployments() if d["name"] == "weekly"]
+    series = AllHandsSeries.model_validate({**weekly["parameters"]["series"], "horizon_days": 14})
+    report = schedule_all_hands(series, creds)
+    first = report.created[0]
+    state = emulator.control.state()
+    session = state["sessions"][str(first.event_id)][0]["id"]
+    token = secrets.token_urlsafe(24)
+    port = free_port()
+    child_env = {**env, **emulator.exports, "KALTURA_WEBHOOK_TOKEN": token}
+    commands = [
+        [sys.executable, "deployments/serve.py"],
+        [sys.executable, "-m", "kaltura_events.cli", "webhooks", "serve", "--port", str(port)],
+    ]
+    children = [
+        subprocess.Popen(
+            c, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        for c in commands
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        with get_client(sync_client=True) as client:
+            while True:
+                try:
+                    deployment = client.read_deployment_by_name("schedule-encore/company-all-hands")
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise
+                time.sleep(0.5)
+            url = f"http://127.0.0.1:{port}/kaltura/{token}"
+            subprocess.run(
+                [sys.executable, "-m", "kaltura_events.cli", "webhooks", "register"],
+                env={**child_env, "KALTURA_EVENTS_WEBHOOK_URL": url},
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            print(f"served the deployments; receiver on port {port}; templates registered (URL not shown)")
+            recording = emulator.control.finish_recording(session)
+            print(f"recording {recording['id']} of '{first.name}' is READY -> kaltura.entry.ready")
+            while True:
+                runs = client.read_flow_runs(deployment_filter=_deployment_ids(deployment.id))
+                if runs and all(r.state is not None and r.state.is_final() for r in runs):
+                    break
+                if time.monotonic() > deadline + 60:
+                    print("no schedule-encore run finished in time")
+                    return False
+                time.sleep(1.0)
+    finally:
+        for child in children:
+            os.killpg(child.pid, signal.SIGTERM)
+            child.wait(30)
+    [run] = runs
+    replays = [e for e in emulator.control.state()["events"] if f"kev-encore:{series.key}" in e["labels"]]
+    for event in replays:
+        print(
+            f"schedule-encore run {run.name}: {run.state_name}; replay event {event['id']} '{event['name']}'"
+        )
+        print(f"  starts {event['startDate']} ({event['timezone']}), playing recording {recording['id']}")
+    return run.state is not None and run.state.is_completed() and len(replays) == 1
+
+
+def _deployment_ids(deployment_id: Any) -> Any:
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    return DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+
+
 def run(keep: bool) -> int:
     print("Starting a Prefect server and the Kaltura emulator on 127.0.0.1 ...")
     with PrefectServer() as server, EmulatorServer(EmulatorConfig(duplicate_seconds=2.0)) as emulator:
@@ -342,6 +434,9 @@ def run(keep: bool) -> int:
 
         heading("7. Attendance: who registered and who came to those town halls")
         ok = attendance(emulator, creds) and ok
+
+        heading("8. Runs that follow events: a recording ready, its replay scheduled by a trigger")
+        ok = encore(emulator, creds, server.env()) and ok
         close_cached_clients()
         print(
             "\nDemo "

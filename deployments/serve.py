@@ -1,9 +1,9 @@
-"""Serve the three deployments of deployments/prefect.yaml from this one process: no work pool, no worker.
+"""Serve the deployments of deployments/prefect.yaml from this one process: no work pool, no worker.
 
     python deployments/serve.py            # from anywhere; Ctrl-C stops it
 
-The deployments are read from prefect.yaml, so names, schedules, parameters,
-tags and the teardown concurrency limit are the same whichever way you run
+The deployments are read from prefect.yaml, so names, schedules, triggers,
+parameters, tags and concurrency limits are the same whichever way you run
 them. Pick one way per server: where `prefect deploy` already made them for
 the work pool, this refuses to start unless given ``--replace``, which
 deletes those first.
@@ -49,8 +49,11 @@ def _concurrency(spec: Any) -> Any:
 def build_deployments(specs: Sequence[dict[str, Any]]) -> list[Any]:
     """One RunnerDeployment per prefect.yaml entry; work pool and pull steps do not apply here."""
     from prefect import Flow
+    from prefect.events import DeploymentTriggerTypes
     from prefect.schedules import Cron
+    from pydantic import TypeAdapter
 
+    trigger_adapter: TypeAdapter[Any] = TypeAdapter(DeploymentTriggerTypes)
     deployments = []
     for spec in specs:
         path, _, function = spec["entrypoint"].partition(":")
@@ -70,6 +73,14 @@ def build_deployments(specs: Sequence[dict[str, Any]]) -> list[Any]:
                 schedules=schedules or None,
                 concurrency_limit=_concurrency(spec.get("concurrency_limit")),
                 enforce_parameter_schema=spec.get("enforce_parameter_schema", True),
+                triggers=[
+                    # Named as `prefect deploy` names them, so both ways make the same automations.
+                    trigger_adapter.validate_python(
+                        {"name": f"{spec['name']}__automation_{number}", **trigger}
+                    )
+                    for number, trigger in enumerate(spec.get("triggers") or [], start=1)
+                ]
+                or None,
             )
         )
     return deployments

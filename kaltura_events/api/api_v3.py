@@ -22,6 +22,7 @@ from kaltura_events.api.models import (
     HASH_ALGO_CODES,
     TEMPLATE_ACTIVE,
     TEMPLATE_DISABLED,
+    BaseEntry,
     Category,
     CategoryPage,
     KalturaUser,
@@ -413,6 +414,12 @@ class ApiV3Client:
         params = {"id": _require_template_id("template_id", template_id)}
         self._authed(TEMPLATES, "delete", params, V3_VOID, gone_is_done=True)
 
+    # -- entries --------------------------------------------------------------
+
+    def get_entry(self, entry_id: str) -> BaseEntry:
+        """``baseEntry.get``; raises NotFoundError (``ENTRY_ID_NOT_FOUND``) when there is no such entry."""
+        return self._authed("baseEntry", "get", {"entryId": v.require_entry_id("entry_id", entry_id)}, ENTRY)
+
     # -- users ----------------------------------------------------------------
 
     def add_user(
@@ -495,6 +502,7 @@ def _ks_with_expiry(payload: Any) -> Minted:
 
 KS: Reader[str] = Reader("a KS: a non-empty JSON string (or an object with `ks`)", _ks_from)
 KS_WITH_EXPIRY: Reader[Minted] = Reader("a JSON object with `ks` (a string) and `expiry`", _ks_with_expiry)
+ENTRY = shaped(BaseEntry, "a JSON object that is an entry (`id`, `rootEntryId`)")
 USER = shaped(KalturaUser, "a JSON object that is a KalturaUser (`id`)")
 CATEGORY_PAGE = shaped(CategoryPage, "a JSON object with `totalCount` and `objects` (a list of categories)")
 TEMPLATE = shaped(

@@ -29,6 +29,10 @@ def _empty_to_none(value: Any) -> Any:
     return None if value in ("", None) else value
 
 
+def _none_to_blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
 class Event(ApiModel):
     id: int
     name: str
@@ -242,6 +246,27 @@ class NotificationTemplate(ApiModel):
 
 class NotificationTemplatePage(Page):
     objects: list[NotificationTemplate] = Field(default_factory=list)
+
+
+ENTRY_READY = 2
+"""KalturaEntryStatus READY (KALTURA_API_GETTING_STARTED.md §5.3)."""
+
+
+class BaseEntry(ApiModel):
+    """An API v3 entry as ``baseEntry.get`` gives it: what links a recording to its session.
+
+    A session is a live entry; its recording is a media entry whose
+    ``rootEntryId`` is that live entry. An entry that is not a recording is
+    its own root (or has none).
+    """
+
+    id: str
+    name: str = ""
+    status: int | str | None = None
+    root_entry_id: str = ""
+    created_at: int | None = None
+
+    _blank_root = field_validator("root_entry_id", mode="before")(_none_to_blank)
 
 
 class KalturaUser(ApiModel):

@@ -121,6 +121,10 @@ def require_session_id(field: str, value: Any) -> str:
     return _require_string_id(field, value, 'a session id is an entry-id string such as "0_4q5ie48b"')
 
 
+def require_entry_id(field: str, value: Any) -> str:
+    return _require_string_id(field, value, 'an entry id is a string such as "0_4q5ie48b"')
+
+
 def require_member_id(field: str, value: Any) -> str:
     return _require_string_id(field, value, "a team member id is a non-empty string of at most 64 characters")
 

@@ -42,6 +42,13 @@ from kaltura_events.api.fields import (
 from kaltura_events.api.models import Event, Session
 from kaltura_events.api.validation import format_iso
 from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
+from kaltura_events.planning.encore import EncoreSpec
+from kaltura_events.planning.labels import (
+    OCCURRENCE_LABEL_PREFIX,
+    RESERVED_LABEL_PREFIXES,
+    SERIES_LABEL_PREFIX,
+    SPEC_LABEL_PREFIX,
+)
 from kaltura_events.planning.people import email_key
 from kaltura_events.planning.recurrence import Occurrence, expand, occurrence_on, validate_rrule
 from kaltura_events.planning.series_rules import (
@@ -59,10 +66,6 @@ from kaltura_events.planning.series_rules import (
 )
 from kaltura_events.planning.speakers import SpeakerSpec, check_speakers
 
-SERIES_LABEL_PREFIX = "kev-series:"
-SPEC_LABEL_PREFIX = "kev-spec:"
-OCCURRENCE_LABEL_PREFIX = "kev-occ:"
-RESERVED_LABEL_PREFIXES = (SERIES_LABEL_PREFIX, SPEC_LABEL_PREFIX, OCCURRENCE_LABEL_PREFIX)
 MAX_HORIZON_DAYS = 730
 _WALL_CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
 
@@ -219,7 +222,7 @@ class AllHandsSeries(BaseModel):
         default_factory=list,
         max_length=20,
         title="Extra labels",
-        description="Added to every occurrence; kev-series: and kev-spec: labels are reserved.",
+        description="Added to every occurrence; kev-series:, kev-spec:, kev-occ:, kev-encore: are reserved.",
     )
     sessions: list[SessionSpec] = Field(
         default_factory=list,
@@ -254,6 +257,12 @@ class AllHandsSeries(BaseModel):
         default=None,
         title="Audience",
         description="Who is invited to every occurrence: a CSV export and/or inline people.",
+    )
+    encore: EncoreSpec | None = Field(
+        default=None,
+        title="Encore",
+        description="A replay of each occurrence's recording in another time zone, scheduled by the "
+        "schedule-encore deployment when the recording is ready.",
     )
     prune: bool = Field(
         default=False,
@@ -312,7 +321,7 @@ class AllHandsSeries(BaseModel):
         for label in self.labels:
             if label.startswith(RESERVED_LABEL_PREFIXES):
                 raise InvalidArgumentError(
-                    "labels", label, "kev-series:, kev-spec: and kev-occ: labels are reserved"
+                    "labels", label, "kev-series:, kev-spec:, kev-occ: and kev-encore: labels are reserved"
                 )
         check_exceptions(self.skip_dates, self.extra_dates, self.overrides)
         for index, override in enumerate(self.overrides):

@@ -24,6 +24,8 @@ EXPECTED = {
     ("sync-events-file", "default"): "flows/sync_events_file.py:sync_events_file",
     ("report-attendance", "company-all-hands"): "flows/report_attendance.py:report_attendance",
     ("watch-events", "every-5-minutes"): "flows/watch_events.py:watch_events",
+    ("schedule-encore", "company-all-hands"): "flows/schedule_encore.py:schedule_encore",
+    ("report-attendance", "event-ended"): "flows/report_attendance.py:report_attendance",
 }
 
 
@@ -41,13 +43,35 @@ def test_prefect_yaml_declares_the_deployments() -> None:
         assert spec["work_pool"]["name"] == credentials.DEFAULT_WORK_POOL
         assert spec["tags"] and spec["description"]
         assert spec["parameters"]["credentials"] == credentials.credentials_reference()
-    weekly, duplicate, teardown, roster, sync, attendance, *_ = specs
+    weekly, duplicate, teardown, roster, sync, attendance, watch, encore, _ = specs
     assert weekly["schedules"] == [{"cron": "0 6 * * 1", "timezone": "America/New_York", "active": True}]
     assert not any("schedules" in spec for spec in (duplicate, teardown, roster)), "on demand"
     assert teardown["concurrency_limit"]["limit"] == 1
     assert "schedules" not in sync and sync["parameters"]["dry_run"] is True
     assert attendance["schedules"] == [{"cron": "0 7 * * *", "timezone": "America/New_York", "active": True}]
     assert EventSelector.model_validate(attendance["parameters"]["selector"]).kind == "series_key"
+    assert encore["parameters"]["series"] == weekly["parameters"]["series"], "one series, by YAML anchor"
+    assert encore["concurrency_limit"]["limit"] == 1
+    assert watch["schedules"] == [{"cron": "*/5 * * * *", "timezone": "UTC", "active": True}]
+    assert not any(
+        "triggers" in spec for spec in (weekly, duplicate, teardown, roster, sync, attendance, watch)
+    )
+
+
+def test_event_driven_deployments_have_their_triggers() -> None:
+    """The events the receiver and the watcher emit, each turned into runs of one deployment."""
+    specs = {(_flow(s["entrypoint"]).name, s["name"]): s for s in serve.read_deployments()}
+    [ready] = specs["schedule-encore", "company-all-hands"]["triggers"]
+    assert ready["type"] == "event" and ready["expect"] == ["kaltura.entry.ready"]
+    assert ready["match_related"]["prefect.resource.name"] == "KALTURA_EVENTS_ENTRY_READY"
+    assert ready["parameters"]["entry_id"] == "{{ event.payload.entry_id }}"
+    [ended] = specs["report-attendance", "event-ended"]["triggers"]
+    assert ended["expect"] == ["kaltura.event.ended"]
+    assert ended["parameters"]["selector"]["event_ids"] == ["{{ event.resource.id.split('.')[-1] | int }}"]
+    series = AllHandsSeries.model_validate(
+        specs["schedule-encore", "company-all-hands"]["parameters"]["series"]
+    )
+    assert series.encore is not None and series.encore.timezone == "Asia/Singapore"
 
 
 def test_the_example_series_is_valid() -> None:
@@ -69,10 +93,13 @@ def test_pull_step_comes_from_the_deploy_directory() -> None:
 def test_serve_builds_the_same_deployments() -> None:
     built = serve.build_deployments(serve.read_deployments())
     assert [(d.flow_name, d.name) for d in built] == list(EXPECTED)
-    weekly, _, teardown, *_ = built
+    weekly, _, teardown, *_, encore, ended = built
     [schedule] = weekly.schedules
     assert schedule.schedule.cron == "0 6 * * 1"
     assert teardown.concurrency_limit == 1
+    assert encore.concurrency_limit == 1
+    assert [t.expect for t in encore.triggers] == [{"kaltura.entry.ready"}]
+    assert [t.name for t in ended.triggers] == ["event-ended__automation_1"]
 
 
 def test_cli_defaults_match_the_library() -> None:

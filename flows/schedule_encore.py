@@ -1,0 +1,267 @@
+"""schedule_encore: when a session's recording is ready, schedule its replay for the series' other zone.
+
+Started by a deployment trigger on ``kaltura.entry.ready`` (deployments/prefect.yaml),
+with the recording's entry id from the event; the series comes from the
+deployment's own ``series`` parameter, the same spec the weekly deployment
+keeps on the calendar (one YAML anchor), so the encore settings and the
+audience are declared once.
+
+recording -> rootEntryId (``baseEntry.get``, skipped when the notification
+carried it) -> the series' events (``events/list`` by ``kev-series:``) -> the
+one whose session is that root entry (``sessions/list``, nearest events
+first) -> its ``kev-occ:`` date -> plan the replay (pure) -> observe
+(``events/list`` by ``kev-encore:``; an unlabeled leftover by name and
+start) -> create or finish: event, SimuLive session with the recording as
+``sourceEntryId``, audience invited, then the labels last, so a labeled
+replay is a finished one.
+
+Converged, not deduplicated: the same notification delivered twice is one
+Prefect event (its id comes from Kaltura's job id), but a redelivery after the
+Prefect server restarted, or a second template firing, starts a second run.
+That run observes the replay the first made and does nothing. The
+deployment's concurrency limit of 1 keeps two such runs from observing
+"nothing yet" at the same moment; without it, both could create.
+
+A recording that is not of this series (another series', a plain upload, an
+entry that is no recording) completes with "not ours": a trigger sees every
+ready entry of the partner, and most are none of this flow's business.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pendulum
+from prefect import flow
+from prefect.logging import get_run_logger
+from pydantic import BaseModel, Field
+
+from flows.parameters import ApiInFlight, NowForTesting
+from flows.people import converge_people
+from flows.reporting import publish
+from flows.units import in_parallel
+from kaltura_events.api.events import EventFilter
+from kaltura_events.api.models import Event, Session
+from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.formats.audience_csv import resolve_audience
+from kaltura_events.planning.audience import ResolvedAudience
+from kaltura_events.planning.encore import Original, PlannedReplay, original_date_of, plan_replay
+from kaltura_events.planning.labels import RESERVED_LABEL_PREFIXES
+from kaltura_events.planning.series import AllHandsSeries
+from tasks.entries import get_entry
+from tasks.events import create_event, find_event, list_events, update_event
+from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
+from tasks.sessions import create_session, list_sessions
+
+SESSION_LOOKUPS_AT_ONCE = 8
+"""``sessions/list`` calls per wave while looking for the recorded session."""
+
+Action = Literal["created", "finished", "already scheduled", "not ours", "no encore", "too late"]
+
+
+class EncoreReport(BaseModel):
+    """What the run decided about one recording; the run's table artifact is this, one row."""
+
+    action: Action
+    entry_id: str
+    series_key: str
+    reason: str = ""
+    original_event_id: int | None = None
+    occurrence: str | None = None
+    replay_event_id: int | None = None
+    replay_name: str | None = None
+    replay_local_start: str | None = None
+    replay_start_utc: str | None = None
+    people: str = ""
+
+
+def find_recorded_event(
+    credentials: KalturaCredentials | None,
+    series: AllHandsSeries,
+    session_id: str,
+    near: datetime,
+) -> Event | None:
+    """The series event holding the session ``session_id``, or None when no event of the series does.
+
+    The Events API has no lookup of an event by session, so the series' events
+    are listed once and their sessions read nearest first (to ``near``: the
+    recording's creation, else now), a wave at a time, stopping at the first
+    wave that holds it.
+    """
+    events = list_events(credentials=credentials, event_filter=EventFilter(labels=(series.series_label,)))
+    ordered = sorted(events, key=lambda e: abs((e.start_date - near).total_seconds()))
+    for first in range(0, len(ordered), SESSION_LOOKUPS_AT_ONCE):
+        wave = ordered[first : first + SESSION_LOOKUPS_AT_ONCE]
+        found = in_parallel([partial(list_sessions, credentials=credentials, event_id=e.id) for e in wave])
+        for event, sessions in zip(wave, found, strict=True):
+            if any(s.id == session_id for s in sessions):
+                return event
+    return None
+
+
+def observe_replay(
+    credentials: KalturaCredentials | None, replay: PlannedReplay
+) -> tuple[Event | None, bool]:
+    """The replay if it exists, and whether it is finished (labeled); a leftover of a dead run is unfinished.
+
+    Labels are written last, so a labeled replay is complete. A run that died
+    before that left an unlabeled event, found by its exact name and start and
+    finished; an event carrying another series' or replay's labels is never adopted.
+    """
+    labeled = list_events(credentials=credentials, event_filter=EventFilter(labels=(replay.encore_label,)))
+    mine = sorted((e for e in labeled if replay.is_this(e.labels)), key=lambda e: e.id)
+    if mine:
+        return mine[0], True
+    leftover = find_event(credentials=credentials, name=replay.name, start=replay.start_utc)
+    if leftover is not None and not any(
+        label.startswith(RESERVED_LABEL_PREFIXES) for label in leftover.labels
+    ):
+        return leftover, False
+    return None, False
+
+
+def make_replay(
+    credentials: KalturaCredentials | None,
+    replay: PlannedReplay,
+    audience: ResolvedAudience | None,
+    found: Event | None,
+) -> tuple[Event, str]:
+    """Create (or finish) the replay: event, its SimuLive session, its audience, then the labels."""
+    existing: list[Session] = []
+    if found is None:
+        event_id = create_event(
+            credentials=credentials,
+            name=replay.name,
+            template_id=replay.template_id,
+            start=replay.start_utc,
+            end=replay.end_utc,
+            timezone=replay.timezone,
+        ).id
+    else:
+        event_id = found.id
+        existing = list_sessions(credentials=credentials, event_id=event_id)
+    if not any(s.name == replay.session_name for s in existing):
+        create_session(
+            credentials=credentials,
+            event_id=event_id,
+            name=replay.session_name,
+            session_type="SimuLive",
+            start=replay.start_utc,
+            end=replay.end_utc,
+            source_entry_id=replay.recording_entry_id,
+        )
+    people = converge_people(credentials, event_id, [], audience, observed=found is not None)
+    event = update_event(
+        credentials=credentials,
+        event_id=event_id,
+        start=replay.start_utc,
+        end=replay.end_utc,
+        labels=list(replay.labels),
+    )
+    return event, people.note
+
+
+@flow(
+    name="schedule-encore",
+    description="When a session's recording is ready, schedule its SimuLive replay in the encore's zone.",
+    task_runner=thread_runner(),
+)
+def schedule_encore(
+    entry_id: Annotated[str, Field(title="Recording entry id", description="The entry that became ready.")],
+    series: AllHandsSeries,
+    root_entry_id: Annotated[
+        str | None,
+        Field(
+            title="Root entry id",
+            description="The recorded session's id, when the notification carried it; empty: read it.",
+        ),
+    ] = None,
+    credentials: KalturaCredentials | None = None,
+    max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
+    now: NowForTesting = None,
+) -> EncoreReport:
+    """Schedule the replay of a series occurrence whose recording is ready.
+
+    Args:
+        entry_id: The recording entry that became ready (from the kaltura.entry.ready event).
+        series: The series whose occurrences are replayed: its encore settings and audience.
+        root_entry_id: The recorded session's id (the entry's rootEntryId); empty: read with baseEntry.get.
+        credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
+        max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
+        now: Leave empty; overrides the current time (for tests).
+    """
+    logger = get_run_logger()
+    moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
+    report = _decide(entry_id, series, root_entry_id, credentials, max_api_in_flight, moment)
+    rows = [report.model_dump(exclude_none=True)]
+    publish(["schedule-encore", series.key], rows, _summary(report))
+    if report.action in ("not ours", "no encore", "too late"):
+        logger.info("Nothing to do for entry %s: %s", entry_id, report.reason)
+    return report
+
+
+def _decide(
+    entry_id: str,
+    series: AllHandsSeries,
+    root_entry_id: str | None,
+    credentials: KalturaCredentials | None,
+    max_api_in_flight: int,
+    moment: datetime,
+) -> EncoreReport:
+    report = EncoreReport(action="not ours", entry_id=entry_id, series_key=series.key)
+    if series.encore is None:
+        report.action, report.reason = "no encore", f"series {series.key!r} has no encore settings"
+        return report
+    audience = resolve_audience(series.audience, Path.cwd()) if series.audience is not None else None
+    credentials = resolve(credentials)
+    with run_api_limit(max_api_in_flight):
+        near = moment
+        root = root_entry_id
+        if not root:
+            entry = get_entry(credentials=credentials, entry_id=entry_id)
+            root = entry.root_entry_id
+            if entry.created_at:
+                near = pendulum.from_timestamp(entry.created_at)
+        if not root or root == entry_id:
+            report.reason = "the entry is not a session's recording"
+            return report
+        event = find_recorded_event(credentials, series, root, near)
+        if event is None:
+            report.reason = f"session {root} is in no event of series {series.key!r}"
+            return report
+        report.original_event_id = event.id
+        original = Original(
+            event.id, event.name, event.start_date, event.end_date, event.timezone, tuple(event.labels)
+        )
+        if original_date_of(original, series.key) is None:
+            report.reason = f"event {event.id} carries no kev-occ: label (a half-made occurrence)"
+            return report
+        replay = plan_replay(series.key, series.encore, original, entry_id)
+        report.occurrence = replay.original_date.isoformat()
+        report.replay_name = replay.name
+        report.replay_local_start = replay.local_start.isoformat()
+        report.replay_start_utc = replay.start_iso
+        existing, finished = observe_replay(credentials, replay)
+        if existing is not None and finished:
+            report.action, report.replay_event_id = "already scheduled", existing.id
+            return report
+        if existing is None and replay.start_utc <= moment:
+            report.action = "too late"
+            report.reason = f"the replay's start {replay.local_start.isoformat()} has passed"
+            return report
+        made, report.people = make_replay(credentials, replay, audience, existing)
+    report.action = "created" if existing is None else "finished"
+    report.replay_event_id = made.id
+    return report
+
+
+def _summary(report: EncoreReport) -> str:
+    if report.replay_event_id is not None:
+        return (
+            f"Encore of {report.series_key} {report.occurrence}: {report.action}, event "
+            f"{report.replay_event_id} at {report.replay_local_start} (recording {report.entry_id})."
+        )
+    return f"Encore of {report.series_key}: {report.action} for entry {report.entry_id}. {report.reason}"

@@ -1,0 +1,22 @@
+"""The labels that carry identity on Kaltura's side: which series, which occurrence, which replay.
+
+One module so that a series and its encores agree on them without importing
+each other. A label with one of these prefixes is never the user's to set.
+"""
+
+from __future__ import annotations
+
+SERIES_LABEL_PREFIX = "kev-series:"
+"""``kev-series:{key}``: the event is an occurrence of the series."""
+SPEC_LABEL_PREFIX = "kev-spec:"
+"""``kev-spec:{hash}``: the occurrence was fully provisioned from this exact spec."""
+OCCURRENCE_LABEL_PREFIX = "kev-occ:"
+"""``kev-occ:{original local date}``: which occurrence, however it was moved or renamed since."""
+ENCORE_LABEL_PREFIX = "kev-encore:"
+"""``kev-encore:{key}``: a replay of one of the series' occurrences, never an occurrence itself."""
+RESERVED_LABEL_PREFIXES = (
+    SERIES_LABEL_PREFIX,
+    SPEC_LABEL_PREFIX,
+    OCCURRENCE_LABEL_PREFIX,
+    ENCORE_LABEL_PREFIX,
+)
