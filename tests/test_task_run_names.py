@@ -14,7 +14,9 @@ import pytest
 from prefect import Task
 from pydantic import SecretStr
 
+import tasks.attendance
 import tasks.categories
+import tasks.entries
 import tasks.events
 import tasks.people
 import tasks.sessions
@@ -49,6 +51,20 @@ SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
         {"category_id": 77, "category_name": "ep_agenda_123"},
         "delete-category: ep_agenda_123",
     ),
+    "delete-categories": (
+        {"categories": ((77, "12EPab>Speakers"), (78, "12EPab"), (79, "ep_agenda_12"))},
+        "delete-categories: 3 categories, 12EPab>Speakers .. ep_agenda_12",
+    ),
+    "find-event-apps": ({"event_ids": [12, 13]}, "find-event-apps: events 12, 13"),
+    "list-profiles": (
+        {"event_id": 12, "app_guid": "6f8a3c12-4b5d-4e9f-a1c7-8d2e3f4a5b6c", "updated_since": START},
+        "list-profiles: event 12 updated since 2027-03-04T15:00+00:00",
+    ),
+    "count-attendance": (
+        {"app_guids": ["6f8a3c12-4b5d-4e9f-a1c7-8d2e3f4a5b6c"]},
+        "count-attendance: 1 apps",
+    ),
+    "get-entry": ({"entry_id": "1_rec0001"}, "get-entry: entry 1_rec0001"),
     "create-event": (
         {
             "name": "Company All-Hands March 2027",
@@ -125,7 +141,9 @@ SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
 
 def api_tasks() -> dict[str, Task[Any, Any]]:
     modules = [
+        tasks.attendance,
         tasks.categories,
+        tasks.entries,
         tasks.events,
         tasks.people,
         tasks.sessions,
