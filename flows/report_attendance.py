@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
@@ -151,15 +151,14 @@ def _find_apps(credentials: KalturaCredentials, event_ids: Sequence[int]) -> dic
     return apps
 
 
-def _count(credentials: KalturaCredentials, guids: Sequence[str]) -> dict[str, dict[str, int]]:
-    futures = [
+def _count(
+    credentials: KalturaCredentials, guids: Sequence[str]
+) -> list[PrefectFuture[dict[str, dict[str, int]]]]:
+    """Submitted before the profile reads: one call each, it would otherwise wait behind every page."""
+    return [
         count_attendance.submit(credentials=credentials, app_guids=list(guids[i : i + APPS_PER_CALL]))
         for i in range(0, len(guids), APPS_PER_CALL)
     ]
-    counts: dict[str, dict[str, int]] = {}
-    for future in futures:
-        counts.update(future.result())
-    return counts
 
 
 def _attendance(profile: UserProfile) -> Attendance:
@@ -311,6 +310,7 @@ def report_attendance(
         event_ids, events = select_events(credentials, selector)
         occurrences, missing = _occurrences(credentials, selector, event_ids, events)
         apps = _find_apps(credentials, [o.event_id for o in occurrences])
+        counting = _count(credentials, [apps[o.event_id].id for o in occurrences if o.event_id in apps])
         reports: list[OccurrenceReport] = []
         reads: dict[int, PrefectFuture[list[UserProfile]]] = {}
         previous: dict[int, dict[str, Attendance]] = {}
@@ -326,8 +326,11 @@ def report_attendance(
             reads[occurrence.event_id] = list_profiles.submit(
                 credentials=credentials, event_id=occurrence.event_id, app_guid=app.id, updated_since=since
             )
-        counted = _count(credentials, [apps[r.occurrence.event_id].id for r in reports if r.problem is None])
-        wait(list(reads.values()))
+        pending: list[PrefectFuture[Any]] = [*reads.values(), *counting]
+        wait(pending)
+    counted: dict[str, dict[str, int]] = {}
+    for future in counting:
+        counted.update(future.result())
     newest: dict[int, datetime] = {}
     failures: list[str] = []
     for report in reports:
