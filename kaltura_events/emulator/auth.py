@@ -43,21 +43,20 @@ def verify_ks(ks: str, config: EmulatorConfig, ledger: KsLedger) -> Session:
 def check_events_ks(header: str | None, config: EmulatorConfig, ledger: KsLedger) -> Session:
     """KALTURA_EVENTS_PLATFORM_API.md §2, §3, §11: 401 for no, bad or expired KS;
     403 for a KS that is not ADMIN (type 2) or has no user id."""
-    ks = ks_from_authorization(header)
-    if ks is None:
-        raise EventsApiFailure(401, "missing KS: send 'Authorization: Bearer <KS>'")
-    try:
-        session = verify_ks(ks, config, ledger)
-    except KsInvalid as exc:
-        raise EventsApiFailure(401, str(exc)) from None
-    if session.session_type != ADMIN_SESSION:
-        raise EventsApiFailure(403, "the Events Platform needs an ADMIN KS (type 2)")
+    session = check_bearer_ks(header, config, ledger, admin=True, service="the Events Platform")
     if not session.user_id:
         raise EventsApiFailure(403, "the Events Platform needs a KS with a user id")
     return session
 
 
-def check_bearer_ks(header: str | None, config: EmulatorConfig, ledger: KsLedger, *, admin: bool) -> Session:
+def check_bearer_ks(
+    header: str | None,
+    config: EmulatorConfig,
+    ledger: KsLedger,
+    *,
+    admin: bool,
+    service: str = "this service",
+) -> Session:
     """KALTURA_APP_REGISTRY_API.md §3, KALTURA_USER_PROFILE_API.md §2: ``Authorization: Bearer <KS>``,
     an ADMIN KS (type 2) unless the endpoint also takes an analytics KS (``admin=False``). Unlike the
     Events Platform, no user id is required. The guides give no status or code for a refused KS: the
@@ -70,7 +69,7 @@ def check_bearer_ks(header: str | None, config: EmulatorConfig, ledger: KsLedger
     except KsInvalid as exc:
         raise EventsApiFailure(401, str(exc)) from None
     if admin and session.session_type != ADMIN_SESSION:
-        raise EventsApiFailure(403, "this service needs an ADMIN KS (type 2)")
+        raise EventsApiFailure(403, f"{service} needs an ADMIN KS (type 2)")
     return session
 
 
