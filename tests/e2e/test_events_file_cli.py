@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 from deployments.local_server import PrefectServer
-from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawEventsApi
 from kaltura_events.formats.events_file import load_events_file, targets
@@ -34,13 +33,8 @@ WRITES = ("events/create", "events/update", "events/delete", "sessions/create", 
 
 
 def kaltura_secrets(emu: EmulatorServer) -> dict[str, str]:
-    return {
-        "KALTURA_EVENTS_API_URL": emu.events_api_url,
-        "KALTURA_SERVICE_URL": emu.service_url,
-        "KALTURA_PARTNER_ID": str(emu.partner_id),
-        "KALTURA_ADMIN_SECRET": emu.admin_secret,
-        "KALTURA_USER_ID": DEFAULT_USER_ID,
-    }
+    """What the CI example's secrets hold: the variables the emulator's banner prints."""
+    return dict(emu.exports)
 
 
 def runner_env(tmp_path: Path) -> dict[str, str]:
@@ -240,3 +234,45 @@ def test_apply_makes_one_event_per_occurrence_whatever_the_names_and_plan_then_s
         again = cli(env, tmp_path, "plan", str(path))
         assert again.returncode == 0, again.output[-4000:]
         assert writes(emu) == 0
+
+
+def test_attendance_of_a_series_of_the_file_from_the_command_line(
+    emu: EmulatorServer, tmp_path: Path
+) -> None:
+    """apply, people join (the control endpoint), then ``attendance FILE --series KEY -o DIR``."""
+    now = datetime.now(timezone.utc)
+    start = f"{(now.hour + 12) % 24:02d}:00"
+    path = tmp_path / "kaltura-events.yaml"
+    spec = {"key": "cli-all-hands", "name": "CLI All-Hands {date:%Y-%m-%d}", "template_id": "tm0000"}
+    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": start, "horizon_days": 21}
+    path.write_text(yaml.safe_dump({"name": "cli-attendance", "series": [{**spec, **timing}]}))
+
+    typo = cli(
+        {**runner_env(tmp_path), **kaltura_secrets(emu)},
+        tmp_path,
+        "attendance",
+        str(path),
+        "--series",
+        "cli-all-hand",
+    )
+    assert typo.returncode == 1, typo.output
+    assert "--series='cli-all-hand'" in typo.stderr and "did you mean cli-all-hands" in typo.stderr
+    assert not (tmp_path / "prefect-home").exists(), "refused before any Prefect server started"
+
+    with PrefectServer() as server:
+        env = {**runner_env(tmp_path), **kaltura_secrets(emu), "PREFECT_API_URL": server.api_url}
+        assert cli(env, tmp_path, "apply", str(path)).returncode == 0
+        events = sorted(emu.control.state()["events"], key=lambda e: e["startDate"])
+        for number, event in enumerate(events):
+            people = [f"person{i}@example.com" for i in range(4 + number)]
+            emu.control.mark_attendance(event["id"], people, "registered")
+            emu.control.mark_attendance(event["id"], people[:2], "attended")
+        out = tmp_path / "report"
+        report = cli(env, tmp_path, "attendance", str(path), "--series", "cli-all-hands", "-o", str(out))
+    assert report.returncode == 0, report.output[-4000:]
+    assert "Traceback" not in report.output and "Error logging to API" not in report.output
+    assert f"{len(events)} occurrence(s)" in report.stdout
+    assert f"chart: {out / 'attendance-chart.png'}" in report.stdout
+    matrix = (out / "attendance-matrix.csv").read_text(encoding="utf-8").splitlines()
+    assert len(matrix) == 1 + 3 + len(events), "a header, then one row per person"
+    assert (out / "attendance-chart.png").read_bytes().startswith(b"\x89PNG")
