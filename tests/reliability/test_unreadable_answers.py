@@ -186,6 +186,7 @@ CALLS = (
     Call("delete_template", f"{TEMPLATES}.delete", lambda _, v3: v3.delete_template(26970222), v3_void=True),
     Call("add_user", "user.add", lambda _, v3: v3.add_user("ada@example.com", email="ada@example.com")),
     Call("get_user", "user.get", lambda _, v3: v3.get_user("ada@example.com")),
+    Call("get_entry", "baseEntry.get", lambda _, v3: v3.get_entry("1_rec00001")),
     Call("list_apps", "app-registry/list", lambda ar, _: ar.list_apps(["12"]), attendance=True),
     Call("get_app", "app-registry/get", lambda ar, _: ar.get_app(GUID), attendance=True),
     Call("list_profiles", "user-profile/list", lambda _, up: up.list_profiles([GUID]), attendance=True),
