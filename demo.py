@@ -309,8 +309,10 @@ def encore(emulator: EmulatorServer, creds: Any, env: dict[str, str]) -> bool:
                 runs = client.read_flow_runs(deployment_filter=_deployment_ids(deployment.id))
                 if runs and all(r.state is not None and r.state.is_final() for r in runs):
                     break
-                if time.monotonic() > deadline + 60:
-                    print("no schedule-encore run finished in time")
+                if time.monotonic() > deadline + 120:
+                    deliveries = [(d["state"], len(d["attempts"])) for d in emulator.control.notifications()]
+                    shown = [r.state_name for r in runs]
+                    print(f"no schedule-encore run finished in time: runs {shown}, deliveries {deliveries}")
                     return False
                 time.sleep(1.0)
     finally:
