@@ -32,7 +32,7 @@ from kaltura_events.api.fields import EventName, Zone
 from kaltura_events.api.validation import MAX_NAME_LENGTH, PRESET_TEMPLATES, format_iso
 from kaltura_events.planning.labels import ENCORE_LABEL_PREFIX, OCCURRENCE_LABEL_PREFIX, SERIES_LABEL_PREFIX
 from kaltura_events.planning.recurrence import occurrence_on
-from kaltura_events.planning.series_rules import _wall_clock
+from kaltura_events.planning.series_rules import require_wall_clock, wall_clock_schema
 
 BLANK_TEMPLATE = "tm0000"
 REPLAY_TEMPLATES = ("tm0000", "tm3000")
@@ -58,7 +58,7 @@ class EncoreSpec(BaseModel):
         default=time(10, 0),
         title="Encore local start time",
         description="Wall-clock time in the encore's zone, e.g. 10:00.",
-        json_schema_extra=_wall_clock,
+        json_schema_extra=wall_clock_schema,
     )
     days_after: int = Field(
         default=1,
@@ -81,11 +81,7 @@ class EncoreSpec(BaseModel):
     @field_validator("start_time")
     @classmethod
     def _naive_time(cls, value: time) -> time:
-        if value.tzinfo is not None:
-            raise InvalidArgumentError(
-                "encore.start_time", value.isoformat(), "a local wall-clock time has no offset"
-            )
-        return value
+        return require_wall_clock("encore.start_time", value)
 
     @field_validator("template_id")
     @classmethod

@@ -62,23 +62,13 @@ from kaltura_events.planning.series_rules import (
     holidays_between,
     local_day_range,
     overrides_by_date,
+    require_wall_clock,
     search_margin,
+    wall_clock_schema,
 )
 from kaltura_events.planning.speakers import SpeakerSpec, check_speakers
 
 MAX_HORIZON_DAYS = 730
-_WALL_CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
-
-
-def _wall_clock_time_schema(schema: dict[str, Any]) -> None:
-    """Publish a wall-clock time as HH:MM[:SS] instead of JSON Schema's ``format: time``.
-
-    That format requires a UTC offset, which a wall-clock time must not have, so
-    the Prefect UI refused every start time (the default 10:00 included).
-    Validation is pydantic's, unchanged.
-    """
-    schema.pop("format", None)
-    schema["pattern"] = _WALL_CLOCK_TIME
 
 
 class SessionSpec(BaseModel):
@@ -188,7 +178,7 @@ class AllHandsSeries(BaseModel):
         default=time(10, 0),
         title="Local start time",
         description="Wall-clock time in the zone, e.g. 10:00.",
-        json_schema_extra=_wall_clock_time_schema,
+        json_schema_extra=wall_clock_schema,
     )
     duration_minutes: int = Field(
         default=60, ge=5, le=1440, title="Duration (min)", description="Length of each occurrence."
@@ -283,11 +273,7 @@ class AllHandsSeries(BaseModel):
     @field_validator("start_time")
     @classmethod
     def _naive_time(cls, value: time) -> time:
-        if value.tzinfo is not None:
-            raise InvalidArgumentError(
-                "start_time", value.isoformat(), "a local wall-clock time has no offset"
-            )
-        return value
+        return require_wall_clock("start_time", value)
 
     @model_validator(mode="after")
     def _consistent(self) -> AllHandsSeries:

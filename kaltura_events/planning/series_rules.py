@@ -39,12 +39,24 @@ def country_codes() -> tuple[str, ...]:
     return tuple(sorted(code for code in holiday_calendars.list_supported_countries() if len(code) == 2))
 
 
-def _wall_clock(schema: dict[str, Any]) -> None:
-    """HH:MM rather than ``format: time``, which demands an offset the Prefect UI never sends."""
+def wall_clock_schema(schema: dict[str, Any]) -> None:
+    """Publish a wall-clock time as HH:MM[:SS] instead of JSON Schema's ``format: time``.
+
+    That format requires a UTC offset, which a wall-clock time must not have, so
+    the Prefect UI refused every start time (the default 10:00 included).
+    Validation is pydantic's, unchanged. An optional time's string branch is changed alike.
+    """
     for variant in schema.get("anyOf", [schema]):
         if variant.get("type") == "string":
             variant.pop("format", None)
             variant["pattern"] = _WALL_CLOCK_TIME
+
+
+def require_wall_clock(field: str, value: dt.time) -> dt.time:
+    """A local start time is read in the series' (or encore's) zone: an offset would contradict it."""
+    if value.tzinfo is not None:
+        raise InvalidArgumentError(field, value.isoformat(), "a local wall-clock time has no offset")
+    return value
 
 
 Country = Annotated[str, WithJsonSchema({"type": "string", "enum": list(country_codes())})]
@@ -116,7 +128,7 @@ class OccurrenceOverride(BaseModel):
         default=None,
         title="Move to time",
         description="New local start time, e.g. 14:00; empty keeps the series' time.",
-        json_schema_extra=_wall_clock,
+        json_schema_extra=wall_clock_schema,
     )
     duration_minutes: int | None = Field(
         default=None, ge=5, le=1440, title="Duration (min)", description="Empty keeps the series' duration."
@@ -138,11 +150,7 @@ class OccurrenceOverride(BaseModel):
     @field_validator("start_time")
     @classmethod
     def _naive(cls, value: dt.time | None) -> dt.time | None:
-        if value is not None and value.tzinfo is not None:
-            raise InvalidArgumentError(
-                "overrides.start_time", value.isoformat(), "a local wall-clock time has no offset"
-            )
-        return value
+        return None if value is None else require_wall_clock("overrides.start_time", value)
 
     @model_validator(mode="after")
     def _meaningful(self) -> OccurrenceOverride:
