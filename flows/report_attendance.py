@@ -58,7 +58,7 @@ from kaltura_events.planning.attendance import (
     rate,
 )
 from kaltura_events.planning.selection import EventSelector
-from kaltura_events.planning.series import OCCURRENCE_LABEL_PREFIX, SERIES_LABEL_PREFIX
+from kaltura_events.planning.series import SERIES_LABEL_PREFIX, occurrence_of
 from tasks.attendance import APPS_PER_CALL, count_attendance, find_event_apps, list_profiles
 from tasks.events import list_events
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
@@ -110,10 +110,7 @@ def watermark_name(series_key: str) -> str:
 
 
 def _label(event: Event) -> str:
-    for label in event.labels:
-        if label.startswith(OCCURRENCE_LABEL_PREFIX):
-            return label.removeprefix(OCCURRENCE_LABEL_PREFIX)
-    return str(event.id)
+    return occurrence_of(event) or str(event.id)
 
 
 def _occurrences(

@@ -30,7 +30,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.api.fields import EventName, Zone
 from kaltura_events.api.validation import MAX_NAME_LENGTH, PRESET_TEMPLATES, format_iso
-from kaltura_events.planning.labels import ENCORE_LABEL_PREFIX, OCCURRENCE_LABEL_PREFIX, SERIES_LABEL_PREFIX
+from kaltura_events.planning.labels import (
+    ENCORE_LABEL_PREFIX,
+    OCCURRENCE_LABEL_PREFIX,
+    SERIES_LABEL_PREFIX,
+    occurrence_in,
+)
 from kaltura_events.planning.recurrence import occurrence_on
 from kaltura_events.planning.series_rules import require_wall_clock, wall_clock_schema
 
@@ -176,13 +181,13 @@ def original_date_of(original: Original, series_key: str) -> date | None:
     """The occurrence date an event's labels name, or None when it is not an occurrence of the series."""
     if f"{SERIES_LABEL_PREFIX}{series_key}" not in original.labels:
         return None
-    for label in original.labels:
-        if label.startswith(OCCURRENCE_LABEL_PREFIX):
-            try:
-                return date.fromisoformat(label[len(OCCURRENCE_LABEL_PREFIX) :])
-            except ValueError:
-                return None
-    return None
+    written = occurrence_in(original.labels)
+    if written is None:
+        return None
+    try:
+        return date.fromisoformat(written)
+    except ValueError:
+        return None
 
 
 def plan_replay(

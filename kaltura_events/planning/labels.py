@@ -6,6 +6,8 @@ each other. A label with one of these prefixes is never the user's to set.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 SERIES_LABEL_PREFIX = "kev-series:"
 """``kev-series:{key}``: the event is an occurrence of the series."""
 SPEC_LABEL_PREFIX = "kev-spec:"
@@ -20,3 +22,15 @@ RESERVED_LABEL_PREFIXES = (
     OCCURRENCE_LABEL_PREFIX,
     ENCORE_LABEL_PREFIX,
 )
+
+
+def occurrence_in(labels: Iterable[str]) -> str | None:
+    """The original local date an event's ``kev-occ:`` label names, as written; None without one."""
+    return next(
+        (
+            label[len(OCCURRENCE_LABEL_PREFIX) :]
+            for label in labels
+            if label.startswith(OCCURRENCE_LABEL_PREFIX)
+        ),
+        None,
+    )

@@ -48,6 +48,7 @@ from kaltura_events.planning.labels import (
     RESERVED_LABEL_PREFIXES,
     SERIES_LABEL_PREFIX,
     SPEC_LABEL_PREFIX,
+    occurrence_in,
 )
 from kaltura_events.planning.people import email_key
 from kaltura_events.planning.recurrence import Occurrence, expand, occurrence_on, validate_rrule
@@ -662,8 +663,7 @@ def event_occurrence_label(event: Event) -> str | None:
 
 def occurrence_of(event: Event) -> str | None:
     """The original local date an event's ``kev-occ:`` label names, as the report shows it."""
-    label = event_occurrence_label(event)
-    return label[len(OCCURRENCE_LABEL_PREFIX) :] if label is not None else None
+    return occurrence_in(event.labels)
 
 
 def diff(
