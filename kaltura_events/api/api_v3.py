@@ -79,11 +79,7 @@ class CategoryFilter:
                 str(_require_category_id("ancestor_id_in", i)) for i in self.ancestor_id_in
             )
         if self.order_by is not None:
-            if self.order_by not in CATEGORY_ORDERS:
-                raise InvalidArgumentError(
-                    "order_by", self.order_by, f"expected one of {', '.join(CATEGORY_ORDERS)}"
-                )
-            body["orderBy"] = self.order_by
+            body["orderBy"] = v.require_choice("order_by", self.order_by, CATEGORY_ORDERS)
         return body
 
 
@@ -110,11 +106,7 @@ class TemplateFilter:
         if self.id_in:
             body["idIn"] = ",".join(str(_require_template_id("id_in", i)) for i in self.id_in)
         if self.order_by is not None:
-            if self.order_by not in TEMPLATE_ORDERS:
-                raise InvalidArgumentError(
-                    "order_by", self.order_by, f"expected one of {', '.join(TEMPLATE_ORDERS)}"
-                )
-            body["orderBy"] = self.order_by
+            body["orderBy"] = v.require_choice("order_by", self.order_by, TEMPLATE_ORDERS)
         return body
 
 
