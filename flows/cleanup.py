@@ -19,6 +19,7 @@ from kaltura_events.api.errors import KalturaError
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Category, Event
 from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.planning.speakers import batches
 from kaltura_events.planning.teardown import (
     CategoryPlan,
     is_ep_root,
@@ -143,9 +144,7 @@ def delete_categories(
     after another. A delete that fails for good stops everything after it and
     is raised here, after the outcome has what was deleted before it.
     """
-    pending = [(c.id, c.full_name) for c in plan.deletes]
-    for start in range(0, len(pending), CATEGORIES_PER_TASK):
-        page = tuple(pending[start : start + CATEGORIES_PER_TASK])
+    for page in batches([(c.id, c.full_name) for c in plan.deletes], CATEGORIES_PER_TASK):
         for result in delete_category_page(credentials=credentials, categories=page):
             if result.error is not None:
                 raise CategoryDeleteFailed(

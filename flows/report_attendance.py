@@ -59,6 +59,7 @@ from kaltura_events.planning.attendance import (
 )
 from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.series import SERIES_LABEL_PREFIX, occurrence_of
+from kaltura_events.planning.speakers import batches
 from tasks.attendance import APPS_PER_CALL, count_attendance, find_event_apps, list_profiles
 from tasks.events import list_events
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
@@ -119,8 +120,7 @@ def _occurrences(
     """The selected events in series order, and the ids given that no event answers to."""
     if selector.kind == "event_ids":
         found: list[Event] = []
-        for start in range(0, len(event_ids), APPS_PER_CALL):
-            chunk = tuple(event_ids[start : start + APPS_PER_CALL])
+        for chunk in batches(event_ids, APPS_PER_CALL):
             found += list_events(credentials=credentials, event_filter=EventFilter(id_in=chunk))
         events = [e for e in found if e.id in set(event_ids)]
     elif selector.kind == "series_key" and not events:
@@ -139,8 +139,8 @@ def _occurrences(
 
 def _find_apps(credentials: KalturaCredentials, event_ids: Sequence[int]) -> dict[int, App]:
     futures = [
-        find_event_apps.submit(credentials=credentials, event_ids=list(event_ids[i : i + APPS_PER_CALL]))
-        for i in range(0, len(event_ids), APPS_PER_CALL)
+        find_event_apps.submit(credentials=credentials, event_ids=list(chunk))
+        for chunk in batches(event_ids, APPS_PER_CALL)
     ]
     apps: dict[int, App] = {}
     for future in futures:
@@ -153,8 +153,8 @@ def _count(
 ) -> list[PrefectFuture[dict[str, dict[str, int]]]]:
     """Submitted before the profile reads: one call each, it would otherwise wait behind every page."""
     return [
-        count_attendance.submit(credentials=credentials, app_guids=list(guids[i : i + APPS_PER_CALL]))
-        for i in range(0, len(guids), APPS_PER_CALL)
+        count_attendance.submit(credentials=credentials, app_guids=list(chunk))
+        for chunk in batches(guids, APPS_PER_CALL)
     ]
 
 
