@@ -57,8 +57,9 @@ from kaltura_events.planning.attendance import (
     person_name,
     rate,
 )
+from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.selection import EventSelector
-from kaltura_events.planning.series import SERIES_LABEL_PREFIX, occurrence_of
+from kaltura_events.planning.series_diff import occurrence_of
 from kaltura_events.planning.speakers import batches
 from tasks.attendance import APPS_PER_CALL, count_attendance, find_event_apps, list_profiles
 from tasks.events import list_events

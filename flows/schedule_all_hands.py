@@ -34,23 +34,19 @@ from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.audience_csv import resolve_audience
 from kaltura_events.planning.audience import ResolvedAudience
-from kaltura_events.planning.series import (
-    SERIES_LABEL_PREFIX,
-    AllHandsSeries,
-    PlannedEvent,
-    PlannedSession,
+from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_diff import (
     SeriesDiff,
-    Window,
     diff,
     event_occurrence_label,
-    horizon,
     is_complete,
     leftover_key,
     missing_sessions,
     occurrence_of,
-    plan,
     sessions_left_behind,
 )
+from kaltura_events.planning.series_plan import PlannedEvent, PlannedSession, Window, horizon, plan
 from tasks.events import create_event, find_event, list_events, update_event
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 from tasks.sessions import create_session, list_sessions

@@ -35,7 +35,8 @@ from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.calendar_feed import write_calendars
 from kaltura_events.formats.events_file import EventsFile, Target, load_events_file, targets
-from kaltura_events.planning.series import SERIES_LABEL_PREFIX, occurrence_of
+from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
+from kaltura_events.planning.series_diff import occurrence_of
 from tasks.events import list_events
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 
