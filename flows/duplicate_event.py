@@ -22,8 +22,9 @@ from kaltura_events.api.events import EventFilter
 from kaltura_events.api.fields import DuplicateRole, EventName, Label, Zone
 from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 from tasks.events import find_event, list_events, update_event
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 
 _LOCAL_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$"
 

@@ -47,8 +47,9 @@ from kaltura_events.planning.series_diff import (
     sessions_left_behind,
 )
 from kaltura_events.planning.series_plan import PlannedEvent, PlannedSession, Window, horizon, plan
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 from tasks.events import create_event, find_event, list_events, update_event
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 from tasks.sessions import create_session, list_sessions
 
 

@@ -51,9 +51,10 @@ from kaltura_events.planning.audience import ResolvedAudience
 from kaltura_events.planning.encore import Original, PlannedReplay, original_date_of, plan_replay
 from kaltura_events.planning.labels import RESERVED_LABEL_PREFIXES
 from kaltura_events.planning.series import AllHandsSeries
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 from tasks.entries import get_entry
 from tasks.events import create_event, find_event, list_events, update_event
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 from tasks.sessions import create_session, list_sessions
 
 SESSION_LOOKUPS_AT_ONCE = 8

@@ -37,8 +37,9 @@ from kaltura_events.formats.calendar_feed import write_calendars
 from kaltura_events.formats.events_file import EventsFile, Target, load_events_file, targets
 from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.series_diff import occurrence_of
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 from tasks.events import list_events
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 
 CHANGE_GROUPS = ("created", "finished", "updated", "pruned")
 

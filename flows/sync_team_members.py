@@ -22,7 +22,8 @@ from kaltura_events.api.errors import KalturaError
 from kaltura_events.api.models import TeamMember
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.roster import Roster, RosterDiff, TeamMemberSpec, member_changes, roster_diff
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 from tasks.team_members import (
     create_team_member,
     delete_team_member,

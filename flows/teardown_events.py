@@ -21,7 +21,8 @@ from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.models import Event
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.selection import EventSelector
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 
 
 class TeardownReport(BaseModel):

@@ -39,8 +39,9 @@ from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.watch import Transition, due_transitions, watch_window
 from kaltura_events.webhooks.notification import EVENT_NAMESPACE
 from tasks.announce import Announcement, event_written, post_prefect_events
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit
+from tasks.clients import resolve
 from tasks.events import list_events
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit
 
 DEFAULT_LABELS = ("kev-series:company-all-hands",)
 """The series of the ``schedule-all-hands/weekly`` deployment (deployments/prefect.yaml)."""

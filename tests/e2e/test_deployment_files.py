@@ -13,7 +13,7 @@ from flows.duplicate_event import DuplicateSpec
 from kaltura_events import cli, credentials
 from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.series import AllHandsSeries
-from tasks import runtime
+from tasks import api_limit
 from tests.e2e.conftest import PREFECT_YAML, REPO_ROOT
 
 EXPECTED = {
@@ -107,7 +107,7 @@ def test_cli_defaults_match_the_library() -> None:
     assert cli.DEFAULT_WORK_POOL == credentials.DEFAULT_WORK_POOL
     assert cli.DEFAULT_CREDENTIALS_NAME == credentials.DEFAULT_CREDENTIALS_NAME
     assert cli.DEFAULT_API_LIMIT == credentials.DEFAULT_API_LIMIT
-    assert cli.API_LIMIT_NAME == credentials.API_LIMIT_NAME == runtime.GLOBAL_LIMIT_NAME
+    assert cli.API_LIMIT_NAME == credentials.API_LIMIT_NAME == api_limit.GLOBAL_LIMIT_NAME
 
 
 def test_wall_clock_values_keep_validating_the_same_way() -> None:

@@ -10,7 +10,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
 from flows.units import run_units
-from tasks.runtime import GLOBAL_LIMIT_NAME, api_idle, run_api_limit
+from tasks.api_limit import GLOBAL_LIMIT_NAME, api_idle, run_api_limit
 
 
 @pytest.fixture
