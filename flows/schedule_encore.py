@@ -39,9 +39,10 @@ from prefect import flow
 from prefect.logging import get_run_logger
 from pydantic import BaseModel, Field
 
-from flows.parameters import ApiInFlight, NowForTesting
+from flows.parameters import ApiInFlight, LockWaitSeconds, NowForTesting
 from flows.people import converge_people
 from flows.reporting import publish
+from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, account_of, one_writer, series_lock
 from flows.units import in_parallel
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Event, Session
@@ -182,6 +183,7 @@ def schedule_encore(
     ] = None,
     credentials: KalturaCredentials | None = None,
     max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
+    lock_wait_seconds: LockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS,
     now: NowForTesting = None,
 ) -> EncoreReport:
     """Schedule the replay of a series occurrence whose recording is ready.
@@ -191,12 +193,15 @@ def schedule_encore(
         series: The series whose occurrences are replayed: its encore settings and audience.
         root_entry_id: The recorded session's id (the entry's rootEntryId); empty: read with baseEntry.get.
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
-        max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run; it holds at most that many kaltura-api slots.
+        lock_wait_seconds: While another run writes the series, wait this long, then fail naming it.
         now: Leave empty; overrides the current time (for tests).
     """
     logger = get_run_logger()
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
-    report = _decide(entry_id, series, root_entry_id, credentials, max_api_in_flight, moment)
+    report = _decide(
+        entry_id, series, root_entry_id, credentials, max_api_in_flight, lock_wait_seconds, moment
+    )
     rows = [report.model_dump(exclude_none=True)]
     publish(["schedule-encore", series.key], rows, _summary(report))
     if report.action in ("not ours", "no encore", "too late"):
@@ -210,6 +215,7 @@ def _decide(
     root_entry_id: str | None,
     credentials: KalturaCredentials | None,
     max_api_in_flight: int,
+    lock_wait_seconds: float,
     moment: datetime,
 ) -> EncoreReport:
     report = EncoreReport(action="not ours", entry_id=entry_id, series_key=series.key)
@@ -230,21 +236,25 @@ def _decide(
             report.reason = "the entry is not a session's recording"
             return report
         event = find_recorded_event(credentials, series, root, near)
-        if event is None:
-            report.reason = f"session {root} is in no event of series {series.key!r}"
-            return report
-        report.original_event_id = event.id
-        original = Original(
-            event.id, event.name, event.start_date, event.end_date, event.timezone, tuple(event.labels)
-        )
-        if original_date_of(original, series.key) is None:
-            report.reason = f"event {event.id} carries no kev-occ: label (a half-made occurrence)"
-            return report
-        replay = plan_replay(series.key, series.encore, original, entry_id)
-        report.occurrence = replay.original_date.isoformat()
-        report.replay_name = replay.name
-        report.replay_local_start = replay.local_start.isoformat()
-        report.replay_start_utc = replay.start_iso
+    if event is None:
+        report.reason = f"session {root} is in no event of series {series.key!r}"
+        return report
+    report.original_event_id = event.id
+    original = Original(
+        event.id, event.name, event.start_date, event.end_date, event.timezone, tuple(event.labels)
+    )
+    if original_date_of(original, series.key) is None:
+        report.reason = f"event {event.id} carries no kev-occ: label (a half-made occurrence)"
+        return report
+    replay = plan_replay(series.key, series.encore, original, entry_id)
+    report.occurrence = replay.original_date.isoformat()
+    report.replay_name = replay.name
+    report.replay_local_start = replay.local_start.isoformat()
+    report.replay_start_utc = replay.start_iso
+    # The series' one writer from here: two notifications of one recording would both see no replay.
+    # Taken outside the API limit: a run waiting for the series must hold no request slots.
+    lock = series_lock(account_of(credentials), series.key)
+    with one_writer([lock], wait_seconds=lock_wait_seconds), run_api_limit(max_api_in_flight):
         existing, finished = observe_replay(credentials, replay)
         if existing is not None and finished:
             report.action, report.replay_event_id = "already scheduled", existing.id
