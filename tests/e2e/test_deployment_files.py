@@ -8,7 +8,8 @@ from typing import Any
 import yaml
 from prefect import Flow
 
-from deployments import serve
+from deployments import events_file, serve
+from flows import series_lock
 from flows.duplicate_event import DuplicateSpec
 from kaltura_events import cli, credentials
 from kaltura_events.planning.selection import EventSelector
@@ -108,6 +109,7 @@ def test_cli_defaults_match_the_library() -> None:
     assert cli.DEFAULT_CREDENTIALS_NAME == credentials.DEFAULT_CREDENTIALS_NAME
     assert cli.DEFAULT_API_LIMIT == credentials.DEFAULT_API_LIMIT
     assert cli.API_LIMIT_NAME == credentials.API_LIMIT_NAME == api_limit.GLOBAL_LIMIT_NAME
+    assert events_file.DEFAULT_LOCK_WAIT_SECONDS == series_lock.DEFAULT_LOCK_WAIT_SECONDS
 
 
 def test_wall_clock_values_keep_validating_the_same_way() -> None:
