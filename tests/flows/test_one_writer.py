@@ -151,7 +151,7 @@ def test_any_mix_of_overlapping_runs_leaves_each_occurrence_once(
     series = AllHandsSeries.model_validate(spec)
     results = _at_once(
         *(
-            (lambda dry=dry: schedule_all_hands(series, creds, now=NOW, dry_run=dry))  # type: ignore[misc]
+            (lambda dry=dry: schedule_all_hands(series, creds, now=NOW, dry_run=dry))
             for dry in plans
         )
     )
