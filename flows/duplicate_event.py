@@ -184,7 +184,7 @@ def duplicate_event(
     Args:
         spec: The template event, and the name, time and labels of the copy.
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
-        max_api_in_flight: Most requests in flight from this run; it holds at most that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
     """
     credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):

@@ -481,7 +481,7 @@ def schedule_all_hands(
         series: What should be on the calendar: the rule, the time zone and what each occurrence holds.
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
         dry_run: Compute and publish the plan; write nothing.
-        max_api_in_flight: Most requests in flight from this run; it holds at most that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
         poll: How often and how long to wait for a duplication job; used where an event is copied.
         verify: Re-read every event's sessions and people, even where the completion marker says converged.
         lock_wait_seconds: While another run writes this series, wait this long, then fail naming it.

@@ -193,7 +193,7 @@ def schedule_encore(
         series: The series whose occurrences are replayed: its encore settings and audience.
         root_entry_id: The recorded session's id (the entry's rootEntryId); empty: read with baseEntry.get.
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
-        max_api_in_flight: Most requests in flight from this run; it holds at most that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
         lock_wait_seconds: While another run writes the series, wait this long, then fail naming it.
         now: Leave empty; overrides the current time (for tests).
     """

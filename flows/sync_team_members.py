@@ -209,7 +209,7 @@ def sync_team_members(
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
         remove_unlisted: Delete team members the roster does not list; off leaves them alone.
         dry_run: Compute and publish the plan; write nothing (the default).
-        max_api_in_flight: Most requests in flight from this run; it holds at most that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
     """
     credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):

@@ -102,7 +102,7 @@ def teardown_events(
         max_events: Blast-radius cap; a larger selection fails before any delete.
         clean_categories: Delete the categories the platform made for the deleted events.
         sweep_orphans: Also remove platform categories of events that no longer exist.
-        max_api_in_flight: Most requests in flight from this run; it holds at most that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
         lock_wait_seconds: Deleting a series: while another run writes it, wait this long, then fail.
     """
     credentials = resolve(credentials)

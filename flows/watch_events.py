@@ -173,7 +173,7 @@ def watch_events(
         lead_minutes: Announce 'starting' this many minutes before an event starts.
         lookback_hours: Catch up on events that ended this recently (a watcher that was down).
         watcher: Names the Prefect Variable that remembers what was announced; one per deployment.
-        max_api_in_flight: Most requests in flight from this run; it holds at most that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     logger = get_run_logger()
