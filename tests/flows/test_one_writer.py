@@ -150,10 +150,7 @@ def test_any_mix_of_overlapping_runs_leaves_each_occurrence_once(
     spec = _spec("overlap-mix")
     series = AllHandsSeries.model_validate(spec)
     results = _at_once(
-        *(
-            (lambda dry=dry: schedule_all_hands(series, creds, now=NOW, dry_run=dry))
-            for dry in plans
-        )
+        *((lambda dry=dry: schedule_all_hands(series, creds, now=NOW, dry_run=dry)) for dry in plans)
     )
     assert all(isinstance(r, SeriesReport) for r in results), results
     if not all(plans):
