@@ -195,10 +195,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _machine_lock_names(events_file: EventsFile, args: argparse.Namespace) -> list[str]:
     """The names the flow locks on a server, so the file locks and the server's agree on what they guard."""
-    from flows.series_lock import account_of, file_lock, series_lock
+    from flows.series_lock import file_lock, partner_of, series_lock
     from kaltura_events.credentials import KalturaCredentials
 
-    partner = account_of(KalturaCredentials.from_env())
+    partner = partner_of(KalturaCredentials.from_env())
     planned = targets(events_file, args.file, pendulum.now("UTC"))
     return [file_lock(partner, events_file.name), *(series_lock(partner, t.key) for t in planned)]
 

@@ -25,7 +25,7 @@ from flows.duplication import DuplicationRequest, PollSettings, run_duplications
 from flows.parameters import ApiInFlight, DuplicationPolling, LockWaitSeconds, NowForTesting, Verify
 from flows.people import PeopleOutcome, converge_people, plan_people
 from flows.reporting import publish
-from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, account_of, one_writer, series_lock
+from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
 from flows.teardown_events import run_cleanup
 from flows.units import in_parallel, run_units
 from kaltura_events.api.errors import KalturaError
@@ -490,7 +490,7 @@ def schedule_all_hands(
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
     audience = resolve_audience(series.audience, Path.cwd()) if series.audience is not None else None
     credentials = resolve(credentials)
-    names = [] if dry_run else [series_lock(account_of(credentials), series.key)]
+    names = [] if dry_run else [series_lock(partner_of(credentials), series.key)]
     with one_writer(names, wait_seconds=lock_wait_seconds) as lock, run_api_limit(max_api_in_flight):
         report = converge_series(
             credentials, series, moment=moment, dry_run=dry_run, poll=poll, audience=audience, verify=verify

@@ -42,7 +42,7 @@ from pydantic import BaseModel, Field
 from flows.parameters import ApiInFlight, LockWaitSeconds, NowForTesting
 from flows.people import converge_people
 from flows.reporting import publish
-from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, account_of, one_writer, series_lock
+from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
 from flows.units import in_parallel
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Event, Session
@@ -253,7 +253,7 @@ def _decide(
     report.replay_start_utc = replay.start_iso
     # The series' one writer from here: two notifications of one recording would both see no replay.
     # Taken outside the API limit: a run waiting for the series must hold no request slots.
-    lock = series_lock(account_of(credentials), series.key)
+    lock = series_lock(partner_of(credentials), series.key)
     with one_writer([lock], wait_seconds=lock_wait_seconds), run_api_limit(max_api_in_flight):
         existing, finished = observe_replay(credentials, replay)
         if existing is not None and finished:

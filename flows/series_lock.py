@@ -1,4 +1,4 @@
-"""One writer per series: a Prefect global concurrency limit of 1 per partner and series key.
+"""One writer per series (and per Prefect Variable): a global concurrency limit of 1 per name.
 
 The Events API takes no idempotency key and no labels on create, so an event is
 unlabelled from its creation until the run's last update: two runs converging
@@ -43,6 +43,9 @@ from kaltura_events.credentials import KalturaCredentials
 
 SERIES_LOCK_PREFIX = "kaltura-series"
 FILE_LOCK_PREFIX = "kaltura-events-file"
+VARIABLE_LOCK_PREFIX = "kaltura-variable"
+VARIABLE_LOCK_WAIT_SECONDS = 60.0
+"""A run holds a Variable's lock for one list call or one report: a minute is long."""
 DEFAULT_LOCK_WAIT_SECONDS = 300.0
 LEASE_SECONDS_ENV = "KALTURA_EVENTS_LOCK_LEASE_SECONDS"
 DEFAULT_LEASE_SECONDS = 120.0
@@ -74,7 +77,7 @@ class LockWait:
         return f"waited {self.waited_seconds:.0f} s for {self.holder}"
 
 
-def account_of(credentials: KalturaCredentials) -> int:
+def partner_of(credentials: KalturaCredentials) -> int:
     """The partner id locks are named for: a KS names its partner even when no partner id is given."""
     from kaltura_events.api.ks import ks_partner_id
 
@@ -86,6 +89,11 @@ def account_of(credentials: KalturaCredentials) -> int:
 
 def series_lock(partner_id: int, key: str) -> str:
     return f"{SERIES_LOCK_PREFIX}-{partner_id}-{key}"
+
+
+def variable_lock(variable: str) -> str:
+    """A Prefect Variable's own lock: a run reads, changes and writes it back whole."""
+    return f"{VARIABLE_LOCK_PREFIX}-{variable}"
 
 
 def file_lock(partner_id: int, file_name: str) -> str:

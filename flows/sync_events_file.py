@@ -25,7 +25,7 @@ from flows.duplication import PollSettings
 from flows.parameters import ApiInFlight, DuplicationPolling, LockWaitSeconds, NowForTesting, Verify
 from flows.reporting import artifact_key, publish
 from flows.schedule_all_hands import SeriesReport, converge_series, publish_people
-from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, account_of, file_lock, one_writer, series_lock
+from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, file_lock, one_writer, partner_of, series_lock
 from flows.sync_team_members import RosterReport, converge_roster, summarize_roster
 from flows.teardown_events import run_cleanup
 from flows.units import in_parallel, run_units
@@ -322,7 +322,7 @@ def file_locks(
     names); a plan only reads and takes none."""
     if dry_run:
         return []
-    partner = account_of(credentials)
+    partner = partner_of(credentials)
     return [file_lock(partner, events_file.name), *(series_lock(partner, t.key) for t in planned)]
 
 

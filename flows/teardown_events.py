@@ -17,7 +17,7 @@ from flows.cleanup import CleanupOutcome, delete_categories, delete_events, plan
 from flows.parameters import ApiInFlight, LockWaitSeconds
 from flows.reporting import publish
 from flows.selection import select_events
-from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, account_of, one_writer, series_lock
+from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.models import Event
 from kaltura_events.credentials import KalturaCredentials
@@ -107,7 +107,7 @@ def teardown_events(
     """
     credentials = resolve(credentials)
     series = selector.series_key
-    locks = [series_lock(account_of(credentials), series)] if series and not dry_run else []
+    locks = [series_lock(partner_of(credentials), series)] if series and not dry_run else []
     with one_writer(locks, wait_seconds=lock_wait_seconds), run_api_limit(max_api_in_flight):
         event_ids, events = select_events(credentials, selector)
         if len(event_ids) > max_events:

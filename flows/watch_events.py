@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 
 from flows.parameters import ApiInFlight, NowForTesting
 from flows.reporting import publish
+from flows.series_lock import VARIABLE_LOCK_WAIT_SECONDS, one_writer, variable_lock
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.validation import format_iso, parse_iso_datetime
 from kaltura_events.credentials import KalturaCredentials
@@ -180,27 +181,30 @@ def watch_events(
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
     lead, lookback = timedelta(minutes=lead_minutes), timedelta(hours=lookback_hours)
     credentials = resolve(credentials)
-    memory = _Memory.load(watcher)
-    if memory.watermark is not None and memory.watermark < moment - lookback:
-        logger.warning(
-            "The last watch was at %s, longer ago than lookback_hours=%d: events that ended in between "
-            "are not announced.",
-            format_iso(memory.watermark),
-            lookback_hours,
-        )
-    window = watch_window(moment, lead, lookback)
-    with run_api_limit(max_api_in_flight):
-        events = list_events(
-            credentials=credentials,
-            event_filter=EventFilter(
-                labels=tuple(sorted(set(labels))), start_lte=window.start_lte, end_gte=window.end_gte
-            ),
-        )
-    account = account_of(credentials)
-    due = [(t, transition_id(account, t)) for t in due_transitions(events, moment, lead, lookback)]
-    fresh = [(t, event_id) for t, event_id in due if not memory.knows(event_id)]
-    post_prefect_events([_announcement(t, event_id) for t, event_id in fresh])
-    memory.save(fresh, moment, lookback)
+    # Two watchers at once would both read the memory, both announce, and one save would lose the
+    # other's marks: the Variable is read and written under its own lock.
+    with one_writer([variable_lock(variable_name(watcher))], wait_seconds=VARIABLE_LOCK_WAIT_SECONDS):
+        memory = _Memory.load(watcher)
+        if memory.watermark is not None and memory.watermark < moment - lookback:
+            logger.warning(
+                "The last watch was at %s, longer ago than lookback_hours=%d: events that ended in between "
+                "are not announced.",
+                format_iso(memory.watermark),
+                lookback_hours,
+            )
+        window = watch_window(moment, lead, lookback)
+        with run_api_limit(max_api_in_flight):
+            events = list_events(
+                credentials=credentials,
+                event_filter=EventFilter(
+                    labels=tuple(sorted(set(labels))), start_lte=window.start_lte, end_gte=window.end_gte
+                ),
+            )
+        account = account_of(credentials)
+        due = [(t, transition_id(account, t)) for t in due_transitions(events, moment, lead, lookback)]
+        fresh = [(t, event_id) for t, event_id in due if not memory.knows(event_id)]
+        post_prefect_events([_announcement(t, event_id) for t, event_id in fresh])
+        memory.save(fresh, moment, lookback)
     report = WatchReport(listed=len(events), already_announced=len(due) - len(fresh))
     report.announced = [_row(t, event_id) for t, event_id in fresh]
     publish(

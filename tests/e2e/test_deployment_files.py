@@ -30,6 +30,22 @@ EXPECTED = {
 }
 
 
+OVERLAP = {
+    ("schedule-all-hands", "weekly"): "ENQUEUE",
+    ("duplicate-event", "default"): None,
+    ("teardown-events", "default"): "ENQUEUE",
+    ("sync-team-members", "default"): "ENQUEUE",
+    ("sync-events-file", "default"): "ENQUEUE",
+    ("report-attendance", "company-all-hands"): "CANCEL_NEW",
+    ("watch-events", "every-5-minutes"): "CANCEL_NEW",
+    ("schedule-encore", "company-all-hands"): "ENQUEUE",
+    ("report-attendance", "event-ended"): "ENQUEUE",
+}
+"""What each deployment does with a run started while one runs: writers queue (the series lock
+would make them wait anyway); a watcher or scheduled report started meanwhile is cancelled;
+each event-ended report is for another event, so it queues."""
+
+
 def _flow(entrypoint: str) -> Flow[..., Any]:
     path, _, name = entrypoint.partition(":")
     flow: Flow[..., Any] = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
@@ -89,6 +105,28 @@ def test_pull_step_comes_from_the_deploy_directory() -> None:
     assert (
         pull["prefect.deployments.steps.set_working_directory"]["directory"] == f"{{{{ {step_id}.stdout }}}}"
     )
+
+
+def test_each_deployment_declares_what_may_overlap() -> None:
+    """One run at a time for every deployment that writes or keeps a Variable, by prefect.yaml
+    and by serve.py alike."""
+    specs = serve.read_deployments(REPO_ROOT / PREFECT_YAML)
+    declared = {
+        (_flow(s["entrypoint"]).name, s["name"]): (s.get("concurrency_limit") or {}).get("collision_strategy")
+        for s in specs
+    }
+    assert declared == OVERLAP
+    for spec in specs:
+        if spec.get("concurrency_limit"):
+            assert spec["concurrency_limit"]["limit"] == 1
+    built = serve.build_deployments(specs)
+    served = {
+        (d.flow_name, d.name): (
+            d.concurrency_options.collision_strategy.value if d.concurrency_options is not None else None
+        )
+        for d in built
+    }
+    assert served == OVERLAP
 
 
 def test_serve_builds_the_same_deployments() -> None:

@@ -19,7 +19,7 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 
 from flows.schedule_all_hands import SeriesReport, schedule_all_hands
-from flows.series_lock import SeriesBusy, account_of, one_writer, series_lock
+from flows.series_lock import SeriesBusy, one_writer, partner_of, series_lock
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.planning.series import AllHandsSeries
@@ -74,7 +74,7 @@ def test_a_run_started_while_another_writes_waits_then_finds_nothing_to_do(
     emu.control.set_faults([], latency_ms=300)
     spec = _spec("overlap-two")
     series = AllHandsSeries.model_validate(spec)
-    name = series_lock(account_of(creds), "overlap-two")
+    name = series_lock(partner_of(creds), "overlap-two")
     first: list[SeriesReport | BaseException] = []
 
     def run_first() -> None:
@@ -103,7 +103,7 @@ def test_a_run_that_waits_too_long_fails_in_one_line_naming_the_holder(
     emu: EmulatorServer, creds: KalturaCredentials
 ) -> None:
     spec = _spec("held-elsewhere")
-    name = series_lock(account_of(creds), "held-elsewhere")
+    name = series_lock(partner_of(creds), "held-elsewhere")
     with one_writer([name]), pytest.raises(SeriesBusy) as raised:
         schedule_all_hands(AllHandsSeries.model_validate(spec), creds, now=NOW, lock_wait_seconds=2)
     message = str(raised.value)
@@ -115,7 +115,7 @@ def test_a_run_that_waits_too_long_fails_in_one_line_naming_the_holder(
 def test_a_dry_run_takes_no_lock(emu: EmulatorServer, creds: KalturaCredentials) -> None:
     """A plan only reads: it must not wait behind a long apply, nor keep one waiting."""
     spec = _spec("plan-while-held")
-    with one_writer([series_lock(account_of(creds), "plan-while-held")]):
+    with one_writer([series_lock(partner_of(creds), "plan-while-held")]):
         report = schedule_all_hands(
             AllHandsSeries.model_validate(spec), creds, now=NOW, dry_run=True, lock_wait_seconds=0
         )
@@ -126,7 +126,7 @@ def test_the_lock_is_free_again_after_each_run(emu: EmulatorServer, creds: Kaltu
     spec = _spec("freed")
     schedule_all_hands(AllHandsSeries.model_validate(spec), creds, now=NOW)
     with get_client(sync_client=True) as client:
-        limit = client.read_global_concurrency_limit_by_name(series_lock(account_of(creds), "freed"))
+        limit = client.read_global_concurrency_limit_by_name(series_lock(partner_of(creds), "freed"))
     assert (limit.limit, limit.active_slots) == (1, 0)
 
 
