@@ -17,18 +17,22 @@ tagged ``kaltura-notification``, whose value says how far delivery got:
 ``{"state": "pending", "at": ...}``
     claimed by a request that is posting the event now. Another request
     for the same notification is told to come back later (503), unless the
-    claim is older than the lease: its request died between claim and
-    post, and the newcomer takes the claim over. That retake is
-    at-least-once (the dead request may have posted), which the encore
-    flow tolerates: it finds its replay and does nothing.
+    claim is older than the lease: then its request died, or posted and
+    could not write "delivered". If the server's event store holds the
+    event, the claim is marked delivered; else the newcomer takes it over
+    and posts. (Events are stored a few seconds after they are accepted, long
+    before a lease ends.) Only a request that dies after its post and
+    before the store writes the event can make a retake post twice, which
+    the encore flow tolerates: it finds its replay and does nothing.
 ``{"state": "delivered", "at": ..., "event": ..., "resource": ...}``
     the Prefect server accepted the event: any later delivery of the same
     notification, a replay or a late retry of Kaltura's, is answered 200
     and posts nothing.
 
 A failed post gives the claim back (the Variable is deleted), so Kaltura's
-next retry delivers it. Deleting a Variable by hand lets that notification
-through once more.
+next retry delivers it. The writes after a post (delivered, or the claim
+given back) are tried again for a few seconds while the server answers 503.
+Deleting a Variable by hand lets that notification through once more.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ from kaltura_events.webhooks.prefect_api import call
 PREFIX = "kaltura-notification-"
 TAG = "kaltura-notification"
 PENDING, DELIVERED = "pending", "delivered"
+WRITE_PAUSES = (0.2, 0.5, 1.0, 2.0)
+"""Seconds between tries of a write that follows a post: under 4 s in all, well inside Kaltura's patience."""
 
 
 class Claim(Enum):
@@ -71,8 +77,8 @@ class Ledger:
     partner_id: int
     lease_seconds: float
 
-    async def claim(self, job_id: int, now: datetime) -> Claim:
-        """Claim the notification for this request, atomically against any other request."""
+    async def claim(self, job_id: int, now: datetime, event: dict[str, Any]) -> Claim:
+        """Claim the notification whose event is ``event`` for this request, atomically against others."""
         name = variable_name(self.partner_id, job_id)
         pending = {"state": PENDING, "at": now.isoformat()}
         created = await call(
@@ -92,6 +98,9 @@ class Ledger:
             return Claim.DELIVERED
         if not self._expired(value.get("at"), now):
             return Claim.BUSY
+        if await self._stored(event):
+            await self.delivered(job_id, now, event)
+            return Claim.DELIVERED
         retaken = await call(
             self.client, "PATCH", f"/variables/name/{name}", json={"value": pending}, expected=(404,)
         )
@@ -110,6 +119,7 @@ class Ledger:
             "PATCH",
             f"/variables/name/{variable_name(self.partner_id, job_id)}",
             json={"value": value},
+            pauses=WRITE_PAUSES,
         )
 
     async def give_back(self, job_id: int) -> None:
@@ -119,7 +129,18 @@ class Ledger:
             "DELETE",
             f"/variables/name/{variable_name(self.partner_id, job_id)}",
             expected=(404,),
+            pauses=WRITE_PAUSES,
         )
+
+    async def _stored(self, event: dict[str, Any]) -> bool:
+        """Whether the server's event store holds ``event`` (by its id): an earlier request posted it."""
+        found = await call(
+            self.client, "POST", "/events/filter", json={"filter": {"id": {"id": [event["id"]]}}, "limit": 1}
+        )
+        try:
+            return bool(found.json().get("events"))
+        except (ValueError, AttributeError):
+            return False
 
     def _expired(self, at: Any, now: datetime) -> bool:
         try:

@@ -9,7 +9,8 @@ and Kaltura delivers again); any other refusal (401 for a wrong API key,
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import httpx
@@ -34,12 +35,27 @@ async def call(
     *,
     json: Any = None,
     expected: Collection[int] = (),
+    pauses: Sequence[float] = (),
 ) -> httpx.Response:
     """The answer when it is 2xx or one of ``expected`` (a 409 or 404 the caller reads), else raise.
 
-    Messages name the method, the path and the status: paths are built from
-    ids, never from a secret, and the client's headers are never shown.
+    ``pauses``: seconds to wait before each further try while the server is
+    unavailable, for a write that must not be left undone (a SQLite server
+    under concurrent writes answers 503 now and then). Messages name the
+    method, the path and the status: paths are built from ids, never from a
+    secret, and the client's headers are never shown.
     """
+    for pause in pauses:
+        try:
+            return await _once(client, method, path, json=json, expected=expected)
+        except PrefectUnavailable:
+            await asyncio.sleep(pause)
+    return await _once(client, method, path, json=json, expected=expected)
+
+
+async def _once(
+    client: httpx.AsyncClient, method: str, path: str, *, json: Any, expected: Collection[int]
+) -> httpx.Response:
     try:
         answer = await client.request(method, path, json=json)
     except httpx.HTTPError as exc:

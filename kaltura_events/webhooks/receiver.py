@@ -95,7 +95,7 @@ async def _deliver(
 ) -> Response:
     """Post ``event`` once per notification, however often and however concurrently it arrives."""
     what = f"{notification.describe()}: {event['event']} on {event['resource']['prefect.resource.id']}"
-    claim = await ledger.claim(notification.job_id, clock())
+    claim = await ledger.claim(notification.job_id, clock(), event)
     if claim is Claim.DELIVERED:
         logger.info("accepted %s, delivered before: nothing posted", what)
         return PlainTextResponse("ok", status_code=200)

@@ -51,6 +51,8 @@ class FakePrefect:
         self.events_status = 204
         self.error: Exception | None = None
         self.variables: dict[str, object] = {}
+        self.stored: list[dict[str, object]] = []
+        """The server's event store, as a test fills it."""
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -61,6 +63,9 @@ class FakePrefect:
         path = request.url.path.removeprefix("/api")
         if path == "/events":
             return httpx.Response(self.events_status)
+        if path == "/events/filter":
+            wanted = json.loads(request.content)["filter"]["id"]["id"]
+            return httpx.Response(200, json={"events": [e for e in self.stored if e["id"] in wanted]})
         if path == "/variables/" and request.method == "POST":
             sent = json.loads(request.content)
             if sent["name"] in self.variables:
@@ -215,6 +220,19 @@ def test_a_claim_in_flight_is_left_alone_and_a_dead_requests_claim_is_taken_over
     body = json_body(entry_notification(8))
     assert client.post(URL, content=body, headers=signed_headers(body)).status_code == answer
     assert len(prefect.events) == posted
+
+
+def test_a_stale_claim_whose_event_the_server_stored_is_marked_delivered_not_posted_again(
+    client: httpx.Client, prefect: FakePrefect
+) -> None:
+    """The request that claimed it posted, then could not write "delivered": its event is in the store."""
+    name = variable_name(PARTNER_ID, 9)
+    prefect.variables[name] = {"state": "pending", "at": (WHEN - timedelta(hours=1)).isoformat()}
+    prefect.stored = [{"id": str(event_id(PARTNER_ID, 9))}]
+    body = json_body(entry_notification(9))
+    assert client.post(URL, content=body, headers=signed_headers(body)).status_code == 200
+    assert prefect.events == []
+    assert prefect.variables[name]["state"] == "delivered"  # type: ignore[index]
 
 
 def _tampered() -> tuple[bytes, dict[str, str]]:
