@@ -8,6 +8,7 @@ as it is, rather than of a copy of its conditions.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -35,10 +36,13 @@ def encore_automation(deployment_id: uuid.UUID) -> AutomationCore:
     return automation
 
 
+@functools.cache
+def _server_trigger() -> EventTrigger:
+    """The trigger as the server holds it (read once: the file does not change during a test run)."""
+    return EventTrigger.model_validate(encore_automation(uuid.uuid4()).trigger.model_dump(mode="json"))
+
+
 def starts_an_encore_run(event: dict[str, Any]) -> bool:
     """Whether the server's trigger evaluation covers ``event`` (the JSON the receiver posts)."""
-    server_trigger = EventTrigger.model_validate(
-        encore_automation(uuid.uuid4()).trigger.model_dump(mode="json")
-    )
     received = ReceivedEvent.model_validate({**event, "received": datetime.now(timezone.utc)})
-    return server_trigger.covers(received)
+    return _server_trigger().covers(received)
