@@ -15,16 +15,16 @@ start) -> create or finish: event, SimuLive session with the recording as
 ``sourceEntryId``, audience invited, then the labels last, so a labeled
 replay is a finished one.
 
-Converged, not deduplicated: the same notification delivered twice is one
-Prefect event (its id comes from Kaltura's job id), but a redelivery after the
-Prefect server restarted, or a second template firing, starts a second run.
-That run observes the replay the first made and does nothing. The
-deployment's concurrency limit of 1 keeps two such runs from observing
+Converged, not only deduplicated: the receiver posts each notification once
+(its ledger answers a redelivery or a replay without posting), but a second
+notification for the same recording, or a second template firing, starts a
+second run. That run observes the replay the first made and does nothing.
+The deployment's concurrency limit of 1 keeps two such runs from observing
 "nothing yet" at the same moment; without it, both could create.
 
-A recording that is not of this series (another series', a plain upload, an
-entry that is no recording) completes with "not ours": a trigger sees every
-ready entry of the partner, and most are none of this flow's business.
+An ordinary upload starts no run (the trigger matches only entries whose
+``kaltura.entry.recording`` label is not "no"). A recording that is not of
+this series (another series', a clip) completes with "not ours".
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ variables when ``KALTURA_ADMIN_SECRET`` is set, else the default Block.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from typing import Any
 from kaltura_events.webhooks.config import (
     DEFAULT_HASH_ALGO,
     DEFAULT_MAX_BODY_BYTES,
+    LOGGER_NAME,
     ReceiverConfig,
     WebhookConfigError,
     settings_from_env,
@@ -102,12 +104,26 @@ def run_serve(args: argparse.Namespace) -> int:
             port=args.port,
             # An access log line would carry the path, and the path carries the token.
             access_log=False,
-            log_level="info",
+            log_config=log_config(),
             server_header=False,
         )
     )
     server.run()
     return 0
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus the receiver's own logger at INFO on the same stderr handler.
+
+    Without a handler of its own the receiver's logger falls through to
+    Python's last-resort handler, which prints WARNING and above only: every
+    refusal was logged, and no accepted notification.
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"][LOGGER_NAME] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _one_line(exc: BaseException) -> str:
