@@ -20,6 +20,9 @@ from kaltura_events.webhooks.config import (
     DEFAULT_HASH_ALGO,
     DEFAULT_MAX_BODY_BYTES,
     LOGGER_NAME,
+    PREFECT_API_KEY_ENV,
+    PREFECT_API_URL_ENV,
+    PREFECT_AUTH_STRING_ENV,
     ReceiverConfig,
     WebhookConfigError,
     settings_from_env,
@@ -62,8 +65,30 @@ def admin_secret(credentials_name: str | None, environ: Mapping[str, str]) -> tu
     return credentials.partner_id, credentials.admin_secret.get_secret_value()
 
 
+def with_prefect_profile(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment, with the Prefect API settings the active profile adds where it sets none.
+
+    Prefect reads the environment first, then the profile
+    (``prefect config set PREFECT_API_URL=...``); the receiver itself reads only
+    variables, so the command fills them in as Prefect would resolve them.
+    """
+    from prefect.settings import get_current_settings
+
+    api = get_current_settings().api
+    profile = {
+        PREFECT_API_URL_ENV: str(api.url) if api.url else "",
+        PREFECT_API_KEY_ENV: api.key.get_secret_value() if api.key else "",
+        PREFECT_AUTH_STRING_ENV: api.auth_string.get_secret_value() if api.auth_string else "",
+    }
+    env = dict(environ)
+    for name, value in profile.items():
+        if value and not env.get(name):
+            env[name] = value
+    return env
+
+
 def build_config(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> ReceiverConfig:
-    env = os.environ if environ is None else environ
+    env = with_prefect_profile(os.environ) if environ is None else environ
     settings: dict[str, Any] = settings_from_env(env)
     partner_id, secret = admin_secret(args.credentials, env)
     return ReceiverConfig(
