@@ -460,7 +460,8 @@ def converge_series(
     reads the CSV, before any request). ``verify`` re-reads every event's
     sessions and people, even those whose completion marker says they converged.
     Failed occurrences are listed in ``report.failed``, not raised: a caller
-    converging many series reports them together. A refused KS still raises.
+    converging many series reports them together; a duplicate or prune that
+    only a person may resolve is one of them. A refused KS still raises.
     """
     planned = plan(series, moment, audience)
     window = horizon(series, moment)
