@@ -276,3 +276,36 @@ def test_attendance_of_a_series_of_the_file_from_the_command_line(
     matrix = (out / "attendance-matrix.csv").read_text(encoding="utf-8").splitlines()
     assert len(matrix) == 1 + 3 + len(events), "a header, then one row per person"
     assert (out / "attendance-chart.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_plan_exits_2_on_a_duplicate_and_apply_mends_it_until_plan_exits_0(
+    emu: EmulatorServer, events_api: RawEventsApi, tmp_path: Path
+) -> None:
+    """An applied file, then a second event for one occurrence made by hand, as an overlapping run made it."""
+    now = datetime.now(timezone.utc)
+    path = tmp_path / "kaltura-events.yaml"
+    series = {"key": "cli-dups", "name": "CLI Sync {date:%Y-%m-%d}", "template_id": "tm0000"}
+    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": f"{(now.hour + 12) % 24:02d}:00"}
+    path.write_text(
+        yaml.safe_dump({"name": "cli-dups", "series": [{**series, **timing, "horizon_days": 21}]})
+    )
+    with PrefectServer() as server:
+        env = {**runner_env(tmp_path), **kaltura_secrets(emu), "PREFECT_API_URL": server.api_url}
+        assert cli(env, tmp_path, "apply", str(path)).returncode == 0
+        original = min(emu.control.state()["events"], key=lambda e: e["id"])
+        extra = events_api.create_event(
+            original["name"], start=original["startDate"], end=original["endDate"], timezone="UTC"
+        )
+        events_api.ok("events/update", {"id": extra["id"], "labels": original["labels"]})
+
+        plan = cli(env, tmp_path, "plan", str(path), "--markdown", "plan.md")
+        assert plan.returncode == 2, plan.output[-4000:]
+        assert f"duplicate: would keep {original['id']}, delete {extra['id']}" in plan.stdout
+        assert "would create" not in plan.stdout and "would prune" not in plan.stdout
+        assert f"delete {extra['id']}" in (tmp_path / "plan.md").read_text()
+
+        applied = cli(env, tmp_path, "apply", str(path))
+        assert applied.returncode == 0, applied.output[-4000:]
+        assert extra["id"] not in {e["id"] for e in emu.control.state()["events"]}
+        again = cli(env, tmp_path, "plan", str(path))
+        assert again.returncode == 0, again.output[-4000:]
