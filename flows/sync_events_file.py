@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Any, cast
 
 import pendulum
@@ -35,6 +34,7 @@ from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.calendar_feed import write_calendars
 from kaltura_events.formats.events_file import EventsFile, Target, load_events_file, targets
+from kaltura_events.formats.paths import inside, shown, work_roots
 from kaltura_events.planning.series import SERIES_LABEL_PREFIX, occurrence_of
 from tasks.events import list_events
 from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
@@ -346,7 +346,11 @@ def _handle_orphans(
 def sync_events_file(
     path: Annotated[
         str,
-        Field(title="Events file", description="Path of the kaltura-events.yaml, from the repository root."),
+        Field(
+            title="Events file",
+            description="Path of the kaltura-events.yaml, inside the worker's work root (by default the "
+            "repository root).",
+        ),
     ] = "examples/kaltura-events.yaml",
     credentials: KalturaCredentials | None = None,
     dry_run: Annotated[
@@ -355,7 +359,9 @@ def sync_events_file(
     calendar_dir: Annotated[
         str | None,
         Field(
-            title="Calendar directory", description="Write one .ics per series here (a web server's path)."
+            title="Calendar directory",
+            description="Write one .ics per series here (a web server's path), inside the worker's "
+            "work root.",
         ),
     ] = None,
     calendar_url: Annotated[
@@ -376,10 +382,10 @@ def sync_events_file(
     Prefect takes the parameter descriptions the UI shows from this Args section.
 
     Args:
-        path: Path of the kaltura-events.yaml, relative to the repository root.
+        path: Path of the kaltura-events.yaml, inside the worker's work root (by default the repository root).
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
         dry_run: Compute and publish the plan (what would be created, updated, pruned); write nothing.
-        calendar_dir: Write one .ics calendar per series into this directory.
+        calendar_dir: Write one .ics calendar per series into this directory, inside the worker's work root.
         calendar_url: The URL a web server serves calendar_dir at; each feed is published as a link artifact.
         max_api_in_flight: Most requests in flight from this run, across all its series.
         poll: How often and how long to wait for a duplication job; used where an event is copied.
@@ -387,14 +393,18 @@ def sync_events_file(
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
-    events_file = load_events_file(path)
-    planned = targets(events_file, path, moment)
+    roots = work_roots()
+    file = inside(path, "path", roots)
+    calendars = inside(calendar_dir, "calendar_dir", roots) if calendar_dir is not None else None
+    name = shown(file, roots)
+    events_file = load_events_file(file)
+    planned = targets(events_file, name, moment)
     credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):
         report = converge_file(
-            credentials, events_file, path, planned, moment=moment, dry_run=dry_run, poll=poll, verify=verify
+            credentials, events_file, name, planned, moment=moment, dry_run=dry_run, poll=poll, verify=verify
         )
-    if calendar_dir is not None:
+    if calendars is not None:
         ids = {
             (t.key, row.start_utc): row.event_id
             for t, entry in zip(planned, report.targets, strict=True)
@@ -407,7 +417,7 @@ def sync_events_file(
             )
         }
         written = write_calendars(
-            Path(calendar_dir), planned, moment, lambda key, start: ids.get((key, format_iso(start)))
+            calendars, planned, moment, lambda key, start: ids.get((key, format_iso(start)))
         )
         report.calendars = [str(p) for p in written]
         if calendar_url is not None:
