@@ -71,7 +71,7 @@ def inside(given: str | Path, field: str, roots: Sequence[Root]) -> Path:
     ``given``, does not follow a link that changed since.
     """
     text = str(given)
-    where = " or ".join(str(root) for root in roots)
+    where = _where(roots)
     if "\x00" in text:
         raise InvalidArgumentError(field, text, "not a path (it holds a NUL character)")
     if text.startswith("~"):
@@ -92,12 +92,21 @@ def inside(given: str | Path, field: str, roots: Sequence[Root]) -> Path:
 
 
 def _how_it_leaves(candidate: Path, joined: Path, roots: Sequence[Root]) -> str:
-    """Which of the three ways out this is, so the person who typed it sees what to change."""
+    """Which way out this is, so the person who typed it sees what to change."""
+    if any(Path(os.path.normpath(joined)).is_relative_to(root.folder) for root in roots):
+        return "a symbolic link leads out of"
     if candidate.is_absolute():
         return "an absolute path outside"
-    if not any(Path(os.path.normpath(joined)).is_relative_to(root.folder) for root in roots):
-        return "'..' leads out of"
-    return "a symbolic link leads out of"
+    return "'..' leads out of"
+
+
+def _where(roots: Sequence[Root]) -> str:
+    """``the work root (...) /srv/a or /srv/b``: a name said once for the folders that share it."""
+    said: list[str] = []
+    for index, root in enumerate(roots):
+        same = index > 0 and roots[index - 1].named == root.named
+        said.append(str(root.folder) if same else str(root))
+    return " or ".join(said)
 
 
 def shown(path: Path, roots: Sequence[Root]) -> str:
