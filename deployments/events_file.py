@@ -51,7 +51,7 @@ def _columns(headers: tuple[str, ...], rows: list[dict[str, Any]], problem: str 
 
 def run(args: argparse.Namespace) -> int:
     # Prefect reads its settings on import: import it only once the environment is final.
-    from flows.sync_events_file import FileReport, sync_events_file
+    from flows.sync_events_file import FileReport, SyncIncomplete, sync_events_file
 
     dry_run = args.command == "plan"
     try:
@@ -61,6 +61,11 @@ def run(args: argparse.Namespace) -> int:
             calendar_dir=args.calendar_dir,
             max_api_in_flight=args.max_api_in_flight,
         )
+    except SyncIncomplete as exc:
+        if exc.report is None:
+            print(f"kaltura-events {args.command}: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        report = exc.report  # the run failed; what it could do is still worth printing
     except (KalturaError, ValueError) as exc:
         print(f"kaltura-events {args.command}: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -185,7 +185,15 @@ def _pick(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class SyncIncomplete(KalturaError):
-    pass
+    """Something of the file could not be planned or applied; the run fails, a plan's too.
+
+    ``report`` is the rest of the work, so the CLI still prints the plan it
+    could make beside what failed (only in-process: it does not survive pickling).
+    """
+
+    def __init__(self, message: str, report: FileReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 ORPHAN_QUERY_PARTS = 8
@@ -440,8 +448,7 @@ def sync_events_file(
             ["sync-events-file", events_file.name, "people"],
             [p for t in report.targets if t.report is not None for p in t.report.people],
         )
-    if report.failed and not dry_run:
-        raise SyncIncomplete(
-            f"{len(report.failed)} item(s) not finished; re-run to converge: {report.failed[:5]}"
-        )
+    if report.failed:  # a plan that could not be made fails too: a green dry run would say "nothing to do"
+        done = "could not be planned" if dry_run else "not finished; re-run to converge"
+        raise SyncIncomplete(f"{len(report.failed)} item(s) {done}: {report.failed[:5]}", report)
     return report
