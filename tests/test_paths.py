@@ -124,6 +124,9 @@ def test_the_work_root_is_the_working_directory_unless_the_setting_names_one(
     monkeypatch.setenv(WORK_ROOT_ENV, str(layout / "nowhere"))
     with pytest.raises(InvalidArgumentError, match=f"{WORK_ROOT_ENV}=.*nowhere.*not an existing folder"):
         work_roots()
+    monkeypatch.setenv(WORK_ROOT_ENV, os.pathsep)
+    with pytest.raises(InvalidArgumentError, match=f"{WORK_ROOT_ENV}=.*names no folder"):
+        work_roots()
 
 
 def test_the_guard_is_what_keeps_the_secret_out(layout: Path) -> None:
@@ -139,20 +142,10 @@ def test_the_guard_is_what_keeps_the_secret_out(layout: Path) -> None:
     ]
 
 
-SEGMENTS = st.sampled_from(
-    [
-        "..",
-        ".",
-        "sub",
-        "inside.csv",
-        "link_in",
-        "link_out",
-        "link_secret",
-        "secret.txt",
-        "outside",
-        "root",
-        "~",
-    ]
+NAMED = ["..", ".", "sub", "inside.csv", "link_in", "link_out", "link_secret", "secret.txt", "outside"]
+SEGMENTS = st.one_of(
+    st.sampled_from([*NAMED, "root", "~", "loop"]),
+    st.text(alphabet="ab.~-/", min_size=1, max_size=4),  # odd names, stray slashes and dots
 )
 PREFIXES = st.sampled_from(["", "/", "{base}/", "{base}/root/", "~/", "~root/", "./", "../"])
 

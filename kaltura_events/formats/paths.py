@@ -59,6 +59,8 @@ def work_roots() -> tuple[Root, ...]:
         if not folder.is_dir():
             raise InvalidArgumentError(WORK_ROOT_ENV, str(folder), "not an existing folder")
         roots.append(Root.of(folder, f"the work root ({WORK_ROOT_ENV})"))
+    if not roots:
+        raise InvalidArgumentError(WORK_ROOT_ENV, setting, "names no folder")
     return tuple(roots)
 
 
@@ -67,8 +69,8 @@ def inside(given: str | Path, field: str, roots: Sequence[Root]) -> Path:
 
     Raises :class:`InvalidArgumentError` naming ``field``, the value and the
     roots otherwise; nothing at ``given`` is read, only its name resolved.
-    The returned path is the real one: reading or writing it, rather than
-    ``given``, does not follow a link that changed since.
+    The returned path is the real one, with no link left in it: reading or
+    writing it, rather than ``given``, does not follow ``given``'s links again.
     """
     text = str(given)
     where = _where(roots)
