@@ -28,6 +28,7 @@ from deployments.local_server import PrefectServer
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.environment import CredentialsError, settings_from_env
 from kaltura_events.formats.events_file import EventsFileError, file_selector, load_events_file, targets
+from kaltura_events.formats.paths import shown, work_roots
 from kaltura_events.planning.selection import EventSelector
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -141,8 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     selector: EventSelector | None = None
     try:
         # Checked before any server starts: a typo costs a second, not a server start.
-        events_file = load_events_file(args.file)
-        targets(events_file, args.file, pendulum.now("UTC"))
+        # Named as the flow names it: relative to where the command was run (the first work root).
+        name = shown(Path(args.file).resolve(), work_roots())
+        events_file = load_events_file(args.file, shown_as=name)
+        targets(events_file, name, pendulum.now("UTC"))
         if args.command == "attendance":
             selector = file_selector(events_file, args.series)
         # The flow reads the same variables; checked here, a missing export costs no server start.

@@ -405,7 +405,7 @@ def sync_events_file(
     file = inside(path, "path", roots)
     calendars = inside(calendar_dir, "calendar_dir", roots) if calendar_dir is not None else None
     name = shown(file, roots)
-    events_file = load_events_file(file)
+    events_file = load_events_file(file, shown_as=name)
     planned = targets(events_file, name, moment)
     credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):

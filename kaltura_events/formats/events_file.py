@@ -418,8 +418,9 @@ def parse_events_file(text: str, file: str) -> EventsFile:
     return parsed
 
 
-def load_events_file(path: str | Path) -> EventsFile:
-    file = str(path)
+def load_events_file(path: str | Path, shown_as: str | None = None) -> EventsFile:
+    """The file at ``path``, named ``shown_as`` in errors (by default as ``path`` is given)."""
+    file = str(path) if shown_as is None else shown_as
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:

@@ -112,8 +112,7 @@ def _where(roots: Sequence[Root]) -> str:
 
 
 def shown(path: Path, roots: Sequence[Root]) -> str:
-    """``path`` as messages and reports name it: relative to the root that holds it."""
-    for root in roots:
-        if path.is_relative_to(root.folder):
-            return str(path.relative_to(root.folder))
-    return str(path)
+    """``path`` as a person would give it: relative to the first root (where relative paths start)
+    when inside it, else whole."""
+    first = roots[0].folder
+    return str(path.relative_to(first)) if path.is_relative_to(first) else str(path)

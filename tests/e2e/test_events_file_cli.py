@@ -89,7 +89,9 @@ def test_bad_file_exits_1_naming_the_field_before_any_request(
     for command in ("plan", "apply"):
         result = cli(env, tmp_path, command, str(bad))
         assert result.returncode == 1, result.output
-        assert f"{bad}: series[2].sessions[0].type" in result.stderr and "Podcast" in result.stderr
+        # Named as from where the command ran: bad.parent is the current directory.
+        assert f"{command}: kaltura-events.yaml: series[2].sessions[0].type" in result.stderr, result.stderr
+        assert "Podcast" in result.stderr
     assert sum(sum(v.values()) for v in template.control.stats()["requests"].values()) == 0
 
 
