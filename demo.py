@@ -82,7 +82,8 @@ def with_exceptions(series: dict[str, Any]) -> tuple[dict[str, Any], dict[str, s
     Also says which dates the rule yields but US holidays take away, so the
     demo shows them whatever month it runs in.
     """
-    from kaltura_events.planning.series import AllHandsSeries, plan
+    from kaltura_events.planning.series import AllHandsSeries
+    from kaltura_events.planning.series_plan import plan
 
     now = datetime.now(timezone.utc)
     bare = plan(AllHandsSeries.model_validate({**series, "holidays": None}), now)

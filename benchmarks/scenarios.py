@@ -40,7 +40,8 @@ from kaltura_events.api.ks import ADMIN, build_ks_v2
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.server import EmulatorProcess
-from kaltura_events.planning.series import AllHandsSeries, SessionSpec, horizon, plan
+from kaltura_events.planning.series import AllHandsSeries, SessionSpec
+from kaltura_events.planning.series_plan import horizon, plan
 
 LATENCY_MS = 50.0
 CONCURRENCY = 8

@@ -30,7 +30,8 @@ import httpx
 from kaltura_events.api.events import EventFilter, EventsClient
 from kaltura_events.api.ks import ADMIN, KsProvider, build_ks_v2
 from kaltura_events.api.validation import MAX_PAGE_SIZE, format_iso
-from kaltura_events.planning.series import AllHandsSeries, PlannedEvent, PlannedSession, horizon, plan
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_plan import PlannedEvent, PlannedSession, horizon, plan
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,12 @@ report-attendance for one series of the file (``--series KEY``) or all of it.
 
 ``kaltura_events.cli`` starts this module as ``python -m deployments.events_file``
 from the repository root, so the library never imports the flows. The flow
-runs in this process against ``PREFECT_API_URL`` when it is set, otherwise
+runs in this process against the Prefect server Prefect itself finds
+(``PREFECT_API_URL`` in the environment, then the active profile), otherwise
 against a Prefect server started for the run (as ``make demo`` does: the
-ephemeral per-process server printed ERROR lines on shutdown).
+ephemeral per-process server printed ERROR lines on shutdown). Such a server
+is this command's alone, so an apply then also takes a lock file per series
+beside Prefect's home, which other commands on this machine respect.
 
 Exit codes, like ``terraform plan -detailed-exitcode``: 0 nothing to change
 (or apply succeeded), 2 the plan has changes, 1 an error (the file, the API,
@@ -24,15 +27,25 @@ from typing import Any
 
 import pendulum
 
-from deployments.local_server import PrefectServer
+from deployments.local_server import PrefectServer, configured_api_url, prefect_home
+from deployments.machine_lock import MachineLockBusy, machine_locks
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.environment import CredentialsError, settings_from_env
-from kaltura_events.formats.events_file import EventsFileError, file_selector, load_events_file, targets
+from kaltura_events.formats.events_file import (
+    EventsFile,
+    EventsFileError,
+    file_selector,
+    load_events_file,
+    targets,
+)
 from kaltura_events.formats.paths import shown, work_roots
 from kaltura_events.planning.selection import EventSelector
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 API_LIMIT = 8
+DEFAULT_LOCK_WAIT_SECONDS = 300.0
+"""As flows/series_lock.py's; repeated so that a mistyped file costs no Prefect import."""
+LOCKS_DIR_NAME = "kaltura-events-locks"
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -61,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
             dry_run=dry_run,
             calendar_dir=args.calendar_dir,
             max_api_in_flight=args.max_api_in_flight,
+            lock_wait_seconds=args.lock_wait,
         )
     except SyncIncomplete as exc:
         if exc.report is None:
@@ -138,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", metavar="PATH", help="also write the plan as markdown here")
     parser.add_argument("--calendar-dir", metavar="DIR", help="write one .ics per series here")
     parser.add_argument("--max-api-in-flight", type=int, default=API_LIMIT)
+    parser.add_argument("--lock-wait", type=float, default=DEFAULT_LOCK_WAIT_SECONDS, metavar="SECONDS")
     args = parser.parse_args(argv)
     selector: EventSelector | None = None
     try:
@@ -153,19 +168,47 @@ def main(argv: list[str] | None = None) -> int:
     except (EventsFileError, CredentialsError, InvalidArgumentError) as exc:
         print(f"kaltura-events {args.command}: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    # Prefect reads its settings once, on import: everything it should see is set before.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
     def chosen() -> int:
         return run_attendance(args, selector) if selector is not None else run(args)
 
-    if os.environ.get("PREFECT_API_URL"):
+    if configured_api_url():
         return chosen()
-    print("PREFECT_API_URL is not set: starting a Prefect server for this run ...", file=sys.stderr)
-    with PrefectServer() as server:
-        os.environ.update(server.env())
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        _ensure_local_limit()
-        return chosen()
+    print(
+        "No Prefect server configured (PREFECT_API_URL, in the environment or the active Prefect "
+        "profile): starting one for this run ...",
+        file=sys.stderr,
+    )
+    locks = _machine_lock_names(events_file, args) if args.command == "apply" else []
+    if locks:
+        print(
+            f"kaltura-events: this apply's lock is a file under {LOCKS_DIR_NAME}/ in {prefect_home()}: "
+            "commands on this machine wait for each other, runs on other machines cannot see it.",
+            file=sys.stderr,
+        )
+    try:
+        with (
+            machine_locks(prefect_home() / LOCKS_DIR_NAME, locks, args.lock_wait),
+            PrefectServer() as server,
+            server.in_this_process(),
+        ):
+            _ensure_local_limit()
+            return chosen()
+    except MachineLockBusy as exc:
+        print(f"kaltura-events {args.command}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _machine_lock_names(events_file: EventsFile, args: argparse.Namespace) -> list[str]:
+    """The names the flow locks on a server, so the file locks and the server's agree on what they guard."""
+    from flows.series_lock import file_lock, partner_of, series_lock
+    from kaltura_events.credentials import KalturaCredentials
+
+    partner = partner_of(KalturaCredentials.from_env())
+    planned = targets(events_file, args.file, pendulum.now("UTC"))
+    return [file_lock(partner, events_file.name), *(series_lock(partner, t.key) for t in planned)]
 
 
 if __name__ == "__main__":

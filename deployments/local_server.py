@@ -16,10 +16,32 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+
+
+def configured_api_url() -> str | None:
+    """The Prefect API URL as Prefect itself resolves it: the environment, then the active profile.
+
+    ``prefect config set PREFECT_API_URL=...`` writes the profile; a command that
+    read only the environment started a server of its own, whose runs never
+    reached the user's UI and whose locks no other run could see.
+    """
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    return str(url) if url else None
+
+
+def prefect_home() -> Path:
+    """The user's Prefect home, as Prefect resolves it (before any server of ours replaces it)."""
+    from prefect.settings import get_current_settings
+
+    return Path(get_current_settings().home).expanduser()
 
 
 def free_port() -> int:
@@ -73,6 +95,18 @@ class PrefectServer:
 
     def env(self) -> dict[str, str]:
         return prefect_env(self.home, self.api_url)
+
+    @contextmanager
+    def in_this_process(self) -> Iterator[None]:
+        """Point this process's Prefect at the server while the block runs.
+
+        Prefect fixes its settings when it is first imported, so changing the
+        environment afterwards would not reach it: its own temporary settings do.
+        """
+        from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+        with temporary_settings(updates={PREFECT_API_URL: self.api_url, PREFECT_HOME: str(self.home)}):
+            yield
 
     def start(self) -> PrefectServer:
         self.home.mkdir(parents=True, exist_ok=True)

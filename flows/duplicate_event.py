@@ -22,8 +22,9 @@ from kaltura_events.api.events import EventFilter
 from kaltura_events.api.fields import DuplicateRole, EventName, Label, Zone
 from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 from tasks.events import find_event, list_events, update_event
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 
 _LOCAL_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$"
 
@@ -183,7 +184,7 @@ def duplicate_event(
     Args:
         spec: The template event, and the name, time and labels of the copy.
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
-        max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
     """
     credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):

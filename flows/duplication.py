@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.credentials import KalturaCredentials
+from tasks.api_limit import api_idle
 from tasks.events import duplicate_event, get_duplicate_status
-from tasks.runtime import api_idle
 
 PollGrowth = Literal["fibonacci", "doubling", "constant"]
 

@@ -39,3 +39,14 @@ Verify = Annotated[
     ),
 ]
 """A converged occurrence is otherwise recognised from its labels alone, with no reads."""
+
+LockWaitSeconds = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=86400,
+        title="Wait for the series lock (s)",
+        description="How long to wait while another run writes the same series; then fail naming it.",
+    ),
+]
+"""One writer per series (flows/series_lock.py): a second run waits this long, then fails in one line."""

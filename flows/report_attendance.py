@@ -58,12 +58,14 @@ from kaltura_events.planning.attendance import (
     person_name,
     rate,
 )
+from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.selection import EventSelector
-from kaltura_events.planning.series import SERIES_LABEL_PREFIX, occurrence_of
+from kaltura_events.planning.series_diff import occurrence_of
 from kaltura_events.planning.speakers import batches
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
 from tasks.attendance import APPS_PER_CALL, count_attendance, find_event_apps, list_profiles
+from tasks.clients import resolve
 from tasks.events import list_events
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 
 NO_APP = "no app in the App Registry for this event"
 NO_EVENT = "no such event"

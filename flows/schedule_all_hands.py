@@ -21,9 +21,10 @@ from prefect.logging import get_run_logger
 from pydantic import BaseModel, Field
 
 from flows.duplication import DuplicationRequest, PollSettings, run_duplications
-from flows.parameters import ApiInFlight, DuplicationPolling, NowForTesting, Verify
+from flows.parameters import ApiInFlight, DuplicationPolling, LockWaitSeconds, NowForTesting, Verify
 from flows.people import PeopleOutcome, converge_people, plan_people
 from flows.reporting import publish
+from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
 from flows.teardown_events import run_cleanup
 from flows.units import in_parallel, run_units
 from kaltura_events.api.errors import KalturaError
@@ -34,25 +35,22 @@ from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.audience_csv import resolve_audience
 from kaltura_events.formats.paths import work_roots
 from kaltura_events.planning.audience import ResolvedAudience
-from kaltura_events.planning.series import (
-    SERIES_LABEL_PREFIX,
-    AllHandsSeries,
-    PlannedEvent,
-    PlannedSession,
+from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_diff import (
     SeriesDiff,
-    Window,
     diff,
     event_occurrence_label,
-    horizon,
     is_complete,
     leftover_key,
     missing_sessions,
     occurrence_of,
-    plan,
     sessions_left_behind,
 )
+from kaltura_events.planning.series_plan import PlannedEvent, PlannedSession, Window, horizon, plan
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 from tasks.events import create_event, find_event, list_events, update_event
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 from tasks.sessions import create_session, list_sessions
 
 
@@ -94,6 +92,8 @@ class SeriesReport(BaseModel):
     failed: list[str] = Field(default_factory=list)
     people: list[PersonChange] = Field(default_factory=list)
     """Every invite, update and removal the run made, person by person."""
+    waited: str = ""
+    """Whom this run waited for before it could write the series (empty: it did not wait)."""
 
     def rows(self) -> list[dict[str, Any]]:
         groups = (self.created, self.finished, self.updated, self.unchanged, self.pruned, self.stale)
@@ -470,6 +470,7 @@ def schedule_all_hands(
     max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
     poll: DuplicationPolling = PollSettings(),  # noqa: B008
     verify: Verify = False,
+    lock_wait_seconds: LockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS,
     now: NowForTesting = None,
 ) -> SeriesReport:
     """Keep a recurring all-hands series on the calendar over a rolling horizon.
@@ -480,18 +481,21 @@ def schedule_all_hands(
         series: What should be on the calendar: the rule, the time zone and what each occurrence holds.
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
         dry_run: Compute and publish the plan; write nothing.
-        max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
         poll: How often and how long to wait for a duplication job; used where an event is copied.
         verify: Re-read every event's sessions and people, even where the completion marker says converged.
+        lock_wait_seconds: While another run writes this series, wait this long, then fail naming it.
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
     audience = resolve_audience(series.audience, work_roots()) if series.audience is not None else None
     credentials = resolve(credentials)
-    with run_api_limit(max_api_in_flight):
+    names = [] if dry_run else [series_lock(partner_of(credentials), series.key)]
+    with one_writer(names, wait_seconds=lock_wait_seconds) as lock, run_api_limit(max_api_in_flight):
         report = converge_series(
             credentials, series, moment=moment, dry_run=dry_run, poll=poll, audience=audience, verify=verify
         )
+    report.waited = lock.note
     if dry_run:
         publish(["schedule-all-hands", series.key, "plan"], report.rows(), _summary(report))
         return report
@@ -519,7 +523,8 @@ def _summary(report: SeriesReport) -> str:
     noted = sum(1 for row in (*report.created, *report.finished, *report.updated) if row.note)
     verb = "Plan" if report.dry_run else "Series"
     return (
-        f"{verb} {report.series_key}: {len(report.created)} created, {len(report.finished)} finished, "
+        (f"{report.waited[0].upper()}{report.waited[1:]}. " if report.waited else "")
+        + f"{verb} {report.series_key}: {len(report.created)} created, {len(report.finished)} finished, "
         f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.pruned)} pruned."
         + (f" {len(report.stale)} no longer planned, kept (prune is off)." if report.stale else "")
         + (

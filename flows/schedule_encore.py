@@ -15,16 +15,16 @@ start) -> create or finish: event, SimuLive session with the recording as
 ``sourceEntryId``, audience invited, then the labels last, so a labeled
 replay is a finished one.
 
-Converged, not deduplicated: the same notification delivered twice is one
-Prefect event (its id comes from Kaltura's job id), but a redelivery after the
-Prefect server restarted, or a second template firing, starts a second run.
-That run observes the replay the first made and does nothing. The
-deployment's concurrency limit of 1 keeps two such runs from observing
+Converged, not only deduplicated: the receiver posts each notification once
+(its ledger answers a redelivery or a replay without posting), but a second
+notification for the same recording, or a second template firing, starts a
+second run. That run observes the replay the first made and does nothing.
+The deployment's concurrency limit of 1 keeps two such runs from observing
 "nothing yet" at the same moment; without it, both could create.
 
-A recording that is not of this series (another series', a plain upload, an
-entry that is no recording) completes with "not ours": a trigger sees every
-ready entry of the partner, and most are none of this flow's business.
+An ordinary upload starts no run (the trigger matches only entries whose
+``kaltura.entry.recording`` label is not "no"). A recording that is not of
+this series (another series', a clip) completes with "not ours".
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ from prefect import flow
 from prefect.logging import get_run_logger
 from pydantic import BaseModel, Field
 
-from flows.parameters import ApiInFlight, NowForTesting
+from flows.parameters import ApiInFlight, LockWaitSeconds, NowForTesting
 from flows.people import converge_people
 from flows.reporting import publish
+from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
 from flows.units import in_parallel
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Event, Session
@@ -51,9 +52,10 @@ from kaltura_events.planning.audience import ResolvedAudience
 from kaltura_events.planning.encore import Original, PlannedReplay, original_date_of, plan_replay
 from kaltura_events.planning.labels import RESERVED_LABEL_PREFIXES
 from kaltura_events.planning.series import AllHandsSeries
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 from tasks.entries import get_entry
 from tasks.events import create_event, find_event, list_events, update_event
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 from tasks.sessions import create_session, list_sessions
 
 SESSION_LOOKUPS_AT_ONCE = 8
@@ -181,6 +183,7 @@ def schedule_encore(
     ] = None,
     credentials: KalturaCredentials | None = None,
     max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
+    lock_wait_seconds: LockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS,
     now: NowForTesting = None,
 ) -> EncoreReport:
     """Schedule the replay of a series occurrence whose recording is ready.
@@ -190,12 +193,15 @@ def schedule_encore(
         series: The series whose occurrences are replayed: its encore settings and audience.
         root_entry_id: The recorded session's id (the entry's rootEntryId); empty: read with baseEntry.get.
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
-        max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
+        lock_wait_seconds: While another run writes the series, wait this long, then fail naming it.
         now: Leave empty; overrides the current time (for tests).
     """
     logger = get_run_logger()
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
-    report = _decide(entry_id, series, root_entry_id, credentials, max_api_in_flight, moment)
+    report = _decide(
+        entry_id, series, root_entry_id, credentials, max_api_in_flight, lock_wait_seconds, moment
+    )
     rows = [report.model_dump(exclude_none=True)]
     publish(["schedule-encore", series.key], rows, _summary(report))
     if report.action in ("not ours", "no encore", "too late"):
@@ -209,6 +215,7 @@ def _decide(
     root_entry_id: str | None,
     credentials: KalturaCredentials | None,
     max_api_in_flight: int,
+    lock_wait_seconds: float,
     moment: datetime,
 ) -> EncoreReport:
     report = EncoreReport(action="not ours", entry_id=entry_id, series_key=series.key)
@@ -229,21 +236,25 @@ def _decide(
             report.reason = "the entry is not a session's recording"
             return report
         event = find_recorded_event(credentials, series, root, near)
-        if event is None:
-            report.reason = f"session {root} is in no event of series {series.key!r}"
-            return report
-        report.original_event_id = event.id
-        original = Original(
-            event.id, event.name, event.start_date, event.end_date, event.timezone, tuple(event.labels)
-        )
-        if original_date_of(original, series.key) is None:
-            report.reason = f"event {event.id} carries no kev-occ: label (a half-made occurrence)"
-            return report
-        replay = plan_replay(series.key, series.encore, original, entry_id)
-        report.occurrence = replay.original_date.isoformat()
-        report.replay_name = replay.name
-        report.replay_local_start = replay.local_start.isoformat()
-        report.replay_start_utc = replay.start_iso
+    if event is None:
+        report.reason = f"session {root} is in no event of series {series.key!r}"
+        return report
+    report.original_event_id = event.id
+    original = Original(
+        event.id, event.name, event.start_date, event.end_date, event.timezone, tuple(event.labels)
+    )
+    if original_date_of(original, series.key) is None:
+        report.reason = f"event {event.id} carries no kev-occ: label (a half-made occurrence)"
+        return report
+    replay = plan_replay(series.key, series.encore, original, entry_id)
+    report.occurrence = replay.original_date.isoformat()
+    report.replay_name = replay.name
+    report.replay_local_start = replay.local_start.isoformat()
+    report.replay_start_utc = replay.start_iso
+    # The series' one writer from here: two notifications of one recording would both see no replay.
+    # Taken outside the API limit: a run waiting for the series must hold no request slots.
+    lock = series_lock(partner_of(credentials), series.key)
+    with one_writer([lock], wait_seconds=lock_wait_seconds), run_api_limit(max_api_in_flight):
         existing, finished = observe_replay(credentials, replay)
         if existing is not None and finished:
             report.action, report.replay_event_id = "already scheduled", existing.id

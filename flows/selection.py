@@ -5,8 +5,8 @@ from __future__ import annotations
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Event
 from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.selection import EventSelector, ended_before_bound
-from kaltura_events.planning.series import SERIES_LABEL_PREFIX
 from tasks.events import list_events
 
 

@@ -21,9 +21,10 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from pydantic import BaseModel, Field
 
 from flows.duplication import PollSettings
-from flows.parameters import ApiInFlight, DuplicationPolling, NowForTesting, Verify
+from flows.parameters import ApiInFlight, DuplicationPolling, LockWaitSeconds, NowForTesting, Verify
 from flows.reporting import artifact_key, publish
 from flows.schedule_all_hands import SeriesReport, converge_series, publish_people
+from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, file_lock, one_writer, partner_of, series_lock
 from flows.sync_team_members import RosterReport, converge_roster, summarize_roster
 from flows.teardown_events import run_cleanup
 from flows.units import in_parallel, run_units
@@ -35,9 +36,11 @@ from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.calendar_feed import write_calendars
 from kaltura_events.formats.events_file import EventsFile, Target, load_events_file, targets
 from kaltura_events.formats.paths import inside, shown, work_roots
-from kaltura_events.planning.series import SERIES_LABEL_PREFIX, occurrence_of
+from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
+from kaltura_events.planning.series_diff import occurrence_of
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 from tasks.events import list_events
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
 
 CHANGE_GROUPS = ("created", "finished", "updated", "pruned")
 
@@ -70,6 +73,8 @@ class FileReport(BaseModel):
     failed: list[str] = Field(default_factory=list)
     calendars: list[str] = Field(default_factory=list)
     team: RosterReport | None = None
+    waited: str = ""
+    """Whom this run waited for before it could write the file's series (empty: it did not wait)."""
 
     def counts(self) -> dict[str, int]:
         totals = dict.fromkeys((*CHANGE_GROUPS, "unchanged"), 0)
@@ -138,9 +143,10 @@ class FileReport(BaseModel):
         changed = ", ".join(f"{counts[g]} {verb} {g}" for g in CHANGE_GROUPS)
         orphan_fate = ("would be deleted" if self.dry_run else "deleted") if self.prune_removed else "kept"
         team = f" Team: {summarize_roster(self.team)}" if self.team else ""
+        waited = f" It {self.waited} first." if self.waited else ""
         return (
             f"{self.file}: {changed}; {counts['unchanged']} left alone; "
-            f"{counts['orphaned']} orphaned ({orphan_fate}).{team}"
+            f"{counts['orphaned']} orphaned ({orphan_fate}).{team}{waited}"
         )
 
     def markdown(self) -> str:
@@ -317,6 +323,17 @@ def converge_file(
     return report
 
 
+def file_locks(
+    credentials: KalturaCredentials, events_file: EventsFile, planned: list[Target], dry_run: bool
+) -> list[str]:
+    """Every series the file writes, and the file itself (its orphans belong to no series it still
+    names); a plan only reads and takes none."""
+    if dry_run:
+        return []
+    partner = partner_of(credentials)
+    return [file_lock(partner, events_file.name), *(series_lock(partner, t.key) for t in planned)]
+
+
 def _handle_orphans(
     credentials: KalturaCredentials | None, events_file: EventsFile, orphans: list[Event], dry_run: bool
 ) -> list[OrphanRow]:
@@ -383,6 +400,7 @@ def sync_events_file(
     max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
     poll: DuplicationPolling = PollSettings(),  # noqa: B008
     verify: Verify = False,
+    lock_wait_seconds: LockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS,
     now: NowForTesting = None,
 ) -> FileReport:
     """Converge every series and event of a kaltura-events.yaml; a dry run is the plan.
@@ -398,6 +416,7 @@ def sync_events_file(
         max_api_in_flight: Most requests in flight from this run, across all its series.
         poll: How often and how long to wait for a duplication job; used where an event is copied.
         verify: Re-read every event's sessions and people, even where the completion marker says converged.
+        lock_wait_seconds: While another run writes one of the file's series, wait this long, then fail.
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
@@ -408,10 +427,21 @@ def sync_events_file(
     events_file = load_events_file(file, shown_as=name)
     planned = targets(events_file, name, moment)
     credentials = resolve(credentials)
-    with run_api_limit(max_api_in_flight):
-        report = converge_file(
-            credentials, events_file, name, planned, moment=moment, dry_run=dry_run, poll=poll, verify=verify
-        )
+    with one_writer(
+        file_locks(credentials, events_file, planned, dry_run), wait_seconds=lock_wait_seconds
+    ) as lock:
+        with run_api_limit(max_api_in_flight):
+            report = converge_file(
+                credentials,
+                events_file,
+                name,
+                planned,
+                moment=moment,
+                dry_run=dry_run,
+                poll=poll,
+                verify=verify,
+            )
+        report.waited = lock.note
     if calendars is not None:
         ids = {
             (t.key, row.start_utc): row.event_id

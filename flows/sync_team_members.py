@@ -22,7 +22,8 @@ from kaltura_events.api.errors import KalturaError
 from kaltura_events.api.models import TeamMember
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.roster import Roster, RosterDiff, TeamMemberSpec, member_changes, roster_diff
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 from tasks.team_members import (
     create_team_member,
     delete_team_member,
@@ -208,7 +209,7 @@ def sync_team_members(
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
         remove_unlisted: Delete team members the roster does not list; off leaves them alone.
         dry_run: Compute and publish the plan; write nothing (the default).
-        max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
     """
     credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):

@@ -14,14 +14,16 @@ from prefect import flow
 from pydantic import BaseModel, Field
 
 from flows.cleanup import CleanupOutcome, delete_categories, delete_events, plan_categories
-from flows.parameters import ApiInFlight
+from flows.parameters import ApiInFlight, LockWaitSeconds
 from flows.reporting import publish
 from flows.selection import select_events
+from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.models import Event
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.selection import EventSelector
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit, thread_runner
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
+from tasks.clients import resolve
 
 
 class TeardownReport(BaseModel):
@@ -87,6 +89,7 @@ def teardown_events(
         ),
     ] = False,
     max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
+    lock_wait_seconds: LockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS,
 ) -> TeardownReport:
     """Delete events and the categories the platform made for them.
 
@@ -99,10 +102,13 @@ def teardown_events(
         max_events: Blast-radius cap; a larger selection fails before any delete.
         clean_categories: Delete the categories the platform made for the deleted events.
         sweep_orphans: Also remove platform categories of events that no longer exist.
-        max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
+        lock_wait_seconds: Deleting a series: while another run writes it, wait this long, then fail.
     """
     credentials = resolve(credentials)
-    with run_api_limit(max_api_in_flight):
+    series = selector.series_key
+    locks = [series_lock(partner_of(credentials), series)] if series and not dry_run else []
+    with one_writer(locks, wait_seconds=lock_wait_seconds), run_api_limit(max_api_in_flight):
         event_ids, events = select_events(credentials, selector)
         if len(event_ids) > max_events:
             raise InvalidArgumentError(

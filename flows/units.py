@@ -30,7 +30,7 @@ from functools import partial
 from typing import Generic, TypeVar
 
 from kaltura_events.api.errors import AuthenticationError
-from tasks.runtime import among_concurrent_units
+from tasks.api_limit import among_concurrent_units
 
 R = TypeVar("R")
 

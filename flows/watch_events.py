@@ -33,14 +33,16 @@ from pydantic import BaseModel, Field
 
 from flows.parameters import ApiInFlight, NowForTesting
 from flows.reporting import publish
+from flows.series_lock import VARIABLE_LOCK_WAIT_SECONDS, one_writer, variable_lock
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.validation import format_iso, parse_iso_datetime
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.watch import Transition, due_transitions, watch_window
 from kaltura_events.webhooks.notification import EVENT_NAMESPACE
 from tasks.announce import Announcement, event_written, post_prefect_events
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit
+from tasks.clients import resolve
 from tasks.events import list_events
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, resolve, run_api_limit
 
 DEFAULT_LABELS = ("kev-series:company-all-hands",)
 """The series of the ``schedule-all-hands/weekly`` deployment (deployments/prefect.yaml)."""
@@ -172,34 +174,37 @@ def watch_events(
         lead_minutes: Announce 'starting' this many minutes before an event starts.
         lookback_hours: Catch up on events that ended this recently (a watcher that was down).
         watcher: Names the Prefect Variable that remembers what was announced; one per deployment.
-        max_api_in_flight: Most requests in flight from this run; it holds that many kaltura-api slots.
+        max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     logger = get_run_logger()
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
     lead, lookback = timedelta(minutes=lead_minutes), timedelta(hours=lookback_hours)
     credentials = resolve(credentials)
-    memory = _Memory.load(watcher)
-    if memory.watermark is not None and memory.watermark < moment - lookback:
-        logger.warning(
-            "The last watch was at %s, longer ago than lookback_hours=%d: events that ended in between "
-            "are not announced.",
-            format_iso(memory.watermark),
-            lookback_hours,
-        )
-    window = watch_window(moment, lead, lookback)
-    with run_api_limit(max_api_in_flight):
-        events = list_events(
-            credentials=credentials,
-            event_filter=EventFilter(
-                labels=tuple(sorted(set(labels))), start_lte=window.start_lte, end_gte=window.end_gte
-            ),
-        )
-    account = account_of(credentials)
-    due = [(t, transition_id(account, t)) for t in due_transitions(events, moment, lead, lookback)]
-    fresh = [(t, event_id) for t, event_id in due if not memory.knows(event_id)]
-    post_prefect_events([_announcement(t, event_id) for t, event_id in fresh])
-    memory.save(fresh, moment, lookback)
+    # Two watchers at once would both read the memory, both announce, and one save would lose the
+    # other's marks: the Variable is read and written under its own lock.
+    with one_writer([variable_lock(variable_name(watcher))], wait_seconds=VARIABLE_LOCK_WAIT_SECONDS):
+        memory = _Memory.load(watcher)
+        if memory.watermark is not None and memory.watermark < moment - lookback:
+            logger.warning(
+                "The last watch was at %s, longer ago than lookback_hours=%d: events that ended in between "
+                "are not announced.",
+                format_iso(memory.watermark),
+                lookback_hours,
+            )
+        window = watch_window(moment, lead, lookback)
+        with run_api_limit(max_api_in_flight):
+            events = list_events(
+                credentials=credentials,
+                event_filter=EventFilter(
+                    labels=tuple(sorted(set(labels))), start_lte=window.start_lte, end_gte=window.end_gte
+                ),
+            )
+        account = account_of(credentials)
+        due = [(t, transition_id(account, t)) for t in due_transitions(events, moment, lead, lookback)]
+        fresh = [(t, event_id) for t, event_id in due if not memory.knows(event_id)]
+        post_prefect_events([_announcement(t, event_id) for t, event_id in fresh])
+        memory.save(fresh, moment, lookback)
     report = WatchReport(listed=len(events), already_announced=len(due) - len(fresh))
     report.announced = [_row(t, event_id) for t, event_id in fresh]
     publish(

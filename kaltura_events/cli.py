@@ -384,6 +384,8 @@ def run_sync(args: argparse.Namespace) -> int:
     if getattr(args, "full", False):
         command += ["--full"]
     command += ["--max-api-in-flight", str(args.max_api_in_flight)]
+    if getattr(args, "lock_wait", None) is not None:
+        command += ["--lock-wait", str(args.lock_wait)]
     # The child runs in the checkout; its flow's work root is this command's two roots, so the
     # outputs checked above and the events file are inside it (what the file names is checked
     # against the file's own folder by the file's loader).
@@ -407,8 +409,9 @@ def register_plan_apply(subparsers: Any) -> None:
         parser = subparsers.add_parser(
             name,
             help=summary,
-            description=f"{summary[0].upper()}{summary[1:]}. Runs the sync-events-file flow against "
-            "PREFECT_API_URL when set, otherwise on a Prefect server started for the run. Kaltura "
+            description=f"{summary[0].upper()}{summary[1:]}. Runs the sync-events-file flow on the "
+            "Prefect server your environment or active Prefect profile names (PREFECT_API_URL), "
+            "otherwise on a Prefect server started for the run. Kaltura "
             "credentials come from the KALTURA_* variables.",
         )
         parser.add_argument("file", help="the events file, e.g. kaltura-events.yaml")
@@ -416,6 +419,13 @@ def register_plan_apply(subparsers: Any) -> None:
         parser.add_argument("--calendar-dir", metavar="DIR", help="write one .ics per series into DIR")
         parser.add_argument(
             "--max-api-in-flight", type=_positive, default=DEFAULT_API_LIMIT, help="requests in flight"
+        )
+        parser.add_argument(
+            "--lock-wait",
+            type=float,
+            metavar="SECONDS",
+            help="apply: while another run writes one of the file's series, wait this long (default 300), "
+            "then fail naming it",
         )
         parser.set_defaults(handler=run_sync, command=name)
 
@@ -425,8 +435,9 @@ def register_attendance(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "attendance",
         help=summary,
-        description=f"{summary[0].upper()}{summary[1:]}. Runs the report-attendance flow against "
-        "PREFECT_API_URL when set, otherwise on a Prefect server started for the run. Kaltura "
+        description=f"{summary[0].upper()}{summary[1:]}. Runs the report-attendance flow on the "
+        "Prefect server your environment or active Prefect profile names (PREFECT_API_URL), "
+        "otherwise on a Prefect server started for the run. Kaltura "
         "credentials come from the KALTURA_* variables.",
     )
     parser.add_argument("file", help="the events file, e.g. kaltura-events.yaml")

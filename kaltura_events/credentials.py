@@ -397,7 +397,7 @@ def close_cached_clients() -> None:
 API_LIMIT_NAME = "kaltura-api"
 """The Prefect global concurrency limit that bounds Kaltura requests across runs and workers.
 
-tasks/runtime.py holds the same name as ``GLOBAL_LIMIT_NAME``.
+tasks/api_limit.py holds the same name as ``GLOBAL_LIMIT_NAME``.
 """
 DEFAULT_API_LIMIT = 8
 DEFAULT_WORK_POOL = "kaltura-events"

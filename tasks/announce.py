@@ -37,7 +37,7 @@ from prefect.logging import get_logger
 from kaltura_events.api.models import Event, Session, TeamMember
 from kaltura_events.api.validation import format_iso
 from kaltura_events.formats.events_file import FILE_LABEL_PREFIX
-from kaltura_events.planning.series import SERIES_LABEL_PREFIX
+from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 
 logger = get_logger("kaltura_events.tasks.announce")
 

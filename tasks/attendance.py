@@ -6,7 +6,8 @@ from datetime import datetime
 
 from kaltura_events.api.attendance_models import App, UserProfile
 from kaltura_events.credentials import KalturaCredentials
-from tasks.runtime import api_task, app_registry_client, user_profile_client, when
+from tasks.api_task import api_task, when
+from tasks.clients import app_registry_client, user_profile_client
 
 APPS_PER_CALL = 15
 

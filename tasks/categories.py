@@ -17,7 +17,8 @@ from kaltura_events.api.errors import AuthenticationError, KalturaError, NotFoun
 from kaltura_events.api.models import Category
 from kaltura_events.credentials import KalturaCredentials
 from tasks.announce import announce, category_deleted
-from tasks.runtime import api_task, api_v3_client, filter_summary
+from tasks.api_task import api_task, filter_summary
+from tasks.clients import api_v3_client
 
 CATEGORIES_PER_TASK = 25
 

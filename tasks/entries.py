@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kaltura_events.api.models import BaseEntry
 from kaltura_events.credentials import KalturaCredentials
-from tasks.runtime import api_task, api_v3_client
+from tasks.api_task import api_task
+from tasks.clients import api_v3_client
 
 
 @api_task(

@@ -9,7 +9,8 @@ from kaltura_events.api.events import DuplicateStarted, EventFilter
 from kaltura_events.api.models import DuplicateJob, Event
 from kaltura_events.credentials import KalturaCredentials
 from tasks.announce import announce, event_deleted, event_duplicated, event_written
-from tasks.runtime import api_task, events_client, filter_summary, when
+from tasks.api_task import api_task, filter_summary, when
+from tasks.clients import events_client
 
 
 @api_task(

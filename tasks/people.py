@@ -23,7 +23,8 @@ from kaltura_events.api.models import EventUser
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.audience import UserUpdate, WantedUser
 from tasks.announce import announce, audience_changed
-from tasks.runtime import api_task, events_client
+from tasks.api_task import api_task
+from tasks.clients import events_client
 
 PEOPLE_PER_TASK = 25
 """Calls per task: 1,000 invites to an event are 40 task runs, enough to keep 8 requests in flight."""

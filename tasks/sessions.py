@@ -7,7 +7,8 @@ from datetime import datetime
 from kaltura_events.api.models import Session, Speaker
 from kaltura_events.credentials import KalturaCredentials
 from tasks.announce import announce, session_created
-from tasks.runtime import api_task, events_client
+from tasks.api_task import api_task
+from tasks.clients import events_client
 
 
 @api_task(

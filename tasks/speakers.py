@@ -8,7 +8,8 @@ from __future__ import annotations
 from kaltura_events.api.models import EventUser, SpeakerInput
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.speakers import SessionParticipant, participants_from
-from tasks.runtime import api_task, events_client
+from tasks.api_task import api_task
+from tasks.clients import events_client
 
 
 @api_task(

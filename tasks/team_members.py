@@ -6,7 +6,8 @@ from kaltura_events.api.errors import NotFoundError
 from kaltura_events.api.models import TeamMember
 from kaltura_events.credentials import KalturaCredentials
 from tasks.announce import announce, team_member_saved, team_member_written
-from tasks.runtime import api_task, events_client
+from tasks.api_task import api_task
+from tasks.clients import events_client
 
 
 @api_task(

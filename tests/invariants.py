@@ -18,7 +18,8 @@ from typing import Any
 from kaltura_events.api.validation import format_iso
 from kaltura_events.formats.audience_csv import resolve_audience
 from kaltura_events.formats.paths import work_roots
-from kaltura_events.planning.series import AllHandsSeries, PlannedEvent, plan
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_plan import PlannedEvent, plan
 
 
 def iso(value: str | None) -> str | None:

@@ -9,14 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from kaltura_events.api.models import Event
-from kaltura_events.planning.series import (
-    SPEC_LABEL_PREFIX,
-    AllHandsSeries,
-    diff,
-    horizon,
-    missing_sessions,
-    plan,
-)
+from kaltura_events.planning.labels import SPEC_LABEL_PREFIX
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_diff import diff, missing_sessions
+from kaltura_events.planning.series_plan import horizon, plan
 from tests.specs import weekly_all_hands
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)

@@ -27,7 +27,7 @@ from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import SpeakerInput
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.audience import UserUpdate, WantedUser
-from tasks.runtime import api_task
+from tasks.api_task import api_task
 
 SECRET = "admin-secret-0123456789abcdef"
 ADA = WantedUser("ada@example.com", "Ada", "L", frozenset({"Attendees"}))

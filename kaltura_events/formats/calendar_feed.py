@@ -25,7 +25,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 
 from kaltura_events.formats.events_file import Target
-from kaltura_events.planning.series import SPEC_LABEL_PREFIX, AllHandsSeries, PlannedEvent
+from kaltura_events.planning.labels import SPEC_LABEL_PREFIX
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_plan import PlannedEvent
 
 PRODID = "-//kaltura-events//events as code//EN"
 SPEC_PROPERTY = "X-KEV-SPEC"

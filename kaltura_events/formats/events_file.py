@@ -56,7 +56,8 @@ from kaltura_events.formats.paths import Root
 from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
 from kaltura_events.planning.roster import Roster
 from kaltura_events.planning.selection import EventSelector
-from kaltura_events.planning.series import MAX_HORIZON_DAYS, AllHandsSeries, PlannedEvent, SessionSpec, plan
+from kaltura_events.planning.series import MAX_HORIZON_DAYS, AllHandsSeries, SessionSpec
+from kaltura_events.planning.series_plan import PlannedEvent, plan
 
 FILE_LABEL_PREFIX = "kev-file:"
 DEFAULT_FILE_NAME = "kaltura-events.yaml"

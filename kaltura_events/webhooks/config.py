@@ -27,6 +27,8 @@ DEFAULT_HASH_ALGO: HashAlgo = "sha256"
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 DEFAULT_PREFECT_TIMEOUT_SECONDS = 10.0
 MIN_TOKEN_LENGTH = 16
+LOGGER_NAME = "kaltura_events.webhooks"
+"""The receiver's logger; ``webhooks serve`` gives it a handler at INFO."""
 _TOKEN = re.compile(r"[A-Za-z0-9_\-.~]+")
 """Characters that survive a URL path unescaped, so the token in Kaltura's template is the token here."""
 
@@ -60,6 +62,15 @@ class ReceiverConfig:
         if not 0 < self.prefect_timeout_seconds <= 120:
             raise WebhookConfigError("the Prefect timeout must be in (0, 120] seconds")
         object.__setattr__(self, "prefect_api_url", check_prefect_api_url(self.prefect_api_url))
+
+    @property
+    def claim_lease_seconds(self) -> float:
+        """How old a pending delivery claim must be to belong to a request that died.
+
+        A delivery makes three Prefect calls after its claim is dated (claim,
+        event, record), each bounded by the timeout; one more for margin.
+        """
+        return 4 * self.prefect_timeout_seconds
 
     def authorization(self) -> str | None:
         """The Authorization header for the Prefect API, as Prefect's own client builds it (key first)."""

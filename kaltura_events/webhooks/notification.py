@@ -34,9 +34,27 @@ say whether the entry *became* ready. Use a template that fires on a status
 change (Entry Status Changed, or a READY condition); with "Entry Changed",
 every edit of a ready entry is another ``kaltura.entry.ready``.
 
+An entry's resource carries the label ``kaltura.entry.recording``, so a
+deployment trigger can tell a recording from an ordinary upload without
+starting a run to find out (triggers match labels, not payloads):
+
+==========  ============================================================
+``yes``     ``object.rootEntryId`` names another entry: a live session's
+            recording (Kaltura sets a recording's root to its live entry;
+            a clip's to its source)
+``no``      ``rootEntryId`` is the entry itself: an ordinary upload, or
+            a live entry (Kaltura reports an entry without a root as its
+            own root, so every ordinary entry says so)
+``unknown`` the object carries no ``rootEntryId`` (a template whose
+            payload leaves it out): only ``baseEntry.get`` can tell
+==========  ============================================================
+
+``recordedEntryId`` is no test: it is the live entry's pointer to its
+recording, so it marks the session, not the recording.
+
 The event id is a UUID derived from the partner id and Kaltura's job id, so a
-redelivery of the same notification is the same event and the Prefect server
-drops it as a duplicate.
+redelivery of the same notification is the same event; the receiver's
+ledger (``ledger``) keeps a delivered one from being posted again.
 """
 
 from __future__ import annotations
@@ -47,7 +65,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 EVENT_TYPES: dict[str, str] = {
@@ -211,6 +229,21 @@ def event_name(notification: Notification) -> str:
     return "kaltura.notification.received"
 
 
+RECORDING_LABEL = "kaltura.entry.recording"
+"""The entry resource label a trigger matches to start runs only for recordings (table above)."""
+Recording = Literal["yes", "no", "unknown"]
+
+
+def recording(notification: Notification) -> Recording:
+    """Whether the entry is a recording, by its ``rootEntryId`` alone (the table in the docstring)."""
+    root = notification.object.get("rootEntryId")
+    if isinstance(root, int) and not isinstance(root, bool):
+        root = str(root)
+    if not isinstance(root, str) or not root.strip():
+        return "unknown"
+    return "no" if root.strip() == notification.object_id else "yes"
+
+
 def event_id(partner_id: int, job_id: int) -> uuid.UUID:
     """The same notification, delivered any number of times, is the same Prefect event."""
     return uuid.uuid5(EVENT_NAMESPACE, f"kaltura:{partner_id}:{job_id}")
@@ -241,12 +274,13 @@ def _small(obj: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
 def to_prefect_event(notification: Notification, *, partner_id: int, occurred: datetime) -> dict[str, Any]:
     """The Prefect event (the JSON ``POST /api/events`` takes) for one verified notification.
 
-    Resource ``kaltura.entry.<id>`` / ``kaltura.category.<id>`` (or
-    ``kaltura.notification.<job id>`` when the object is neither, or has no
-    usable id); related: the partner and the notification template. The
-    payload holds ids, name, status and the template's system name: no secret,
-    and not the whole object (Kaltura's objects carry download URLs and user
-    ids that have no business in the event log).
+    Resource ``kaltura.entry.<id>`` (labelled ``kaltura.entry.recording``) /
+    ``kaltura.category.<id>`` (or ``kaltura.notification.<job id>`` when the
+    object is neither, or has no usable id); related: the partner and the
+    notification template. The payload holds ids, name, status and the
+    template's system name: no secret, and not the whole object (Kaltura's
+    objects carry download URLs and user ids that have no business in the
+    event log).
     """
     name = event_name(notification)
     kind = name.split(".")[1]
@@ -267,6 +301,8 @@ def to_prefect_event(notification: Notification, *, partner_id: int, occurred: d
         resource = {"prefect.resource.id": f"kaltura.{kind}.{object_id}"}
         if "name" in payload:
             resource["prefect.resource.name"] = payload["name"]
+        if kind == "entry":
+            resource[RECORDING_LABEL] = recording(notification)
     else:
         resource = {"prefect.resource.id": f"kaltura.notification.{notification.job_id}"}
         if notification.object_id is not None:

@@ -12,15 +12,22 @@ Order of checks, each a refusal that emits no Prefect event:
       ``data``, no ``eventNotificationJobId``, ...)
 ====  ===============================================================
 
-Then the event goes to ``{PREFECT_API_URL}/events`` and Kaltura hears 200
-only once Prefect said 2xx. Prefect unreachable, slow, 429 or 5xx: 503, and
+Then the notification is claimed in the delivery ledger (``ledger``: one
+Prefect Variable per notification, in the server's database). Delivered
+before, by Kaltura or by whoever replays a captured request: 200, and
+nothing is posted. Being delivered by another request right now: 503. Else
+the event goes to ``{PREFECT_API_URL}/events``, the ledger records it, and
+Kaltura hears 200 only once Prefect said 2xx; a failed post gives the claim
+back. Prefect unreachable, slow, 429 or 5xx at any of these calls: 503, and
 Kaltura delivers again later; its retries are the queue, so nothing waits in
 this process's memory to be lost on a restart. Any other answer from Prefect
 (a 401 for a wrong API key, a 422 for an event it refuses) is 502 and an
 ERROR line: a redelivery will not fix it, a person must.
 
-Logs name the job id, template system name, object type and object id, never
-the token, the secret, a signature or the payload.
+Every answer is one log line: a refusal a WARNING, an accepted notification
+an INFO line naming its job id, event name and resource. Lines name the job
+id, template system name, object type and object id, never the token, the
+secret, a signature or the payload.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -37,11 +45,18 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from kaltura_events.webhooks.config import ReceiverConfig
-from kaltura_events.webhooks.notification import NotificationError, parse_notification, to_prefect_event
+from kaltura_events.webhooks.config import LOGGER_NAME, ReceiverConfig
+from kaltura_events.webhooks.ledger import Claim, Ledger
+from kaltura_events.webhooks.notification import (
+    Notification,
+    NotificationError,
+    parse_notification,
+    to_prefect_event,
+)
+from kaltura_events.webhooks.prefect_api import PrefectRefused, PrefectUnavailable, call
 from kaltura_events.webhooks.signature import ALGO_HEADER, SIGNATURE_HEADER, SignatureError, verify
 
-logger = logging.getLogger("kaltura_events.webhooks")
+logger = logging.getLogger(LOGGER_NAME)
 
 NOTIFY_PATH = "/kaltura/{token}"
 
@@ -69,6 +84,38 @@ async def _read_capped(request: Request, cap: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _deliver(
+    prefect: httpx.AsyncClient,
+    ledger: Ledger,
+    notification: Notification,
+    event: dict[str, Any],
+    clock: Callable[[], datetime],
+) -> Response:
+    """Post ``event`` once per notification, however often and however concurrently it arrives."""
+    what = f"{notification.describe()}: {event['event']} on {event['resource']['prefect.resource.id']}"
+    claim = await ledger.claim(notification.job_id, clock(), event)
+    if claim is Claim.DELIVERED:
+        logger.info("accepted %s, delivered before: nothing posted", what)
+        return PlainTextResponse("ok", status_code=200)
+    if claim is Claim.BUSY:
+        logger.warning("%s is being delivered by another request; answering 503", notification.describe())
+        return PlainTextResponse("the notification is being delivered", status_code=503)
+    try:
+        await call(prefect, "POST", "/events", json=[event])
+    except (PrefectUnavailable, PrefectRefused):
+        with contextlib.suppress(PrefectUnavailable, PrefectRefused):
+            await ledger.give_back(notification.job_id)  # else the lease expires, and a retry retakes it
+        raise
+    try:
+        await ledger.delivered(notification.job_id, clock(), event)
+    except (PrefectUnavailable, PrefectRefused) as exc:
+        # The event is in: Kaltura must hear 200. The claim stays pending, so a
+        # replay after the lease would post it again (at-least-once; runs converge).
+        logger.warning("posted %s but could not record it as delivered (%s)", what, exc)
+    logger.info("accepted %s", what)
+    return PlainTextResponse("ok", status_code=200)
 
 
 def create_app(
@@ -102,32 +149,23 @@ def create_app(
             return _refuse(400, str(exc), request)
         event = to_prefect_event(notification, partner_id=config.partner_id, occurred=clock())
         prefect: httpx.AsyncClient = request.app.state.prefect
+        ledger = Ledger(prefect, config.partner_id, config.claim_lease_seconds)
         try:
-            answer = await prefect.post("/events", json=[event])
-        except httpx.HTTPError as exc:
+            return await _deliver(prefect, ledger, notification, event, clock)
+        except PrefectUnavailable as exc:
             logger.warning(
-                "Prefect did not take %s (%s: %s); answering 503 so Kaltura delivers it again",
+                "Prefect did not take %s (%s); answering 503 so Kaltura delivers it again",
                 notification.describe(),
-                type(exc).__name__,
                 exc,
             )
             return PlainTextResponse("the Prefect server is unavailable", status_code=503)
-        if answer.is_success:
-            logger.info("delivered %s as %s", notification.describe(), event["event"])
-            return PlainTextResponse("ok", status_code=200)
-        if answer.status_code == 429 or answer.status_code >= 500:
-            logger.warning(
-                "Prefect answered %s to %s; answering 503 so Kaltura delivers it again",
-                answer.status_code,
+        except PrefectRefused as exc:
+            logger.error(
+                "Prefect refused %s with HTTP %s: check PREFECT_API_URL and PREFECT_API_KEY",
                 notification.describe(),
+                exc.status,
             )
-            return PlainTextResponse("the Prefect server is unavailable", status_code=503)
-        logger.error(
-            "Prefect refused %s with HTTP %s: check PREFECT_API_URL and PREFECT_API_KEY",
-            notification.describe(),
-            answer.status_code,
-        )
-        return PlainTextResponse("the Prefect server refused the event", status_code=502)
+            return PlainTextResponse("the Prefect server refused the event", status_code=502)
 
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")

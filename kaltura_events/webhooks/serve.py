@@ -10,6 +10,7 @@ variables when ``KALTURA_ADMIN_SECRET`` is set, else the default Block.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 from collections.abc import Mapping
@@ -18,6 +19,10 @@ from typing import Any
 from kaltura_events.webhooks.config import (
     DEFAULT_HASH_ALGO,
     DEFAULT_MAX_BODY_BYTES,
+    LOGGER_NAME,
+    PREFECT_API_KEY_ENV,
+    PREFECT_API_URL_ENV,
+    PREFECT_AUTH_STRING_ENV,
     ReceiverConfig,
     WebhookConfigError,
     settings_from_env,
@@ -60,8 +65,30 @@ def admin_secret(credentials_name: str | None, environ: Mapping[str, str]) -> tu
     return credentials.partner_id, credentials.admin_secret.get_secret_value()
 
 
+def with_prefect_profile(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment, with the Prefect API settings the active profile adds where it sets none.
+
+    Prefect reads the environment first, then the profile
+    (``prefect config set PREFECT_API_URL=...``); the receiver itself reads only
+    variables, so the command fills them in as Prefect would resolve them.
+    """
+    from prefect.settings import get_current_settings
+
+    api = get_current_settings().api
+    profile = {
+        PREFECT_API_URL_ENV: str(api.url) if api.url else "",
+        PREFECT_API_KEY_ENV: api.key.get_secret_value() if api.key else "",
+        PREFECT_AUTH_STRING_ENV: api.auth_string.get_secret_value() if api.auth_string else "",
+    }
+    env = dict(environ)
+    for name, value in profile.items():
+        if value and not env.get(name):
+            env[name] = value
+    return env
+
+
 def build_config(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> ReceiverConfig:
-    env = os.environ if environ is None else environ
+    env = with_prefect_profile(os.environ) if environ is None else environ
     settings: dict[str, Any] = settings_from_env(env)
     partner_id, secret = admin_secret(args.credentials, env)
     return ReceiverConfig(
@@ -102,12 +129,26 @@ def run_serve(args: argparse.Namespace) -> int:
             port=args.port,
             # An access log line would carry the path, and the path carries the token.
             access_log=False,
-            log_level="info",
+            log_config=log_config(),
             server_header=False,
         )
     )
     server.run()
     return 0
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus the receiver's own logger at INFO on the same stderr handler.
+
+    Without a handler of its own the receiver's logger falls through to
+    Python's last-resort handler, which prints WARNING and above only: every
+    refusal was logged, and no accepted notification.
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"][LOGGER_NAME] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _one_line(exc: BaseException) -> str:

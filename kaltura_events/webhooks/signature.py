@@ -3,9 +3,9 @@
 Kaltura's server code, not its guide, decides the details: it is a plain
 hash of the concatenation, not an HMAC; the key is the partner admin secret;
 ``X-KALTURA-HASH-ALGO`` names the algorithm and means sha1 when absent. There
-is no timestamp and no nonce, so a captured request can be replayed: the
-receiver lives with that because a replay only re-posts an event whose id
-Prefect has already seen (the id comes from Kaltura's job id).
+is no timestamp and no nonce, so a captured request stays valid forever:
+the receiver's ledger (``ledger``) answers a notification delivered before
+with 200 and posts nothing, however late the replay comes.
 
 The algorithm is pinned by configuration rather than taken from the header:
 if the sender could choose, a forged request would simply choose the weakest

@@ -8,12 +8,13 @@ from typing import Any
 import yaml
 from prefect import Flow
 
-from deployments import serve
+from deployments import events_file, serve
+from flows import series_lock
 from flows.duplicate_event import DuplicateSpec
 from kaltura_events import cli, credentials
 from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.series import AllHandsSeries
-from tasks import runtime
+from tasks import api_limit
 from tests.e2e.conftest import PREFECT_YAML, REPO_ROOT
 
 EXPECTED = {
@@ -27,6 +28,22 @@ EXPECTED = {
     ("schedule-encore", "company-all-hands"): "flows/schedule_encore.py:schedule_encore",
     ("report-attendance", "event-ended"): "flows/report_attendance.py:report_attendance",
 }
+
+
+OVERLAP = {
+    ("schedule-all-hands", "weekly"): "ENQUEUE",
+    ("duplicate-event", "default"): None,
+    ("teardown-events", "default"): "ENQUEUE",
+    ("sync-team-members", "default"): "ENQUEUE",
+    ("sync-events-file", "default"): "ENQUEUE",
+    ("report-attendance", "company-all-hands"): "CANCEL_NEW",
+    ("watch-events", "every-5-minutes"): "CANCEL_NEW",
+    ("schedule-encore", "company-all-hands"): "ENQUEUE",
+    ("report-attendance", "event-ended"): "ENQUEUE",
+}
+"""What each deployment does with a run started while one runs: writers queue (the series lock
+would make them wait anyway); a watcher or scheduled report started meanwhile is cancelled;
+each event-ended report is for another event, so it queues."""
 
 
 def _flow(entrypoint: str) -> Flow[..., Any]:
@@ -90,6 +107,28 @@ def test_pull_step_comes_from_the_deploy_directory() -> None:
     )
 
 
+def test_each_deployment_declares_what_may_overlap() -> None:
+    """One run at a time for every deployment that writes or keeps a Variable, by prefect.yaml
+    and by serve.py alike."""
+    specs = serve.read_deployments(REPO_ROOT / PREFECT_YAML)
+    declared = {
+        (_flow(s["entrypoint"]).name, s["name"]): (s.get("concurrency_limit") or {}).get("collision_strategy")
+        for s in specs
+    }
+    assert declared == OVERLAP
+    for spec in specs:
+        if spec.get("concurrency_limit"):
+            assert spec["concurrency_limit"]["limit"] == 1
+    built = serve.build_deployments(specs)
+    served = {
+        (d.flow_name, d.name): (
+            d.concurrency_options.collision_strategy.value if d.concurrency_options is not None else None
+        )
+        for d in built
+    }
+    assert served == OVERLAP
+
+
 def test_serve_builds_the_same_deployments() -> None:
     built = serve.build_deployments(serve.read_deployments())
     assert [(d.flow_name, d.name) for d in built] == list(EXPECTED)
@@ -107,7 +146,8 @@ def test_cli_defaults_match_the_library() -> None:
     assert cli.DEFAULT_WORK_POOL == credentials.DEFAULT_WORK_POOL
     assert cli.DEFAULT_CREDENTIALS_NAME == credentials.DEFAULT_CREDENTIALS_NAME
     assert cli.DEFAULT_API_LIMIT == credentials.DEFAULT_API_LIMIT
-    assert cli.API_LIMIT_NAME == credentials.API_LIMIT_NAME == runtime.GLOBAL_LIMIT_NAME
+    assert cli.API_LIMIT_NAME == credentials.API_LIMIT_NAME == api_limit.GLOBAL_LIMIT_NAME
+    assert events_file.DEFAULT_LOCK_WAIT_SECONDS == series_lock.DEFAULT_LOCK_WAIT_SECONDS
 
 
 def test_wall_clock_values_keep_validating_the_same_way() -> None:

@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from kaltura_events.planning.series import SERIES_LABEL_PREFIX, AllHandsSeries, plan
+from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_plan import plan
 from kaltura_events.planning.teardown import owner_of_media_child, owner_of_root
 from tests.e2e.conftest import (
     CLI_TIMEOUT,

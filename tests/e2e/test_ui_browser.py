@@ -24,7 +24,9 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from kaltura_events.planning.series import SERIES_LABEL_PREFIX, AllHandsSeries, plan
+from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_plan import plan
 from tests.e2e.conftest import CREDENTIALS_NAME, REPO_ROOT, Stack
 
 pytestmark = pytest.mark.slow

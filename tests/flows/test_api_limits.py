@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from contextvars import copy_context
 
 import pytest
 from prefect import flow
@@ -10,7 +13,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
 from flows.units import run_units
-from tasks.runtime import GLOBAL_LIMIT_NAME, api_idle, run_api_limit
+from tasks.api_limit import GLOBAL_LIMIT_NAME, api_idle, api_slot, held_slots, run_api_limit
 
 
 @pytest.fixture
@@ -79,3 +82,63 @@ def test_concurrent_units_keep_the_share_while_one_waits(global_limit: int) -> N
     seen = units_that_wait(5)
     assert seen == [global_limit] * 15
     assert active_slots() == 0
+
+
+@flow
+def busy_until(done: threading.Event, gauge: list[int]) -> int:
+    """A long run: its requests keep every slot it holds busy until the short run has had its turn."""
+
+    def requests() -> None:
+        while not done.is_set():
+            with api_slot():
+                gauge.append(1)
+                time.sleep(0.02)
+                gauge.pop()
+
+    with run_api_limit(8) as granted:
+        workers = [threading.Thread(target=copy_context().run, args=(requests,)) for _ in range(8)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    return granted
+
+
+@flow
+def short_run() -> int:
+    with run_api_limit(8), api_slot():
+        return held_slots()
+
+
+def test_a_short_run_gets_a_slot_while_a_long_one_is_at_work(global_limit: int) -> None:
+    """The long run holds the whole limit until another run arrives, then shrinks to its part:
+    the short run gets its slot while the long one still works, and the slots held never exceed
+    the limit."""
+    done = threading.Event()
+    gauge: list[int] = []
+    peak = [0]
+    stop_watching = threading.Event()
+
+    def watch() -> None:
+        while not stop_watching.is_set():
+            peak[0] = max(peak[0], active_slots())
+            time.sleep(0.05)
+
+    long_result: list[int] = []
+    long_run = threading.Thread(target=lambda: long_result.append(busy_until(done, gauge)))
+    watcher = threading.Thread(target=watch)
+    long_run.start()
+    watcher.start()
+    deadline = time.monotonic() + 60
+    while active_slots() < global_limit and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert active_slots() == global_limit, "the long run alone takes the whole limit"
+    held = short_run()
+    assert long_run.is_alive(), "the short run got its slot only after the long one ended"
+    done.set()
+    long_run.join(timeout=60)
+    stop_watching.set()
+    watcher.join()
+    assert held >= 1 and long_result == [global_limit]
+    assert peak[0] <= global_limit
+    assert active_slots() == 0, "every slot is handed back"

@@ -15,8 +15,8 @@ from kaltura_events.api.errors import NotFoundError, ServerError
 from kaltura_events.api.events import EventFilter
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
+from tasks.api_limit import run_api_limit, thread_runner
 from tasks.events import list_events, update_event
-from tasks.runtime import run_api_limit, thread_runner
 
 MAX_RETRIES = 3
 

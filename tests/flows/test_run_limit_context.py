@@ -15,8 +15,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.units import run_units
-from tasks import runtime
-from tasks.runtime import DEFAULT_MAX_IN_FLIGHT, api_slot, run_api_limit, thread_runner
+from tasks import api_limit
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, api_slot, run_api_limit, thread_runner
 
 HOLD_SECONDS = 0.3
 
@@ -57,7 +57,7 @@ def one_request(hold: float = HOLD_SECONDS) -> None:
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 def limit_seen() -> int | None:
-    limit = runtime._run_limit.get()
+    limit = api_limit._run_limit.get()
     return None if limit is None else id(limit)
 
 
@@ -65,7 +65,7 @@ def limit_seen() -> int | None:
 def submitted_tasks_see_the_limit(bound: int, calls: int) -> tuple[int | None, int | None, int | None]:
     outside = limit_seen.submit().result()
     with run_api_limit(bound):
-        here = runtime._run_limit.get()
+        here = api_limit._run_limit.get()
         seen = limit_seen.submit().result()
         for future in [one_request.submit() for _ in range(calls)]:
             future.result()
@@ -78,7 +78,7 @@ def test_a_submitted_task_sees_the_run_limit_and_is_bounded_by_it() -> None:
     assert here is not None and seen == here, "the task thread saw another limit than the flow set"
     assert outside is None, "outside run_api_limit a task sees no run limit"
     assert gauge.peak == 2
-    assert runtime._run_limit.get() is None
+    assert api_limit._run_limit.get() is None
 
 
 @flow(task_runner=thread_runner())

@@ -148,7 +148,8 @@ def test_dry_run_writes_nothing_and_publishes_the_plan(
 def test_a_crashed_run_is_finished_not_duplicated(creds: KalturaCredentials, emu: EmulatorServer) -> None:
     """A run that died after create, before sessions and update, leaves unlabeled events: they are adopted."""
     client = creds.get_events_client()
-    from kaltura_events.planning.series import AllHandsSeries, plan
+    from kaltura_events.planning.series import AllHandsSeries
+    from kaltura_events.planning.series_plan import plan
 
     planned = plan(AllHandsSeries.model_validate(weekly(horizon_days=28)), NOW)
     orphan = client.create_event(

@@ -14,7 +14,7 @@ from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.planning.series import AllHandsSeries
 from kaltura_events.planning.speakers import SpeakerSpec, participants_from
-from tasks.runtime import run_api_limit, thread_runner
+from tasks.api_limit import run_api_limit, thread_runner
 from tests.specs import weekly_all_hands
 
 

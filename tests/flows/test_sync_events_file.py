@@ -268,7 +268,12 @@ def test_the_cli_plan_of_it_prints_what_it_could_and_exits_1(
     for name, value in emu.exports.items():
         monkeypatch.setenv(name, value)
     args = argparse.Namespace(
-        command="plan", file=str(path), calendar_dir=None, markdown=None, max_api_in_flight=4
+        command="plan",
+        file=str(path),
+        calendar_dir=None,
+        markdown=None,
+        max_api_in_flight=4,
+        lock_wait=events_file_command.DEFAULT_LOCK_WAIT_SECONDS,
     )
     assert events_file_command.run(args) == events_file_command.EXIT_ERROR
     out = capsys.readouterr()

@@ -1,7 +1,7 @@
 """Task runs a person can tell apart: each run is named from its parameters, read back from the Prefect API.
 
 A year's series used to show 52 runs called ``create-event-xxx``. The names
-come from ``api_task(run_name=...)`` (tasks/runtime.py); the credentials are
+come from ``api_task(run_name=...)`` (tasks/api_task.py); the credentials are
 never part of one.
 """
 
@@ -18,9 +18,9 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from kaltura_events.api.events import EventFilter
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
+from tasks.api_limit import run_api_limit, thread_runner
 from tasks.categories import delete_category
 from tasks.events import create_event, delete_event, list_events
-from tasks.runtime import run_api_limit, thread_runner
 from tasks.team_members import list_team_members
 
 SERIES_NAME = "Company All-Hands March 2027"

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from kaltura_events.api.errors import InvalidArgumentError
-from kaltura_events.planning.series import AllHandsSeries, plan
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_plan import plan
 
 NAMES = (
     "Weekly Team Sync",

@@ -17,7 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kaltura_events.api.models import Event
-from kaltura_events.planning.series import AllHandsSeries, PlannedEvent, diff, plan
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_diff import diff
+from kaltura_events.planning.series_plan import PlannedEvent, plan
 from tests.properties.series_strategies import series_specs
 
 

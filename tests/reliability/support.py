@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from kaltura_events.planning.series import AllHandsSeries, PlannedEvent, plan
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_plan import PlannedEvent, plan
 from kaltura_events.planning.teardown import owner_of_media_child, owner_of_root
 from tests.specs import weekly_all_hands
 

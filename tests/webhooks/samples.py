@@ -14,17 +14,27 @@ PARTNER_ID = 4242
 
 
 def entry_notification(
-    job_id: int = 33578094492, *, status: int | str = 2, event_type: str = "3"
+    job_id: int = 33578094492,
+    *,
+    status: int | str = 2,
+    event_type: str = "3",
+    entry_id: str = "1_abc123",
+    root_entry_id: str | None = None,
+    template: str = "MY_ENTRY_READY",
 ) -> dict[str, Any]:
-    """A KalturaHttpNotification for an entry, shaped like Kaltura's (enum codes as strings)."""
+    """A KalturaHttpNotification for an entry, shaped like Kaltura's (enum codes as strings).
+
+    ``root_entry_id`` None is what Kaltura sends for an ordinary entry: the
+    entry itself. A recording's root is the live entry (session) it recorded.
+    """
     return {
         "object": {
             "objectType": "KalturaMediaEntry",
-            "id": "1_abc123",
+            "id": entry_id,
             "name": "All-hands recording",
             "partnerId": PARTNER_ID,
             "status": status,
-            "rootEntryId": "1_abc123",
+            "rootEntryId": root_entry_id or entry_id,
             "recordedEntryId": "1_rec456",
             "downloadUrl": "https://cdn.example.com/p/4242/ks/SECRETISH/download",
         },
@@ -32,7 +42,7 @@ def entry_notification(
         "eventType": event_type,
         "templateId": 26970222,
         "templateName": "Entry Ready Webhook",
-        "templateSystemName": "MY_ENTRY_READY",
+        "templateSystemName": template,
         "eventNotificationJobId": job_id,
         "objectType": "KalturaHttpNotification",
     }

@@ -16,9 +16,11 @@ from kaltura_events.webhooks.notification import (
     event_id,
     event_name,
     parse_notification,
+    recording,
     to_prefect_event,
 )
 from tests.webhooks.samples import FORM, PARTNER_ID, SECRET, entry_notification, form_body, json_body
+from tests.webhooks.triggers import starts_an_encore_run
 
 WHEN = datetime(2025, 5, 1, 14, 0, tzinfo=timezone.utc)
 job_ids = st.integers(min_value=0, max_value=2**63 - 1)
@@ -126,6 +128,7 @@ def test_an_entry_event_carries_a_small_payload_the_resource_and_related_partner
     assert event["resource"] == {
         "prefect.resource.id": "kaltura.entry.1_abc123",
         "prefect.resource.name": "All-hands recording",
+        "kaltura.entry.recording": "no",
     }
     assert event["related"] == [
         {"prefect.resource.id": f"kaltura.partner.{PARTNER_ID}", "prefect.resource.role": "partner"},
@@ -197,3 +200,43 @@ def test_describe_names_ids_only() -> None:
     assert (
         notification.describe() == "job 33578094492, template MY_ENTRY_READY, object type 1, object 1_abc123"
     )
+
+
+entry_ids = st.from_regex(r"[01]_[a-z0-9]{8}", fullmatch=True)
+roots = st.one_of(
+    st.just("itself"),
+    entry_ids,
+    st.integers(min_value=1, max_value=10**9),
+    st.just(""),
+    st.none(),
+    st.just("absent"),
+)
+
+
+@given(
+    entry=entry_ids, root=roots, template=st.sampled_from(["KALTURA_EVENTS_ENTRY_READY", "MY_ENTRY_READY"])
+)
+def test_only_an_entry_that_is_its_own_root_is_kept_from_the_encore_trigger(
+    entry: str, root: str | int | None, template: str
+) -> None:
+    """Kaltura reports an ordinary entry as its own root; anything else may be a recording of ours."""
+    obj: dict[str, Any] = {"objectType": "KalturaMediaEntry", "id": entry, "status": 2}
+    if root != "absent":
+        obj["rootEntryId"] = entry if root == "itself" else root
+    sample = entry_notification(1) | {"object": obj, "templateSystemName": template}
+    notification = parse_notification(json_body(sample), "application/json")
+    event = to_prefect_event(notification, partner_id=PARTNER_ID, occurred=WHEN)
+    label = event["resource"]["kaltura.entry.recording"]
+    assert label == recording(notification)
+    if root in ("", None, "absent"):
+        assert label == "unknown"
+    else:
+        assert label == ("no" if root == "itself" or str(root) == entry else "yes")
+    assert starts_an_encore_run(event) == (label != "no" and template == "KALTURA_EVENTS_ENTRY_READY")
+
+
+def test_a_category_or_an_unknown_object_has_no_recording_label() -> None:
+    for changes in ({"eventObjectType": "2", "object": {"id": 12, "status": 2}}, {"eventObjectType": "42"}):
+        sample = entry_notification(3) | changes
+        event = to_prefect_event(parse_notification(json_body(sample), None), partner_id=1, occurred=WHEN)
+        assert "kaltura.entry.recording" not in event["resource"]

@@ -6,13 +6,14 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 
 from deployments.local_server import free_port
 from kaltura_events.webhooks.config import ReceiverConfig
+from kaltura_events.webhooks.ledger import variable_name
 from kaltura_events.webhooks.notification import event_id
 from kaltura_events.webhooks.receiver import create_app
 from tests.webhooks.running import ReceiverThread
@@ -33,25 +34,62 @@ WHEN = datetime(2025, 5, 1, tzinfo=timezone.utc)
 
 
 class FakePrefect:
-    """Records what the receiver posts and answers with ``status`` (or raises ``error``)."""
+    """Records what the receiver sends and answers like the server's events and Variables endpoints.
+
+    ``status`` (or ``error``) answers every request, as a server that is down
+    or refuses the API key does; ``events_status`` only the event posts. The
+    real server's Variables (409 on a taken name, concurrency, restarts) are
+    tested in test_replays.py.
+    """
 
     def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         self.requests: list[httpx.Request] = []
-        self.status = 204
+        self.status: int | None = None
+        self.events_status = 204
         self.error: Exception | None = None
+        self.variables: dict[str, object] = {}
+        self.stored: list[dict[str, object]] = []
+        """The server's event store, as a test fills it."""
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if self.error is not None:
             raise self.error
-        return httpx.Response(self.status)
+        if self.status is not None:
+            return httpx.Response(self.status)
+        path = request.url.path.removeprefix("/api")
+        if path == "/events":
+            return httpx.Response(self.events_status)
+        if path == "/events/filter":
+            wanted = json.loads(request.content)["filter"]["id"]["id"]
+            return httpx.Response(200, json={"events": [e for e in self.stored if e["id"] in wanted]})
+        if path == "/variables/" and request.method == "POST":
+            sent = json.loads(request.content)
+            if sent["name"] in self.variables:
+                return httpx.Response(409)
+            self.variables[sent["name"]] = sent["value"]
+            return httpx.Response(201, json=sent)
+        name = path.removeprefix("/variables/name/")
+        if name not in self.variables:
+            return httpx.Response(404)
+        if request.method == "GET":
+            return httpx.Response(200, json={"name": name, "value": self.variables[name]})
+        if request.method == "PATCH":
+            self.variables[name] = json.loads(request.content)["value"]
+        elif request.method == "DELETE":
+            del self.variables[name]
+        return httpx.Response(204)
+
+    @property
+    def event_posts(self) -> list[httpx.Request]:
+        return [r for r in self.requests if r.url.path == "/api/events"]
 
     @property
     def events(self) -> list[dict[str, object]]:
-        return [event for request in self.requests for event in json.loads(request.content)]
+        return [event for request in self.event_posts for event in json.loads(request.content)]
 
 
 def config(**changes: object) -> ReceiverConfig:
@@ -107,12 +145,18 @@ def test_a_valid_notification_is_posted_to_prefect_then_answered_200(
     body = json_body(entry_notification())
     answer = client.post(URL, content=body, headers=signed_headers(body))
     assert (answer.status_code, answer.text) == (200, "ok")
-    [request] = prefect.requests
+    [request] = prefect.event_posts
     assert (request.method, str(request.url)) == ("POST", f"{API}/events")
-    assert "authorization" not in request.headers
+    assert not any("authorization" in r.headers for r in prefect.requests)
     [event] = prefect.events
     assert event["event"] == "kaltura.entry.ready"
     assert event["id"] == str(event_id(PARTNER_ID, 33578094492))
+    assert prefect.variables[variable_name(PARTNER_ID, 33578094492)] == {
+        "state": "delivered",
+        "at": WHEN.isoformat(),
+        "event": "kaltura.entry.ready",
+        "resource": "kaltura.entry.1_abc123",
+    }
 
 
 def test_a_form_encoded_notification_is_accepted(client: httpx.Client, prefect: FakePrefect) -> None:
@@ -122,11 +166,73 @@ def test_a_form_encoded_notification_is_accepted(client: httpx.Client, prefect: 
     assert prefect.events[0]["payload"]["job_id"] == 11  # type: ignore[index]
 
 
-def test_a_redelivery_posts_the_same_event_id(client: httpx.Client, prefect: FakePrefect) -> None:
+def test_a_redelivery_is_answered_200_and_posts_nothing(
+    client: httpx.Client, prefect: FakePrefect, caplog: pytest.LogCaptureFixture
+) -> None:
     body = json_body(entry_notification(5))
-    for _ in range(2):
+    with caplog.at_level(logging.INFO, logger="kaltura_events.webhooks"):
+        for _ in range(3):
+            assert client.post(URL, content=body, headers=signed_headers(body)).status_code == 200
+    assert len(prefect.events) == 1
+    accepted = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len(accepted) == 3 and all("job 5," in line for line in accepted)
+    assert sum("delivered before: nothing posted" in line for line in accepted) == 2
+
+
+def test_each_accepted_notification_is_one_info_line_with_job_event_and_resource(
+    client: httpx.Client, prefect: FakePrefect, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = json_body(entry_notification(6))
+    with caplog.at_level(logging.DEBUG, logger="kaltura_events.webhooks"):
         assert client.post(URL, content=body, headers=signed_headers(body)).status_code == 200
-    assert len({event["id"] for event in prefect.events}) == 1
+    [line] = [r.getMessage() for r in caplog.records if r.name == "kaltura_events.webhooks"]
+    assert [r.levelno for r in caplog.records if r.name == "kaltura_events.webhooks"] == [logging.INFO]
+    assert line == (
+        "accepted job 6, template MY_ENTRY_READY, object type 1, object 1_abc123: "
+        "kaltura.entry.ready on kaltura.entry.1_abc123"
+    )
+    assert TOKEN not in caplog.text and SECRET not in caplog.text and "SECRETISH" not in caplog.text
+
+
+def test_a_post_that_failed_gives_the_claim_back_so_kalturas_retry_delivers(
+    client: httpx.Client, prefect: FakePrefect
+) -> None:
+    body = json_body(entry_notification(7))
+    prefect.events_status = 503
+    assert client.post(URL, content=body, headers=signed_headers(body)).status_code == 503
+    assert prefect.variables == {}
+    prefect.events_status = 204
+    assert client.post(URL, content=body, headers=signed_headers(body)).status_code == 200
+    assert len(prefect.events) == 2  # the refused post, then the retry's
+    assert prefect.variables[variable_name(PARTNER_ID, 7)]["state"] == "delivered"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("claimed_ago", "answer", "posted"), [(timedelta(0), 503, 0), (timedelta(hours=1), 200, 1)]
+)
+def test_a_claim_in_flight_is_left_alone_and_a_dead_requests_claim_is_taken_over(
+    client: httpx.Client, prefect: FakePrefect, claimed_ago: timedelta, answer: int, posted: int
+) -> None:
+    prefect.variables[variable_name(PARTNER_ID, 8)] = {
+        "state": "pending",
+        "at": (WHEN - claimed_ago).isoformat(),
+    }
+    body = json_body(entry_notification(8))
+    assert client.post(URL, content=body, headers=signed_headers(body)).status_code == answer
+    assert len(prefect.events) == posted
+
+
+def test_a_stale_claim_whose_event_the_server_stored_is_marked_delivered_not_posted_again(
+    client: httpx.Client, prefect: FakePrefect
+) -> None:
+    """The request that claimed it posted, then could not write "delivered": its event is in the store."""
+    name = variable_name(PARTNER_ID, 9)
+    prefect.variables[name] = {"state": "pending", "at": (WHEN - timedelta(hours=1)).isoformat()}
+    prefect.stored = [{"id": str(event_id(PARTNER_ID, 9))}]
+    body = json_body(entry_notification(9))
+    assert client.post(URL, content=body, headers=signed_headers(body)).status_code == 200
+    assert prefect.events == []
+    assert prefect.variables[name]["state"] == "delivered"  # type: ignore[index]
 
 
 def _tampered() -> tuple[bytes, dict[str, str]]:
@@ -232,6 +338,10 @@ def test_kaltura_hears_200_only_when_prefect_took_the_event(
     prefect.status = prefect_status
     body = json_body(entry_notification())
     assert client.post(URL, content=body, headers=signed_headers(body)).status_code == answer_status
+    prefect.status = None
+    prefect.events_status = prefect_status
+    assert client.post(URL, content=body, headers=signed_headers(body)).status_code == answer_status
+    assert prefect.variables == {}, "a claim whose event was not taken is given back"
 
 
 @pytest.mark.parametrize("error", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow")])

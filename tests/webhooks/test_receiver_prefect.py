@@ -7,24 +7,27 @@ environment the README documents.
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from deployments.local_server import PrefectServer, free_port
 from kaltura_events.webhooks.notification import event_id
+from tests.webhooks.running import (
+    kaltura_events,
+    receiver_env,
+    running_receiver,
+    serve_command,
+    wait_for_event,
+)
 from tests.webhooks.samples import (
     FORM,
     PARTNER_ID,
-    SECRET,
     TOKEN,
     entry_notification,
     form_body,
@@ -34,9 +37,6 @@ from tests.webhooks.samples import (
 
 pytestmark = pytest.mark.slow
 
-PERSISTED_WITHIN = 30.0
-"""The server's event persister flushes every 5 s by default."""
-
 
 @pytest.fixture(scope="module")
 def prefect() -> Iterator[PrefectServer]:
@@ -44,88 +44,11 @@ def prefect() -> Iterator[PrefectServer]:
         yield server
 
 
-def receiver_env(prefect: PrefectServer, **extra: str) -> dict[str, str]:
-    env = prefect.env()
-    for name in [name for name in env if name.startswith("KALTURA_")]:
-        del env[name]
-    env.update(
-        KALTURA_WEBHOOK_TOKEN=TOKEN,
-        KALTURA_ADMIN_SECRET=SECRET,
-        KALTURA_PARTNER_ID=str(PARTNER_ID),
-        KALTURA_USER_ID="webhooks@example.com",
-        **extra,
-    )
-    return env
-
-
-def serve_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "kaltura_events.cli", "webhooks", "serve", "--port", str(port)]
-
-
-@contextmanager
-def running_receiver(env: dict[str, str], log_path: Path, *args: str) -> Iterator[str]:
-    """`kaltura-events webhooks serve` in a child process until the block ends; yields its base URL."""
-    port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*serve_command(port), *args],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the receiver exited {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the receiver did not answer:\n{log_path.read_text()}")
-            time.sleep(0.1)
-        yield base_url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        logged = log_path.read_text(errors="replace")
-        assert TOKEN not in logged and SECRET not in logged, "the receiver logged a secret"
-
-
 @pytest.fixture(scope="module")
 def receiver(prefect: PrefectServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`kaltura-events webhooks serve` (sha256, the default) configured by KALTURA_* variables: its URL."""
     with running_receiver(receiver_env(prefect), tmp_path_factory.mktemp("receiver") / "receiver.log") as url:
         yield url
-
-
-def kaltura_events(api_url: str) -> list[dict[str, Any]]:
-    answer = httpx.post(
-        f"{api_url}/events/filter",
-        json={"filter": {"event": {"prefix": ["kaltura."]}}, "limit": 50},
-        timeout=10,
-    )
-    answer.raise_for_status()
-    events: list[dict[str, Any]] = answer.json()["events"]
-    return events
-
-
-def wait_for_event(api_url: str, wanted: str) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + PERSISTED_WITHIN
-    while time.monotonic() < deadline:
-        events = kaltura_events(api_url)
-        if any(event["id"] == wanted for event in events):
-            return events
-        time.sleep(0.5)
-    raise AssertionError(f"event {wanted} did not arrive within {PERSISTED_WITHIN:g} s")
 
 
 def test_one_event_for_a_notification_delivered_twice_and_none_for_each_refusal(

@@ -116,3 +116,16 @@ def test_help_needs_no_prefect_import() -> None:
         timeout=60,
     ).stdout
     assert "--hash-algo {sha1,sha256,sha512}" in shown and "'kaltura'" in shown
+
+
+def test_the_prefect_server_of_the_active_profile_is_used_where_the_environment_names_none() -> None:
+    """`prefect config set PREFECT_API_URL=...` writes the profile: the receiver must follow it as
+    Prefect does, and a variable that is set still wins."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from kaltura_events.webhooks.serve import with_prefect_profile
+
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4321/api"}):
+        assert with_prefect_profile({})["PREFECT_API_URL"] == "http://127.0.0.1:4321/api"
+        chosen = with_prefect_profile({"PREFECT_API_URL": "http://127.0.0.1:9999/api"})
+        assert chosen["PREFECT_API_URL"] == "http://127.0.0.1:9999/api"

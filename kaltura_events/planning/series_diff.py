@@ -1,0 +1,170 @@
+"""How a series' plan meets what exists: which occurrence each observed event is, and what apply must do.
+
+Pure: no I/O, no Prefect. The flow observes, then hands the observation here and
+applies what comes back, so the convergence rules can be tested alone. An event
+without its labels (a run died between create and update) is found by its name
+and start together and finished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from kaltura_events.api.models import Event, Session
+from kaltura_events.api.validation import format_iso
+from kaltura_events.planning.labels import (
+    OCCURRENCE_LABEL_PREFIX,
+    SPEC_LABEL_PREFIX,
+    occurrence_in,
+)
+from kaltura_events.planning.series import AllHandsSeries
+from kaltura_events.planning.series_plan import PlannedEvent, PlannedSession
+
+
+@dataclass
+class SeriesDiff:
+    """What apply must do. ``finish`` events exist but lack sessions or the completion marker.
+
+    ``stale`` holds future series events the plan no longer wants (their date
+    was skipped, cancelled, or the rule changed) while ``prune`` is off: kept,
+    and reported. With ``prune`` on they are in ``prune`` instead.
+    """
+
+    create: list[PlannedEvent] = field(default_factory=list)
+    finish: list[tuple[PlannedEvent, Event]] = field(default_factory=list)
+    update: list[tuple[PlannedEvent, Event]] = field(default_factory=list)
+    unchanged: list[tuple[PlannedEvent, Event]] = field(default_factory=list)
+    prune: list[Event] = field(default_factory=list)
+    stale: list[Event] = field(default_factory=list)
+
+
+def _same(a: datetime | None, b: datetime) -> bool:
+    return a is not None and format_iso(a) == format_iso(b)
+
+
+def times_match(planned: PlannedEvent, event: Event) -> bool:
+    return _same(event.start_date, planned.start_utc) and _same(event.end_date, planned.end_utc)
+
+
+def fields_match(planned: PlannedEvent, event: Event) -> bool:
+    return (
+        event.name == planned.name
+        and times_match(planned, event)
+        and _same(event.doors_open_date, planned.doors_open_utc)
+        and (event.description or "") == planned.description
+        and set(event.labels) == set(planned.labels)
+    )
+
+
+def leftover_key(event: Event) -> tuple[str, str]:
+    """An observed event's name and start, as :attr:`PlannedEvent.leftover_key` gives them."""
+    return (event.name, format_iso(event.start_date))
+
+
+def spec_marker(item: PlannedEvent) -> str:
+    """The ``kev-spec:`` label an occurrence carries once fully provisioned from this exact spec."""
+    return next(label for label in item.labels if label.startswith(SPEC_LABEL_PREFIX))
+
+
+def is_complete(item: PlannedEvent, event: Event) -> bool:
+    """The event carries the occurrence's completion marker and every field the plan sets."""
+    return spec_marker(item) in event.labels and fields_match(item, event)
+
+
+def event_occurrence_label(event: Event) -> str | None:
+    return next((label for label in event.labels if label.startswith(OCCURRENCE_LABEL_PREFIX)), None)
+
+
+def occurrence_of(event: Event) -> str | None:
+    """The original local date an event's ``kev-occ:`` label names, as the report shows it."""
+    return occurrence_in(event.labels)
+
+
+def diff(
+    planned: list[PlannedEvent],
+    observed: list[Event],
+    series: AllHandsSeries,
+    now: datetime,
+    *,
+    verify: bool = False,
+) -> SeriesDiff:
+    """Match each planned occurrence to an observed event; classify the rest.
+
+    By its occurrence label first, whatever its name or start now are, so a
+    moved occurrence is the same event. Events without such a label (left by
+    a run that died before its final update) are matched by name and start
+    together, never by name alone: a series may give every occurrence the
+    same name. An event labelled for an occurrence the plan no longer holds is
+    never adopted by another: it is pruned, or kept and reported as stale.
+    ``verify`` sends every matched event to ``finish``, so its sessions and
+    people are read again even where its completion marker says it converged.
+    """
+    result = SeriesDiff()
+    by_occurrence: dict[str, Event] = {}
+    leftovers_by_key: dict[tuple[str, str], Event] = {}
+    for event in sorted(observed, key=lambda e: e.id):
+        label = event_occurrence_label(event)
+        if label is not None:
+            if series.series_label in event.labels:
+                by_occurrence.setdefault(label, event)
+            continue
+        leftovers_by_key.setdefault(leftover_key(event), event)
+    claimed: set[int] = set()
+    for item in planned:
+        found = by_occurrence.get(item.occurrence_label) or leftovers_by_key.get(item.leftover_key)
+        if found is None or found.id in claimed:
+            result.create.append(item)
+            continue
+        event = found
+        claimed.add(event.id)
+        if verify or spec_marker(item) not in event.labels:
+            result.finish.append((item, event))
+        elif not fields_match(item, event):
+            result.update.append((item, event))
+        else:
+            result.unchanged.append((item, event))
+    leftovers = [
+        e
+        for e in observed
+        if e.id not in claimed
+        and series.series_label in e.labels
+        and e.start_date.astimezone(timezone.utc) > now
+    ]
+    if series.prune:
+        result.prune = leftovers
+    else:
+        result.stale = leftovers
+    return result
+
+
+def missing_sessions(item: PlannedEvent, existing: list[Session]) -> list[PlannedSession]:
+    """Sessions of the spec not yet on the event, matched by name (template sessions are left alone)."""
+    names = {s.name for s in existing}
+    return [s for s in item.sessions if s.name not in names]
+
+
+def sessions_left_behind(item: PlannedEvent, existing: list[Session]) -> list[str]:
+    """Sessions on the event whose times or type differ from the spec, described for a person.
+
+    The Events API has no call to change or delete a session, so a moved
+    occurrence keeps its sessions at their old times. The flow cannot mend
+    that; it must say so rather than report the occurrence as in order.
+    Fields the API did not return are not compared.
+    """
+    planned = {s.name: s for s in item.sessions}
+    found: list[str] = []
+    for session in existing:
+        spec = planned.get(session.name)
+        if spec is None:
+            continue
+        differences = []
+        if session.start_date is not None and session.start_date != spec.start_utc:
+            differences.append(f"starts {format_iso(session.start_date)}, not {format_iso(spec.start_utc)}")
+        if session.end_date is not None and session.end_date != spec.end_utc:
+            differences.append(f"ends {format_iso(session.end_date)}, not {format_iso(spec.end_utc)}")
+        if session.type != spec.type:
+            differences.append(f"is {session.type}, not {spec.type}")
+        if differences:
+            found.append(f"session {session.name!r} {'; '.join(differences)}")
+    return found
