@@ -77,7 +77,7 @@ class FileReport(BaseModel):
     """Whom this run waited for before it could write the file's series (empty: it did not wait)."""
 
     def counts(self) -> dict[str, int]:
-        totals = dict.fromkeys((*CHANGE_GROUPS, "unchanged"), 0)
+        totals = dict.fromkeys((*CHANGE_GROUPS, "unchanged", "duplicates"), 0)
         for target in self.targets:
             if target.report is not None:
                 for group in totals:
@@ -86,11 +86,15 @@ class FileReport(BaseModel):
         return totals
 
     def changes(self) -> int:
-        """What a plan would do (or an apply did): the count ``plan`` turns into exit code 2."""
+        """What a plan would do (or an apply did): the count ``plan`` turns into exit code 2.
+
+        A duplicated occurrence counts whether apply would mend it or leave it
+        to a person: either way the plan is not clean.
+        """
         counts = self.counts()
         removed = counts["orphaned"] if self.prune_removed else 0
         team = len(self.team.created) + len(self.team.updated) + len(self.team.deleted) if self.team else 0
-        return sum(counts[group] for group in CHANGE_GROUPS) + removed + team
+        return sum(counts[group] for group in CHANGE_GROUPS) + counts["duplicates"] + removed + team
 
     def rows(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -144,9 +148,14 @@ class FileReport(BaseModel):
         orphan_fate = ("would be deleted" if self.dry_run else "deleted") if self.prune_removed else "kept"
         team = f" Team: {summarize_roster(self.team)}" if self.team else ""
         waited = f" It {self.waited} first." if self.waited else ""
+        duplicates = (
+            f" {counts['duplicates']} occurrence(s) claimed by more than one event: see the duplicate rows."
+            if counts["duplicates"]
+            else ""
+        )
         return (
             f"{self.file}: {changed}; {counts['unchanged']} left alone; "
-            f"{counts['orphaned']} orphaned ({orphan_fate}).{team}{waited}"
+            f"{counts['orphaned']} orphaned ({orphan_fate}).{duplicates}{team}{waited}"
         )
 
     def markdown(self) -> str:

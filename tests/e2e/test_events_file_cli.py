@@ -299,3 +299,36 @@ def test_a_plan_that_could_not_list_a_series_exits_1_and_its_run_is_failed(
     assert [r["state"]["type"] for r in runs] == ["FAILED"], runs
     assert "1 item(s) could not be planned" in runs[0]["state"]["message"]
     assert writes(emu) == 0
+
+
+def test_plan_exits_2_on_a_duplicate_and_apply_mends_it_until_plan_exits_0(
+    emu: EmulatorServer, events_api: RawEventsApi, tmp_path: Path
+) -> None:
+    """An applied file, then a second event for one occurrence made by hand, as an overlapping run made it."""
+    now = datetime.now(timezone.utc)
+    path = tmp_path / "kaltura-events.yaml"
+    series = {"key": "cli-dups", "name": "CLI Sync {date:%Y-%m-%d}", "template_id": "tm0000"}
+    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": f"{(now.hour + 12) % 24:02d}:00"}
+    path.write_text(
+        yaml.safe_dump({"name": "cli-dups", "series": [{**series, **timing, "horizon_days": 21}]})
+    )
+    with PrefectServer() as server:
+        env = {**runner_env(tmp_path), **kaltura_secrets(emu), "PREFECT_API_URL": server.api_url}
+        assert cli(env, tmp_path, "apply", str(path)).returncode == 0
+        original = min(emu.control.state()["events"], key=lambda e: e["id"])
+        extra = events_api.create_event(
+            original["name"], start=original["startDate"], end=original["endDate"], timezone="UTC"
+        )
+        events_api.ok("events/update", {"id": extra["id"], "labels": original["labels"]})
+
+        plan = cli(env, tmp_path, "plan", str(path), "--markdown", "plan.md")
+        assert plan.returncode == 2, plan.output[-4000:]
+        assert f"duplicate: would keep {original['id']}, delete {extra['id']}" in plan.stdout
+        assert "would create" not in plan.stdout and "would prune" not in plan.stdout
+        assert f"delete {extra['id']}" in (tmp_path / "plan.md").read_text()
+
+        applied = cli(env, tmp_path, "apply", str(path))
+        assert applied.returncode == 0, applied.output[-4000:]
+        assert extra["id"] not in {e["id"] for e in emu.control.state()["events"]}
+        again = cli(env, tmp_path, "plan", str(path))
+        assert again.returncode == 0, again.output[-4000:]
