@@ -358,6 +358,7 @@ def report_attendance(
     logger = get_run_logger()
     output = _output_dir(output_dir)
     credentials = resolve(credentials)
+    credentials.resolved_attendance_urls()  # a URL no rule gives fails here, before any call
     memory = _Memory.load(selector, incremental, output)
     with run_api_limit(max_api_in_flight):
         event_ids, events = select_events(credentials, selector)

@@ -26,6 +26,7 @@ from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.api.validation import ATTENDANCE_STATUSES
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
+from kaltura_events.environment import CredentialsError
 from kaltura_events.formats.attendance_files import MATRIX_FILE, SUMMARY_FILE, occurrence_file
 from kaltura_events.planning.attendance import Counts, Occurrence
 from kaltura_events.planning.selection import EventSelector
@@ -327,6 +328,18 @@ def test_an_unknown_series_key_fails_before_any_profile_is_read(
         report_attendance(EventSelector(series_key="no-such-series"), creds)
     used = emu.control.stats()["requests"]
     assert set(used) == {"events/list"}, used
+
+
+def test_an_app_registry_url_no_rule_gives_is_refused_before_any_call(
+    creds: KalturaCredentials, emu: EmulatorServer
+) -> None:
+    """The emulator's URLs set but its App Registry's: the run names the variable, not NVP's registry."""
+    unset = creds.model_copy(update={"app_registry_url": None})
+    emu.control.reset_stats()
+    with pytest.raises(CredentialsError, match="KALTURA_APP_REGISTRY_URL is not set") as caught:
+        report_attendance(EventSelector(series_key="att-any"), unset)
+    assert emu.events_api_url in str(caught.value)
+    assert emu.control.stats()["requests"] == {}
 
 
 def test_an_output_dir_that_is_a_file_is_refused_before_any_call(
