@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -79,10 +80,10 @@ MALFORMED = {
         "events[0].key",
         "weekly",
     ),
-    "bad YAML": (GOOD.replace("sessions:\n", "sessions: [\n"), "line ", None),
+    "bad YAML": (GOOD.replace("sessions:\n", "sessions: [\n"), ":10:7: (YAML)", None),
     "duplicate YAML key": (
         GOOD.replace("    template_id: tm0000\n", "    template_id: tm0000\n    template_id: tm1000\n"),
-        "line 6",
+        ":6:5: (YAML)",
         None,
     ),
     "wrong type deep inside": (
@@ -124,7 +125,7 @@ def test_malformed_file_names_file_field_and_value(case: str, tmp_path: Path) ->
     with pytest.raises(EventsFileError) as caught:
         targets(load_events_file(path), str(path), NOW)
     message = str(caught.value)
-    assert message.startswith(f"{path}: "), message
+    assert re.match(rf"{re.escape(str(path))}:[0-9]+:[0-9]+: ", message), "every problem names its line"
     assert where in message, message
     if value is not None:
         assert value in message, message
@@ -177,9 +178,9 @@ def test_every_problem_is_named_at_once_with_close_matches() -> None:
     lines = str(caught.value).splitlines()
     assert lines == [
         "kaltura-events.yaml: 2 problems:",
-        "kaltura-events.yaml: series[0].timezone: not a known IANA time zone; did you mean Europe/Berlin? "
-        "(got 'Europe/Berlinn')",
-        "kaltura-events.yaml: series[0].horizn_days: unknown field; did you mean horizon_days? (got 30)",
+        "kaltura-events.yaml:6:15: series[0].timezone: not a known IANA time zone; did you mean "
+        "Europe/Berlin? (got 'Europe/Berlinn')",
+        "kaltura-events.yaml:7:5: series[0].horizn_days: unknown field; did you mean horizon_days? (got 30)",
     ]
     assert (caught.value.file, caught.value.where) == ("kaltura-events.yaml", "series[0].timezone")
     assert caught.value.reason.startswith("not a known IANA time zone")
@@ -205,7 +206,7 @@ def test_problems_across_series_events_and_keys_come_together() -> None:
 def test_no_suggestion_without_a_close_match() -> None:
     with pytest.raises(EventsFileError) as caught:
         _parse(GOOD + "colour: blue\n")
-    assert str(caught.value) == "kaltura-events.yaml: colour: unknown field (got 'blue')"
+    assert str(caught.value) == "kaltura-events.yaml:16:1: colour: unknown field (got 'blue')"
 
 
 def test_more_than_fifty_problems_are_counted() -> None:
@@ -289,14 +290,14 @@ def test_audience_problems_are_placed_in_the_events_file(tmp_path: Path) -> None
     )
     with pytest.raises(EventsFileError) as caught:
         targets(load_events_file(path), str(path), NOW)
-    shown = [p.removeprefix(f"{path}: ") for p in caught.value.problems]
+    shown = [p.removeprefix(f"{path}:") for p in caught.value.problems]
     assert shown[:2] == [
-        'series[0].audience.csv: audiences/all.csv: row 2, column "E-mail Address": expected one email '
-        "address such as jane@example.com (got 'jane@')",
-        'series[0].audience.csv: audiences/all.csv: row 4, column "first_name": empty; every person needs '
-        "a first name (got '')",
+        '11:12: series[0].audience.csv: audiences/all.csv: row 2, column "E-mail Address": '
+        "expected one email address such as jane@example.com (got 'jane@')",
+        '11:12: series[0].audience.csv: audiences/all.csv: row 4, column "first_name": '
+        "empty; every person needs a first name (got '')",
     ]
-    assert len(shown) == 3 and shown[2].startswith("series[0].rrule: yields no occurrence")
+    assert len(shown) == 3 and shown[2].startswith("7:12: series[0].rrule: yields no occurrence")
 
 
 def test_inline_person_conflicting_with_the_export_is_placed_inline(tmp_path: Path) -> None:
@@ -305,7 +306,7 @@ def test_inline_person_conflicting_with_the_export_is_placed_inline(tmp_path: Pa
         targets(load_events_file(path), str(path), NOW)
     [problem] = caught.value.problems
     assert problem.startswith(
-        f"{path}: series[0].audience.people[0].last_name: "
+        f"{path}:13:68: series[0].audience.people[0].last_name: "
         "guest@example.com is also at audiences/all.csv row 2"
     )
 

@@ -29,7 +29,7 @@ import math
 import types
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -51,6 +51,7 @@ from pydantic import (
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.fields import CustomTemplateId, EventName, Label, PresetTemplate, Zone
 from kaltura_events.formats.audience_csv import AudienceFileError, problems_text, resolve_audience
+from kaltura_events.formats.yaml_positions import Position, Positions
 from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
 from kaltura_events.planning.roster import Roster
 from kaltura_events.planning.selection import EventSelector
@@ -65,41 +66,61 @@ _LOCAL_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})
 
 @dataclass(frozen=True)
 class FileProblem:
-    """One thing wrong, placed in the file: ``series[2].sessions[0].type``."""
+    """One thing wrong, placed in the file: ``series[2].sessions[0].type``, and its line and column."""
 
     where: str
     reason: str
     value: Any = None
+    position: Position | None = None
+    unknown_key: bool = False
+    """The problem is the key itself (an unknown field): pointed at by the key, not its value."""
 
     def line(self, file: str) -> str:
         shown = "" if self.value is None else f" (got {_short(self.value)})"
-        return f"{file}: {self.where}: {self.reason}{shown}"
+        at = "" if self.position is None else f":{self.position.line}:{self.position.column}"
+        return f"{file}{at}: {self.where}: {self.reason}{shown}"
+
+    def placed(self, positions: Positions | None) -> FileProblem:
+        if self.position is not None or positions is None:
+            return self
+        return replace(self, position=positions.find(self.where, key=self.unknown_key))
 
 
 class EventsFileError(KalturaError, ValueError):
-    """The file is not a valid events file; names the file, the path inside it and the value.
+    """The file is not a valid events file; names the file, line and column, path inside it and value.
 
     ``where``, ``reason`` and ``value`` are the first problem's; ``problems``
     holds every problem as a line, and the message shows them all (up to 50).
     """
 
     def __init__(
-        self, file: str, where: str, reason: str, value: Any = None, *, more: Sequence[FileProblem] = ()
+        self,
+        file: str,
+        where: str,
+        reason: str,
+        value: Any = None,
+        *,
+        more: Sequence[FileProblem] = (),
+        position: Position | None = None,
     ) -> None:
         self.file = file
         self.where = where
         self.reason = reason
         self.value = value
-        self.problems = [FileProblem(where, reason, value).line(file), *(p.line(file) for p in more)]
+        self.position = position
+        first = FileProblem(where, reason, value, position)
+        self.problems = [first.line(file), *(p.line(file) for p in more)]
         if len(self.problems) == 1:
             super().__init__(self.problems[0])
         else:
             super().__init__(f"{file}: {problems_text(self.problems, '')}")
 
     @classmethod
-    def of(cls, file: str, problems: Sequence[FileProblem]) -> EventsFileError:
-        first, *more = problems
-        return cls(file, first.where, first.reason, first.value, more=more)
+    def of(
+        cls, file: str, problems: Sequence[FileProblem], positions: Positions | None = None
+    ) -> EventsFileError:
+        first, *more = (p.placed(positions) for p in problems)
+        return cls(file, first.where, first.reason, first.value, more=more, position=first.position)
 
 
 def _short(value: Any) -> str:
@@ -231,6 +252,7 @@ class EventsFile(BaseModel):
         return f"{FILE_LABEL_PREFIX}{self.name}"
 
     _directory: Path | None = PrivateAttr(default=None)
+    _positions: Positions | None = PrivateAttr(default=None)
 
     @property
     def directory(self) -> Path | None:
@@ -306,7 +328,7 @@ def _problem(error: Any, at: tuple[int | str, ...]) -> FileProblem:
     value = error.get("input")
     shown = value if not isinstance(value, dict | list) else None
     if error["type"] == "extra_forbidden" and loc:
-        return FileProblem(where, "unknown field" + _field_hint(loc), shown)
+        return FileProblem(where, "unknown field" + _field_hint(loc), shown, unknown_key=True)
     return FileProblem(where, error["msg"], shown)
 
 
@@ -392,19 +414,35 @@ def _duplicate_keys(data: dict[Any, Any]) -> list[FileProblem]:
     return problems
 
 
-def parse_events_file(text: str, file: str) -> EventsFile:
-    """Parse and validate; ``file`` is only used to name the file in errors."""
+def _read_yaml(text: str, file: str) -> tuple[Any, Positions]:
+    """The data and where each of its keys and values sits; one parse gives both."""
+    loader = _StrictLoader(text)
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+        root = loader.get_single_node()
+        data = None if root is None else loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(YAML)"
-        raise EventsFileError(file, where, f"not valid YAML: {exc.problem or exc.context}") from None
+        position = Position.of(mark) if mark else None
+        raise EventsFileError(
+            file, "(YAML)", f"not valid YAML: {exc.problem or exc.context}", position=position
+        ) from None
     except yaml.YAMLError as exc:
         raise EventsFileError(file, "(YAML)", f"not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return data, Positions.of(root)
+
+
+def parse_events_file(text: str, file: str) -> EventsFile:
+    """Parse and validate; ``file`` is only used to name the file in errors."""
+    data, positions = _read_yaml(text, file)
     if not isinstance(data, dict):
         raise EventsFileError(
-            file, "(top level)", "expected a mapping with name, series and events", type(data).__name__
+            file,
+            "(top level)",
+            "expected a mapping with name, series and events",
+            type(data).__name__,
+            position=positions.find(""),
         )
     problems: list[FileProblem] = []
     try:
@@ -413,7 +451,8 @@ def parse_events_file(text: str, file: str) -> EventsFile:
         problems = _problems(exc)
     problems += _duplicate_keys(data)
     if problems:
-        raise EventsFileError.of(file, problems)
+        raise EventsFileError.of(file, problems, positions)
+    parsed._positions = positions
     return parsed
 
 
@@ -487,7 +526,7 @@ def targets(events_file: EventsFile, file: str, now: datetime, base_dir: Path | 
         if target is not None:
             result.append(target)
     if problems:
-        raise EventsFileError.of(file, problems)
+        raise EventsFileError.of(file, problems, events_file._positions)
     return result
 
 

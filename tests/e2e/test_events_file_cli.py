@@ -84,11 +84,13 @@ def test_bad_file_exits_1_naming_the_field_before_any_request(
     data["series"][2]["sessions"] = [{"name": "Talk", "type": "Podcast"}]
     bad = tmp_path / "kaltura-events.yaml"
     bad.write_text(yaml.safe_dump(data))
+    [(line, text)] = [(n, t) for n, t in enumerate(bad.read_text().splitlines(), 1) if "Podcast" in t]
+    place = f"{bad}:{line}:{text.index('Podcast') + 1}: series[2].sessions[0].type"
     env = {**runner_env(tmp_path), **kaltura_secrets(template)}
     for command in ("plan", "apply"):
         result = cli(env, tmp_path, command, str(bad))
         assert result.returncode == 1, result.output
-        assert f"{bad}: series[2].sessions[0].type" in result.stderr and "Podcast" in result.stderr
+        assert place in result.stderr and "Podcast" in result.stderr
     assert sum(sum(v.values()) for v in template.control.stats()["requests"].values()) == 0
 
 
