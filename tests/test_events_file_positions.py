@@ -52,7 +52,7 @@ def test_each_problem_points_at_the_key_or_value_it_names(shapes: list[tuple[str
     with pytest.raises(EventsFileError) as caught:
         parse_events_file(text, "f.yaml")
     lines = text.splitlines()
-    problems = [p for p in caught.value.problems if "Field required" not in p]
+    problems = [p for p in caught.value.problems if "required" not in p]
     assert len(problems) == wrong
     for problem in problems:
         match = PLACE.match(problem)
@@ -66,3 +66,13 @@ def test_each_problem_points_at_the_key_or_value_it_names(shapes: list[tuple[str
         index = int(re.findall(r"series\[(\d+)\]", where)[0])
         owner = next(n for n in range(line - 1, -1, -1) if lines[n].startswith("  - key: "))
         assert lines[owner] == f"  - key: s{index:02}", "the line is inside the series the path names"
+
+
+def test_a_series_without_its_time_points_at_the_entry_that_lacks_it() -> None:
+    text = "name: acme\nseries:\n  - key: only\n    name: Only\n    template_id: tm0000\n"
+    with pytest.raises(EventsFileError) as caught:
+        parse_events_file(text, "f.yaml")
+    assert caught.value.problems == [
+        "f.yaml:3:5: series[0].start_time: required: the file has no default for it",
+        "f.yaml:3:5: series[0].duration_minutes: required: the file has no default for it",
+    ], "a series without a time is refused, not put at 10:00"

@@ -30,7 +30,7 @@ import types
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ from kaltura_events.planning.roster import Roster
 from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.series import MAX_HORIZON_DAYS, AllHandsSeries, SessionSpec
 from kaltura_events.planning.series_plan import PlannedEvent, plan
+from kaltura_events.planning.series_rules import wall_clock_schema
 
 FILE_LABEL_PREFIX = "kev-file:"
 DEFAULT_FILE_NAME = "kaltura-events.yaml"
@@ -134,6 +135,24 @@ def _drop_offset(schema: dict[str, Any]) -> None:
     schema["pattern"] = _LOCAL_DATE_TIME
 
 
+class FileSeries(AllHandsSeries):
+    """A series as the file declares it: the flows' model, with no default for when it happens.
+
+    The UI form may start from 10:00 and 60 minutes; a file that leaves the
+    time out would silently put the series at 10:00, which nobody reviewing
+    the file sees. So the file must say it.
+    """
+
+    start_time: time = Field(
+        title="Local start time",
+        description="Wall-clock time in the zone, e.g. 10:00. Required in the file.",
+        json_schema_extra=wall_clock_schema,
+    )
+    duration_minutes: int = Field(
+        ge=5, le=1440, title="Duration (min)", description="Length of each occurrence. Required in the file."
+    )
+
+
 class StandaloneEvent(BaseModel):
     """One event on a given local date and time, from a template or by duplicating an event."""
 
@@ -151,7 +170,7 @@ class StandaloneEvent(BaseModel):
         json_schema_extra=_drop_offset,
     )
     timezone: Zone = Field(default="America/New_York", title="Time zone")
-    duration_minutes: int = Field(default=60, ge=5, le=1440, title="Duration (min)")
+    duration_minutes: int = Field(ge=5, le=1440, title="Duration (min)", description="Required.")
     doors_open_minutes: int = Field(default=15, ge=0, le=240, title="Doors open before start (min)")
     template_id: PresetTemplate | None = Field(default=None, title="Preset template")
     custom_template_id: CustomTemplateId | None = Field(default=None, title="Custom template id")
@@ -241,7 +260,7 @@ class EventsFile(BaseModel):
         description="Delete the future events (and categories) of series no longer in this file. "
         "Off: they are only reported as orphaned.",
     )
-    series: list[AllHandsSeries] = Field(default_factory=list, title="Recurring series")
+    series: list[FileSeries] = Field(default_factory=list, title="Recurring series")
     events: list[StandaloneEvent] = Field(default_factory=list, title="Standalone events")
     team: TeamSection | None = Field(
         default=None, title="Team roster", description="The account's Events Platform team; optional."
@@ -329,6 +348,8 @@ def _problem(error: Any, at: tuple[int | str, ...]) -> FileProblem:
     shown = value if not isinstance(value, dict | list) else None
     if error["type"] == "extra_forbidden" and loc:
         return FileProblem(where, "unknown field" + _field_hint(loc), shown, unknown_key=True)
+    if error["type"] == "missing":
+        return FileProblem(where, "required: the file has no default for it")
     return FileProblem(where, error["msg"], shown)
 
 
@@ -504,9 +525,8 @@ def targets(events_file: EventsFile, file: str, now: datetime, base_dir: Path | 
     result: list[Target] = []
     problems: list[FileProblem] = []
     label = events_file.file_label
-    for index, series in enumerate(events_file.series):
-        where = f"series[{index}]"
-        target = _target(series, ("series", index), label, now, base, problems)
+    for index, declared in enumerate(events_file.series):
+        target = _target(declared, ("series", index), label, now, base, problems)
         if target is not None:
             result.append(target)
     for index, event in enumerate(events_file.events):
@@ -521,8 +541,15 @@ def targets(events_file: EventsFile, file: str, now: datetime, base_dir: Path | 
                 )
             )
             continue
-        series = event.as_series(horizon_days=max(days, 1))
-        target = _target(series, ("events", index), label, now, base, problems, past=start <= now)
+        target = _target(
+            event.as_series(horizon_days=max(days, 1)),
+            ("events", index),
+            label,
+            now,
+            base,
+            problems,
+            past=start <= now,
+        )
         if target is not None:
             result.append(target)
     if problems:

@@ -115,6 +115,8 @@ def small_file(**top: Any) -> dict[str, Any]:
             "name": f"{key} {{date:%Y-%m-%d}}",
             "template_id": "tm0000",
             "rrule": "FREQ=WEEKLY;BYDAY=TU",
+            "start_time": "10:00",
+            "duration_minutes": 60,
             "horizon_days": 28,
         }
         for key in ("keep-me", "drop-me")
@@ -175,7 +177,7 @@ def test_malformed_file_fails_before_any_request(
     data = small_file()
     data["series"][1]["sessions"] = [{"name": "Talk", "type": "Podcast"}]
     path = write(tmp_path / "bad.yaml", data)
-    with pytest.raises(EventsFileError, match=r"bad\.yaml: series\[1\]\.sessions\[0\]\.type"):
+    with pytest.raises(EventsFileError, match=r"bad\.yaml:[0-9]+:[0-9]+: series\[1\]\.sessions\[0\]\.type"):
         sync(path, creds, dry_run=False)
     assert sum(calls(emu).values()) == 0
 
