@@ -140,7 +140,7 @@ def test_malformed_file_names_file_field_and_value(case: str, tmp_path: Path) ->
 
 def test_rule_that_yields_nothing_fails_at_its_place_in_the_file() -> None:
     text = GOOD.replace("start_time:", "until: 2026-01-01\n    start_time:")
-    with pytest.raises(EventsFileError, match=r"series\[0\]\.rrule: yields no occurrence"):
+    with pytest.raises(EventsFileError, match=r"series\[0\]\.rrule: never yields an occurrence"):
         targets(_parse(text), "kaltura-events.yaml", NOW)
 
 
@@ -307,7 +307,7 @@ def test_audience_problems_are_placed_in_the_events_file(tmp_path: Path) -> None
         '12:12: series[0].audience.csv: audiences/all.csv: row 4, column "first_name": '
         "empty; every person needs a first name (got '')",
     ]
-    assert len(shown) == 3 and shown[2].startswith("7:12: series[0].rrule: yields no occurrence")
+    assert len(shown) == 3 and shown[2].startswith("7:12: series[0].rrule: never yields an occurrence")
 
 
 def test_inline_person_conflicting_with_the_export_is_placed_inline(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ Pure: no I/O beyond reading the file, no Prefect. Every error names the file,
 the path inside it (``series[2].sessions[0].type``) and the value, and is
 raised before anything is sent to Kaltura: loading validates with the same
 pydantic models the flows take, then plans every series once, so a rule that
-yields nothing fails here too.
+never yields an occurrence fails here too. One that yields none inside its
+horizon (a yearly series, most of the year) is a note, not an error.
 
 A standalone event is a one-occurrence series (``FREQ=DAILY;COUNT=1`` on its
 date): it is created, duplicated, observed, finished and diffed by exactly the
@@ -56,7 +57,7 @@ from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
 from kaltura_events.planning.roster import Roster
 from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.series import MAX_HORIZON_DAYS, AllHandsSeries, SessionSpec
-from kaltura_events.planning.series_plan import PlannedEvent, plan
+from kaltura_events.planning.series_plan import NothingInHorizon, PlannedEvent, plan
 from kaltura_events.planning.series_rules import wall_clock_schema
 
 FILE_LABEL_PREFIX = "kev-file:"
@@ -495,13 +496,16 @@ def load_events_file(path: str | Path) -> EventsFile:
 class Target:
     """One series of the file as the flow converges it: with the file label, and its plan.
 
-    ``planned`` is empty for a standalone event already in the past: it is left alone.
+    ``planned`` is empty for a standalone event already in the past, and for a
+    series with no occurrence in its horizon (``note`` says when the next one
+    is): either is left alone, and neither is a change or an error.
     """
 
     where: str
     kind: str
     series: AllHandsSeries
     planned: tuple[PlannedEvent, ...]
+    note: str = ""
 
     @property
     def key(self) -> str:
@@ -579,6 +583,8 @@ def _target(
         audience, unread = _audience(labeled.audience, where, base_dir)
         problems += unread
         planned = tuple(plan(labeled, now, audience=audience))
+    except NothingInHorizon as exc:
+        return None if unread else Target(where, kind, labeled, (), note=exc.note)
     except ValidationError as exc:
         problems += _problems(exc, at)
         return None
