@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import available_timezones
 
-import pendulum
 import yaml
 from pydantic import (
     BaseModel,
@@ -54,6 +53,7 @@ from kaltura_events.api.fields import CustomTemplateId, EventName, Label, Preset
 from kaltura_events.formats.audience_csv import AudienceFileError, problems_text, resolve_audience
 from kaltura_events.formats.yaml_positions import Position, Positions
 from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
+from kaltura_events.planning.recurrence import localize
 from kaltura_events.planning.roster import Roster
 from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.series import MAX_HORIZON_DAYS, AllHandsSeries, SessionSpec
@@ -212,9 +212,8 @@ class StandaloneEvent(BaseModel):
         return self
 
     def start_utc(self) -> datetime:
-        s = self.start
-        local = pendulum.datetime(s.year, s.month, s.day, s.hour, s.minute, s.second, tz=self.timezone)
-        return local.in_timezone("UTC")
+        """Under the series' DST rule: the one occurrence of its series starts at this same instant."""
+        return localize(self.start, self.timezone).in_timezone("UTC")
 
     def as_series(self, horizon_days: int) -> AllHandsSeries:
         return AllHandsSeries.model_validate(

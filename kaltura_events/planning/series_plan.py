@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import pendulum
@@ -27,7 +27,7 @@ from kaltura_events.planning.labels import (
     SPEC_LABEL_PREFIX,
 )
 from kaltura_events.planning.people import email_key
-from kaltura_events.planning.recurrence import Occurrence, expand, occurrence_on
+from kaltura_events.planning.recurrence import Occurrence, expand, localize, occurrence_on
 from kaltura_events.planning.series import AllHandsSeries
 from kaltura_events.planning.series_rules import (
     OccurrenceOverride,
@@ -272,7 +272,7 @@ def _nothing_in_horizon(series: AllHandsSeries, starts_on: date, window: Window)
         if found:
             raise NothingInHorizon(series, _plain(found[0][1].local_date), None)
         start = later.end
-    anchor = pendulum.datetime(starts_on.year, starts_on.month, starts_on.day, tz=series.timezone)
+    anchor = localize(datetime.combine(starts_on, time()), series.timezone)
     before = Window(datetime.fromtimestamp(anchor.timestamp(), tz=timezone.utc), window.start)
     if before.start < before.end:
         found = _final(series, _occurrences(series, starts_on, before), before)
