@@ -373,6 +373,24 @@ def file_selector(events_file: EventsFile, key: str | None) -> EventSelector:
     return EventSelector(series_key=key)
 
 
+def file_series(events_file: EventsFile, key: str) -> FileSeries:
+    """The file's series with this key, for a flow that acts on one series of the file (an encore).
+
+    An unknown key is refused naming it, with the closest series key; a
+    standalone event's key too, since only series declare encores.
+    """
+    by_key = {series.key: series for series in events_file.series}
+    if key in by_key:
+        return by_key[key]
+    if key in {event.key for event in events_file.events}:
+        raise InvalidArgumentError(
+            "series_key", key, f"is a standalone event of {events_file.name}, not a series"
+        )
+    raise InvalidArgumentError(
+        "series_key", key, f"no series of {events_file.name} has this key" + _hint(key, list(by_key))
+    )
+
+
 def _field_hint(loc: tuple[int | str, ...]) -> str:
     model = _model_at(loc[:-1])
     if model is None or not isinstance(loc[-1], str):
