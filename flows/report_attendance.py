@@ -46,6 +46,7 @@ from kaltura_events.formats.attendance_files import (
     summary_rows,
     write_report_files,
 )
+from kaltura_events.formats.paths import inside, work_roots
 from kaltura_events.planning.attendance import (
     Attendance,
     Counts,
@@ -205,17 +206,20 @@ class _Memory:
 
 
 def _output_dir(output_dir: str | None) -> Path | None:
-    """Checked before any call: a report that cannot be written is not worth reading for."""
+    """Checked before any call: a report that cannot be written is not worth reading for.
+
+    Inside the work root only: the folder is also read (the last run's CSVs).
+    """
     if not output_dir:
         return None
-    path = Path(output_dir).expanduser()
+    path = inside(output_dir, "output_dir", work_roots())
     if path.exists() and not path.is_dir():
         raise InvalidArgumentError("output_dir", output_dir, "exists and is not a directory")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidArgumentError("output_dir", output_dir, f"cannot be created ({exc.strerror})") from None
-    return path.resolve()
+    return path
 
 
 def _markdown(title: str, report: AttendanceReport, png: bytes, files: Sequence[Path]) -> str:
@@ -279,7 +283,8 @@ def report_attendance(
         str | None,
         Field(
             title="Output directory",
-            description="Where the CSVs and the chart go (on the worker); also what makes runs incremental.",
+            description="Where the CSVs and the chart go, inside the worker's work root; also what makes "
+            "runs incremental.",
         ),
     ] = None,
     incremental: Annotated[
@@ -297,7 +302,8 @@ def report_attendance(
     Args:
         selector: Which events: a series key, event ids, a label (an events file's label) or an end date.
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
-        output_dir: Where the CSVs and the chart go (on the worker); also what makes runs incremental.
+        output_dir: Where the CSVs and the chart go, inside the worker's work root; also what makes runs
+            incremental.
         incremental: Read only profiles updated since the last run of this series; totals stay complete.
         max_api_in_flight: Most requests this run has in flight at once.
     """

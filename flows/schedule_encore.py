@@ -34,7 +34,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Literal
 
 import pendulum
@@ -53,6 +52,7 @@ from kaltura_events.api.models import Event, Session
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.audience_csv import resolve_audience
 from kaltura_events.formats.events_file import file_series, load_events_file
+from kaltura_events.formats.paths import Root, inside, shown, work_roots
 from kaltura_events.planning.audience import ResolvedAudience
 from kaltura_events.planning.encore import Original, PlannedReplay, original_date_of, plan_replay
 from kaltura_events.planning.labels import RESERVED_LABEL_PREFIXES
@@ -173,17 +173,20 @@ def make_replay(
 
 @dataclass(frozen=True)
 class Candidate:
-    """A series whose recordings this run may replay, and where its audience CSV is found."""
+    """A series whose recordings this run may replay, and the roots its audience CSV is read inside."""
 
     series: AllHandsSeries
-    base_dir: Path
+    roots: tuple[Root, ...]
 
 
 def candidates(series: AllHandsSeries | None, path: str | None, series_key: str | None) -> list[Candidate]:
     """The series a run replays: the inline one, or the events file's (one by key, or all with an encore).
 
     Refused before any request, naming the parameter: both sources or neither,
-    a key the file does not hold (with the closest one), or a standalone event's key.
+    a file outside the work root, a key the file does not hold (with the
+    closest one), or a standalone event's key. A file's audience CSVs are read
+    inside its folder, as sync-events-file reads them; an inline series' inside
+    the work root.
     """
     if (series is None) == (path is None):
         raise InvalidArgumentError(
@@ -192,13 +195,15 @@ def candidates(series: AllHandsSeries | None, path: str | None, series_key: str 
     if series is not None:
         if series_key is not None:
             raise InvalidArgumentError("series_key", series_key, "only with path; series names its own key")
-        return [Candidate(series, Path.cwd())]
+        return [Candidate(series, work_roots())]
     assert path is not None
-    events_file = load_events_file(path)
-    base = events_file.directory or Path(path).parent
+    roots = work_roots()
+    file = inside(path, "path", roots)
+    events_file = load_events_file(file, shown_as=shown(file, roots))
+    folder = (Root.of(events_file.directory or file.parent, "the events file's folder"),)
     if series_key is None:
-        return [Candidate(s, base) for s in events_file.series if s.encore is not None]
-    return [Candidate(file_series(events_file, series_key), base)]
+        return [Candidate(s, folder) for s in events_file.series if s.encore is not None]
+    return [Candidate(file_series(events_file, series_key), folder)]
 
 
 @flow(
@@ -303,7 +308,7 @@ def _decide(
     series = candidate.series
     assert series.encore is not None
     report.series_key = series.key
-    audience = resolve_audience(series.audience, candidate.base_dir) if series.audience is not None else None
+    audience = resolve_audience(series.audience, candidate.roots) if series.audience is not None else None
     report.original_event_id = event.id
     original = Original(
         event.id, event.name, event.start_date, event.end_date, event.timezone, tuple(event.labels)
