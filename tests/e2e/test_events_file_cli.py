@@ -249,7 +249,8 @@ def test_attendance_of_a_series_of_the_file_from_the_command_line(
     start = f"{(now.hour + 12) % 24:02d}:00"
     path = tmp_path / "kaltura-events.yaml"
     spec = {"key": "cli-all-hands", "name": "CLI All-Hands {date:%Y-%m-%d}", "template_id": "tm0000"}
-    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": start, "horizon_days": 21}
+    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": start, "duration_minutes": 60}
+    timing["horizon_days"] = 21
     path.write_text(yaml.safe_dump({"name": "cli-attendance", "series": [{**spec, **timing}]}))
 
     typo = cli(
@@ -289,7 +290,8 @@ def test_a_plan_that_could_not_list_a_series_exits_1_and_its_run_is_failed(
     """The series' label query meets a 500 on every attempt the client makes (1 + 3 retries)."""
     path = tmp_path / "kaltura-events.yaml"
     spec = {"key": "unlisted", "name": "Unlisted {date:%Y-%m-%d}", "template_id": "tm0000"}
-    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": "10:00", "horizon_days": 21}
+    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": "10:00", "duration_minutes": 60}
+    timing["horizon_days"] = 21
     path.write_text(yaml.safe_dump({"name": "cli-failed-plan", "series": [{**spec, **timing}]}))
     emu.control.set_faults([{"endpoint": "events/list", "kind": "error_before_commit", "times": 4}])
     with PrefectServer() as server:
@@ -310,7 +312,8 @@ def test_plan_exits_2_on_a_duplicate_and_apply_mends_it_until_plan_exits_0(
     now = datetime.now(timezone.utc)
     path = tmp_path / "kaltura-events.yaml"
     series = {"key": "cli-dups", "name": "CLI Sync {date:%Y-%m-%d}", "template_id": "tm0000"}
-    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": f"{(now.hour + 12) % 24:02d}:00"}
+    start = f"{(now.hour + 12) % 24:02d}:00"
+    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": start, "duration_minutes": 60}
     path.write_text(
         yaml.safe_dump({"name": "cli-dups", "series": [{**series, **timing, "horizon_days": 21}]})
     )
