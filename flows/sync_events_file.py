@@ -61,6 +61,8 @@ class TargetReport(BaseModel):
     kind: str
     report: SeriesReport | None = None
     past: bool = False
+    note: str = ""
+    """Why a target is left alone though it is no error, e.g. its next occurrence is beyond the horizon."""
 
 
 class FileReport(BaseModel):
@@ -103,7 +105,7 @@ class FileReport(BaseModel):
                 rows.append(
                     {
                         "series": target.report.series_key if target.report else target.where,
-                        "action": "left alone (past)",
+                        "action": f"note: {target.note}" if target.note else "left alone (past)",
                         "occurrence": "",
                         "event_id": None,
                         "name": "",
@@ -312,7 +314,9 @@ def converge_file(
     elif TEAM_UNIT in failures:
         report.failed.append(f"team: {failures[TEAM_UNIT]}")
     for target in planned:
-        entry = TargetReport(where=target.where, kind=target.kind, past=target.key not in live)
+        entry = TargetReport(
+            where=target.where, kind=target.kind, past=target.key not in live, note=target.note
+        )
         done = results.done.get(target.key)
         entry.report = (
             cast(SeriesReport, done)
