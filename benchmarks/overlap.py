@@ -425,9 +425,10 @@ def overlap_scenarios(bench: Bench, workdir: Path) -> tuple[ScenarioResult, ...]
             bench.settle(run.flow_run_id)
             bench.settle(a1_id, limit_seconds=120.0)
     finally:
-        if created == "created":
-            with get_client(sync_client=True) as client, suppress(ObjectNotFound):
-                client.delete_global_concurrency_limit_by_name(API_LIMIT)
+        with get_client(sync_client=True) as client:
+            for name in (API_LIMIT, PROBE_LIMIT) if created == "created" else (PROBE_LIMIT,):
+                with suppress(ObjectNotFound):
+                    client.delete_global_concurrency_limit_by_name(name)
     for result in (beside, alone):
         result.bound = concurrent_bound(a1_calls, bench.latency, CONCURRENCY)
         result.bound_formula = f"max(2·L, {a1_calls} calls·L/{CONCURRENCY}) (A1's calls)"
