@@ -19,8 +19,13 @@ counters, not from the flows' reports:
 For the breakdown, the same watcher alone (no other run) and A1 alone with
 the limit are measured in every round; the ``kaltura-api`` and
 ``kaltura-api-runs`` limits are sampled every 100 ms while the watcher runs
-(when it was counted among the runs, when A1 gave slots back), and the
-watcher's "All 8 kaltura-api slots are in use" log line is timed.
+(when it was counted among the runs, when A1 gave slots back), the
+watcher's "All 8 kaltura-api slots are in use" log line is timed, and so are
+its calls to its Variable lock, to Prefect's ``concurrency()`` inside it, to
+``run_api_limit`` and to the list task (``_marks``). Just before each call,
+one lease taken and handed back by a plain sync client shows how fast the
+Prefect server answers at that moment. A watcher run that fails (its
+Variable lock not granted within 60 s) is recorded, not raised.
 
 Run alone with ``python -m benchmarks.overlap``; ``overlap_scenarios`` takes
 the shared ``Bench`` of ``make bench``.
