@@ -59,7 +59,8 @@ START_AFTER_INVITES = 200
 """The watcher starts once the emulator has answered this many of A1's invites (about 1.3 s of them)."""
 SAMPLE_SECONDS = 0.025
 LIMITS_EVERY = 4
-"""The Prefect limits are read every 4th sample (100 ms): each read is a request to the server."""
+"""The Prefect limits are read every 4 sample periods (100 ms), in a thread of their own: each
+read is a request to the server. A limits sample's time is when the server's answer came back."""
 WATCH_LIMIT_SECONDS = 120.0
 API_LIMIT = "kaltura-api"
 RUNS_LIMIT = "kaltura-api-runs"
@@ -74,7 +75,7 @@ class Sample:
     at: float
     """``time.time()`` when the sample came back."""
     lists: int
-    """``events/list`` requests the emulator has answered."""
+    """``events/list`` requests the emulator has answered (-1: a sample of the limits only)."""
     in_flight: int
     api_slots: int | None = None
     """Active slots of ``kaltura-api`` (None: not read in this sample)."""
@@ -223,9 +224,14 @@ def _sample(bench: Bench, client: SyncPrefectClient | None) -> Sample:
     lists = sum(stats["requests"].get("events/list", {}).values())
     api_slots = runs = lock = None
     if client is not None:
-        limits = {limit.name: limit.active_slots for limit in client.read_global_concurrency_limits(limit=50)}
-        api_slots, runs, lock = limits.get(API_LIMIT), limits.get(RUNS_LIMIT, 0), limits.get(WATCHER_LOCK, 0)
+        api_slots, runs, lock = _limits(client)
     return Sample(time.time(), lists, int(stats["in_flight"]), api_slots, runs, lock)
+
+
+def _limits(client: SyncPrefectClient) -> tuple[int | None, int, int]:
+    """Active slots of ``kaltura-api`` (None without it), ``kaltura-api-runs`` and the watcher's lock."""
+    limits = {limit.name: limit.active_slots for limit in client.read_global_concurrency_limits(limit=50)}
+    return limits.get(API_LIMIT), limits.get(RUNS_LIMIT, 0), limits.get(WATCHER_LOCK, 0)
 
 
 def watch_beside(bench: Bench, labels: list[str]) -> WatchRun:
@@ -259,25 +265,27 @@ def watch_beside(bench: Bench, labels: list[str]) -> WatchRun:
                 run.cpu = time.thread_time() - cpu0
 
         thread = threading.Thread(target=watch, name=WATCHER_THREAD, daemon=True)
+        # The limits are read in a thread of their own: a slow Prefect server must not hold up the
+        # emulator's samples, which time the first request.
+        stop = threading.Event()
+        limits: list[Sample] = []
+
+        def read_limits() -> None:
+            with get_client(sync_client=True) as own:
+                while not stop.wait(SAMPLE_SECONDS * LIMITS_EVERY):
+                    api_slots, runs, lock = _limits(own)
+                    limits.append(Sample(time.time(), -1, -1, api_slots, runs, lock))
+
+        reader = threading.Thread(target=read_limits, name="o1-limits", daemon=True)
         try:
             stack.enter_context(_marks(run.marks))
+            reader.start()
             thread.start()
-            count = 0
             while thread.is_alive() or run.first_answer is None:
-                count += 1
-                sample = _sample(bench, client if count % LIMITS_EVERY == 0 else None)
+                sample = _sample(bench, None)
                 run.samples.append(sample)
                 if run.first_answer is None and sample.lists > before.lists:
                     run.first_answer = sample.at
-                if sample.runs is not None and run.counted is None and sample.runs > (before.runs or 0):
-                    run.counted = sample.at
-                if (
-                    sample.api_slots is not None
-                    and before.api_slots is not None
-                    and run.shrunk is None
-                    and sample.api_slots < before.api_slots
-                ):
-                    run.shrunk = sample.at
                 if time.time() - run.called > WATCH_LIMIT_SECONDS or (
                     not thread.is_alive() and run.first_answer is None and sample.at > (run.returned or 0) + 1
                 ):
@@ -285,6 +293,8 @@ def watch_beside(bench: Bench, labels: list[str]) -> WatchRun:
                 time.sleep(SAMPLE_SECONDS)
             thread.join(WATCH_LIMIT_SECONDS)
         finally:
+            stop.set()
+            reader.join()
             limit_logger.removeHandler(wait_log)
             limit_logger.setLevel(level)
     if "error" in outcome:
@@ -294,6 +304,11 @@ def watch_beside(bench: Bench, labels: list[str]) -> WatchRun:
         # Recorded, not raised: a watcher that never got its turn is a result of the benchmark.
         run.failed = f"{state.type.value}: {state.message}"
     run.waiting_logged = wait_log.at
+    for sample in limits:
+        if sample.runs is not None and run.counted is None and sample.runs > (before.runs or 0):
+            run.counted = sample.at
+        if sample.api_slots is not None and before.api_slots is not None and run.shrunk is None:
+            run.shrunk = sample.at if sample.api_slots < before.api_slots else None
     run.flow_run_id = state.state_details.flow_run_id
     with get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(run.flow_run_id)
