@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Any
 
 import pendulum
@@ -26,6 +25,7 @@ from flows.parameters import ApiInFlight, DuplicationPolling, LockWaitSeconds, N
 from flows.people import PeopleOutcome, converge_people, plan_people
 from flows.reporting import publish
 from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
+from flows.series_repair import Triage, duplicate_action, held_prune, people_on, refusal, triage
 from flows.teardown_events import run_cleanup
 from flows.units import in_parallel, run_units
 from kaltura_events.api.errors import KalturaError
@@ -34,6 +34,7 @@ from kaltura_events.api.models import Event, Session
 from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.audience_csv import resolve_audience
+from kaltura_events.formats.paths import work_roots
 from kaltura_events.planning.audience import ResolvedAudience
 from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.series import AllHandsSeries
@@ -88,7 +89,9 @@ class SeriesReport(BaseModel):
     unchanged: list[OccurrenceRow] = Field(default_factory=list)
     pruned: list[OccurrenceRow] = Field(default_factory=list)
     stale: list[OccurrenceRow] = Field(default_factory=list)
-    """Future series events the plan no longer holds, kept because prune is off."""
+    """Future series events the plan no longer holds, kept because prune is off or people are on them."""
+    duplicates: list[OccurrenceRow] = Field(default_factory=list)
+    """Occurrences several events claim: which stays, which go, or why apply leaves them to a person."""
     failed: list[str] = Field(default_factory=list)
     people: list[PersonChange] = Field(default_factory=list)
     """Every invite, update and removal the run made, person by person."""
@@ -96,7 +99,15 @@ class SeriesReport(BaseModel):
     """Whom this run waited for before it could write the series (empty: it did not wait)."""
 
     def rows(self) -> list[dict[str, Any]]:
-        groups = (self.created, self.finished, self.updated, self.unchanged, self.pruned, self.stale)
+        groups = (
+            self.duplicates,
+            self.created,
+            self.finished,
+            self.updated,
+            self.unchanged,
+            self.pruned,
+            self.stale,
+        )
         return [row.model_dump() for group in groups for row in group]
 
 
@@ -312,17 +323,44 @@ def _final_update(
 
 
 def apply(
-    credentials: KalturaCredentials | None, series: AllHandsSeries, changes: SeriesDiff, poll: PollSettings
+    credentials: KalturaCredentials | None,
+    series: AllHandsSeries,
+    changes: SeriesDiff,
+    poll: PollSettings,
+    decided: Triage,
 ) -> SeriesReport:
-    """Every occurrence that needs work is one unit; the units run at once under the run's API limit."""
+    """Every occurrence that needs work is one unit; the units run at once under the run's API limit.
+
+    The extra events of each duplicate ``decided`` allows to mend are deleted
+    first; the mended occurrence's kept event is then finished like any
+    observed one. Prunes come last, and only those nobody is on.
+    """
     report = SeriesReport(series_key=series.key, dry_run=False)
     failures: dict[str, str] = {}
     units: dict[str, Callable[[], Provisioned]] = {}
+    extra = [e for repair in decided.repairs for e in repair.delete]
+    gone = _delete(credentials, extra, failures, "delete duplicate event")
+    mended: list[tuple[PlannedEvent, Event]] = []
+    for repair in decided.repairs:
+        key = repair.item.occurrence_label
+        row = _row(
+            duplicate_action(repair, dry_run=False), repair.item, repair.keep, people=people_on(repair)
+        )
+        if repair.refused:
+            failures[key] = refusal(repair)
+        elif any(e.id not in gone for e in repair.delete):
+            failures[key] = f"duplicate event(s) of {repair.keep.id} not deleted; re-run to mend"
+            continue
+        else:
+            mended.append((repair.item, repair.keep))
+            units[key] = partial(provision_occurrence, credentials, series, repair.item, found=repair.keep)
+        report.duplicates.append(row)
     if series.source_event_id is None:
         for item in changes.create:
             units[item.occurrence_label] = partial(provision_occurrence, credentials, series, item)
     else:
-        copies, failures = _duplicate_all(credentials, series, changes.create, poll)
+        copies, copy_failures = _duplicate_all(credentials, series, changes.create, poll)
+        failures.update(copy_failures)
         for item in changes.create:
             if item.occurrence_label in copies:
                 units[item.occurrence_label] = partial(
@@ -341,7 +379,7 @@ def apply(
     ]
     report.finished = [
         _done_row("finished", item, done[item.occurrence_label])
-        for item, _ in changes.finish
+        for item, _ in (*changes.finish, *mended)
         if item.occurrence_label in done
     ]
     report.updated = [
@@ -349,28 +387,42 @@ def apply(
         for item, _ in changes.update
         if item.occurrence_label in done
     ]
-    finished_items = [*changes.create, *(item for item, _ in changes.finish)]
+    finished_items = [*changes.create, *(item for item, _ in (*changes.finish, *mended))]
     report.people = people_changes_of(
         [(item, done[item.occurrence_label]) for item in finished_items if item.occurrence_label in done]
     )
     failures.update(results.messages())
     report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
-    if changes.prune:
-        outcome = run_cleanup(
-            credentials,
-            [e.id for e in changes.prune],
-            clean_categories=True,
-            sweep_orphans=False,
-            known=changes.prune,
+    pruned = _delete(credentials, decided.prune, failures, "prune event")
+    report.pruned = [
+        _row("pruned", None, e, people=decided.occupancy[e.id].describe())
+        for e in decided.prune
+        if e.id in pruned
+    ]
+    for event in decided.held:
+        occupancy = decided.occupancy[event.id]
+        report.stale.append(
+            _row("kept: people on it (prune refused)", None, event, people=occupancy.describe())
         )
-        gone = set(outcome.deleted_events) | set(outcome.events_already_gone)
-        report.pruned = [_row("pruned", None, e) for e in changes.prune if e.id in gone]
-        for event_id, why in outcome.failed_events.items():
-            failures[f"prune event {event_id}"] = why
+        failures[f"prune event {event.id}"] = held_prune(event, occupancy)
     report.failed = [f"{what}: {why}" for what, why in failures.items()]
     for rows in (report.created, report.finished, report.updated):
         rows.sort(key=lambda row: row.start_utc)
     return report
+
+
+def _delete(
+    credentials: KalturaCredentials | None, events: list[Event], failures: dict[str, str], what: str
+) -> set[int]:
+    """Events with their categories, through the teardown's cleanup; the ids now gone."""
+    if not events:
+        return set()
+    outcome = run_cleanup(
+        credentials, [e.id for e in events], clean_categories=True, sweep_orphans=False, known=events
+    )
+    for event_id, why in outcome.failed_events.items():
+        failures[f"{what} {event_id}"] = why
+    return set(outcome.deleted_events) | set(outcome.events_already_gone)
 
 
 def _one_event_each(done: dict[str, Provisioned], failures: dict[str, str]) -> dict[str, Provisioned]:
@@ -408,18 +460,24 @@ def converge_series(
     reads the CSV, before any request). ``verify`` re-reads every event's
     sessions and people, even those whose completion marker says they converged.
     Failed occurrences are listed in ``report.failed``, not raised: a caller
-    converging many series reports them together. A refused KS still raises.
+    converging many series reports them together; a duplicate or prune that
+    only a person may resolve is one of them. A refused KS still raises.
     """
     planned = plan(series, moment, audience)
     window = horizon(series, moment)
     observed = observe(credentials, series, planned, window)
     changes = diff(planned, observed, series, moment, verify=verify)
+    decided = triage(credentials, series, changes, audience)
     stale = [_row("kept, not planned (prune is off)", None, event) for event in changes.stale]
     if not dry_run:
-        applied = apply(credentials, series, changes, poll)
-        applied.stale = stale
+        applied = apply(credentials, series, changes, poll, decided)
+        applied.stale[:0] = stale
         return applied
     report = SeriesReport(series_key=series.key, dry_run=True, stale=stale)
+    report.duplicates = [
+        _row(duplicate_action(r, dry_run=True), r.item, r.keep, note=r.note(), people=people_on(r))
+        for r in decided.repairs
+    ]
     report.created = [
         _row("would create", item, None, people=_people_plan(credentials, item, None))
         for item in changes.create
@@ -430,7 +488,18 @@ def converge_series(
     ]
     report.updated = [_row("would update", item, event) for item, event in changes.update]
     report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
-    report.pruned = [_row("would prune", None, event) for event in changes.prune]
+    report.pruned = [
+        _row("would prune", None, e, people=decided.occupancy[e.id].describe()) for e in decided.prune
+    ] + [
+        _row(
+            "would refuse to prune: people on it",
+            None,
+            e,
+            note=held_prune(e, decided.occupancy[e.id]),
+            people=decided.occupancy[e.id].describe(),
+        )
+        for e in decided.held
+    ]
     return report
 
 
@@ -488,7 +557,7 @@ def schedule_all_hands(
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
-    audience = resolve_audience(series.audience, Path.cwd()) if series.audience is not None else None
+    audience = resolve_audience(series.audience, work_roots()) if series.audience is not None else None
     credentials = resolve(credentials)
     names = [] if dry_run else [series_lock(partner_of(credentials), series.key)]
     with one_writer(names, wait_seconds=lock_wait_seconds) as lock, run_api_limit(max_api_in_flight):
@@ -526,7 +595,12 @@ def _summary(report: SeriesReport) -> str:
         (f"{report.waited[0].upper()}{report.waited[1:]}. " if report.waited else "")
         + f"{verb} {report.series_key}: {len(report.created)} created, {len(report.finished)} finished, "
         f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, {len(report.pruned)} pruned."
-        + (f" {len(report.stale)} no longer planned, kept (prune is off)." if report.stale else "")
+        + (f" {len(report.stale)} no longer planned, kept." if report.stale else "")
+        + (
+            f" {len(report.duplicates)} occurrence(s) claimed by more than one event: see the duplicate rows."
+            if report.duplicates
+            else ""
+        )
         + (
             f" {noted} occurrence(s) need a change in Kaltura that the API cannot make: see the note column."
             if noted

@@ -17,6 +17,7 @@ names the holder in its one-line error.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import socket
@@ -34,8 +35,8 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
 from prefect.concurrency._asyncio import AcquireConcurrencySlotTimeoutError
 from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-from prefect.logging import get_logger
+from prefect.exceptions import MissingContextError, ObjectAlreadyExists, ObjectNotFound
+from prefect.logging import get_logger, get_run_logger
 from prefect.variables import Variable
 
 from kaltura_events.api.errors import KalturaError
@@ -150,6 +151,14 @@ def _this_run() -> tuple[ConcurrencyLeaseHolder | None, dict[str, Any]]:
     return ConcurrencyLeaseHolder(type="flow_run", id=UUID(run_id)), {"who": who, "since": since}
 
 
+def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """The flow run's logger, so that the wait shows in the run's logs in the UI; ours outside a run."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logger
+
+
 def _holders(names: Sequence[str]) -> str:
     """Who holds these names now, as their holders recorded it (a lock is busy, so someone does)."""
     found: list[str] = []
@@ -178,10 +187,11 @@ def one_writer(
     _ensure_limits(wanted)
     holder, record = _this_run()
     busy_with: list[str] = []
+    log = _run_logger()
 
     def announce() -> None:
         busy_with.append(_holders(wanted))
-        logger.warning(
+        log.warning(
             "%s is being written by %s; waiting up to %.0f s", ", ".join(wanted), busy_with[0], wait_seconds
         )
 

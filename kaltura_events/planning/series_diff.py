@@ -3,7 +3,10 @@
 Pure: no I/O, no Prefect. The flow observes, then hands the observation here and
 applies what comes back, so the convergence rules can be tested alone. An event
 without its labels (a run died between create and update) is found by its name
-and start together and finished.
+and start together and finished. Two events that claim one occurrence (runs
+that overlapped, or a run of an older version) are a :class:`Duplicate`, for
+:mod:`kaltura_events.planning.duplicates` to decide on: neither is converged,
+and neither is taken for an occurrence the plan no longer holds.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class SeriesDiff:
     ``stale`` holds future series events the plan no longer wants (their date
     was skipped, cancelled, or the rule changed) while ``prune`` is off: kept,
     and reported. With ``prune`` on they are in ``prune`` instead.
+    ``duplicates`` holds the planned occurrences more than one event claims;
+    they are in no other list.
     """
 
     create: list[PlannedEvent] = field(default_factory=list)
@@ -37,6 +42,19 @@ class SeriesDiff:
     unchanged: list[tuple[PlannedEvent, Event]] = field(default_factory=list)
     prune: list[Event] = field(default_factory=list)
     stale: list[Event] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """One planned occurrence and every event that claims it, oldest (lowest id) first."""
+
+    item: PlannedEvent
+    events: tuple[Event, ...]
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(e.id for e in self.events)
 
 
 def _same(a: datetime | None, b: datetime) -> bool:
@@ -97,27 +115,34 @@ def diff(
     together, never by name alone: a series may give every occurrence the
     same name. An event labelled for an occurrence the plan no longer holds is
     never adopted by another: it is pruned, or kept and reported as stale.
-    ``verify`` sends every matched event to ``finish``, so its sessions and
+    Where several events claim one occurrence (by its label, or an unlabelled
+    one by its name and start), the occurrence is a duplicate: none of them is
+    pruned or converged here, since which one to keep depends on who
+    registered to each. ``verify`` sends every matched event to ``finish``, so its sessions and
     people are read again even where its completion marker says it converged.
     """
     result = SeriesDiff()
-    by_occurrence: dict[str, Event] = {}
-    leftovers_by_key: dict[tuple[str, str], Event] = {}
+    wanted = {item.occurrence_label for item in planned}
+    by_leftover_key = {item.leftover_key: item.occurrence_label for item in planned}
+    claims: dict[str, list[Event]] = {label: [] for label in wanted}
     for event in sorted(observed, key=lambda e: e.id):
         label = event_occurrence_label(event)
-        if label is not None:
-            if series.series_label in event.labels:
-                by_occurrence.setdefault(label, event)
+        if label is None:
+            label = by_leftover_key.get(leftover_key(event))
+        elif series.series_label not in event.labels:
             continue
-        leftovers_by_key.setdefault(leftover_key(event), event)
-    claimed: set[int] = set()
+        if label in claims:
+            claims[label].append(event)
+    claimed = {event.id for events in claims.values() for event in events}
     for item in planned:
-        found = by_occurrence.get(item.occurrence_label) or leftovers_by_key.get(item.leftover_key)
-        if found is None or found.id in claimed:
+        found = claims[item.occurrence_label]
+        if not found:
             result.create.append(item)
             continue
-        event = found
-        claimed.add(event.id)
+        if len(found) > 1:
+            result.duplicates.append(Duplicate(item, tuple(found)))
+            continue
+        [event] = found
         if verify or spec_marker(item) not in event.labels:
             result.finish.append((item, event))
         elif not fields_match(item, event):

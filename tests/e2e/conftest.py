@@ -10,6 +10,7 @@ worker left behind), so nothing outlives the tests.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ import pytest
 from deployments.local_server import PrefectServer
 from kaltura_events.emulator.config import EmulatorConfig
 from kaltura_events.emulator.server import EmulatorProcess
+from tests.e2e.postgres import API_LIMIT, admin_dsn, database_dsn, run_admin, unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PREFECT_YAML = Path("deployments/prefect.yaml")
@@ -215,6 +218,16 @@ class BackgroundCommand:
             return None
         _stop_group(process)
         return process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL the whole group, as the OOM killer or a lost machine would: no cleanup runs."""
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait(timeout=30)
+
+    def wait(self, timeout: float) -> int:
+        assert self._process is not None
+        return self._process.wait(timeout=timeout)
 
 
 def processes_marked(marker: str) -> list[int]:
@@ -473,3 +486,36 @@ def ui_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             yield context.new_page()
         finally:
             context.close()
+
+
+# -- a PostgreSQL-backed stack (tests/e2e/postgres.py), one per session -------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh, uniquely named database (SQLAlchemy URL), dropped afterwards."""
+    admin = admin_dsn()
+    name = f"kaltura_events_e2e_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(run_admin(admin, f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any failure to reach or use the server means "not available here"
+        unavailable(f"{type(exc).__name__}: {exc}")
+    try:
+        yield database_dsn(admin, name).replace("postgresql://", "postgresql+asyncpg://", 1)
+    finally:
+        asyncio.run(run_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_stack(postgres_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Two workers that each run at most 5 flow runs, so ten runs need both of them."""
+    with deployed_stack(
+        tmp_path_factory.mktemp("e2e-postgres"),
+        database_url=postgres_database,
+        workers=2,
+        worker_limit=5,
+        api_limit=API_LIMIT,
+        # Some latency, so concurrent requests overlap and the limit is really exercised.
+        emulator_config=EmulatorConfig(latency_ms=40),
+    ) as stack:
+        yield stack

@@ -158,3 +158,26 @@ def test_any_mix_of_overlapping_runs_leaves_each_occurrence_once(
         assert _creates(emu) == 6
     else:
         assert _creates(emu) == 0
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_overlapping_runs_under_mixed_faults_make_each_occurrence_once(
+    emu: EmulatorServer, creds: KalturaCredentials, seed: int
+) -> None:
+    """The reliability suite's chaos (20% of calls fail: 500s before and after commit, timeouts,
+    resets, 429s) with two runs of the series at once: the lock and the client's look-before-retry
+    together still leave each occurrence one event."""
+    emu.control.reset(hang_seconds=0.15)
+    emu.control.set_faults(
+        [{"endpoint": "*", "kind": "mixed", "rate": 0.2, "retry_after": 0.02}], seed=seed, latency_ms=30
+    )
+    chaotic = creds.model_copy(update={"request_timeout_seconds": 0.05 + 0.03, "max_retries": 9})
+    spec = _spec(f"overlap-chaos-{seed}")
+    series = AllHandsSeries.model_validate(spec)
+    results = _at_once(
+        lambda: schedule_all_hands(series, chaotic, now=NOW),
+        lambda: schedule_all_hands(series, chaotic, now=NOW),
+    )
+    assert all(isinstance(r, SeriesReport) for r in results), results
+    emu.control.clear_faults()
+    assert series_problems(emu.control.state(), spec, NOW) == []
