@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import copy_context
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -45,15 +46,17 @@ from kaltura_events.credentials import KalturaCredentials
 SERIES_LOCK_PREFIX = "kaltura-series"
 FILE_LOCK_PREFIX = "kaltura-events-file"
 VARIABLE_LOCK_PREFIX = "kaltura-variable"
-VARIABLE_LOCK_WAIT_SECONDS = 60.0
-"""A run holds a Variable's lock for one list call or one report: a minute is long."""
+VARIABLE_LOCK_WAIT_SECONDS = 240.0
+"""A run holds a Variable's lock for one list call: short, but a busy server may be slow to grant
+it (O1 saw a free lock take 14 s), and the watcher's next tick is 5 minutes away."""
 DEFAULT_LOCK_WAIT_SECONDS = 300.0
 LEASE_SECONDS_ENV = "KALTURA_EVENTS_LOCK_LEASE_SECONDS"
 DEFAULT_LEASE_SECONDS = 120.0
 """How long a killed holder keeps the lock. Prefect renews a live holder's lease at 75% of it,
 and takes no lease shorter than 60 s."""
 ANNOUNCE_AFTER_SECONDS = 1.0
-"""A run that got the lock within this long did not really wait, and says nothing."""
+"""How often a waiting run looks whether another run really holds a name (a slow server alone is no
+holder): a run that got the lock within this long did not really wait, and says nothing."""
 
 logger = get_logger("kaltura_events.flows.series_lock")
 
@@ -159,14 +162,33 @@ def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
         return logger
 
 
-def _holders(names: Sequence[str]) -> str:
-    """Who holds these names now, as their holders recorded it (a lock is busy, so someone does)."""
+def _holders(names: Sequence[str]) -> str | None:
+    """Who holds these names now, as their holders recorded it; None while none of them is held
+    (then only the server is slow to grant it)."""
     found: list[str] = []
+    with get_client(sync_client=True) as client:
+        for name in names:
+            try:
+                limit = client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                continue
+            if limit.active_slots < limit.limit:
+                continue
+            value = Variable.get(_holder_variable(name), default=None)
+            if isinstance(value, dict) and value.get("who"):
+                found.append(f"{value['who']}, since {value.get('since', '?')}")
+            else:
+                found.append(f"a run that recorded no name ({name})")
+    return "; ".join(dict.fromkeys(found)) or None
+
+
+def _forget_holder(names: Sequence[str]) -> None:
+    """A released lock names nobody: a later wait must not blame a run that finished long ago."""
     for name in names:
-        value = Variable.get(_holder_variable(name), default=None)
-        if isinstance(value, dict) and value.get("who"):
-            found.append(f"{value['who']}, since {value.get('since', '?')}")
-    return "; ".join(dict.fromkeys(found)) or "another run (it recorded no name yet)"
+        try:
+            Variable.unset(_holder_variable(name))
+        except Exception as exc:  # a stale name misleads a message; it never breaks the lock
+            logger.warning("Could not clear the holder of %s (%s)", name, type(exc).__name__)
 
 
 @contextmanager
@@ -176,9 +198,10 @@ def one_writer(
     """Hold every one of ``names`` (one slot each) while the body observes and writes.
 
     Prefect asks again while the lock is busy (after the Retry-After its server
-    sends, 30 s at most). A run still waiting after ``ANNOUNCE_AFTER_SECONDS``
-    logs, once, who holds the lock; past ``wait_seconds``, ``SeriesBusy`` names
-    the holder and how to free a lock that is stuck.
+    sends, 30 s at most). While it waits, a thread looks every
+    ``ANNOUNCE_AFTER_SECONDS`` whether another run really holds a name and then
+    logs, once, who; past ``wait_seconds``, ``SeriesBusy`` names the holder and
+    how to free a lock that is stuck.
     """
     wanted = sorted(set(names))
     if not wanted:
@@ -188,15 +211,22 @@ def one_writer(
     holder, record = _this_run()
     busy_with: list[str] = []
     log = _run_logger()
+    granted = threading.Event()
 
-    def announce() -> None:
-        busy_with.append(_holders(wanted))
-        log.warning(
-            "%s is being written by %s; waiting up to %.0f s", ", ".join(wanted), busy_with[0], wait_seconds
-        )
+    def announce_once_held() -> None:
+        while not granted.wait(ANNOUNCE_AFTER_SECONDS):
+            try:
+                who = _holders(wanted)
+            except Exception:  # only a message: the wait goes on either way
+                continue
+            if who is not None and not granted.is_set():
+                busy_with.append(who)
+                log.warning(
+                    "%s is being written by %s; waiting up to %.0f s", ", ".join(wanted), who, wait_seconds
+                )
+                return
 
-    announcer = threading.Timer(ANNOUNCE_AFTER_SECONDS, announce)
-    announcer.daemon = True
+    announcer = threading.Thread(target=copy_context().run, args=(announce_once_held,), daemon=True)
     started = time.monotonic()
     announcer.start()
     try:
@@ -209,16 +239,19 @@ def one_writer(
             holder=holder,
             raise_on_lease_renewal_failure=True,
         ):
-            announcer.cancel()
+            granted.set()
             announcer.join()
             for name in wanted:
                 Variable.set(_holder_variable(name), record, overwrite=True)
-            yield LockWait(tuple(wanted), time.monotonic() - started, busy_with[0] if busy_with else None)
+            try:
+                yield LockWait(tuple(wanted), time.monotonic() - started, busy_with[0] if busy_with else None)
+            finally:
+                _forget_holder(wanted)
     except AcquireConcurrencySlotTimeoutError:
         raise SeriesBusy(
-            f"{', '.join(wanted)} is being written by {_holders(wanted)}; gave up after "
+            f"{', '.join(wanted)} is being written by {_holders(wanted) or 'another run'}; gave up after "
             f"{time.monotonic() - started:.0f} s. Re-run once it finished, wait longer (lock_wait_seconds), "
             f"or, if that run is gone, free it: prefect gcl update {wanted[0]} --active-slots 0"
         ) from None
     finally:
-        announcer.cancel()
+        granted.set()

@@ -120,6 +120,8 @@ class _Slots:
         self.idle = False
         self._lock = threading.RLock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        """Set to rebalance now rather than at the next tick."""
         self._client = get_client(sync_client=True)
         self._thread: threading.Thread | None = None
 
@@ -184,7 +186,8 @@ class _Slots:
                 announced = True
                 logger.info("All %d %s slots are in use: waiting for one", self.limit_size, GLOBAL_LIMIT_NAME)
             time.sleep(ACQUIRE_POLL_SECONDS)
-        self.resize()
+        # The first request need not wait for the rest of the run's part: the thread grows it now.
+        self._wake.set()
 
     def resize(self) -> None:
         """Hand slots back down to this run's part, or take free ones up to it."""
@@ -226,7 +229,11 @@ class _Slots:
             self.leases = kept
 
     def _rebalance(self) -> None:
-        while not self._stop.wait(REBALANCE_SECONDS):
+        while not self._stop.is_set():
+            self._wake.wait(REBALANCE_SECONDS)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self._renew_due()
                 self.resize()
@@ -235,6 +242,7 @@ class _Slots:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join()
         with self._lock:
@@ -303,7 +311,11 @@ def held_slots() -> int:
 
 @contextmanager
 def run_api_limit(max_in_flight: int) -> Iterator[int]:
-    """Bound this flow run's requests in flight; yields the bound granted when it started."""
+    """Bound this flow run's requests in flight; yields the most it may have in flight.
+
+    It returns once the run holds one slot; the run's part of the limit follows
+    within a rebalance, so its first request waits for no one's share but its own.
+    """
     size = _global_limit_size()
     if size is None:
         requests = _Requests(max_in_flight)
@@ -318,7 +330,7 @@ def run_api_limit(max_in_flight: int) -> Iterator[int]:
     token = _run_limit.set(_RunLimit(requests, slots))
     slots.start()
     try:
-        yield len(slots.leases)
+        yield min(max_in_flight, size)
     finally:
         slots.stop()
         _run_limit.reset(token)

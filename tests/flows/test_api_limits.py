@@ -32,14 +32,22 @@ def active_slots() -> int:
         return int(client.read_global_concurrency_limit_by_name(GLOBAL_LIMIT_NAME).active_slots)
 
 
+def slots_once_settled(expected: int, timeout: float = 10.0) -> int:
+    """The slots held once the run's part has had time to follow (it grows in the background)."""
+    deadline = time.monotonic() + timeout
+    while (held := active_slots()) != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return held
+
+
 @flow
 def holds_and_waits(max_in_flight: int) -> list[int]:
     seen = []
     with run_api_limit(max_in_flight) as granted:
-        seen += [granted, active_slots()]
+        seen += [granted, slots_once_settled(granted)]
         with api_idle():
             seen.append(active_slots())
-        seen.append(active_slots())
+        seen.append(slots_once_settled(granted))
     seen.append(active_slots())
     return seen
 
@@ -70,7 +78,8 @@ def units_that_wait(rounds: int) -> list[int]:
                 seen.append(active_slots())
         return rounds
 
-    with run_api_limit(8):
+    with run_api_limit(8) as granted:
+        slots_once_settled(granted)
         results = run_units({f"unit-{i}": poll for i in range(3)})
     assert not results.failed, results.messages()
     return seen

@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
+from prefect.variables import Variable
 
+from flows import series_lock as series_lock_module
 from flows.schedule_all_hands import SeriesReport, schedule_all_hands
 from flows.series_lock import SeriesBusy, one_writer, partner_of, series_lock
 from kaltura_events.credentials import KalturaCredentials
@@ -128,6 +130,8 @@ def test_the_lock_is_free_again_after_each_run(emu: EmulatorServer, creds: Kaltu
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name(series_lock(partner_of(creds), "freed"))
     assert (limit.limit, limit.active_slots) == (1, 0)
+    assert series_lock_module._holders([limit.name]) is None, "a finished run is blamed for nothing"
+    assert Variable.get(series_lock_module._holder_variable(limit.name), default=None) is None
 
 
 @settings(
