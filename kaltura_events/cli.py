@@ -369,6 +369,8 @@ def run_sync(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "deployments.events_file", args.command, str(shown)]
     if getattr(args, "markdown", None):
         command += ["--markdown", str(Path(args.markdown).resolve())]
+    if getattr(args, "json", None):
+        command += ["--json", str(Path(args.json).resolve())]
     if getattr(args, "calendar_dir", None):
         command += ["--calendar-dir", str(Path(args.calendar_dir).resolve())]
     if getattr(args, "series", None):
@@ -398,6 +400,9 @@ def register_plan_apply(subparsers: Any) -> None:
         )
         parser.add_argument("file", help="the events file, e.g. kaltura-events.yaml")
         parser.add_argument("--markdown", metavar="PATH", help="also write the plan as markdown (for a PR)")
+        parser.add_argument(
+            "--json", metavar="PATH", help="also write the plan's rows as JSON (for tools): the same content"
+        )
         parser.add_argument("--calendar-dir", metavar="DIR", help="write one .ics per series into DIR")
         parser.add_argument(
             "--max-api-in-flight", type=_positive, default=DEFAULT_API_LIMIT, help="requests in flight"
