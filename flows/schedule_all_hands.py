@@ -577,8 +577,9 @@ def _plan_observed(
         people = _people_plan(credentials, item, event)
         kind = standing(item, event)
         if blocked(fields):
+            action = "would update; " if len(blocked(fields)) < len(fields) else ""
             report.held.append(
-                _row("sessions need a person", item, event, fix_by_hand(event), people, fields)
+                _row(f"{action}sessions need a person", item, event, fix_by_hand(event), people, fields)
             )
         elif kind is Standing.UNFINISHED:
             note = "left unfinished by an earlier run (no completion marker); apply completes it"
