@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import assume, given
+from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
 from flows.schedule_all_hands import OccurrenceRow, SeriesReport, schedule_all_hands
@@ -160,6 +160,7 @@ def test_the_plan_names_exactly_the_edited_fields_and_apply_leaves_only_what_a_p
         for day in set(before) - set(after):
             assert [group for group, _ in rows[day.isoformat()]] == ["stale"]
 
+        event(f"occurrences held for sessions: {bool(moved)}; hand drift: {bool(drift)}")
         schedule_all_hands(new, emulator_credentials, now=now)
         again = schedule_all_hands(new, emulator_credentials, dry_run=True, now=now)
         assert not (again.created or again.finished or again.updated or again.pruned), again.rows()
