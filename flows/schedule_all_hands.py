@@ -587,7 +587,7 @@ def _plan_observed(
         elif kind is Standing.HELD:
             note = "its sessions now match: apply marks it complete"
             report.updated.append(_row("would update", item, event, note, people, fields))
-        elif kind is Standing.COMPLETE:
+        elif kind is Standing.COMPLETE and not fields:
             report.finished.append(_row("would verify", item, event, "", people, fields))
         else:
             note = "" if fields else "the spec changed in sessions, speakers or audience only"
