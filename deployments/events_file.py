@@ -13,8 +13,10 @@ is this command's alone, so an apply then also takes a lock file per series
 beside Prefect's home, which other commands on this machine respect.
 
 Exit codes, like ``terraform plan -detailed-exitcode``: 0 nothing to change
-(or apply succeeded), 2 the plan has changes, 1 an error (the file, the API,
-or an apply that did not finish).
+(or apply succeeded), 2 the plan has changes (sessions a move left behind
+count until a person moves them), 1 an error (the file, the API, or an apply
+that did not finish). ``--markdown`` and ``--json`` write the same rows the
+table prints.
 """
 
 from __future__ import annotations

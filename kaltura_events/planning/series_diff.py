@@ -27,7 +27,12 @@ from kaltura_events.planning.series_plan import PlannedEvent, PlannedSession
 
 @dataclass
 class SeriesDiff:
-    """What apply must do. ``finish`` events exist but lack sessions or the completion marker.
+    """What apply must do. ``finish`` events exist but lack the current spec's completion marker.
+
+    That is work for apply (sessions, speakers, people, the final update),
+    not what the plan row calls it: :mod:`kaltura_events.planning.changes`
+    tells an update of an event complete for an older spec from one an
+    earlier run left unfinished, and from one held for sessions left behind.
 
     ``stale`` holds future series events the plan no longer wants (their date
     was skipped, cancelled, or the rule changed) while ``prune`` is off: kept,
