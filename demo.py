@@ -140,13 +140,13 @@ def events_as_code(emulator: EmulatorServer, creds: Any) -> bool:
 
 
 AUDIENCE_CSV = "examples/audiences/all-employees.csv"
+DEMO_OUTPUT = "demo-output"
 AUDIENCE_COLUMNS = {"email": "E-mail Address", "first_name": "Given Name", "last_name": "Surname"}
 
 
 def audiences(emulator: EmulatorServer, creds: Any) -> bool:
     """Invite the HR export to a 3-month series, re-run it, then refuse a truncated export's removals."""
     import csv
-    import tempfile
     from pathlib import Path
 
     from flows.schedule_all_hands import schedule_all_hands
@@ -174,23 +174,24 @@ def audiences(emulator: EmulatorServer, creds: Any) -> bool:
     again = schedule_all_hands(AllHandsSeries.model_validate(spec), creds)
     print(f"re-run: {len(again.unchanged)} unchanged; API calls: {dict(calls(emulator))}")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        truncated = Path(tmp) / "export-cut-short.csv"
-        with open(AUDIENCE_CSV, encoding="utf-8-sig") as source:
-            rows = list(csv.reader(source, delimiter=";"))
-        with truncated.open("w", encoding="utf-8", newline="") as target:
-            csv.writer(target, delimiter=";").writerows(rows[:3])  # the header and two people
-        guard = {"csv": str(truncated), "remove_unlisted": True, "max_removals": 5}
-        cut = {**spec, "audience": {**spec["audience"], **guard}}
-        emulator.control.reset_stats()
-        # The refusal fails the run on purpose; Prefect would print its traceback as an ERROR.
-        flow_runs = logging.getLogger("prefect.flow_runs")
-        level = flow_runs.level
-        flow_runs.setLevel(logging.CRITICAL)
-        try:
-            state = schedule_all_hands(AllHandsSeries.model_validate(cut), creds, return_state=True)
-        finally:
-            flow_runs.setLevel(level)
+    # In the work root (the working directory), as a run's audience must be.
+    truncated = Path(DEMO_OUTPUT) / "export-cut-short.csv"
+    truncated.parent.mkdir(parents=True, exist_ok=True)
+    with open(AUDIENCE_CSV, encoding="utf-8-sig") as source:
+        rows = list(csv.reader(source, delimiter=";"))
+    with truncated.open("w", encoding="utf-8", newline="") as target:
+        csv.writer(target, delimiter=";").writerows(rows[:3])  # the header and two people
+    guard = {"csv": str(truncated), "remove_unlisted": True, "max_removals": 5}
+    cut = {**spec, "audience": {**spec["audience"], **guard}}
+    emulator.control.reset_stats()
+    # The refusal fails the run on purpose; Prefect would print its traceback as an ERROR.
+    flow_runs = logging.getLogger("prefect.flow_runs")
+    level = flow_runs.level
+    flow_runs.setLevel(logging.CRITICAL)
+    try:
+        state = schedule_all_hands(AllHandsSeries.model_validate(cut), creds, return_state=True)
+    finally:
+        flow_runs.setLevel(level)
     message = state.message or ""
     refused = state.is_failed() and message.count("more than max_removals=5") == len(report.created)
     print("an export cut to 2 people, remove_unlisted, at most 5 removals: the run failed, as it should:")
@@ -201,7 +202,7 @@ def audiences(emulator: EmulatorServer, creds: Any) -> bool:
     return not invited_twice and not again.created and not again.finished and refused and removed == 0
 
 
-ATTENDANCE_DIR = "demo-output/attendance"
+ATTENDANCE_DIR = f"{DEMO_OUTPUT}/attendance"
 
 
 def attendance(emulator: EmulatorServer, creds: Any) -> bool:

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from benchmarks.scratch import scratch_root
 from deployments.local_server import PrefectServer
 from kaltura_events.emulator.config import EmulatorConfig
 from kaltura_events.emulator.server import EmulatorProcess
@@ -150,20 +151,20 @@ def _run(
         from benchmarks.events_file import events_file_scenarios
 
         print("E1, E2 (events file, 20 series x 26 occurrences) ...", flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            results += list(events_file_scenarios(bench, Path(tmp) / "kaltura-events.yaml"))
+        with scratch_root() as tmp:
+            results += list(events_file_scenarios(bench, tmp / "kaltura-events.yaml"))
     if "A" in selected:
         from benchmarks.audience import audience_scenarios
 
         print("A1, A2, A3 (1,000 people into 6 occurrences) ...", flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            results += list(audience_scenarios(bench, Path(tmp)))
+        with scratch_root() as tmp:
+            results += list(audience_scenarios(bench, tmp))
     if "R" in selected:
         from benchmarks.attendance import OCCURRENCES, PROFILES, attendance_scenarios
 
         print(f"R1 (attendance, {OCCURRENCES} occurrences x {PROFILES:,} profiles) ...", flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            results += list(attendance_scenarios(bench, Path(tmp)))
+        with scratch_root() as tmp:
+            results += list(attendance_scenarios(bench, tmp))
     if "P6" in selected:
         print("P6 ...", flush=True)
         results.append(bench.p6())

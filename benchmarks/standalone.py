@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchmarks.scratch import scratch_root
 from deployments.local_server import PrefectServer
 from kaltura_events.emulator.config import EmulatorConfig
 from kaltura_events.emulator.server import EmulatorProcess
@@ -39,10 +39,10 @@ def run_alone(scenarios: Scenarios, description: str, argv: Sequence[str] | None
         print(f"Prefect server up in {time.perf_counter() - began:.1f} s", flush=True)
         with (
             EmulatorProcess(EmulatorConfig(latency_ms=latency_ms)) as emulator,
-            tempfile.TemporaryDirectory() as tmp,
+            scratch_root() as tmp,
         ):
             bench = Bench(emulator, server.api_url, args.repeats)
-            for result in scenarios(bench, Path(tmp)):
+            for result in scenarios(bench, tmp):
                 ratio = result.ratio_median()
                 shown = "" if ratio is None else f", ratio {ratio:.2f} to {result.bound_formula}"
                 peak = "" if result.peak_mib is None else f", peak {result.peak_mib:.0f} MiB"

@@ -41,6 +41,7 @@ from kaltura_events.formats.events_file import (
     load_events_file,
     targets,
 )
+from kaltura_events.formats.paths import shown, work_roots
 from kaltura_events.planning.selection import EventSelector
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -83,7 +84,7 @@ def _columns(headers: tuple[str, ...], rows: list[dict[str, Any]], problem: str 
 
 def run(args: argparse.Namespace) -> int:
     # Prefect reads its settings on import: import it only once the environment is final.
-    from flows.sync_events_file import COLUMNS, FileReport, sync_events_file
+    from flows.sync_events_file import COLUMNS, FileReport, SyncIncomplete, sync_events_file
 
     dry_run = args.command == "plan"
     try:
@@ -94,6 +95,11 @@ def run(args: argparse.Namespace) -> int:
             max_api_in_flight=args.max_api_in_flight,
             lock_wait_seconds=args.lock_wait,
         )
+    except SyncIncomplete as exc:
+        if exc.report is None:
+            print(f"kaltura-events {args.command}: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        report = exc.report  # the run failed; what it could do is still worth printing
     except (KalturaError, ValueError) as exc:
         print(f"kaltura-events {args.command}: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -104,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary())
     if args.markdown:
         Path(args.markdown).write_text(report.markdown() + "\n", encoding="utf-8")
-    if args.json:
+    if getattr(args, "json", None):
         Path(args.json).write_text(plan_json(report), encoding="utf-8")
     if report.failed:
         for failure in report.failed:
@@ -173,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     selector: EventSelector | None = None
     try:
         # Checked before any server starts: a typo costs a second, not a server start.
-        events_file = load_events_file(args.file)
-        targets(events_file, args.file, pendulum.now("UTC"))
+        # Named as the flow names it: relative to where the command was run (the first work root).
+        name = shown(Path(args.file).resolve(), work_roots())
+        events_file = load_events_file(args.file, shown_as=name)
+        targets(events_file, name, pendulum.now("UTC"))
         if args.command == "attendance":
             selector = file_selector(events_file, args.series)
         # The flow reads the same variables; checked here, a missing export costs no server start.

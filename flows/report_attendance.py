@@ -2,10 +2,15 @@
 
 Kaltura keeps attendance in the User Profile service: an event's attendees
 are the profiles of its App Registry app. The run maps events to apps (one
-call per 15 events), reads each app's profiles at once under the run's API
-limit, counts each occurrence's funnel from ``reports/eventDataStats`` (so
-the counts are complete even when the run read only what changed), and
-publishes a table, a chart and CSV files.
+call per 15 events), reads each app's profiles and each event's users at once
+under the run's API limit, counts each occurrence's funnel from
+``reports/eventDataStats`` (so the counts are complete even when the run read
+only what changed) and who was invited from the event's users
+(``event-users/list``), and publishes a table, a chart and CSV files.
+
+Each source that fails, or does not answer for an event, is a problem on that
+occurrence's row, with its column left empty; the other occurrences and
+columns are still reported, and the run then fails naming them.
 
 Incremental: with an output directory, a series keeps a watermark per event
 in a Prefect Variable, and the next run reads only profiles updated since
@@ -35,7 +40,7 @@ from flows.selection import select_events
 from kaltura_events.api.attendance_models import App, UserProfile
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.events import EventFilter
-from kaltura_events.api.models import Event
+from kaltura_events.api.models import Event, EventUser
 from kaltura_events.api.validation import format_iso, parse_iso_datetime
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.attendance_chart import attendance_chart, data_uri
@@ -46,16 +51,19 @@ from kaltura_events.formats.attendance_files import (
     summary_rows,
     write_report_files,
 )
+from kaltura_events.formats.paths import inside, work_roots
 from kaltura_events.planning.attendance import (
     Attendance,
-    Counts,
     Occurrence,
     OccurrenceReport,
     SeriesReport,
+    event_user_names,
     merge_people,
+    observed_counts,
     person_email,
     person_name,
     rate,
+    with_names,
 )
 from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.selection import EventSelector
@@ -65,18 +73,27 @@ from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
 from tasks.attendance import APPS_PER_CALL, count_attendance, find_event_apps, list_profiles
 from tasks.clients import resolve
 from tasks.events import list_events
+from tasks.speakers import list_event_users
 
 NO_APP = "no app in the App Registry for this event"
 NO_EVENT = "no such event"
+NO_STATS = "no counts: reports/eventDataStats had no row for app {guid}, and not all its profiles were read"
 WATERMARK_PREFIX = "kaltura-attendance-"
 
 
 class OccurrenceRow(BaseModel):
+    """One occurrence; a count is None where its source did not answer, and ``problem`` says why."""
+
     occurrence: str
     event_id: int
     name: str
     start: datetime | None
+    """On the event's clock (its ``timezone``)."""
+    timezone: str = "UTC"
     invited: int | None = None
+    """The event's users (Events Platform ``event-users/list``)."""
+    profiles: int | None = None
+    """The event app's User Profile profiles, whatever their status; the funnel's top."""
     registered: int | None = None
     confirmed: int | None = None
     attended: int | None = None
@@ -93,6 +110,7 @@ class AttendanceReport(BaseModel):
     occurrences: list[OccurrenceRow]
     people: int
     invited: int
+    profiles: int
     registered: int
     attended: int
     files: list[str] = Field(default_factory=list)
@@ -102,14 +120,31 @@ class AttendanceReport(BaseModel):
         problems = sum(1 for row in self.occurrences if row.problem)
         text = (
             f"{len(self.occurrences)} occurrence(s), {self.people} people: {self.invited} invited, "
-            f"{self.registered} registered, {self.attended} attended"
+            f"{self.profiles} profiles, {self.registered} registered, {self.attended} attended"
         )
-        return text + (f"; {problems} occurrence(s) not read" if problems else "")
+        return text + (f"; {problems} occurrence(s) not read in full" if problems else "")
 
 
 def watermark_name(series_key: str) -> str:
     """A Variable name for a series key, one to one: Variable names allow no dots."""
     return WATERMARK_PREFIX + series_key.replace("_", "__").replace(".", "_d")
+
+
+def _events_title(selector: EventSelector, event_ids: Sequence[int]) -> str:
+    if selector.kind == "ended_before" and selector.ended_before is not None:
+        return f"events ended before {selector.ended_before.isoformat()}"
+    return "events " + ", ".join(str(i) for i in sorted(set(event_ids)))
+
+
+def _subject(selector: EventSelector, event_ids: Sequence[int]) -> list[str]:
+    """What the run reports, for its artifact keys: runs of different series or events never share one."""
+    if selector.series_key:
+        return ["series", selector.series_key]
+    if selector.label:
+        return ["label", selector.label]
+    if selector.kind == "ended_before" and selector.ended_before is not None:
+        return ["ended-before", selector.ended_before.isoformat()]
+    return ["events", *(str(i) for i in sorted(set(event_ids)))]
 
 
 def _label(event: Event) -> str:
@@ -132,7 +167,10 @@ def _occurrences(
             f"no event carries the label {SERIES_LABEL_PREFIX}{selector.series_key}",
         )
     occurrences = sorted(
-        (Occurrence(e.id, e.name, e.start_date, _label(e)) for e in {e.id: e for e in events}.values()),
+        (
+            Occurrence(e.id, e.name, e.start_date, _label(e), e.timezone)
+            for e in {e.id: e for e in events}.values()
+        ),
         key=lambda o: (o.start or datetime.min.replace(tzinfo=timezone.utc), o.event_id),
     )
     missing = sorted(set(event_ids) - {o.event_id for o in occurrences})
@@ -152,12 +190,26 @@ def _find_apps(credentials: KalturaCredentials, event_ids: Sequence[int]) -> dic
 
 def _count(
     credentials: KalturaCredentials, guids: Sequence[str]
-) -> list[PrefectFuture[dict[str, dict[str, int]]]]:
+) -> list[tuple[list[str], PrefectFuture[dict[str, dict[str, int]]]]]:
     """Submitted before the profile reads: one call each, it would otherwise wait behind every page."""
     return [
-        count_attendance.submit(credentials=credentials, app_guids=list(chunk))
+        (list(chunk), count_attendance.submit(credentials=credentials, app_guids=list(chunk)))
         for chunk in batches(guids, APPS_PER_CALL)
     ]
+
+
+def _counted(
+    counting: Sequence[tuple[list[str], PrefectFuture[dict[str, dict[str, int]]]]],
+) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+    """The counts per app GUID, and why an app has none: one failed call loses only its own apps."""
+    counted: dict[str, dict[str, int]] = {}
+    unread: dict[str, str] = {}
+    for guids, future in counting:
+        try:
+            counted.update(future.result())
+        except KalturaError as exc:
+            unread.update((guid, f"counts not read: {exc}") for guid in guids)
+    return counted, unread
 
 
 def _attendance(profile: UserProfile) -> Attendance:
@@ -205,17 +257,24 @@ class _Memory:
 
 
 def _output_dir(output_dir: str | None) -> Path | None:
-    """Checked before any call: a report that cannot be written is not worth reading for."""
+    """Checked before any call: a report that cannot be written is not worth reading for.
+
+    Inside the work root only: the folder is also read (the last run's CSVs).
+    """
     if not output_dir:
         return None
-    path = Path(output_dir).expanduser()
+    path = inside(output_dir, "output_dir", work_roots())
     if path.exists() and not path.is_dir():
         raise InvalidArgumentError("output_dir", output_dir, "exists and is not a directory")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidArgumentError("output_dir", output_dir, f"cannot be created ({exc.strerror})") from None
-    return path.resolve()
+    return path
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value).replace("|", "\\|")
 
 
 def _markdown(title: str, report: AttendanceReport, png: bytes, files: Sequence[Path]) -> str:
@@ -226,19 +285,15 @@ def _markdown(title: str, report: AttendanceReport, png: bytes, files: Sequence[
         "",
         f"![Registered and attended]({data_uri(png)})",
     ]
-    lines += [
-        "",
-        "| occurrence | event | invited | registered | confirmed | attended | att./reg. | att./inv. |",
-    ]
-    lines += ["|---|---|---:|---:|---:|---:|---:|---:|"]
+    columns = ["occurrence", "event", "start", "invited", "profiles", "registered", "confirmed"]
+    columns += ["attended", "att./reg.", "att./inv.", "problem"]
+    lines += ["", "| " + " | ".join(columns) + " |", "|---|---|---|" + "---:|" * 7 + "---|"]
     for row in report.occurrences:
-        if row.problem:
-            lines.append(f"| {row.occurrence} | {row.event_id} | {row.problem} | | | | | |")
-            continue
-        lines.append(
-            f"| {row.occurrence} | {row.event_id} | {row.invited} | {row.registered} | {row.confirmed} "
-            f"| {row.attended} | {row.attended_of_registered} | {row.attended_of_invited} |"
-        )
+        start = f"{row.start:%Y-%m-%d %H:%M} {row.timezone}" if row.start else None
+        cells = [row.occurrence, row.event_id, start, row.invited, row.profiles, row.registered]
+        cells += [row.confirmed, row.attended, row.attended_of_registered, row.attended_of_invited]
+        cells.append(row.problem)
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     if files:
         lines += ["", "Files: " + ", ".join(f"`{path}`" for path in files)]
     return "\n".join(lines)
@@ -248,18 +303,21 @@ def _rows(series: SeriesReport) -> list[OccurrenceRow]:
     rows = []
     for item in series.occurrences:
         counts = item.counts
+        occurrence = item.occurrence
         rows.append(
             OccurrenceRow(
-                occurrence=item.occurrence.label,
-                event_id=item.occurrence.event_id,
-                name=item.occurrence.name,
-                start=item.occurrence.start,
-                invited=counts.invited if counts else None,
+                occurrence=occurrence.label,
+                event_id=occurrence.event_id,
+                name=occurrence.name,
+                start=occurrence.local(occurrence.start) if occurrence.start else None,
+                timezone=occurrence.timezone,
+                invited=item.invited,
+                profiles=counts.profiles if counts else None,
                 registered=counts.registered if counts else None,
                 confirmed=counts.confirmed if counts else None,
                 attended=counts.attended if counts else None,
                 attended_of_registered=rate(counts.attended_of_registered) if counts else "",
-                attended_of_invited=rate(counts.attended_of_invited) if counts else "",
+                attended_of_invited=rate(item.attended_of_invited),
                 profiles_read=item.profiles_read,
                 problem=item.problem,
             )
@@ -279,7 +337,8 @@ def report_attendance(
         str | None,
         Field(
             title="Output directory",
-            description="Where the CSVs and the chart go (on the worker); also what makes runs incremental.",
+            description="Where the CSVs and the chart go, inside the worker's work root; also what makes "
+            "runs incremental.",
         ),
     ] = None,
     incremental: Annotated[
@@ -297,25 +356,31 @@ def report_attendance(
     Args:
         selector: Which events: a series key, event ids, a label (an events file's label) or an end date.
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
-        output_dir: Where the CSVs and the chart go (on the worker); also what makes runs incremental.
+        output_dir: Where the CSVs and the chart go, inside the worker's work root; also what makes runs
+            incremental.
         incremental: Read only profiles updated since the last run of this series; totals stay complete.
         max_api_in_flight: Most requests this run has in flight at once.
     """
     logger = get_run_logger()
     output = _output_dir(output_dir)
     credentials = resolve(credentials)
+    credentials.resolved_attendance_urls()  # a URL no rule gives fails here, before any call
     memory = _Memory.load(selector, incremental, output)
     with run_api_limit(max_api_in_flight):
         event_ids, events = select_events(credentials, selector)
         occurrences, missing = _occurrences(credentials, selector, event_ids, events)
         apps = _find_apps(credentials, [o.event_id for o in occurrences])
         counting = _count(credentials, [apps[o.event_id].id for o in occurrences if o.event_id in apps])
+        invitees = {
+            o.event_id: list_event_users.submit(credentials=credentials, event_id=o.event_id)
+            for o in occurrences
+        }
         reports: list[OccurrenceReport] = []
         reads: dict[int, PrefectFuture[list[UserProfile]]] = {}
         previous: dict[int, dict[str, Attendance]] = {}
         for occurrence in occurrences:
             app = apps.get(occurrence.event_id)
-            reports.append(OccurrenceReport(occurrence, problem=None if app else NO_APP))
+            reports.append(OccurrenceReport(occurrence, problems=[] if app else [NO_APP]))
             if app is None:
                 continue
             earlier = read_occurrence_file(output / occurrence_file(occurrence)) if output else None
@@ -325,36 +390,55 @@ def report_attendance(
             reads[occurrence.event_id] = list_profiles.submit(
                 credentials=credentials, event_id=occurrence.event_id, app_guid=app.id, updated_since=since
             )
-        pending: list[PrefectFuture[Any]] = [*reads.values(), *counting]
-        wait(pending)
-    counted: dict[str, dict[str, int]] = {}
-    for future in counting:
-        counted.update(future.result())
+        pending: list[PrefectFuture[Any]] = [*reads.values(), *invitees.values()]
+        wait(pending + [future for _, future in counting])
+    counted, uncounted = _counted(counting)
     newest: dict[int, datetime] = {}
     failures: list[str] = []
+
+    def failed(report: OccurrenceReport, problem: str) -> None:
+        report.problems.append(problem)
+        failures.append(f"event {report.occurrence.event_id}: {problem}")
+
     for report in reports:
         event_id = report.occurrence.event_id
+        names: dict[str, str] = {}
+        try:
+            users: list[EventUser] = invitees[event_id].result()
+        except KalturaError as exc:
+            failed(report, f"invited not read: {exc}")
+        else:
+            report.invited = len(users)
+            names = event_user_names(users)
         if event_id not in reads:
             continue
         try:
             profiles = reads[event_id].result()
         except KalturaError as exc:
-            report.problem = f"profiles not read: {exc}"
-            failures.append(f"event {event_id}: {exc}")
+            failed(report, f"profiles not read: {exc}")
+            profiles = None
+        if profiles is not None:
+            fresh = [_attendance(p) for p in profiles]
+            report.profiles_read = len(fresh)
+            report.people = with_names(merge_people(previous.get(event_id, {}), fresh), names)
+            report.people_read = True
+            stamps = [p.updated_at for p in profiles if p.updated_at is not None]
+            if stamps:
+                newest[event_id] = max(stamps)
+            elif event_id in memory.watermarks:
+                newest[event_id] = memory.watermarks[event_id]
+        guid = apps[event_id].id
+        if guid in uncounted:
+            failed(report, uncounted[guid])
             continue
-        fresh = [_attendance(p) for p in profiles]
-        report.profiles_read = len(fresh)
-        report.people = merge_people(previous.get(event_id, {}), fresh)
-        report.counts = Counts.from_statuses(counted.get(apps[event_id].id, {}))
-        stamps = [p.updated_at for p in profiles if p.updated_at is not None]
-        if stamps:
-            newest[event_id] = max(stamps)
-        elif event_id in memory.watermarks:
-            newest[event_id] = memory.watermarks[event_id]
+        fully_read = len(profiles) if profiles is not None and event_id not in previous else None
+        report.counts = observed_counts(counted.get(guid), fully_read)
+        if report.counts is None:
+            failed(report, NO_STATS.format(guid=guid))
     for event_id in missing:
-        reports.append(OccurrenceReport(Occurrence(event_id, "", None, str(event_id)), problem=NO_EVENT))
+        reports.append(OccurrenceReport(Occurrence(event_id, "", None, str(event_id)), problems=[NO_EVENT]))
     series = SeriesReport(reports)
-    title = selector.series_key or selector.label or f"{len(reports)} event(s)"
+    title = selector.series_key or selector.label or _events_title(selector, event_ids)
     png = attendance_chart(reports, f"Registered and attended: {title}")
     files = write_report_files(output, series, png) if output else []
     totals = series.totals()
@@ -362,26 +446,30 @@ def report_attendance(
         selected=[r.occurrence.event_id for r in reports],
         occurrences=_rows(series),
         people=len(series.people()),
-        invited=totals.invited,
+        invited=series.invited(),
+        profiles=totals.profiles,
         registered=totals.registered,
         attended=totals.attended,
         files=[str(path) for path in files],
         chart=next((str(p) for p in files if p.name == CHART_FILE), None),
     )
-    memory.save([r for r in reports if r.problem is None], newest)
-    key = artifact_key("attendance", title)
-    publish([key], summary_rows(series), result.summary())
+    memory.save([r for r in reports if r.people_read], newest)
+    subject = _subject(selector, event_ids)
+    publish(["attendance", *subject], summary_rows(series), result.summary())
     create_markdown_artifact(
-        markdown=_markdown(title, result, png, files), key=f"{key}-chart"[:100], description=result.summary()
+        markdown=_markdown(title, result, png, files),
+        key=artifact_key("attendance", *subject, "chart"),
+        description=result.summary(),
     )
     for failure in failures:
         logger.error("Attendance not read for %s", failure)
     if files:
         logger.info("Attendance files in %s", output)
     if failures:
-        raise AttendanceIncomplete(f"{len(failures)} occurrence(s) not read: " + "; ".join(failures))
+        short = len({failure.split(":", 1)[0] for failure in failures})
+        raise AttendanceIncomplete(f"{short} occurrence(s) not read in full: " + "; ".join(failures))
     return result
 
 
 class AttendanceIncomplete(KalturaError):
-    """Some occurrence's profiles could not be read; the report has the rest, and says which."""
+    """Some occurrence's profiles, counts or users went unread; the report has the rest, and says which."""

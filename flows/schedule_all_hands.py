@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Any
 
 import pendulum
@@ -35,6 +34,7 @@ from kaltura_events.api.models import Event, Session
 from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.audience_csv import resolve_audience
+from kaltura_events.formats.paths import work_roots
 from kaltura_events.planning.audience import ResolvedAudience
 from kaltura_events.planning.changes import (
     FieldChange,
@@ -654,7 +654,7 @@ def schedule_all_hands(
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
-    audience = resolve_audience(series.audience, Path.cwd()) if series.audience is not None else None
+    audience = resolve_audience(series.audience, work_roots()) if series.audience is not None else None
     credentials = resolve(credentials)
     names = [] if dry_run else [series_lock(partner_of(credentials), series.key)]
     with one_writer(names, wait_seconds=lock_wait_seconds) as lock, run_api_limit(max_api_in_flight):

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Literal
 
 import pendulum
@@ -48,6 +47,7 @@ from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Event, Session
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.audience_csv import resolve_audience
+from kaltura_events.formats.paths import work_roots
 from kaltura_events.planning.audience import ResolvedAudience
 from kaltura_events.planning.encore import Original, PlannedReplay, original_date_of, plan_replay
 from kaltura_events.planning.labels import RESERVED_LABEL_PREFIXES
@@ -222,7 +222,7 @@ def _decide(
     if series.encore is None:
         report.action, report.reason = "no encore", f"series {series.key!r} has no encore settings"
         return report
-    audience = resolve_audience(series.audience, Path.cwd()) if series.audience is not None else None
+    audience = resolve_audience(series.audience, work_roots()) if series.audience is not None else None
     credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):
         near = moment

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Any, cast
 
 import pendulum
@@ -36,6 +35,7 @@ from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.calendar_feed import write_calendars
 from kaltura_events.formats.events_file import EventsFile, Target, load_events_file, targets
+from kaltura_events.formats.paths import inside, shown, work_roots
 from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.series_diff import occurrence_of
 from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
@@ -203,7 +203,15 @@ def _cells(empty: Any, **given: Any) -> dict[str, Any]:
 
 
 class SyncIncomplete(KalturaError):
-    pass
+    """Something of the file could not be planned or applied; the run fails, a plan's too.
+
+    ``report`` is the rest of the work, so the CLI still prints the plan it
+    could make beside what failed (only in-process: it does not survive pickling).
+    """
+
+    def __init__(self, message: str, report: FileReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 ORPHAN_QUERY_PARTS = 8
@@ -375,7 +383,11 @@ def _handle_orphans(
 def sync_events_file(
     path: Annotated[
         str,
-        Field(title="Events file", description="Path of the kaltura-events.yaml, from the repository root."),
+        Field(
+            title="Events file",
+            description="Path of the kaltura-events.yaml, inside the worker's work root (by default the "
+            "repository root).",
+        ),
     ] = "examples/kaltura-events.yaml",
     credentials: KalturaCredentials | None = None,
     dry_run: Annotated[
@@ -384,7 +396,9 @@ def sync_events_file(
     calendar_dir: Annotated[
         str | None,
         Field(
-            title="Calendar directory", description="Write one .ics per series here (a web server's path)."
+            title="Calendar directory",
+            description="Write one .ics per series here (a web server's path), inside the worker's "
+            "work root.",
         ),
     ] = None,
     calendar_url: Annotated[
@@ -406,10 +420,10 @@ def sync_events_file(
     Prefect takes the parameter descriptions the UI shows from this Args section.
 
     Args:
-        path: Path of the kaltura-events.yaml, relative to the repository root.
+        path: Path of the kaltura-events.yaml, inside the worker's work root (by default the repository root).
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
         dry_run: Compute and publish the plan (what would be created, updated, pruned); write nothing.
-        calendar_dir: Write one .ics calendar per series into this directory.
+        calendar_dir: Write one .ics calendar per series into this directory, inside the worker's work root.
         calendar_url: The URL a web server serves calendar_dir at; each feed is published as a link artifact.
         max_api_in_flight: Most requests in flight from this run, across all its series.
         poll: How often and how long to wait for a duplication job; used where an event is copied.
@@ -418,8 +432,12 @@ def sync_events_file(
         now: Leave empty; overrides the current time (for tests and backfills).
     """
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
-    events_file = load_events_file(path)
-    planned = targets(events_file, path, moment)
+    roots = work_roots()
+    file = inside(path, "path", roots)
+    calendars = inside(calendar_dir, "calendar_dir", roots) if calendar_dir is not None else None
+    name = shown(file, roots)
+    events_file = load_events_file(file, shown_as=name)
+    planned = targets(events_file, name, moment)
     credentials = resolve(credentials)
     with one_writer(
         file_locks(credentials, events_file, planned, dry_run), wait_seconds=lock_wait_seconds
@@ -428,7 +446,7 @@ def sync_events_file(
             report = converge_file(
                 credentials,
                 events_file,
-                path,
+                name,
                 planned,
                 moment=moment,
                 dry_run=dry_run,
@@ -436,7 +454,7 @@ def sync_events_file(
                 verify=verify,
             )
         report.waited = lock.note
-    if calendar_dir is not None:
+    if calendars is not None:
         ids = {
             (t.key, row.start_utc): row.event_id
             for t, entry in zip(planned, report.targets, strict=True)
@@ -450,7 +468,7 @@ def sync_events_file(
             )
         }
         written = write_calendars(
-            Path(calendar_dir), planned, moment, lambda key, start: ids.get((key, format_iso(start)))
+            calendars, planned, moment, lambda key, start: ids.get((key, format_iso(start)))
         )
         report.calendars = [str(p) for p in written]
         if calendar_url is not None:
@@ -473,8 +491,7 @@ def sync_events_file(
             ["sync-events-file", events_file.name, "people"],
             [p for t in report.targets if t.report is not None for p in t.report.people],
         )
-    if report.failed and not dry_run:
-        raise SyncIncomplete(
-            f"{len(report.failed)} item(s) not finished; re-run to converge: {report.failed[:5]}"
-        )
+    if report.failed:  # a plan that could not be made fails too: a green dry run would say "nothing to do"
+        done = "could not be planned" if dry_run else "not finished; re-run to converge"
+        raise SyncIncomplete(f"{len(report.failed)} item(s) {done}: {report.failed[:5]}", report)
     return report

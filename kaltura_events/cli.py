@@ -13,7 +13,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kaltura_events.formats.paths import Root
 
 Registrar = Callable[[Any], None]
 """Takes the ``add_subparsers()`` object; registers one subcommand with ``handler`` set."""
@@ -363,26 +366,39 @@ def run_sync(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    from kaltura_events.api.errors import InvalidArgumentError
+    from kaltura_events.formats.paths import WORK_ROOT_ENV, inside
+
     file = Path(args.file).resolve()
-    # Relative to the root when inside it: the plan names the file as the repository does.
-    shown = file.relative_to(root) if file.is_relative_to(root) else file
-    command = [sys.executable, "-m", "deployments.events_file", args.command, str(shown)]
-    if getattr(args, "markdown", None):
-        command += ["--markdown", str(Path(args.markdown).resolve())]
-    if getattr(args, "json", None):
-        command += ["--json", str(Path(args.json).resolve())]
-    if getattr(args, "calendar_dir", None):
-        command += ["--calendar-dir", str(Path(args.calendar_dir).resolve())]
+    command = [sys.executable, "-m", "deployments.events_file", args.command, str(file)]
+    try:
+        for option in ("markdown", "json", "calendar_dir", "output_dir"):
+            if getattr(args, option, None):
+                flag = f"--{option.replace('_', '-')}"
+                command += [flag, str(inside(getattr(args, option), flag, [_current_directory()]))]
+    except InvalidArgumentError as exc:
+        print(f"kaltura-events {args.command}: {exc}", file=sys.stderr)
+        return 1
     if getattr(args, "series", None):
         command += ["--series", args.series]
-    if getattr(args, "output_dir", None):
-        command += ["--output-dir", str(Path(args.output_dir).resolve())]
     if getattr(args, "full", False):
         command += ["--full"]
     command += ["--max-api-in-flight", str(args.max_api_in_flight)]
     if getattr(args, "lock_wait", None) is not None:
         command += ["--lock-wait", str(args.lock_wait)]
-    return subprocess.run(command, cwd=root, check=False).returncode
+    # The child runs in the checkout; its flow's work root is this command's two roots, so the
+    # outputs checked above and the events file are inside it (what the file names is checked
+    # against the file's own folder by the file's loader).
+    roots = os.pathsep.join((str(Path.cwd().resolve()), str(file.parent)))
+    env = {**os.environ, WORK_ROOT_ENV: roots}
+    return subprocess.run(command, cwd=root, env=env, check=False).returncode
+
+
+def _current_directory() -> Root:
+    """The root of what a command writes: ``-o reports/`` and the like stay below where it was run."""
+    from kaltura_events.formats.paths import Root
+
+    return Root.of(Path.cwd(), "the current directory")
 
 
 def register_plan_apply(subparsers: Any) -> None:
@@ -441,8 +457,10 @@ def run_ics(args: argparse.Namespace) -> int:
     """The feeds from the plan alone: no API call, no Prefect."""
     from datetime import datetime, timezone
 
+    from kaltura_events.api.errors import InvalidArgumentError
     from kaltura_events.formats.calendar_feed import write_calendars
     from kaltura_events.formats.events_file import EventsFileError, load_events_file, targets
+    from kaltura_events.formats.paths import inside
 
     now = datetime.now(timezone.utc)
     try:
@@ -453,7 +471,12 @@ def run_ics(args: argparse.Namespace) -> int:
     if args.series is not None and args.series not in {t.key for t in planned}:
         print(f"kaltura-events ics: --series={args.series!r}: no such key in {args.file}", file=sys.stderr)
         return 1
-    for path in write_calendars(Path(args.output_dir), planned, now, only=args.series):
+    try:
+        folder = inside(args.output_dir, "--output-dir", [_current_directory()])
+    except InvalidArgumentError as exc:
+        print(f"kaltura-events ics: {exc}", file=sys.stderr)
+        return 1
+    for path in write_calendars(folder, planned, now, only=args.series):
         print(path)
     return 0
 

@@ -27,7 +27,7 @@ from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.events import EventsClient
 from kaltura_events.api.ks import ADMIN, KsProvider, Minted, app_token_hash, local_minter
 from kaltura_events.api.retry import RetryPolicy
-from kaltura_events.api.transport import Slot
+from kaltura_events.api.transport import Slot, shown_url
 from kaltura_events.api.user_profile import UserProfileClient
 from kaltura_events.environment import (
     VARIABLE_OF,
@@ -52,6 +52,43 @@ ATTENDANCE_REGIONS: dict[str, tuple[str, str]] = {
 }
 """App Registry and User Profile per region: their guides name NVP (nvp1), EU (irp2) and DE (frp2)."""
 
+URL_FIELDS = ("events_api_url", "service_url", "app_registry_url", "user_profile_url")
+SERVICE_NAMES = {
+    "events_api_url": "Events Platform API",
+    "service_url": "API v3 service",
+    "app_registry_url": "App Registry",
+    "user_profile_url": "User Profile service",
+}
+
+
+def region_urls(region: str) -> dict[str, str]:
+    """A region's four URLs, by the Block field each fills."""
+    events, service = REGIONS[region]
+    registry, profiles = ATTENDANCE_REGIONS[region]
+    return dict(zip(URL_FIELDS, (events, service, registry, profiles), strict=True))
+
+
+def region_of(url: str) -> str | None:
+    """The region one of whose four services lives at this URL's host, or None (the emulator, a proxy)."""
+    host = urlparse(url).hostname
+    for region in REGIONS:
+        if host in {urlparse(preset).hostname for preset in region_urls(region).values()}:
+            return region
+    return None
+
+
+class UnderivableUrlError(CredentialsError, ValueError):
+    """A service's URL is not set and no rule gives it: naming the variable to set and the URLs that were."""
+
+    def __init__(self, field: str, explicit: dict[str, str]) -> None:
+        self.field = field
+        given = ", ".join(f"{VARIABLE_OF[name]}={url}" for name, url in explicit.items())
+        super().__init__(
+            f"{VARIABLE_OF[field]} is not set (the Block's {field}): the {SERVICE_NAMES[field]}'s URL "
+            f"cannot be derived from {given}, which is no Kaltura region's. "
+            f"Set {VARIABLE_OF[field]} too (`kaltura-events emulator` prints all four for the emulator)"
+        )
+
 
 def _env_errors(exc: ValidationError) -> str:
     """pydantic's errors as ``VARIABLE: reason``, without its links or the input (it may be a secret)."""
@@ -67,7 +104,7 @@ def require_safe_url(field: str, url: str) -> str:
     """https, or http only to a loopback host, so a KS never crosses a network in clear text."""
     parsed = urlparse(url)
     # Errors show the URL without user:password@, query or fragment: those may hold a secret.
-    shown = parsed._replace(netloc=parsed.netloc.rpartition("@")[2], query="", fragment="").geturl()
+    shown = shown_url(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise InvalidArgumentError(field, shown, "expected an http(s) URL")
     if parsed.username or parsed.password or parsed.query or parsed.fragment:
@@ -86,7 +123,7 @@ def require_safe_url(field: str, url: str) -> str:
 class KalturaCredentials(Block):
     """Where your Kaltura account lives and how to authenticate to it.
 
-    Fill in a region (or both URLs) and exactly one way to get a KS: a ready KS;
+    Fill in a region (or URLs: see ``resolved_url``) and exactly one way to get a KS: a ready KS;
     partner id + admin secret + user id; or partner id + app token id + app
     token + user id.
     """
@@ -101,19 +138,27 @@ class KalturaCredentials(Block):
     region: Region = Field(
         default="nvp",
         title="Region",
-        description="Kaltura deployment region; ignored where both URLs are set.",
+        description="Kaltura deployment region; used only when no URL is set.",
     )
     events_api_url: str | None = Field(
-        default=None, title="Events API URL", description="Overrides the region, e.g. https://.../api/v1."
+        default=None,
+        title="Events API URL",
+        description="e.g. https://.../api/v1. A URL of no Kaltura region means setting all four.",
     )
     service_url: str | None = Field(
-        default=None, title="API v3 service URL", description="Overrides the region, e.g. https://.../api_v3."
+        default=None,
+        title="API v3 service URL",
+        description="e.g. https://.../api_v3. A URL of no Kaltura region means setting all four.",
     )
     app_registry_url: str | None = Field(
-        default=None, title="App Registry URL", description="Overrides the region, e.g. https://.../api/v1."
+        default=None,
+        title="App Registry URL",
+        description="e.g. https://.../api/v1. A URL of no Kaltura region means setting all four.",
     )
     user_profile_url: str | None = Field(
-        default=None, title="User Profile URL", description="Overrides the region, e.g. https://.../api/v1."
+        default=None,
+        title="User Profile URL",
+        description="e.g. https://.../api/v1. A URL of no Kaltura region means setting all four.",
     )
     partner_id: int | None = Field(
         default=None, title="Partner ID", gt=0, description="Your Kaltura partner id."
@@ -164,8 +209,10 @@ class KalturaCredentials(Block):
         mode = modes[0]
         if mode != "ks" and (self.partner_id is None or not self.user_id):
             raise ValueError(f"auth mode {mode} needs partner_id and user_id")
+        for field in URL_FIELDS:
+            if getattr(self, field):
+                require_safe_url(field, getattr(self, field))
         self.resolved_urls()
-        self.resolved_attendance_urls()
         return self
 
     def auth_modes(self) -> list[str]:
@@ -180,18 +227,43 @@ class KalturaCredentials(Block):
             modes.append("app_token")
         return modes
 
+    def resolved_url(self, field: str) -> str:
+        """One service's URL, by one rule for all four.
+
+        Set, it is used. With no URL set, every one is the region's. With some
+        set, an unset one is the region's whose URL a set one is (the events
+        API of EU gives EU's App Registry), and only when all the set ones
+        are that one region's; otherwise (the emulator, a proxy, two regions)
+        it must be set too, and UnderivableUrlError names its variable. The
+        region field never fills in beside an explicit URL: the region's
+        default would silently point one service somewhere else.
+        """
+        own = getattr(self, field)
+        if own:
+            return require_safe_url(field, own)
+        explicit = {name: getattr(self, name) for name in URL_FIELDS if getattr(self, name)}
+        regions = {region_of(url) for url in explicit.values()}
+        region: str | None = self.region
+        if explicit:
+            region = regions.pop() if len(regions) == 1 else None
+        if region is None:
+            raise UnderivableUrlError(field, explicit)
+        return require_safe_url(field, region_urls(region)[field])
+
+    def url_hint(self, field: str) -> str:
+        """For an error that could not reach a URL: where it came from, and which variable changes it."""
+        setting = f"{VARIABLE_OF[field]} (the Block's {field})"
+        if getattr(self, field):
+            return f"{setting} sets this URL"
+        return f"this URL is a Kaltura region's; set {setting} to use another"
+
     def resolved_urls(self) -> tuple[str, str]:
-        preset_events, preset_service = REGIONS[self.region]
-        events = require_safe_url("events_api_url", self.events_api_url or preset_events)
-        service = require_safe_url("service_url", self.service_url or preset_service)
-        return events, service
+        """(Events Platform API, API v3): every flow needs both, so the Block is checked for them."""
+        return self.resolved_url("events_api_url"), self.resolved_url("service_url")
 
     def resolved_attendance_urls(self) -> tuple[str, str]:
-        """(App Registry, User Profile): the Block's own URLs, else the region's."""
-        preset_registry, preset_profiles = ATTENDANCE_REGIONS[self.region]
-        registry = require_safe_url("app_registry_url", self.app_registry_url or preset_registry)
-        profiles = require_safe_url("user_profile_url", self.user_profile_url or preset_profiles)
-        return registry, profiles
+        """(App Registry, User Profile): checked as the attendance report starts, the one flow using them."""
+        return self.resolved_url("app_registry_url"), self.resolved_url("user_profile_url")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> KalturaCredentials:
@@ -291,9 +363,10 @@ class KalturaCredentials(Block):
                 events_url, service_url = self.resolved_urls()
                 provider = self._provider(key[0], service_url)
                 timeout = self.request_timeout_seconds
+                options: dict[str, Any] = {"timeout": timeout, "retry": retry, "slot": slot}
                 cached = (
-                    EventsClient(events_url, provider, timeout=timeout, retry=retry, slot=slot),
-                    ApiV3Client(service_url, provider, timeout=timeout, retry=retry, slot=slot),
+                    EventsClient(events_url, provider, url_hint=self.url_hint("events_api_url"), **options),
+                    ApiV3Client(service_url, provider, url_hint=self.url_hint("service_url"), **options),
                 )
                 _CACHE[key] = cached
             return cached
@@ -309,9 +382,14 @@ class KalturaCredentials(Block):
                 registry_url, profiles_url = self.resolved_attendance_urls()
                 provider = self._provider(key[0], self.resolved_urls()[1])
                 timeout = self.request_timeout_seconds
+                options: dict[str, Any] = {"timeout": timeout, "retry": retry, "slot": slot}
                 cached = (
-                    AppRegistryClient(registry_url, provider, timeout=timeout, retry=retry, slot=slot),
-                    UserProfileClient(profiles_url, provider, timeout=timeout, retry=retry, slot=slot),
+                    AppRegistryClient(
+                        registry_url, provider, url_hint=self.url_hint("app_registry_url"), **options
+                    ),
+                    UserProfileClient(
+                        profiles_url, provider, url_hint=self.url_hint("user_profile_url"), **options
+                    ),
                 )
                 _ATTENDANCE_CACHE[key] = cached
             return cached

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from kaltura_events.api.validation import format_iso
 from kaltura_events.formats.audience_csv import resolve_audience
+from kaltura_events.formats.paths import work_roots
 from kaltura_events.planning.series import AllHandsSeries
 from kaltura_events.planning.series_plan import PlannedEvent, plan
 
@@ -32,7 +32,7 @@ def iso(value: str | None) -> str | None:
 def planned_occurrences(spec: dict[str, Any] | AllHandsSeries, now: datetime) -> list[PlannedEvent]:
     """The plan as the flow makes it: with the series' audience read as the flow reads it."""
     series = spec if isinstance(spec, AllHandsSeries) else AllHandsSeries.model_validate(spec)
-    audience = resolve_audience(series.audience, Path.cwd()) if series.audience is not None else None
+    audience = resolve_audience(series.audience, work_roots()) if series.audience is not None else None
     return plan(series, now, audience)
 
 

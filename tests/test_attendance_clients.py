@@ -244,10 +244,9 @@ def test_listing_pages_filters_by_status_and_by_update_time(
     recent = profiles.list_profiles([guid], updated_since=written + timedelta(milliseconds=1))
     assert {p.user_id for p in recent} == set(emails[:4])
     assert all(p.first_attended_at == START + timedelta(minutes=5) for p in attended)
-    assert profiles.event_data_stats([guid, "no-such-app"]) == {
-        guid: {"attended": 4, "registered": 3},
-        "no-such-app": {},
-    }
+    assert profiles.event_data_stats([guid, "no-such-app"]) == {guid: {"attended": 4, "registered": 3}}, (
+        "an app the answer has no row for is left out, not read as zeros"
+    )
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -276,7 +275,7 @@ def test_any_page_size_lists_each_profile_once_and_the_counts_agree(
     listed = profiles.list_profiles([guid], page_size=page_size)
     assert len(listed) == len({p.id for p in listed}) == len(statuses)
     by_status = Counter(p.attendance_status or NO_STATUS for p in listed)
-    assert profiles.event_data_stats([guid]) == {guid: dict(by_status)}
+    assert profiles.event_data_stats([guid]) == ({guid: dict(by_status)} if statuses else {})
 
 
 # -- /_emulator/attendance ------------------------------------------------------------

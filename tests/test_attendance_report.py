@@ -13,12 +13,14 @@ from hypothesis import strategies as st
 from matplotlib.image import imread
 
 from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.models import EventUser
 from kaltura_events.api.validation import ATTENDANCE_STATUSES
 from kaltura_events.formats.attendance_chart import ATTENDED_COLOR, REGISTERED_COLOR, attendance_chart
 from kaltura_events.formats.attendance_files import (
     MATRIX_FILE,
     occurrence_file,
     read_occurrence_file,
+    summary_rows,
     write_report_files,
 )
 from kaltura_events.formats.events_file import EventsFile, file_selector
@@ -29,9 +31,12 @@ from kaltura_events.planning.attendance import (
     Occurrence,
     OccurrenceReport,
     SeriesReport,
+    event_user_names,
     merge_people,
+    observed_counts,
     person_email,
     tally,
+    with_names,
 )
 
 BASE = datetime(2027, 1, 4, 15, tzinfo=timezone.utc)
@@ -58,11 +63,40 @@ def attendances(draw: st.DrawFn) -> Attendance:
 
 @given(st.lists(statuses))
 def test_the_funnel_never_widens(seen: list[str]) -> None:
+    """Over one event's profiles; who was invited is another service's count, beside the funnel."""
     counts = Counts.from_statuses(tally(seen))
-    assert counts.invited == len(seen) >= counts.registered >= counts.confirmed >= counts.attended
+    assert counts.profiles == len(seen) >= counts.registered >= counts.confirmed >= counts.attended
     assert counts.attended == sum(s in ATTENDED for s in seen)
-    for value in (counts.attended_of_registered, counts.attended_of_invited):
-        assert value is None or 0 <= value <= 1
+    assert counts.attended_of_registered is None or 0 <= counts.attended_of_registered <= 1
+
+
+@given(st.lists(statuses), st.booleans(), st.booleans(), st.integers(0, 5))
+def test_counts_are_never_invented(seen: list[str], answered: bool, full_read: bool, changed: int) -> None:
+    """A count comes from the stats' row, or from a full read that found nobody; else there is none."""
+    stats = tally(seen) if answered else None
+    read = len(seen) if full_read else None
+    counts = observed_counts(stats, read)
+    if answered:
+        assert counts == Counts.from_statuses(tally(seen))
+    elif full_read and not seen:
+        assert counts == Counts()
+    else:
+        assert counts is None, "no source said how many"
+    assert observed_counts(None, None) is None
+    assert observed_counts(None, changed + 1) is None, "profiles were read, but the stats said nothing"
+
+
+@given(st.integers(0, 50), st.none() | st.integers(0, 80))
+def test_attended_of_invited_is_of_the_events_users(attended: int, invited: int | None) -> None:
+    occurrence = Occurrence(12, "All-Hands", BASE, "2027-01-04")
+    report = OccurrenceReport(occurrence, Counts(attended, attended, attended, attended), invited=invited)
+    if not invited:
+        assert report.attended_of_invited is None
+    else:
+        assert report.attended_of_invited == attended / invited
+    [row] = summary_rows(SeriesReport([report]))
+    assert row["invited"] == ("" if invited is None else str(invited))
+    assert row["profiles"] == str(attended)
 
 
 @given(st.lists(attendances()), st.lists(attendances()))
@@ -77,7 +111,9 @@ def test_merging_a_read_twice_changes_nothing(previous: list[Attendance], fresh:
 @settings(max_examples=50)
 def test_occurrence_files_read_back_as_written(people: list[Attendance]) -> None:
     occurrence = Occurrence(12, "All-Hands", BASE, "2027-01-04")
-    report = SeriesReport([OccurrenceReport(occurrence, Counts(), {a.email: a for a in people})])
+    report = SeriesReport(
+        [OccurrenceReport(occurrence, Counts(), {a.email: a for a in people}, people_read=True)]
+    )
     with _directory() as directory:
         write_report_files(directory, report, b"png")
         assert read_occurrence_file(directory / occurrence_file(occurrence)) == {a.email: a for a in people}
@@ -88,8 +124,9 @@ def test_occurrence_files_read_back_as_written(people: list[Attendance]) -> None
 def test_a_formula_in_a_name_is_not_run_by_a_spreadsheet(tmp_path: Path) -> None:
     occurrence = Occurrence(12, "All-Hands", BASE, "2027-01-04")
     mallory = Attendance("m@example.com", '=HYPERLINK("http://evil")', "attended")
+    people = {mallory.email: mallory}
     write_report_files(
-        tmp_path, SeriesReport([OccurrenceReport(occurrence, Counts(), {mallory.email: mallory})]), b""
+        tmp_path, SeriesReport([OccurrenceReport(occurrence, Counts(), people, people_read=True)]), b""
     )
     assert "'=HYPERLINK" in (tmp_path / occurrence_file(occurrence)).read_text(encoding="utf-8")
     assert read_occurrence_file(tmp_path / occurrence_file(occurrence)) == {mallory.email: mallory}
@@ -101,6 +138,39 @@ def test_a_file_that_is_not_ours_is_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgumentError, match=r"occurrence-x-event-1\.csv"):
         read_occurrence_file(other)
     assert read_occurrence_file(tmp_path / "missing.csv") is None
+
+
+@given(st.lists(attendances()), st.dictionaries(emails, names))
+def test_a_name_comes_from_the_profile_else_from_the_events_users(
+    seen: list[Attendance], invited: dict[str, str]
+) -> None:
+    people = {a.email: a for a in seen}
+    named = with_names(people, invited)
+    assert set(named) == set(people)
+    for email, person in named.items():
+        assert person.name == (people[email].name or invited.get(email, "")), email
+        assert person.status == people[email].status
+
+
+def test_the_events_users_names_are_keyed_by_lowercased_email() -> None:
+    users = [
+        EventUser(id="h1", first_name="Ann", last_name="Lee", email="Ann@Example.com"),
+        EventUser(id="h2", first_name=" ", last_name="", email="nameless@example.com"),
+    ]
+    assert event_user_names(users) == {"ann@example.com": "Ann Lee"}
+
+
+def test_times_are_written_on_the_events_clock(tmp_path: Path) -> None:
+    """15:00 UTC on 4 January 2027 is 10:00 in New York; the files say 10:00 and the zone."""
+    occurrence = Occurrence(12, "All-Hands", BASE, "2027-01-04", "America/New_York")
+    came = Attendance("a@example.com", "A", "attended", BASE + timedelta(minutes=5), BASE)
+    report = SeriesReport([OccurrenceReport(occurrence, Counts(), {came.email: came}, people_read=True)])
+    [row] = summary_rows(report)
+    assert (row["start"], row["timezone"]) == ("2027-01-04T10:00:00.000-05:00", "America/New_York")
+    write_report_files(tmp_path, report, b"")
+    text = (tmp_path / occurrence_file(occurrence)).read_text(encoding="utf-8")
+    assert "2027-01-04T10:05:00.000-05:00" in text
+    assert read_occurrence_file(tmp_path / occurrence_file(occurrence)) == {came.email: came}
 
 
 def test_the_join_key_is_the_lowercased_email() -> None:
@@ -139,7 +209,7 @@ def test_the_chart_has_a_bar_per_occurrence(figures: list[tuple[int, int]]) -> N
     reports = [
         OccurrenceReport(
             Occurrence(i + 1, "All-Hands", BASE + timedelta(weeks=i), f"2027-01-{i + 4:02d}"),
-            Counts(invited=r, registered=r, confirmed=min(a, r), attended=min(a, r)),
+            Counts(profiles=r, registered=r, confirmed=min(a, r), attended=min(a, r)),
         )
         for i, (r, a) in enumerate(figures)
     ]

@@ -21,10 +21,15 @@ from kaltura_events.formats.audience_csv import (
     read_audience_csv,
     resolve_audience,
 )
+from kaltura_events.formats.paths import Root
 from kaltura_events.planning.audience import AudiencePerson, AudienceSpec
 
 HEADER = "email,first_name,last_name,title,company\n"
 HR_COLUMNS = {"email": "E-mail Address", "first_name": "Given Name", "last_name": "Surname"}
+
+
+def rooted(folder: Path) -> list[Root]:
+    return [Root.of(folder, "the test's folder")]
 
 
 def write(tmp_path: Path, text: str, name: str = "all.csv", bom: bool = False) -> Path:
@@ -87,7 +92,8 @@ def test_blank_lines_and_empty_trailing_cells_are_not_people(tmp_path: Path) -> 
 def test_mixed_case_duplicates_merge_into_one_person(tmp_path: Path) -> None:
     write(tmp_path, HEADER + "Jane@Example.COM,Jane,Doe,,\n jane@example.com ,Jane , Doe,,\n")
     resolved = resolve_audience(
-        spec(people=[{"email": "JANE@example.com", "first_name": "Jane", "last_name": "Doe"}]), tmp_path
+        spec(people=[{"email": "JANE@example.com", "first_name": "Jane", "last_name": "Doe"}]),
+        rooted(tmp_path),
     )
     assert [(p.key, p.first_name, p.last_name) for p in resolved.people] == [
         ("jane@example.com", "Jane", "Doe")
@@ -103,7 +109,7 @@ def test_resolved_audience_is_sorted_and_keeps_its_options(tmp_path: Path) -> No
             remove_unlisted=True,
             max_removals=3,
         ),
-        tmp_path,
+        rooted(tmp_path),
     )
     assert [p.key for p in resolved.people] == ["amy@example.com", "max@example.com", "zed@example.com"]
     assert (resolved.send_invitations, resolved.remove_unlisted, resolved.max_removals) == (True, True, 3)
@@ -111,7 +117,8 @@ def test_resolved_audience_is_sorted_and_keeps_its_options(tmp_path: Path) -> No
 
 def test_inline_people_alone_need_no_file(tmp_path: Path) -> None:
     inline = AudienceSpec(people=[AudiencePerson(email="a@example.com", first_name="A", last_name="B")])
-    assert [p.email for p in resolve_audience(inline, tmp_path / "nowhere").people] == ["a@example.com"]
+    resolved = resolve_audience(inline, rooted(tmp_path / "nowhere"))
+    assert [p.email for p in resolved.people] == ["a@example.com"]
 
 
 # -- what is refused -----------------------------------------------------------------
@@ -122,7 +129,7 @@ def test_conflicting_duplicates_name_both_rows(tmp_path: Path) -> None:
         tmp_path, HEADER + "jane@example.com,Jane,Doe,,\nx@example.com,X,Y,,\nJANE@example.com,Janet,Doe,,\n"
     )
     with pytest.raises(AudienceFileError) as caught:
-        resolve_audience(spec(), tmp_path)
+        resolve_audience(spec(), rooted(tmp_path))
     [problem] = caught.value.problems
     assert problem.startswith('audiences/all.csv: row 4, column "first_name": jane@example.com')
     assert "audiences/all.csv row 2" in problem and "'Jane' there, 'Janet' here" in problem
@@ -133,7 +140,7 @@ def test_inline_entry_conflicting_with_a_row_names_both_places(tmp_path: Path) -
     write(tmp_path, HEADER + "jane@example.com,Jane,Doe,CEO,\n")
     inline = [{"email": "jane@example.com", "first_name": "Jane", "last_name": "Doe", "title": "CFO"}]
     with pytest.raises(AudienceFileError) as caught:
-        resolve_audience(spec(people=inline), tmp_path)
+        resolve_audience(spec(people=inline), rooted(tmp_path))
     [problem] = caught.value.problems
     assert problem.startswith("audience.people[0].title: jane@example.com is also at audiences/all.csv row 2")
     assert "'CEO' there, 'CFO' here" in problem
@@ -243,7 +250,7 @@ def test_utf16_export_is_named_as_such(tmp_path: Path) -> None:
 
 def test_missing_file_is_named_with_where_it_was_looked_for(tmp_path: Path) -> None:
     with pytest.raises(AudienceFileError) as caught:
-        resolve_audience(spec(csv="audiences/gone.csv"), tmp_path)
+        resolve_audience(spec(csv="audiences/gone.csv"), rooted(tmp_path))
     [problem] = caught.value.problems
     assert problem.startswith("audiences/gone.csv: cannot read: No such file or directory")
     assert str(tmp_path / "audiences" / "gone.csv") in problem
@@ -253,7 +260,7 @@ def test_problems_of_the_file_and_of_inline_people_come_together(tmp_path: Path)
     write(tmp_path, "mail,first_name,last_name\na@example.com,A,B\n")
     twice = [{"email": "b@example.com", "first_name": "B", "last_name": n} for n in ("One", "Two")]
     with pytest.raises(AudienceFileError) as caught:
-        resolve_audience(spec(people=twice), tmp_path)
+        resolve_audience(spec(people=twice), rooted(tmp_path))
     assert [p.split(":")[0] for p in caught.value.problems] == [
         "audiences/all.csv",
         "audience.people[1].last_name",
@@ -263,13 +270,13 @@ def test_problems_of_the_file_and_of_inline_people_come_together(tmp_path: Path)
 
 def test_spec_naming_nobody_is_refused(tmp_path: Path) -> None:
     with pytest.raises(AudienceFileError, match=r"audience: names nobody"):
-        resolve_audience(AudienceSpec(), tmp_path)
+        resolve_audience(AudienceSpec(), rooted(tmp_path))
 
 
 def test_shown_base_prefixes_the_file(tmp_path: Path) -> None:
     write(tmp_path, HEADER)
     with pytest.raises(AudienceFileError) as caught:
-        resolve_audience(spec(), tmp_path, shown_base="examples/")
+        resolve_audience(spec(), rooted(tmp_path), shown_base="examples/")
     assert caught.value.problems[0].startswith("examples/audiences/all.csv: no people")
 
 
@@ -339,7 +346,7 @@ def test_any_export_reads_back_as_its_people(
     writer.writerows(people)
     with tempfile.TemporaryDirectory() as base:
         (Path(base) / "export.csv").write_bytes((b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode())
-        resolved = resolve_audience(AudienceSpec(csv="export.csv"), Path(base))
+        resolved = resolve_audience(AudienceSpec(csv="export.csv"), rooted(Path(base)))
     got = {(p.key, p.first_name, p.last_name, p.title, p.company) for p in resolved.people}
     assert got == {(e.strip().lower(), *(v.strip() for v in rest)) for e, *rest in people}
     assert len(resolved.people) == len(people)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
@@ -84,10 +85,24 @@ def test_event_ids_go_in_the_description() -> None:
     ]
 
 
-def test_ics_command_writes_one_series(tmp_path: Path) -> None:
-    assert main(["ics", str(EXAMPLE), "--series", "apac-town-hall", "-o", str(tmp_path)]) == 0
-    assert [p.name for p in tmp_path.iterdir()] == ["apac-town-hall.ics"]
-    assert main(["ics", str(EXAMPLE), "--series", "nope", "-o", str(tmp_path)]) == 1
+def test_ics_command_writes_one_series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["ics", str(EXAMPLE), "--series", "apac-town-hall", "-o", "calendars"]) == 0
+    assert [p.name for p in (tmp_path / "calendars").iterdir()] == ["apac-town-hall.ics"]
+    assert main(["ics", str(EXAMPLE), "--series", "nope", "-o", "calendars"]) == 1
+
+
+@pytest.mark.parametrize("out", ["/tmp/calendars", "../calendars", "~/calendars", "link/calendars"])
+def test_ics_command_writes_only_below_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], out: str
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "link").symlink_to(tmp_path)
+    monkeypatch.chdir(here)
+    assert main(["ics", str(EXAMPLE), "-o", out]) == 1
+    assert f"--output-dir={out!r}: refused" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here"], "nothing written outside"
 
 
 def test_an_occurrence_moved_by_override_keeps_its_uid_and_raises_its_sequence(tmp_path: Path) -> None:

@@ -15,23 +15,33 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from prefect.blocks.core import Block
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
 from pydantic import SecretStr, ValidationError
 
 from kaltura_events.api.api_v3 import CategoryFilter
-from kaltura_events.api.errors import AuthenticationError, InvalidArgumentError, ServerError
+from kaltura_events.api.errors import (
+    AuthenticationError,
+    ConnectionFailedError,
+    InvalidArgumentError,
+    ServerError,
+)
 from kaltura_events.api.events import EventsClient
 from kaltura_events.api.ks import parse_ks
 from kaltura_events.api.retry import RetryPolicy
 from kaltura_events.credentials import (
     REGIONS,
+    URL_FIELDS,
     KalturaCredentials,
+    UnderivableUrlError,
     close_cached_clients,
+    region_urls,
     require_safe_url,
 )
 from kaltura_events.emulator.server import EmulatorServer
-from kaltura_events.environment import ENV_VARS, CredentialsError
+from kaltura_events.environment import ENV_VARS, VARIABLE_OF, CredentialsError
 
 ADMIN_SECRET = "admin-secret-9f8e7d6c5b4a"
 KS_VALUE = "djJ8MTIzfGZpeGVkLWtzLXZhbHVlLTAxMjM0NTY3ODk="
@@ -249,9 +259,81 @@ def test_region_presets_resolve_to_https(region: Any) -> None:
     assert service.startswith("https://") and service.endswith("/api_v3")
 
 
-def test_explicit_urls_override_the_region() -> None:
-    block = KalturaCredentials(ks=KS, region="eu", events_api_url="https://events.example.com/api/v1")
-    assert block.resolved_urls() == ("https://events.example.com/api/v1", REGIONS["eu"][1])
+def resolved(block: KalturaCredentials) -> dict[str, str]:
+    return {field: block.resolved_url(field) for field in URL_FIELDS}
+
+
+@given(
+    st.sampled_from(sorted(REGIONS)), st.sampled_from(sorted(REGIONS)), st.sets(st.sampled_from(URL_FIELDS))
+)
+def test_a_regions_url_gives_that_regions_other_urls(region: Any, other: Any, given_fields: set[str]) -> None:
+    """Whatever the region field says: the URLs set decide, and they are one region's."""
+    urls = region_urls(region)
+    settings: dict[str, Any] = {field: urls[field] for field in given_fields}
+    block = KalturaCredentials(ks=KS, region=other, **settings)
+    assert resolved(block) == (urls if given_fields else region_urls(other))
+
+
+@given(st.sets(st.sampled_from(URL_FIELDS), min_size=1), st.integers(1024, 65535))
+def test_a_url_of_no_region_needs_the_others_set_too(given_fields: set[str], port: int) -> None:
+    """An emulator or a proxy: each unset URL is an error naming its variable and the URLs set."""
+    urls = {field: f"http://127.0.0.1:{port}/{field}" for field in URL_FIELDS}
+    settings: dict[str, Any] = {field: urls[field] for field in given_fields}
+    if {"events_api_url", "service_url"} <= given_fields:
+        block = KalturaCredentials(ks=KS, region="eu", **settings)
+    else:
+        with pytest.raises(ValidationError, match=r"KALTURA_(EVENTS_API|SERVICE)_URL is not set"):
+            KalturaCredentials(ks=KS, region="eu", **settings)
+        block = KalturaCredentials.model_construct(ks=KS, region="eu", **settings)
+    for field in URL_FIELDS:
+        if field in given_fields:
+            assert block.resolved_url(field) == urls[field]
+            continue
+        with pytest.raises(UnderivableUrlError) as caught:
+            block.resolved_url(field)
+        message = str(caught.value)
+        assert message.startswith(f"{VARIABLE_OF[field]} is not set")
+        assert all(f"{VARIABLE_OF[name]}={urls[name]}" in message for name in given_fields), message
+        assert isinstance(caught.value, CredentialsError)
+
+
+def test_urls_of_two_regions_give_no_third() -> None:
+    eu, de = region_urls("eu"), region_urls("de")
+    block = KalturaCredentials(ks=KS, events_api_url=eu["events_api_url"], service_url=de["service_url"])
+    with pytest.raises(UnderivableUrlError, match="KALTURA_APP_REGISTRY_URL is not set"):
+        block.resolved_attendance_urls()
+
+
+def test_the_emulators_events_url_alone_never_reads_a_regions_app_registry(emu: EmulatorServer) -> None:
+    """The issue: KALTURA_EVENTS_API_URL set, no KALTURA_APP_REGISTRY_URL, and the NVP registry was read."""
+    env = {name: value for name, value in emu.exports.items() if "APP_REGISTRY" not in name}
+    credentials = KalturaCredentials.from_env(env)
+    with pytest.raises(CredentialsError) as caught:
+        credentials.get_app_registry_client()
+    message = str(caught.value)
+    assert "KALTURA_APP_REGISTRY_URL is not set" in message
+    assert f"KALTURA_EVENTS_API_URL={emu.events_api_url}" in message
+    assert "kaltura.com" not in message
+    assert credentials.resolved_url("user_profile_url") == emu.user_profile_url, "a set URL is used as given"
+
+
+def test_a_url_that_cannot_be_reached_is_named_with_its_variable() -> None:
+    """Nothing listens on port 9 of loopback: the error says which URL was tried and what sets it."""
+    local: dict[str, Any] = LOCAL
+    block = KalturaCredentials(
+        ks=KS,
+        **local,
+        app_registry_url="http://127.0.0.1:9/app-registry/api/v1",
+        user_profile_url="http://127.0.0.1:9/user-profile/api/v1",
+        max_retries=0,
+    )
+    with pytest.raises(ConnectionFailedError) as caught:
+        block.get_app_registry_client().list_apps(["12"])
+    message = str(caught.value)
+    assert "app-registry/list: could not connect to http://127.0.0.1:9/app-registry/api/v1" in message
+    assert "KALTURA_APP_REGISTRY_URL (the Block's app_registry_url) sets this URL" in message
+    region = KalturaCredentials(ks=KS, max_retries=0)
+    assert "is a Kaltura region's; set KALTURA_USER_PROFILE_URL" in region.url_hint("user_profile_url")
 
 
 # -- the environment ------------------------------------------------------------------

@@ -334,3 +334,80 @@ def test_audience_is_found_beside_the_loaded_file_whatever_name_errors_use(tmp_p
     path = _with_audience(tmp_path, "E-mail Address,first_name,last_name\na@example.com,A,B\n")
     [weekly, _] = targets(load_events_file(path), "kaltura-events.yaml", NOW)
     assert weekly.planned[0].audience is not None
+
+
+# -- what the file names stays in its folder -----------------------------------------
+
+SECRET = "TOPSECRET=hunter2"
+
+
+def _file_naming(tmp_path: Path, csv: str) -> Path:
+    """An events file in ``tmp_path/project`` whose audience names ``csv``; a secret lies outside."""
+    (tmp_path / "secret.env").write_text(f"{SECRET}\nmore\n")
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    (project / "link").symlink_to(tmp_path)
+    audience = {"csv": csv, "columns": {"email": SECRET}}
+    path = project / "kaltura-events.yaml"
+    path.write_text(GOOD + f"    audience: {json.dumps(audience)}\n")
+    return path
+
+
+OUT_OF_THE_FOLDER = [
+    ("/etc/passwd", "an absolute path outside"),
+    ("{tmp}/secret.env", "an absolute path outside"),
+    ("../secret.env", "'..' leads out of"),
+    ("link/secret.env", "a symbolic link leads out of"),
+    ("~/.env", "~ is not expanded"),
+]
+
+
+@pytest.mark.parametrize(("csv", "how"), OUT_OF_THE_FOLDER)
+def test_an_audience_outside_the_files_folder_is_refused_unread(tmp_path: Path, csv: str, how: str) -> None:
+    path = _file_naming(tmp_path, csv.format(tmp=tmp_path))
+    with pytest.raises(EventsFileError) as caught:
+        targets(load_events_file(path), str(path), NOW)
+    [problem] = caught.value.problems
+    folder = (tmp_path / "project").resolve()
+    assert problem.startswith(f"{path}: events[0].audience.csv: refused: {how}")
+    assert f"the events file's folder {folder}" in problem
+    assert SECRET not in problem and "root:x:0:0" not in problem
+
+
+@pytest.mark.parametrize(("csv", "how"), OUT_OF_THE_FOLDER)
+def test_kaltura_events_plan_refuses_it_with_exit_1_before_any_server(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, csv: str, how: str
+) -> None:
+    path = _file_naming(tmp_path, csv.format(tmp=tmp_path))
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert main(["plan", str(path)]) == 1
+    err = capfd.readouterr().err
+    assert "events[0].audience.csv: refused: " + how in err and "the events file's folder" in err
+    assert SECRET not in err and "root:x:0:0" not in err
+    assert not (tmp_path / "prefect-home").exists(), "refused before a Prefect server started"
+
+
+@pytest.mark.parametrize(
+    ("command", "flag", "value"),
+    [
+        ("plan", "--markdown", "/tmp/plan.md"),
+        ("plan", "--calendar-dir", "../calendars"),
+        ("apply", "--calendar-dir", "~/calendars"),
+        ("attendance", "--output-dir", "link/reports"),
+    ],
+)
+def test_what_a_command_writes_stays_below_the_current_directory(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    flag: str,
+    value: str,
+) -> None:
+    path = _file_naming(tmp_path, "people.csv")
+    monkeypatch.chdir(path.parent)
+    assert main([command, str(path), flag, value]) == 1
+    err = capsys.readouterr().err
+    assert f"kaltura-events {command}: {flag}={value!r}: refused: " in err
+    assert f"the current directory {path.parent.resolve()}" in err

@@ -194,10 +194,18 @@ class ApiV3Client:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
         slot: Slot | None = None,
+        url_hint: str | None = None,
     ) -> None:
         provider = ks or KsProvider(fixed_ks="")
         self._t = Transport(
-            service_url, provider, timeout=timeout, retry=retry, max_connections=8, sleep=sleep, slot=slot
+            service_url,
+            provider,
+            timeout=timeout,
+            retry=retry,
+            max_connections=8,
+            sleep=sleep,
+            slot=slot,
+            url_hint=url_hint,
         )
 
     def close(self) -> None:

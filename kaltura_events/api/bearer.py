@@ -38,6 +38,7 @@ class BearerJsonClient:
         max_connections: int = 32,
         sleep: Callable[[float], None] | None = None,
         slot: Slot | None = None,
+        url_hint: str | None = None,
     ) -> None:
         self._t = Transport(
             base_url,
@@ -47,6 +48,7 @@ class BearerJsonClient:
             max_connections=max_connections,
             sleep=sleep,
             slot=slot,
+            url_hint=url_hint,
         )
 
     @property

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 import httpx
 
@@ -40,6 +41,12 @@ Slot = Callable[[], AbstractContextManager[None]]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "kaltura-events/0.1 (+prefect)"
+
+
+def shown_url(url: str) -> str:
+    """A URL fit for a message: no user:password@, query or fragment (they may hold a secret)."""
+    parsed = urlparse(url)
+    return parsed._replace(netloc=parsed.netloc.rpartition("@")[2], query="", fragment="").geturl()
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
@@ -99,8 +106,11 @@ class Transport:
         max_connections: int = 32,
         sleep: Callable[[float], None] | None = None,
         slot: Slot | None = None,
+        url_hint: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.url_hint = url_hint
+        """Where this URL came from and how to change it, for an error that could not reach it."""
         self.slot: Slot = slot or nullcontext
         self.ks = ks
         self.retry = retry or RetryPolicy()
@@ -119,9 +129,10 @@ class Transport:
         try:
             return self._http.post(url, **kwargs)
         except httpx.ConnectError as exc:
-            raise ConnectionFailedError(
-                endpoint, f"could not connect ({type(exc).__name__})", before_send=True
-            ) from None
+            what = f"could not connect to {shown_url(self.base_url)} ({type(exc).__name__})"
+            if self.url_hint:
+                what += f"; {self.url_hint}"
+            raise ConnectionFailedError(endpoint, what, before_send=True) from None
         except httpx.TimeoutException as exc:
             raise RequestTimeoutError(endpoint, f"no answer in time ({type(exc).__name__})") from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:

@@ -101,16 +101,18 @@ class UserProfileClient(BearerJsonClient):
     def event_data_stats(self, app_guids: Sequence[str]) -> dict[str, dict[str, int]]:
         """Profiles per attendance status, per app: ``{appGuid: {status: count}}``.
 
-        Every GUID asked for has an entry, empty when the app has no profiles;
-        profiles without a status count under ``NO_STATUS``. No GUIDs returns
-        {} without a call (the service requires at least one).
+        Only the apps the answer has rows for: no guide says whether an app
+        with no profiles gets one, so an app left out is not read as zeros
+        here (``planning.attendance.observed_counts`` decides). Profiles
+        without a status count under ``NO_STATUS``. No GUIDs returns {}
+        without a call (the service requires at least one).
         """
         guids = _guids(app_guids)
         if not guids:
             return {}
         body = {"filter": {"appGuidIn": guids}, "dimensions": ["attendanceStatus"]}
         stats = self._call("reports/eventDataStats", body, EVENT_DATA_STATS)
-        counts: dict[str, dict[str, int]] = {guid: {} for guid in guids}
+        counts: dict[str, dict[str, int]] = {}
         for row in stats.results:
             status = row.dimensions.get("attendanceStatus") or NO_STATUS
             per_app = counts.setdefault(row.app_guid, {})

@@ -8,6 +8,10 @@ back exactly as written.
 Names come from registration forms, so a cell that a spreadsheet would run
 as a formula (starting with ``=``, ``+``, ``-`` or ``@``) is written with a
 leading apostrophe, and read back without it.
+
+Times are written on the event's own clock (ISO 8601 with its offset, the
+zone in the summary's ``timezone`` column): a 10:00 New York town hall reads
+10:00, not 15:00.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from kaltura_events.api.errors import InvalidArgumentError
-from kaltura_events.api.validation import format_iso, parse_iso_datetime
+from kaltura_events.api.validation import parse_iso_datetime
 from kaltura_events.planning.attendance import Attendance, Occurrence, SeriesReport, rate
 
 OCCURRENCE_COLUMNS = ("email", "name", "status", "first_attended_at", "updated_at")
@@ -31,7 +35,9 @@ SUMMARY_COLUMNS = (
     "event_id",
     "name",
     "start",
+    "timezone",
     "invited",
+    "profiles",
     "registered",
     "confirmed",
     "attended",
@@ -59,8 +65,13 @@ def _uncell(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
 
 
-def _when(value: datetime | None) -> str:
-    return format_iso(value) if value is not None else ""
+def _when(occurrence: Occurrence, value: datetime | None) -> str:
+    """On the event's clock, to the millisecond the services keep, so a file reads back exactly."""
+    return occurrence.local(value).isoformat(timespec="milliseconds") if value is not None else ""
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -85,14 +96,14 @@ def _csv_bytes(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> byt
     return buffer.getvalue().encode("utf-8")
 
 
-def occurrence_rows(people: Mapping[str, Attendance]) -> list[dict[str, str]]:
+def occurrence_rows(occurrence: Occurrence, people: Mapping[str, Attendance]) -> list[dict[str, str]]:
     return [
         {
             "email": seen.email,
             "name": seen.name,
             "status": seen.status,
-            "first_attended_at": _when(seen.first_attended_at),
-            "updated_at": _when(seen.updated_at),
+            "first_attended_at": _when(occurrence, seen.first_attended_at),
+            "updated_at": _when(occurrence, seen.updated_at),
         }
         for _, seen in sorted(people.items())
     ]
@@ -108,13 +119,15 @@ def summary_rows(report: SeriesReport) -> list[dict[str, str]]:
                 "occurrence": occurrence.label,
                 "event_id": str(occurrence.event_id),
                 "name": occurrence.name,
-                "start": _when(occurrence.start),
-                "invited": str(counts.invited) if counts else "",
-                "registered": str(counts.registered) if counts else "",
-                "confirmed": str(counts.confirmed) if counts else "",
-                "attended": str(counts.attended) if counts else "",
+                "start": _when(occurrence, occurrence.start),
+                "timezone": occurrence.timezone if occurrence.start is not None else "",
+                "invited": _count(item.invited),
+                "profiles": _count(counts.profiles if counts else None),
+                "registered": _count(counts.registered if counts else None),
+                "confirmed": _count(counts.confirmed if counts else None),
+                "attended": _count(counts.attended if counts else None),
                 "attended_of_registered": rate(counts.attended_of_registered) if counts else "",
-                "attended_of_invited": rate(counts.attended_of_invited) if counts else "",
+                "attended_of_invited": rate(item.attended_of_invited),
                 "problem": item.problem or "",
             }
         )
@@ -135,10 +148,10 @@ def write_report_files(directory: Path, report: SeriesReport, chart_png: bytes) 
     write_atomically(matrix, _csv_bytes(matrix_columns, report.matrix()))
     written.append(matrix)
     for item in report.occurrences:
-        if item.problem is not None:
+        if not item.people_read:
             continue
         path = directory / occurrence_file(item.occurrence)
-        write_atomically(path, _csv_bytes(OCCURRENCE_COLUMNS, occurrence_rows(item.people)))
+        write_atomically(path, _csv_bytes(OCCURRENCE_COLUMNS, occurrence_rows(item.occurrence, item.people)))
         written.append(path)
     return written
 

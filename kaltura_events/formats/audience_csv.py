@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
+from kaltura_events.formats.paths import Root, inside
 from kaltura_events.planning.audience import PERSON_FIELDS, AudiencePerson, AudienceSpec, ResolvedAudience
 from kaltura_events.planning.people import email_key
 
@@ -279,11 +280,15 @@ def _reasons(exc: ValidationError) -> list[tuple[str, str]]:
 # -- merging -------------------------------------------------------------------------
 
 
-def resolve_audience(spec: AudienceSpec, base_dir: Path, shown_base: str = "") -> ResolvedAudience:
-    """The people a spec names: its CSV (relative to ``base_dir``) and its inline people, one per email.
+def resolve_audience(spec: AudienceSpec, roots: Sequence[Root], shown_base: str = "") -> ResolvedAudience:
+    """The people a spec names: its CSV (relative to the first root, refused outside the roots) and
+    its inline people, one per email.
 
+    The CSV's path is checked before it is opened: a problem quotes cells of
+    the file, so a path out of the root (``/home/worker/.env``, ``../../x``,
+    a symlink) would show whoever wrote the spec another file's content.
     ``shown_base`` is put before the CSV's path in messages, for a caller
-    whose user sees ``base_dir`` by another name; by default the path is
+    whose user sees the root by another name; by default the path is
     shown as the spec gives it. The same person twice with the same details
     is one person; twice with different details is an error naming both
     places, since which one is right is not ours to guess.
@@ -295,7 +300,12 @@ def resolve_audience(spec: AudienceSpec, base_dir: Path, shown_base: str = "") -
         raise AudienceFileError(["audience: names nobody; give csv, people or both (or no audience)"])
     if spec.csv is not None:
         columns = {str(field): header for field, header in spec.columns.items()}
-        entries += _read_entries(base_dir / spec.csv, columns, f"{shown_base}{spec.csv}", problems)
+        try:
+            path = inside(spec.csv, "audience.csv", roots)
+        except InvalidArgumentError as exc:
+            problems.append(f"audience.csv: {exc.reason} (got {_shown(spec.csv)})")
+        else:
+            entries += _read_entries(path, columns, f"{shown_base}{spec.csv}", problems)
     for number, person in enumerate(spec.people):
         trimmed = {field: str(getattr(person, field)).strip() for field in PERSON_FIELDS}
         entries.append(_Entry(_Source(None, number, {}), AudiencePerson.model_validate(trimmed)))

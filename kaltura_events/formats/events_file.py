@@ -18,8 +18,9 @@ without it is ever touched.
 Every problem is reported at once (up to 50 shown), each placed in the file:
 fixing one mistake per run made a file with five typos cost five runs. An
 unknown field or zone comes with the close match, if there is one.
-Audiences name CSV exports relative to the file's directory; they are read
-when the file is planned, so a bad export is refused with the rest.
+Audiences name CSV exports relative to the file's directory, and only inside
+it (formats/paths.py); they are read when the file is planned, so a bad
+export is refused with the rest.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from pydantic import (
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.fields import CustomTemplateId, EventName, Label, PresetTemplate, Zone
 from kaltura_events.formats.audience_csv import AudienceFileError, problems_text, resolve_audience
+from kaltura_events.formats.paths import Root
 from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
 from kaltura_events.planning.roster import Roster
 from kaltura_events.planning.selection import EventSelector
@@ -417,14 +419,15 @@ def parse_events_file(text: str, file: str) -> EventsFile:
     return parsed
 
 
-def load_events_file(path: str | Path) -> EventsFile:
-    file = str(path)
+def load_events_file(path: str | Path, shown_as: str | None = None) -> EventsFile:
+    """The file at ``path``, named ``shown_as`` in errors (by default as ``path`` is given)."""
+    file = str(path) if shown_as is None else shown_as
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise EventsFileError(file, "(file)", f"cannot read: {exc.strerror or exc}") from None
     parsed = parse_events_file(text, file)
-    parsed._directory = Path(path).parent
+    parsed._directory = Path(path).resolve().parent
     return parsed
 
 
@@ -456,12 +459,12 @@ def targets(events_file: EventsFile, file: str, now: datetime, base_dir: Path | 
     """Every series and event of the file, planned at ``now``, each with its audience read.
 
     ``file`` names the file in errors. Audience CSVs are found relative to
-    ``base_dir``; by default the directory the file was loaded from (for
-    a file parsed from text, the directory of ``file``). Every problem (a
+    ``base_dir``, and refused outside it; by default the directory the file
+    was loaded from (for a file parsed from text, the directory of ``file``). Every problem (a
     plan error, an unreadable export) is collected and raised at once,
     placed in the file.
     """
-    base = base_dir or events_file.directory or Path(file).parent
+    base = Root.of(base_dir or events_file.directory or Path(file).parent, "the events file's folder")
     result: list[Target] = []
     problems: list[FileProblem] = []
     label = events_file.file_label
@@ -496,7 +499,7 @@ def _target(
     at: tuple[str, int],
     label: str,
     now: datetime,
-    base_dir: Path,
+    root: Root,
     problems: list[FileProblem],
     past: bool = False,
 ) -> Target | None:
@@ -510,7 +513,7 @@ def _target(
         labeled = _with_file_label(series, label)
         if past:
             return Target(where, kind, labeled, ())
-        audience, unread = _audience(labeled.audience, where, base_dir)
+        audience, unread = _audience(labeled.audience, where, root)
         problems += unread
         planned = tuple(plan(labeled, now, audience=audience))
     except ValidationError as exc:
@@ -523,19 +526,19 @@ def _target(
 
 
 def _audience(
-    spec: AudienceSpec | None, where: str, base_dir: Path
+    spec: AudienceSpec | None, where: str, root: Root
 ) -> tuple[ResolvedAudience | None, list[FileProblem]]:
     """The audience read, or its problems placed in the file: a CSV's under ``audience.csv``."""
     if spec is None:
         return None, []
     try:
-        return resolve_audience(spec, base_dir), []
+        return resolve_audience(spec, [root]), []
     except AudienceFileError as exc:
         return None, [_audience_problem(where, problem) for problem in exc.problems]
 
 
 def _audience_problem(where: str, problem: str) -> FileProblem:
-    if problem.startswith(("audience.people[", "audience:")):  # an inline entry, or the spec itself
+    if problem.startswith(("audience.people[", "audience:", "audience.csv:")):  # not about a CSV's content
         place, _, reason = problem.partition(": ")
         return FileProblem(f"{where}.{place}", reason)
     return FileProblem(f"{where}.audience.csv", problem)

@@ -2,15 +2,19 @@
 
 Pure. The User Profile service keeps one profile per person per event app,
 with the person's current ``attendanceStatus``. A report counts each profile
-once per stage it has reached, so every occurrence reads as a funnel that
-never widens: invited >= registered >= confirmed >= attended.
+once per stage it has reached, so every occurrence's profiles read as a
+funnel that never widens: profiles >= registered >= confirmed >= attended.
 
 - attended: ``attended``, ``participated``, ``participatedPostEvent`` (the
   guide's "high attendance");
 - confirmed: ``confirmed``, ``autoConfirmed``, or attended;
 - registered: ``registered``, or confirmed;
-- invited: every profile of the event, whatever its status (someone who
-  unregistered or was blocked was still asked).
+- profiles: every profile of the event, whatever its status.
+
+Who was invited is another service's answer: the Events Platform's users of
+the event (``event-users/list``). No source says every invitee has a profile
+or every profile was invited, so ``invited`` stands beside the funnel, not on
+top of it. A count nobody answered for is None, never a zero.
 
 People are joined across occurrences by lowercased email: the Events
 Platform's user ids are hashes, while a profile carries the Kaltura user id
@@ -22,8 +26,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kaltura_events.api.models import EventUser
 from kaltura_events.api.validation import ATTENDED_STATUSES
 
 ATTENDED = frozenset(ATTENDED_STATUSES)
@@ -33,9 +39,9 @@ REGISTERED = CONFIRMED | {"registered"}
 
 @dataclass(frozen=True)
 class Counts:
-    """One occurrence's funnel."""
+    """One occurrence's funnel over its User Profile profiles."""
 
-    invited: int = 0
+    profiles: int = 0
     registered: int = 0
     confirmed: int = 0
     attended: int = 0
@@ -48,7 +54,7 @@ class Counts:
             return sum(by_status.get(status, 0) for status in statuses)
 
         return cls(
-            invited=sum(by_status.values()),
+            profiles=sum(by_status.values()),
             registered=total(REGISTERED),
             confirmed=total(CONFIRMED),
             attended=total(ATTENDED),
@@ -58,9 +64,21 @@ class Counts:
     def attended_of_registered(self) -> float | None:
         return self.attended / self.registered if self.registered else None
 
-    @property
-    def attended_of_invited(self) -> float | None:
-        return self.attended / self.invited if self.invited else None
+
+def observed_counts(by_status: Mapping[str, int] | None, fully_read: int | None) -> Counts | None:
+    """The counts one app's answers support, or None: a count is never made up.
+
+    ``by_status`` is the app's entry in ``reports/eventDataStats`` (None when
+    the answer had no row for it); ``fully_read`` is how many profiles a full
+    read of the app found (None when the run read only what changed, or
+    nothing). No guide says whether an app with no profiles gets a row, so a
+    missing row is zeros only when a full read found no profiles either.
+    """
+    if by_status is not None:
+        return Counts.from_statuses(by_status)
+    if fully_read == 0:
+        return Counts()
+    return None
 
 
 def tally(statuses: Iterable[str]) -> dict[str, int]:
@@ -86,6 +104,16 @@ class Occurrence:
     """None for an id given that no event answers to."""
     label: str
     """``2027-03-04`` for a series occurrence (its ``kev-occ:`` date), else the event id."""
+    timezone: str = "UTC"
+    """The event's IANA zone: people read an event's times on its own clock."""
+
+    def local(self, moment: datetime) -> datetime:
+        """``moment`` on the event's clock; UTC when the zone is not one this machine knows."""
+        try:
+            zone: ZoneInfo | timezone = ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = timezone.utc
+        return moment.astimezone(zone)
 
 
 @dataclass(frozen=True)
@@ -123,14 +151,29 @@ def person_name(profile_data: Mapping[str, object]) -> str:
 
 @dataclass
 class OccurrenceReport:
-    """What one occurrence's report says; ``problem`` instead of counts when it could not be read."""
+    """What one occurrence's report says: what each source answered, and a problem for each that did not."""
 
     occurrence: Occurrence
     counts: Counts | None = None
+    """From ``reports/eventDataStats``; None when it did not answer for this event."""
     people: dict[str, Attendance] = field(default_factory=dict)
-    problem: str | None = None
+    invited: int | None = None
+    """The event's users (``event-users/list``); None when they were not read."""
+    problems: list[str] = field(default_factory=list)
     profiles_read: int = 0
     """How many profiles this run read for it: all of them, or only those updated since the last run."""
+    people_read: bool = False
+    """Whether ``people`` is this run's picture: only then are its file and watermark written."""
+
+    @property
+    def problem(self) -> str | None:
+        return "; ".join(self.problems) or None
+
+    @property
+    def attended_of_invited(self) -> float | None:
+        if self.counts is None or not self.invited:
+            return None
+        return self.counts.attended / self.invited
 
 
 @dataclass
@@ -177,11 +220,15 @@ class SeriesReport:
             rows.append(row)
         return rows
 
+    def invited(self) -> int:
+        """Everyone invited, summed over the occurrences whose users were read."""
+        return sum(r.invited for r in self.occurrences if r.invited is not None)
+
     def totals(self) -> Counts:
-        """The series as one funnel: the sum of its occurrences that could be read."""
+        """The series as one funnel: the sum of its occurrences that could be counted."""
         read = [r.counts for r in self.occurrences if r.counts is not None]
         return Counts(
-            invited=sum(c.invited for c in read),
+            profiles=sum(c.profiles for c in read),
             registered=sum(c.registered for c in read),
             confirmed=sum(c.confirmed for c in read),
             attended=sum(c.attended for c in read),
@@ -206,3 +253,22 @@ def _newer_or_same(candidate: Attendance, current: Attendance) -> bool:
     if candidate.updated_at is None or current.updated_at is None:
         return True
     return candidate.updated_at >= current.updated_at
+
+
+def event_user_names(users: Iterable[EventUser]) -> dict[str, str]:
+    """The names the Events Platform keeps for an event's users, by lowercased email."""
+    names: dict[str, str] = {}
+    for user in users:
+        name = " ".join(part.strip() for part in (user.first_name, user.last_name) if part.strip())
+        if name and "@" in user.email:
+            names[user.email.strip().lower()] = name
+    return names
+
+
+def with_names(people: Mapping[str, Attendance], names: Mapping[str, str]) -> dict[str, Attendance]:
+    """Each person's name from their profile, else from the event's users: a registration form may
+    carry none, while the invitation always has one."""
+    return {
+        email: seen if seen.name or email not in names else replace(seen, name=names[email])
+        for email, seen in people.items()
+    }

@@ -60,8 +60,8 @@ class AudienceSpec(BaseModel):
     csv: str | None = Field(
         default=None,
         title="CSV file",
-        description="An HR or CRM export with a header row; relative to the events file (or the working "
-        "directory for a flow parameter).",
+        description="An HR or CRM export with a header row; relative to the events file and inside its "
+        "folder (for a flow parameter: inside the worker's work root, by default its working directory).",
         examples=["audiences/all-employees.csv"],
     )
     people: list[AudiencePerson] = Field(

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -89,7 +90,9 @@ def test_bad_file_exits_1_naming_the_field_before_any_request(
     for command in ("plan", "apply"):
         result = cli(env, tmp_path, command, str(bad))
         assert result.returncode == 1, result.output
-        assert f"{bad}: series[2].sessions[0].type" in result.stderr and "Podcast" in result.stderr
+        # Named as from where the command ran: bad.parent is the current directory.
+        assert f"{command}: kaltura-events.yaml: series[2].sessions[0].type" in result.stderr, result.stderr
+        assert "Podcast" in result.stderr
     assert sum(sum(v.values()) for v in template.control.stats()["requests"].values()) == 0
 
 
@@ -277,6 +280,26 @@ def test_attendance_of_a_series_of_the_file_from_the_command_line(
     matrix = (out / "attendance-matrix.csv").read_text(encoding="utf-8").splitlines()
     assert len(matrix) == 1 + 3 + len(events), "a header, then one row per person"
     assert (out / "attendance-chart.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_plan_that_could_not_list_a_series_exits_1_and_its_run_is_failed(
+    emu: EmulatorServer, tmp_path: Path
+) -> None:
+    """The series' label query meets a 500 on every attempt the client makes (1 + 3 retries)."""
+    path = tmp_path / "kaltura-events.yaml"
+    spec = {"key": "unlisted", "name": "Unlisted {date:%Y-%m-%d}", "template_id": "tm0000"}
+    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": "10:00", "horizon_days": 21}
+    path.write_text(yaml.safe_dump({"name": "cli-failed-plan", "series": [{**spec, **timing}]}))
+    emu.control.set_faults([{"endpoint": "events/list", "kind": "error_before_commit", "times": 4}])
+    with PrefectServer() as server:
+        env = {**runner_env(tmp_path), **kaltura_secrets(emu), "PREFECT_API_URL": server.api_url}
+        plan = cli(env, tmp_path, "plan", str(path))
+        runs = httpx.post(f"{server.api_url}/flow_runs/filter", json={}, timeout=30).json()
+    assert plan.returncode == 1, plan.output[-4000:]
+    assert "failed: unlisted: " in plan.stderr and "events/list: HTTP 500" in plan.stderr
+    assert [r["state"]["type"] for r in runs] == ["FAILED"], runs
+    assert "1 item(s) could not be planned" in runs[0]["state"]["message"]
+    assert writes(emu) == 0
 
 
 def test_plan_exits_2_on_a_duplicate_and_apply_mends_it_until_plan_exits_0(

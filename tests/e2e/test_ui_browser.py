@@ -12,6 +12,8 @@ Screenshots of every form and finished run page go to KALTURA_EVENTS_UI_SHOTS
 from __future__ import annotations
 
 import re
+import shutil
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +27,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.series import AllHandsSeries
 from kaltura_events.planning.series_plan import plan
-from tests.e2e.conftest import CREDENTIALS_NAME, Stack
+from tests.e2e.conftest import CREDENTIALS_NAME, REPO_ROOT, Stack
 
 pytestmark = pytest.mark.slow
 
@@ -346,8 +348,17 @@ def test_a_run_that_leaves_the_picker_alone_keeps_the_deployments_credentials(
     assert not ids & {e["id"] for e in stack.emulator.control.state()["events"]}
 
 
+@pytest.fixture
+def report_dir() -> Iterator[str]:
+    """As the UI form gives it: relative to the deployment's working directory (the checkout), which
+    is the run's work root; removed afterwards."""
+    folder = f"reports/e2e-ui-{uuid.uuid4().hex[:8]}"
+    yield folder
+    shutil.rmtree(REPO_ROOT / folder, ignore_errors=True)
+
+
 def test_the_attendance_chart_is_drawn_in_the_runs_artifact(
-    page: Page, stack: Stack, ui_shots: Path, tmp_path: Path
+    page: Page, stack: Stack, ui_shots: Path, report_dir: str
 ) -> None:
     """The report's chart travels inside its markdown artifact as a data URI; the UI must draw it."""
     from kaltura_events.credentials import KalturaCredentials
@@ -372,7 +383,7 @@ def test_the_attendance_chart_is_drawn_in_the_runs_artifact(
 
     run_id = stack.create_flow_run(
         "report-attendance/company-all-hands",
-        {"selector": {"series_key": "ui-attendance"}, "output_dir": str(tmp_path / "report")},
+        {"selector": {"series_key": "ui-attendance"}, "output_dir": report_dir},
     )
     page.goto(f"{stack.server.ui_url}/runs/flow-run/{run_id}")
     run = finished_run_page(page, stack, run_id)

@@ -8,24 +8,27 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matplotlib.image import imread
 
-from flows.report_attendance import AttendanceReport, report_attendance, watermark_name
+from flows.report_attendance import AttendanceIncomplete, AttendanceReport, report_attendance, watermark_name
 from flows.schedule_all_hands import schedule_all_hands
 from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.api.validation import ATTENDANCE_STATUSES
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
-from kaltura_events.formats.attendance_files import MATRIX_FILE, SUMMARY_FILE
-from kaltura_events.planning.attendance import Counts
+from kaltura_events.environment import CredentialsError
+from kaltura_events.formats.attendance_files import MATRIX_FILE, SUMMARY_FILE, occurrence_file
+from kaltura_events.planning.attendance import Counts, Occurrence
 from kaltura_events.planning.selection import EventSelector
 from tests.specs import weekly_all_hands
 
@@ -56,13 +59,20 @@ def expected_counts(profiles: list[dict[str, Any]]) -> Counts:
     return Counts.from_statuses(Counter(p["eventData"]["attendanceStatus"] for p in profiles))
 
 
+def event_users(emu: EmulatorServer) -> dict[int, list[dict[str, Any]]]:
+    """The emulator's users of each event: the people it was asked to invite."""
+    return {int(k): users for k, users in emu.control.state()["eventUsers"].items()}
+
+
 def assert_report_matches(report: AttendanceReport, emu: EmulatorServer) -> None:
     held = profiles_by_event(emu)
+    invited = event_users(emu)
     for row in report.occurrences:
         assert row.problem is None, row
         counts = expected_counts(held.get(row.event_id, []))
-        assert (row.invited, row.registered, row.confirmed, row.attended) == (
-            counts.invited,
+        assert (row.invited, row.profiles, row.registered, row.confirmed, row.attended) == (
+            len(invited.get(row.event_id, [])),
+            counts.profiles,
             counts.registered,
             counts.confirmed,
             counts.attended,
@@ -179,6 +189,133 @@ def test_an_event_with_no_app_and_an_id_with_no_event_are_reported_not_crashed(
     assert rows[without_app].problem == "no app in the App Registry for this event"
     assert rows[999_999].problem == "no such event"
     assert "2 occurrence(s) not read" in report.summary()
+    assert rows[without_app].invited == 0, "its users were still read"
+
+
+def test_invited_counts_the_events_users_and_their_names_fill_the_files(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    """Invited is who the event invited, not who has a profile; a name either service has is written."""
+    [event_id] = make_series(creds, "att-invited", 1)
+    events = creds.get_events_client()
+    invitees = [f"guest{i}@example.com" for i in range(7)]
+    for number, email in enumerate(invitees):
+        events.invite_event_user(event_id, first_name=f"Guest{number}", last_name="Lee", email=email)
+    emu.control.mark_attendance(event_id, invitees[:2], "registered")
+    emu.control.mark_attendance(event_id, invitees[2:4], "attended", at=at(5))
+    emu.control.mark_attendance(event_id, ["walk.in@example.com"], "attended", at=at(6))
+
+    out = tmp_path / "invited"
+    report = report_attendance(EventSelector(series_key="att-invited"), creds, output_dir=str(out))
+
+    assert_report_matches(report, emu)
+    [row] = report.occurrences
+    users = event_users(emu)[event_id]
+    assert row.invited == len(users) == len(invitees)
+    assert row.profiles == len(profiles_by_event(emu)[event_id]) == 5
+    names = {u["email"].lower(): f"{u['firstName']} {u['lastName']}" for u in users}
+    occurrence = Occurrence(event_id, row.name, row.start, row.occurrence)
+    written = {r["email"]: r["name"] for r in read_csv(out / occurrence_file(occurrence))}
+    for email, name in written.items():
+        assert name == names.get(email, ""), email
+    assert sum(1 for name in written.values() if name) == 4, "the four invitees with a profile"
+
+
+def test_times_are_on_the_events_clock(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    """The series runs at 10:00 New York; the table and the summary say 10:00 and the zone, in any season."""
+    events = make_series(creds, "att-zone", 3)
+    starts = {e["id"]: e for e in emu.control.state()["events"] if e["id"] in events}
+    out = tmp_path / "zone"
+    report = report_attendance(EventSelector(series_key="att-zone"), creds, output_dir=str(out))
+    for row, line in zip(report.occurrences, read_csv(out / SUMMARY_FILE), strict=True):
+        zone = ZoneInfo(starts[row.event_id]["timezone"])
+        assert row.timezone == line["timezone"] == starts[row.event_id]["timezone"] == "America/New_York"
+        written = datetime.fromisoformat(line["start"])
+        assert (
+            written
+            == row.start
+            == datetime.fromisoformat(starts[row.event_id]["startDate"].replace("Z", "+00:00"))
+        )
+        assert written.utcoffset() == zone.utcoffset(written.replace(tzinfo=None))
+        assert (written.hour, written.minute) == (10, 0)
+
+
+def test_a_failed_count_is_a_problem_on_its_rows_and_the_rest_is_reported(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    events = make_series(creds, "att-nostats", 2)
+    for event_id in events:
+        emu.control.mark_attendance(event_id, ["a@example.com", "b@example.com"], "attended", at=at(1))
+    emu.control.set_faults([{"endpoint": "reports/eventDataStats", "kind": "error_before_commit"}])
+    out = tmp_path / "nostats"
+
+    state = report_attendance(
+        EventSelector(series_key="att-nostats"), creds, output_dir=str(out), return_state=True
+    )
+
+    assert state.is_failed()
+    assert "2 occurrence(s) not read in full" in (state.message or "")
+    summary = read_csv(out / SUMMARY_FILE)
+    assert [int(line["event_id"]) for line in summary] == events
+    for line in summary:
+        assert line["problem"].startswith("counts not read: reports/eventDataStats"), line
+        assert line["profiles"] == line["registered"] == line["attended"] == "", "no count made up"
+        assert line["invited"] == "0", "the event's users were still read"
+    for person_rows in (read_csv(path) for path in out.glob("occurrence-*.csv")):
+        assert {r["email"] for r in person_rows} == {"a@example.com", "b@example.com"}
+    assert len(list(out.glob("occurrence-*.csv"))) == 2, "who came is still written"
+
+
+def test_an_app_the_stats_leave_out_is_not_counted_as_zeros(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    """Its profiles deleted, an event has no stats row; an incremental read cannot tell how many are left."""
+    [event_id] = make_series(creds, "att-gone", 1)
+    emu.control.mark_attendance(event_id, ["a@example.com", "b@example.com"], "registered")
+    out = tmp_path / "gone"
+    first = report_attendance(EventSelector(series_key="att-gone"), creds, output_dir=str(out))
+    assert first.occurrences[0].registered == 2
+    profiles = creds.get_user_profile_client()
+    for held in profiles_by_event(emu)[event_id]:
+        profiles.delete_profile(held["id"])
+
+    with pytest.raises(AttendanceIncomplete, match="reports/eventDataStats had no row"):
+        report_attendance(EventSelector(series_key="att-gone"), creds, output_dir=str(out))
+    [line] = read_csv(out / SUMMARY_FILE)
+    assert line["registered"] == "" and "had no row" in line["problem"]
+
+    full = report_attendance(
+        EventSelector(series_key="att-gone"), creds, output_dir=str(out), incremental=False
+    )
+    [row] = full.occurrences
+    assert (row.profiles, row.registered, row.problem) == (0, 0, None), "a full read found nobody"
+
+
+def test_each_runs_artifacts_are_keyed_by_what_it_reports(
+    creds: KalturaCredentials, emu: EmulatorServer
+) -> None:
+    from prefect.artifacts import Artifact
+
+    first, second = make_series(creds, "att-keys", 2)
+    for event_id in (first, second):
+        report_attendance(EventSelector(event_ids=[event_id]), creds)
+    report_attendance(EventSelector(event_ids=[second, first]), creds)
+    report_attendance(EventSelector(series_key="att-keys"), creds)
+    for key in (
+        f"attendance-events-{first}",
+        f"attendance-events-{second}",
+        "attendance-events-" + "-".join(str(i) for i in sorted((first, second))),
+        "attendance-series-att-keys",
+    ):
+        for suffix in ("", "-chart"):
+            found: Any = Artifact.get(key + suffix)
+            assert found is not None, key + suffix
+            assert found.key == key + suffix
+    table: Any = Artifact.get(f"attendance-events-{first}")
+    assert table is not None and isinstance(table.data, str)
+    assert [row["event_id"] for row in json.loads(table.data)] == [str(first)]
 
 
 def test_an_unknown_series_key_fails_before_any_profile_is_read(
@@ -191,6 +328,18 @@ def test_an_unknown_series_key_fails_before_any_profile_is_read(
         report_attendance(EventSelector(series_key="no-such-series"), creds)
     used = emu.control.stats()["requests"]
     assert set(used) == {"events/list"}, used
+
+
+def test_an_app_registry_url_no_rule_gives_is_refused_before_any_call(
+    creds: KalturaCredentials, emu: EmulatorServer
+) -> None:
+    """The emulator's URLs set but its App Registry's: the run names the variable, not NVP's registry."""
+    unset = creds.model_copy(update={"app_registry_url": None})
+    emu.control.reset_stats()
+    with pytest.raises(CredentialsError, match="KALTURA_APP_REGISTRY_URL is not set") as caught:
+        report_attendance(EventSelector(series_key="att-any"), unset)
+    assert emu.events_api_url in str(caught.value)
+    assert emu.control.stats()["requests"] == {}
 
 
 def test_an_output_dir_that_is_a_file_is_refused_before_any_call(

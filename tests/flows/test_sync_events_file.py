@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,6 +14,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.objects import Artifact
 
+from deployments import events_file as events_file_command
 from flows.sync_events_file import ORPHAN_QUERY_PARTS, FileReport, SyncIncomplete, sync_events_file
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
@@ -264,3 +266,52 @@ def test_the_plans_rows_are_the_same_in_the_report_the_markdown_and_the_artifact
 
     sync(path, creds, dry_run=False)
     assert sync(path, creds, dry_run=True).changes() == 0
+
+
+def one_series_whose_observation_fails(emu: EmulatorServer, tmp_path: Path) -> Path:
+    """The file's one series meets four 500s on its first list call: every attempt the client makes."""
+    data = small_file()
+    data["series"] = data["series"][:1]
+    path = write(tmp_path / "kaltura-events.yaml", data)
+    emu.control.reset_stats()
+    emu.control.set_faults([{"endpoint": "events/list", "kind": "error_before_commit", "times": 4}])
+    return path
+
+
+def test_a_plan_that_could_not_observe_a_series_ends_failed(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    """A dry run is the plan; a plan missing a series must not show green in the UI."""
+    path = one_series_whose_observation_fails(emu, tmp_path)
+    state = sync_events_file(str(path), creds, dry_run=True, poll=FAST_POLL, now=NOW, return_state=True)
+    assert state.state_details.flow_run_id is not None
+    with get_client(sync_client=True) as client:
+        final = client.read_flow_run(state.state_details.flow_run_id).state
+    assert final is not None and final.is_failed(), final
+    assert "1 item(s) could not be planned" in (final.message or "")
+    assert "keep-me: " in (final.message or "") and "events/list: HTTP 500" in (final.message or "")
+    assert calls(emu)["events/list"] >= 4 and not any(calls(emu)[w] for w in WRITES)
+
+
+def test_the_cli_plan_of_it_prints_what_it_could_and_exits_1(
+    emu: EmulatorServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``kaltura-events plan``'s run step (the server start around it aside), with the KALTURA_* variables."""
+    path = one_series_whose_observation_fails(emu, tmp_path)
+    for name, value in emu.exports.items():
+        monkeypatch.setenv(name, value)
+    args = argparse.Namespace(
+        command="plan",
+        file=str(path),
+        calendar_dir=None,
+        markdown=None,
+        max_api_in_flight=4,
+        lock_wait=events_file_command.DEFAULT_LOCK_WAIT_SECONDS,
+    )
+    assert events_file_command.run(args) == events_file_command.EXIT_ERROR
+    out = capsys.readouterr()
+    assert "kaltura-events.yaml: 0 would be created" in out.out
+    assert "failed: keep-me: " in out.err and "events/list: HTTP 500" in out.err

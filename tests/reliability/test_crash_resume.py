@@ -30,6 +30,7 @@ from flows.schedule_all_hands import schedule_all_hands
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.config import DEFAULT_USER_ID
 from kaltura_events.emulator.server import EmulatorProcess
+from kaltura_events.formats.paths import WORK_ROOT_ENV
 from tests.invariants import series_problems
 from tests.reliability.support import NOW, SecretBook, p1_spec, wait_for_server
 
@@ -188,6 +189,7 @@ def test_a_run_killed_amid_its_invites_is_finished_with_nobody_invited_twice(
     creds: KalturaCredentials,
     book: SecretBook,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Two occurrences, 150 people each from a CSV; SIGKILLed half-way through the 300 invites."""
     export = tmp_path / "people.csv"
@@ -201,11 +203,13 @@ def test_a_run_killed_amid_its_invites_is_finished_with_nobody_invited_twice(
     )
     emu.control.reset(latency_ms=LATENCY_MS)
     wait_for_server(prefect_server.api_url)
+    # The export lives in tmp_path: that is the work root of both runs, the killed one and the next.
+    monkeypatch.setenv(WORK_ROOT_ENV, str(tmp_path))
     output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Victim.end
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.reliability.runner", "p1", json.dumps(spec)],
         cwd=ROOT,
-        env=child_env(prefect_server, emulator),
+        env={**child_env(prefect_server, emulator), WORK_ROOT_ENV: str(tmp_path)},
         stdin=subprocess.DEVNULL,
         stdout=output,
         stderr=subprocess.STDOUT,
