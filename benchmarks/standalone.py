@@ -46,9 +46,10 @@ def run_alone(scenarios: Scenarios, description: str, argv: Sequence[str] | None
                 ratio = result.ratio_median()
                 shown = "" if ratio is None else f", ratio {ratio:.2f} to {result.bound_formula}"
                 peak = "" if result.peak_mib is None else f", peak {result.peak_mib:.0f} MiB"
+                status = "-" if result.met is None else ("met" if result.met else "NOT met")
                 print(
                     f"{result.key} {result.title}: median {result.median:.3f} s{shown}{peak}; "
-                    f"calls {result.calls}; goal {result.goal}: {'met' if result.met else 'NOT met'}"
+                    f"calls {result.calls}; goal {result.goal}: {status}"
                 )
                 for note in result.notes:
                     print(f"   {note}")

@@ -22,6 +22,7 @@ from kaltura_events.api.events import EventFilter
 from kaltura_events.api.fields import DuplicateRole, EventName, Label, Zone
 from kaltura_events.api.validation import format_iso
 from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.planning.recurrence import localize
 from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
 from tasks.clients import resolve
 from tasks.events import find_event, list_events, update_event
@@ -128,19 +129,13 @@ class DuplicateSpec(BaseModel):
         return self
 
     def start_utc(self) -> datetime:
-        return _localize(self.start, self.timezone)
+        """Local times that occur twice or not at all follow the series' rule (recurrence.localize)."""
+        return localize(self.start, self.timezone).in_timezone("UTC")
 
     def end_utc(self) -> datetime:
         if self.end is not None:
-            return _localize(self.end, self.timezone)
+            return localize(self.end, self.timezone).in_timezone("UTC")
         return self.start_utc() + timedelta(minutes=self.duration_minutes or 60)
-
-
-def _localize(local: datetime, zone: str) -> datetime:
-    moment = pendulum.datetime(
-        local.year, local.month, local.day, local.hour, local.minute, local.second, tz=zone
-    )
-    return moment.in_timezone("UTC")
 
 
 class DuplicateReport(BaseModel):

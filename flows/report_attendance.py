@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 from flows.parameters import ApiInFlight
 from flows.reporting import artifact_key, publish
 from flows.selection import select_events
+from flows.series_lock import one_writer, variable_lock
 from kaltura_events.api.attendance_models import App, UserProfile
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.events import EventFilter
@@ -229,6 +230,12 @@ class _Memory:
     variable: str | None
     watermarks: dict[int, datetime]
 
+    @staticmethod
+    def locks(selector: EventSelector, incremental: bool, output: Path | None) -> list[str]:
+        if not (incremental and output is not None and selector.series_key):
+            return []
+        return [variable_lock(watermark_name(selector.series_key))]
+
     @classmethod
     def load(cls, selector: EventSelector, incremental: bool, output: Path | None) -> _Memory:
         if not (incremental and output is not None and selector.series_key):
@@ -365,109 +372,117 @@ def report_attendance(
     output = _output_dir(output_dir)
     credentials = resolve(credentials)
     credentials.resolved_attendance_urls()  # a URL no rule gives fails here, before any call
-    memory = _Memory.load(selector, incremental, output)
-    with run_api_limit(max_api_in_flight):
-        event_ids, events = select_events(credentials, selector)
-        occurrences, missing = _occurrences(credentials, selector, event_ids, events)
-        apps = _find_apps(credentials, [o.event_id for o in occurrences])
-        counting = _count(credentials, [apps[o.event_id].id for o in occurrences if o.event_id in apps])
-        invitees = {
-            o.event_id: list_event_users.submit(credentials=credentials, event_id=o.event_id)
-            for o in occurrences
-        }
-        reports: list[OccurrenceReport] = []
-        reads: dict[int, PrefectFuture[list[UserProfile]]] = {}
-        previous: dict[int, dict[str, Attendance]] = {}
-        for occurrence in occurrences:
-            app = apps.get(occurrence.event_id)
-            reports.append(OccurrenceReport(occurrence, problems=[] if app else [NO_APP]))
-            if app is None:
+    # Two reports of one series at once would read and advance one watermark and write one set of
+    # files: the Variable is read and written under its own lock (a report of event ids keeps none).
+    with one_writer(_Memory.locks(selector, incremental, output)):
+        memory = _Memory.load(selector, incremental, output)
+        with run_api_limit(max_api_in_flight):
+            event_ids, events = select_events(credentials, selector)
+            occurrences, missing = _occurrences(credentials, selector, event_ids, events)
+            apps = _find_apps(credentials, [o.event_id for o in occurrences])
+            counting = _count(credentials, [apps[o.event_id].id for o in occurrences if o.event_id in apps])
+            invitees = {
+                o.event_id: list_event_users.submit(credentials=credentials, event_id=o.event_id)
+                for o in occurrences
+            }
+            reports: list[OccurrenceReport] = []
+            reads: dict[int, PrefectFuture[list[UserProfile]]] = {}
+            previous: dict[int, dict[str, Attendance]] = {}
+            for occurrence in occurrences:
+                app = apps.get(occurrence.event_id)
+                reports.append(OccurrenceReport(occurrence, problems=[] if app else [NO_APP]))
+                if app is None:
+                    continue
+                earlier = read_occurrence_file(output / occurrence_file(occurrence)) if output else None
+                since = memory.watermarks.get(occurrence.event_id) if earlier is not None else None
+                if since is not None and earlier is not None:
+                    previous[occurrence.event_id] = earlier
+                reads[occurrence.event_id] = list_profiles.submit(
+                    credentials=credentials,
+                    event_id=occurrence.event_id,
+                    app_guid=app.id,
+                    updated_since=since,
+                )
+            pending: list[PrefectFuture[Any]] = [*reads.values(), *invitees.values()]
+            wait(pending + [future for _, future in counting])
+        counted, uncounted = _counted(counting)
+        newest: dict[int, datetime] = {}
+        failures: list[str] = []
+
+        def failed(report: OccurrenceReport, problem: str) -> None:
+            report.problems.append(problem)
+            failures.append(f"event {report.occurrence.event_id}: {problem}")
+
+        for report in reports:
+            event_id = report.occurrence.event_id
+            names: dict[str, str] = {}
+            try:
+                users: list[EventUser] = invitees[event_id].result()
+            except KalturaError as exc:
+                failed(report, f"invited not read: {exc}")
+            else:
+                report.invited = len(users)
+                names = event_user_names(users)
+            if event_id not in reads:
                 continue
-            earlier = read_occurrence_file(output / occurrence_file(occurrence)) if output else None
-            since = memory.watermarks.get(occurrence.event_id) if earlier is not None else None
-            if since is not None and earlier is not None:
-                previous[occurrence.event_id] = earlier
-            reads[occurrence.event_id] = list_profiles.submit(
-                credentials=credentials, event_id=occurrence.event_id, app_guid=app.id, updated_since=since
+            try:
+                profiles = reads[event_id].result()
+            except KalturaError as exc:
+                failed(report, f"profiles not read: {exc}")
+                profiles = None
+            if profiles is not None:
+                fresh = [_attendance(p) for p in profiles]
+                report.profiles_read = len(fresh)
+                report.people = with_names(merge_people(previous.get(event_id, {}), fresh), names)
+                report.people_read = True
+                stamps = [p.updated_at for p in profiles if p.updated_at is not None]
+                if stamps:
+                    newest[event_id] = max(stamps)
+                elif event_id in memory.watermarks:
+                    newest[event_id] = memory.watermarks[event_id]
+            guid = apps[event_id].id
+            if guid in uncounted:
+                failed(report, uncounted[guid])
+                continue
+            fully_read = len(profiles) if profiles is not None and event_id not in previous else None
+            report.counts = observed_counts(counted.get(guid), fully_read)
+            if report.counts is None:
+                failed(report, NO_STATS.format(guid=guid))
+        for event_id in missing:
+            reports.append(
+                OccurrenceReport(Occurrence(event_id, "", None, str(event_id)), problems=[NO_EVENT])
             )
-        pending: list[PrefectFuture[Any]] = [*reads.values(), *invitees.values()]
-        wait(pending + [future for _, future in counting])
-    counted, uncounted = _counted(counting)
-    newest: dict[int, datetime] = {}
-    failures: list[str] = []
-
-    def failed(report: OccurrenceReport, problem: str) -> None:
-        report.problems.append(problem)
-        failures.append(f"event {report.occurrence.event_id}: {problem}")
-
-    for report in reports:
-        event_id = report.occurrence.event_id
-        names: dict[str, str] = {}
-        try:
-            users: list[EventUser] = invitees[event_id].result()
-        except KalturaError as exc:
-            failed(report, f"invited not read: {exc}")
-        else:
-            report.invited = len(users)
-            names = event_user_names(users)
-        if event_id not in reads:
-            continue
-        try:
-            profiles = reads[event_id].result()
-        except KalturaError as exc:
-            failed(report, f"profiles not read: {exc}")
-            profiles = None
-        if profiles is not None:
-            fresh = [_attendance(p) for p in profiles]
-            report.profiles_read = len(fresh)
-            report.people = with_names(merge_people(previous.get(event_id, {}), fresh), names)
-            report.people_read = True
-            stamps = [p.updated_at for p in profiles if p.updated_at is not None]
-            if stamps:
-                newest[event_id] = max(stamps)
-            elif event_id in memory.watermarks:
-                newest[event_id] = memory.watermarks[event_id]
-        guid = apps[event_id].id
-        if guid in uncounted:
-            failed(report, uncounted[guid])
-            continue
-        fully_read = len(profiles) if profiles is not None and event_id not in previous else None
-        report.counts = observed_counts(counted.get(guid), fully_read)
-        if report.counts is None:
-            failed(report, NO_STATS.format(guid=guid))
-    for event_id in missing:
-        reports.append(OccurrenceReport(Occurrence(event_id, "", None, str(event_id)), problems=[NO_EVENT]))
-    series = SeriesReport(reports)
-    title = selector.series_key or selector.label or _events_title(selector, event_ids)
-    png = attendance_chart(reports, f"Registered and attended: {title}")
-    files = write_report_files(output, series, png) if output else []
-    totals = series.totals()
-    result = AttendanceReport(
-        selected=[r.occurrence.event_id for r in reports],
-        occurrences=_rows(series),
-        people=len(series.people()),
-        invited=series.invited(),
-        profiles=totals.profiles,
-        registered=totals.registered,
-        attended=totals.attended,
-        files=[str(path) for path in files],
-        chart=next((str(p) for p in files if p.name == CHART_FILE), None),
-    )
-    memory.save([r for r in reports if r.people_read], newest)
-    subject = _subject(selector, event_ids)
-    publish(["attendance", *subject], summary_rows(series), result.summary())
-    create_markdown_artifact(
-        markdown=_markdown(title, result, png, files),
-        key=artifact_key("attendance", *subject, "chart"),
-        description=result.summary(),
-    )
-    for failure in failures:
-        logger.error("Attendance not read for %s", failure)
-    if files:
-        logger.info("Attendance files in %s", output)
-    if failures:
-        short = len({failure.split(":", 1)[0] for failure in failures})
-        raise AttendanceIncomplete(f"{short} occurrence(s) not read in full: " + "; ".join(failures))
+        series = SeriesReport(reports)
+        title = selector.series_key or selector.label or _events_title(selector, event_ids)
+        png = attendance_chart(reports, f"Registered and attended: {title}")
+        files = write_report_files(output, series, png) if output else []
+        totals = series.totals()
+        result = AttendanceReport(
+            selected=[r.occurrence.event_id for r in reports],
+            occurrences=_rows(series),
+            people=len(series.people()),
+            invited=series.invited(),
+            profiles=totals.profiles,
+            registered=totals.registered,
+            attended=totals.attended,
+            files=[str(path) for path in files],
+            chart=next((str(p) for p in files if p.name == CHART_FILE), None),
+        )
+        memory.save([r for r in reports if r.people_read], newest)
+        subject = _subject(selector, event_ids)
+        publish(["attendance", *subject], summary_rows(series), result.summary())
+        create_markdown_artifact(
+            markdown=_markdown(title, result, png, files),
+            key=artifact_key("attendance", *subject, "chart"),
+            description=result.summary(),
+        )
+        for failure in failures:
+            logger.error("Attendance not read for %s", failure)
+        if files:
+            logger.info("Attendance files in %s", output)
+        if failures:
+            short = len({failure.split(":", 1)[0] for failure in failures})
+            raise AttendanceIncomplete(f"{short} occurrence(s) not read in full: " + "; ".join(failures))
     return result
 
 

@@ -1,10 +1,12 @@
 """schedule_encore: when a session's recording is ready, schedule its replay for the series' other zone.
 
 Started by a deployment trigger on ``kaltura.entry.ready`` (deployments/prefect.yaml),
-with the recording's entry id from the event; the series comes from the
-deployment's own ``series`` parameter, the same spec the weekly deployment
-keeps on the calendar (one YAML anchor), so the encore settings and the
-audience are declared once.
+with the recording's entry id from the event. The series comes from an events
+file (``path``, and ``series_key`` or every series there with an ``encore:``),
+the file sync-events-file converges, so an encore written in the file is
+the one replayed; or from the deployment's own ``series`` parameter, the same
+spec the weekly deployment keeps on the calendar (one YAML anchor). Either
+way the encore settings and the audience are declared once.
 
 recording -> rootEntryId (``baseEntry.get``, skipped when the notification
 carried it) -> the series' events (``events/list`` by ``kev-series:``) -> the
@@ -29,6 +31,7 @@ this series (another series', a clip) completes with "not ours".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Literal
@@ -43,11 +46,13 @@ from flows.people import converge_people
 from flows.reporting import publish
 from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
 from flows.units import in_parallel
+from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Event, Session
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.audience_csv import resolve_audience
-from kaltura_events.formats.paths import work_roots
+from kaltura_events.formats.events_file import file_series, load_events_file
+from kaltura_events.formats.paths import Root, inside, shown, work_roots
 from kaltura_events.planning.audience import ResolvedAudience
 from kaltura_events.planning.encore import Original, PlannedReplay, original_date_of, plan_replay
 from kaltura_events.planning.labels import RESERVED_LABEL_PREFIXES
@@ -166,6 +171,41 @@ def make_replay(
     return event, people.note
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A series whose recordings this run may replay, and the roots its audience CSV is read inside."""
+
+    series: AllHandsSeries
+    roots: tuple[Root, ...]
+
+
+def candidates(series: AllHandsSeries | None, path: str | None, series_key: str | None) -> list[Candidate]:
+    """The series a run replays: the inline one, or the events file's (one by key, or all with an encore).
+
+    Refused before any request, naming the parameter: both sources or neither,
+    a file outside the work root, a key the file does not hold (with the
+    closest one), or a standalone event's key. A file's audience CSVs are read
+    inside its folder, as sync-events-file reads them; an inline series' inside
+    the work root.
+    """
+    if (series is None) == (path is None):
+        raise InvalidArgumentError(
+            "series", {"series": series is not None, "path": path}, "give exactly one of series or path"
+        )
+    if series is not None:
+        if series_key is not None:
+            raise InvalidArgumentError("series_key", series_key, "only with path; series names its own key")
+        return [Candidate(series, work_roots())]
+    assert path is not None
+    roots = work_roots()
+    file = inside(path, "path", roots)
+    events_file = load_events_file(file, shown_as=shown(file, roots))
+    folder = (Root.of(events_file.directory or file.parent, "the events file's folder"),)
+    if series_key is None:
+        return [Candidate(s, folder) for s in events_file.series if s.encore is not None]
+    return [Candidate(file_series(events_file, series_key), folder)]
+
+
 @flow(
     name="schedule-encore",
     description="When a session's recording is ready, schedule its SimuLive replay in the encore's zone.",
@@ -173,7 +213,22 @@ def make_replay(
 )
 def schedule_encore(
     entry_id: Annotated[str, Field(title="Recording entry id", description="The entry that became ready.")],
-    series: AllHandsSeries,
+    series: AllHandsSeries | None = None,
+    path: Annotated[
+        str | None,
+        Field(
+            title="Events file",
+            description="A kaltura-events.yaml (from the repository root) whose series are replayed; "
+            "instead of series.",
+        ),
+    ] = None,
+    series_key: Annotated[
+        str | None,
+        Field(
+            title="Series key",
+            description="The file's series to replay; empty: every series of the file with an encore.",
+        ),
+    ] = None,
     root_entry_id: Annotated[
         str | None,
         Field(
@@ -190,7 +245,9 @@ def schedule_encore(
 
     Args:
         entry_id: The recording entry that became ready (from the kaltura.entry.ready event).
-        series: The series whose occurrences are replayed: its encore settings and audience.
+        series: The series whose occurrences are replayed: its encore settings and audience; or give path.
+        path: An events file whose series (with an encore:) are replayed, instead of series.
+        series_key: With path: the one series of the file to replay; empty: each with an encore.
         root_entry_id: The recorded session's id (the entry's rootEntryId); empty: read with baseEntry.get.
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
         max_api_in_flight: Most requests in flight from this run (at most that many kaltura-api slots).
@@ -199,11 +256,12 @@ def schedule_encore(
     """
     logger = get_run_logger()
     moment = (now or pendulum.now("UTC")).astimezone(pendulum.UTC)
+    among = candidates(series, path, series_key)
     report = _decide(
-        entry_id, series, root_entry_id, credentials, max_api_in_flight, lock_wait_seconds, moment
+        entry_id, among, root_entry_id, credentials, max_api_in_flight, lock_wait_seconds, moment
     )
     rows = [report.model_dump(exclude_none=True)]
-    publish(["schedule-encore", series.key], rows, _summary(report))
+    publish(["schedule-encore", report.series_key], rows, _summary(report))
     if report.action in ("not ours", "no encore", "too late"):
         logger.info("Nothing to do for entry %s: %s", entry_id, report.reason)
     return report
@@ -211,18 +269,20 @@ def schedule_encore(
 
 def _decide(
     entry_id: str,
-    series: AllHandsSeries,
+    among: list[Candidate],
     root_entry_id: str | None,
     credentials: KalturaCredentials | None,
     max_api_in_flight: int,
     lock_wait_seconds: float,
     moment: datetime,
 ) -> EncoreReport:
-    report = EncoreReport(action="not ours", entry_id=entry_id, series_key=series.key)
-    if series.encore is None:
-        report.action, report.reason = "no encore", f"series {series.key!r} has no encore settings"
+    keys = ", ".join(repr(c.series.key) for c in among) or "(none)"
+    shown = among[0].series.key if len(among) == 1 else keys
+    report = EncoreReport(action="not ours", entry_id=entry_id, series_key=shown)
+    with_encore = [c for c in among if c.series.encore is not None]
+    if not with_encore:
+        report.action, report.reason = "no encore", f"series {keys} has no encore settings"
         return report
-    audience = resolve_audience(series.audience, work_roots()) if series.audience is not None else None
     credentials = resolve(credentials)
     with run_api_limit(max_api_in_flight):
         near = moment
@@ -235,10 +295,20 @@ def _decide(
         if not root or root == entry_id:
             report.reason = "the entry is not a session's recording"
             return report
-        event = find_recorded_event(credentials, series, root, near)
-    if event is None:
-        report.reason = f"session {root} is in no event of series {series.key!r}"
+        found = None
+        for candidate in with_encore:
+            event = find_recorded_event(credentials, candidate.series, root, near)
+            if event is not None:
+                found = candidate, event
+                break
+    if found is None:
+        report.reason = f"session {root} is in no event of series {keys}"
         return report
+    candidate, event = found
+    series = candidate.series
+    assert series.encore is not None
+    report.series_key = series.key
+    audience = resolve_audience(series.audience, candidate.roots) if series.audience is not None else None
     report.original_event_id = event.id
     original = Original(
         event.id, event.name, event.start_date, event.end_date, event.timezone, tuple(event.labels)

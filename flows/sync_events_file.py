@@ -63,6 +63,8 @@ class TargetReport(BaseModel):
     kind: str
     report: SeriesReport | None = None
     past: bool = False
+    note: str = ""
+    """Why a target is left alone though it is no error, e.g. its next occurrence is beyond the horizon."""
 
 
 class FileReport(BaseModel):
@@ -111,7 +113,8 @@ class FileReport(BaseModel):
         for target in self.targets:
             if target.past:
                 key = target.report.series_key if target.report else target.where
-                rows.append(_cells(empty, series=key, action="left alone (past)"))
+                action = f"note: {target.note}" if target.note else "left alone (past)"
+                rows.append(_cells(empty, series=key, action=action))
             elif target.report is not None:
                 for row in target.report.rows(structured=structured):
                     rows.append(_cells(empty, series=target.report.series_key, **row))
@@ -315,7 +318,9 @@ def converge_file(
     elif TEAM_UNIT in failures:
         report.failed.append(f"team: {failures[TEAM_UNIT]}")
     for target in planned:
-        entry = TargetReport(where=target.where, kind=target.kind, past=target.key not in live)
+        entry = TargetReport(
+            where=target.where, kind=target.kind, past=target.key not in live, note=target.note
+        )
         done = results.done.get(target.key)
         entry.report = (
             cast(SeriesReport, done)

@@ -233,6 +233,7 @@ def test_an_unknown_series_key_is_named_with_the_closest(tmp_path: Path) -> None
                     "timezone": "UTC",
                     "rrule": "FREQ=WEEKLY;BYDAY=MO",
                     "start_time": "10:00",
+                    "duration_minutes": 60,
                 }
             ],
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,12 +33,14 @@ series:
     timezone: America/New_York
     rrule: FREQ=WEEKLY;BYDAY=MO
     start_time: "10:00"
+    duration_minutes: 60
     sessions:
       - {name: Keynote, type: LiveWebcast, duration_minutes: 30}
 events:
   - key: launch
     name: Launch
     start: "2027-03-16T11:00"
+    duration_minutes: 60
     template_id: tm4000
 """
 
@@ -70,7 +73,11 @@ MALFORMED = {
     ),
     "bad zone": (GOOD.replace("America/New_York", "America/Gotham"), "series[0].timezone", "America/Gotham"),
     "duplicate series key": (
-        GOOD.replace("events:\n", "  - {key: weekly, name: Again, template_id: tm0000}\nevents:\n"),
+        GOOD.replace(
+            "events:\n",
+            "  - {key: weekly, name: Again, template_id: tm0, start_time: '9:00', duration_minutes: 5}\n"
+            "events:\n",
+        ),
         "series[1].key",
         "weekly",
     ),
@@ -79,10 +86,10 @@ MALFORMED = {
         "events[0].key",
         "weekly",
     ),
-    "bad YAML": (GOOD.replace("sessions:\n", "sessions: [\n"), "line ", None),
+    "bad YAML": (GOOD.replace("sessions:\n", "sessions: [\n"), ":11:7: (YAML)", None),
     "duplicate YAML key": (
         GOOD.replace("    template_id: tm0000\n", "    template_id: tm0000\n    template_id: tm1000\n"),
-        "line 6",
+        ":6:5: (YAML)",
         None,
     ),
     "wrong type deep inside": (
@@ -124,7 +131,8 @@ def test_malformed_file_names_file_field_and_value(case: str, tmp_path: Path) ->
     with pytest.raises(EventsFileError) as caught:
         targets(load_events_file(path), str(path), NOW)
     message = str(caught.value)
-    assert message.startswith(f"{path}: "), message
+    placed = re.compile(rf"{re.escape(str(path))}:[0-9]+:[0-9]+: ")
+    assert all(placed.match(p) for p in caught.value.problems), "every problem names its line"
     assert where in message, message
     if value is not None:
         assert value in message, message
@@ -132,7 +140,7 @@ def test_malformed_file_names_file_field_and_value(case: str, tmp_path: Path) ->
 
 def test_rule_that_yields_nothing_fails_at_its_place_in_the_file() -> None:
     text = GOOD.replace("start_time:", "until: 2026-01-01\n    start_time:")
-    with pytest.raises(EventsFileError, match=r"series\[0\]\.rrule: yields no occurrence"):
+    with pytest.raises(EventsFileError, match=r"series\[0\]\.rrule: never yields an occurrence"):
         targets(_parse(text), "kaltura-events.yaml", NOW)
 
 
@@ -152,8 +160,10 @@ def test_schema_command_writes_the_committed_schema(tmp_path: Path) -> None:
     assert main(["schema", "-o", str(out)]) == 0
     written = json.loads(out.read_text())
     assert written == json_schema() == json.loads(SCHEMA.read_text()), "regenerate with kaltura-events schema"
-    series = written["$defs"]["AllHandsSeries"]["properties"]
-    assert {"key", "rrule", "sessions", "timezone"} <= set(series)
+    series = written["$defs"]["FileSeries"]
+    assert {"key", "rrule", "sessions", "timezone"} <= set(series["properties"])
+    assert {"start_time", "duration_minutes"} <= set(series["required"]), "no silent default for time"
+    assert "duration_minutes" in written["$defs"]["StandaloneEvent"]["required"]
     assert written["additionalProperties"] is False
 
 
@@ -177,9 +187,9 @@ def test_every_problem_is_named_at_once_with_close_matches() -> None:
     lines = str(caught.value).splitlines()
     assert lines == [
         "kaltura-events.yaml: 2 problems:",
-        "kaltura-events.yaml: series[0].timezone: not a known IANA time zone; did you mean Europe/Berlin? "
-        "(got 'Europe/Berlinn')",
-        "kaltura-events.yaml: series[0].horizn_days: unknown field; did you mean horizon_days? (got 30)",
+        "kaltura-events.yaml:6:15: series[0].timezone: not a known IANA time zone; did you mean "
+        "Europe/Berlin? (got 'Europe/Berlinn')",
+        "kaltura-events.yaml:7:5: series[0].horizn_days: unknown field; did you mean horizon_days? (got 30)",
     ]
     assert (caught.value.file, caught.value.where) == ("kaltura-events.yaml", "series[0].timezone")
     assert caught.value.reason.startswith("not a known IANA time zone")
@@ -205,12 +215,13 @@ def test_problems_across_series_events_and_keys_come_together() -> None:
 def test_no_suggestion_without_a_close_match() -> None:
     with pytest.raises(EventsFileError) as caught:
         _parse(GOOD + "colour: blue\n")
-    assert str(caught.value) == "kaltura-events.yaml: colour: unknown field (got 'blue')"
+    assert str(caught.value) == "kaltura-events.yaml:18:1: colour: unknown field (got 'blue')"
 
 
 def test_more_than_fifty_problems_are_counted() -> None:
     events = "".join(
-        f"  - {{key: e{i:02}, name: E, start: '2027-01-01T10:00', template_id: tm0}}\n" for i in range(60)
+        f"  - {{key: e{i:02}, name: E, start: '2027-01-01T10:00', duration_minutes: 5, template_id: tm0}}\n"
+        for i in range(60)
     )
     text = GOOD.split("events:")[0] + "events:\n" + events
     with pytest.raises(EventsFileError) as caught:
@@ -289,14 +300,14 @@ def test_audience_problems_are_placed_in_the_events_file(tmp_path: Path) -> None
     )
     with pytest.raises(EventsFileError) as caught:
         targets(load_events_file(path), str(path), NOW)
-    shown = [p.removeprefix(f"{path}: ") for p in caught.value.problems]
+    shown = [p.removeprefix(f"{path}:") for p in caught.value.problems]
     assert shown[:2] == [
-        'series[0].audience.csv: audiences/all.csv: row 2, column "E-mail Address": expected one email '
-        "address such as jane@example.com (got 'jane@')",
-        'series[0].audience.csv: audiences/all.csv: row 4, column "first_name": empty; every person needs '
-        "a first name (got '')",
+        '12:12: series[0].audience.csv: audiences/all.csv: row 2, column "E-mail Address": '
+        "expected one email address such as jane@example.com (got 'jane@')",
+        '12:12: series[0].audience.csv: audiences/all.csv: row 4, column "first_name": '
+        "empty; every person needs a first name (got '')",
     ]
-    assert len(shown) == 3 and shown[2].startswith("series[0].rrule: yields no occurrence")
+    assert len(shown) == 3 and shown[2].startswith("7:12: series[0].rrule: never yields an occurrence")
 
 
 def test_inline_person_conflicting_with_the_export_is_placed_inline(tmp_path: Path) -> None:
@@ -305,7 +316,7 @@ def test_inline_person_conflicting_with_the_export_is_placed_inline(tmp_path: Pa
         targets(load_events_file(path), str(path), NOW)
     [problem] = caught.value.problems
     assert problem.startswith(
-        f"{path}: series[0].audience.people[0].last_name: "
+        f"{path}:14:68: series[0].audience.people[0].last_name: "
         "guest@example.com is also at audiences/all.csv row 2"
     )
 
@@ -369,7 +380,7 @@ def test_an_audience_outside_the_files_folder_is_refused_unread(tmp_path: Path, 
         targets(load_events_file(path), str(path), NOW)
     [problem] = caught.value.problems
     folder = (tmp_path / "project").resolve()
-    assert problem.startswith(f"{path}: events[0].audience.csv: refused: {how}")
+    assert problem.startswith(f"{path}:18:23: events[0].audience.csv: refused: {how}")
     assert f"the events file's folder {folder}" in problem
     assert SECRET not in problem and "root:x:0:0" not in problem
 

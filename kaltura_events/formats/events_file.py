@@ -4,7 +4,8 @@ Pure: no I/O beyond reading the file, no Prefect. Every error names the file,
 the path inside it (``series[2].sessions[0].type``) and the value, and is
 raised before anything is sent to Kaltura: loading validates with the same
 pydantic models the flows take, then plans every series once, so a rule that
-yields nothing fails here too.
+never yields an occurrence fails here too. One that yields none inside its
+horizon (a yearly series, most of the year) is a note, not an error.
 
 A standalone event is a one-occurrence series (``FREQ=DAILY;COUNT=1`` on its
 date): it is created, duplicated, observed, finished and diffed by exactly the
@@ -30,14 +31,13 @@ import math
 import types
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, time
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import available_timezones
 
-import pendulum
 import yaml
 from pydantic import (
     BaseModel,
@@ -53,11 +53,14 @@ from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.fields import CustomTemplateId, EventName, Label, PresetTemplate, Zone
 from kaltura_events.formats.audience_csv import AudienceFileError, problems_text, resolve_audience
 from kaltura_events.formats.paths import Root
+from kaltura_events.formats.yaml_positions import Position, Positions
 from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
+from kaltura_events.planning.recurrence import localize
 from kaltura_events.planning.roster import Roster
 from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.series import MAX_HORIZON_DAYS, AllHandsSeries, SessionSpec
-from kaltura_events.planning.series_plan import PlannedEvent, plan
+from kaltura_events.planning.series_plan import NothingInHorizon, PlannedEvent, plan
+from kaltura_events.planning.series_rules import wall_clock_schema
 
 FILE_LABEL_PREFIX = "kev-file:"
 DEFAULT_FILE_NAME = "kaltura-events.yaml"
@@ -67,41 +70,61 @@ _LOCAL_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})
 
 @dataclass(frozen=True)
 class FileProblem:
-    """One thing wrong, placed in the file: ``series[2].sessions[0].type``."""
+    """One thing wrong, placed in the file: ``series[2].sessions[0].type``, and its line and column."""
 
     where: str
     reason: str
     value: Any = None
+    position: Position | None = None
+    unknown_key: bool = False
+    """The problem is the key itself (an unknown field): pointed at by the key, not its value."""
 
     def line(self, file: str) -> str:
         shown = "" if self.value is None else f" (got {_short(self.value)})"
-        return f"{file}: {self.where}: {self.reason}{shown}"
+        at = "" if self.position is None else f":{self.position.line}:{self.position.column}"
+        return f"{file}{at}: {self.where}: {self.reason}{shown}"
+
+    def placed(self, positions: Positions | None) -> FileProblem:
+        if self.position is not None or positions is None:
+            return self
+        return replace(self, position=positions.find(self.where, key=self.unknown_key))
 
 
 class EventsFileError(KalturaError, ValueError):
-    """The file is not a valid events file; names the file, the path inside it and the value.
+    """The file is not a valid events file; names the file, line and column, path inside it and value.
 
     ``where``, ``reason`` and ``value`` are the first problem's; ``problems``
     holds every problem as a line, and the message shows them all (up to 50).
     """
 
     def __init__(
-        self, file: str, where: str, reason: str, value: Any = None, *, more: Sequence[FileProblem] = ()
+        self,
+        file: str,
+        where: str,
+        reason: str,
+        value: Any = None,
+        *,
+        more: Sequence[FileProblem] = (),
+        position: Position | None = None,
     ) -> None:
         self.file = file
         self.where = where
         self.reason = reason
         self.value = value
-        self.problems = [FileProblem(where, reason, value).line(file), *(p.line(file) for p in more)]
+        self.position = position
+        first = FileProblem(where, reason, value, position)
+        self.problems = [first.line(file), *(p.line(file) for p in more)]
         if len(self.problems) == 1:
             super().__init__(self.problems[0])
         else:
             super().__init__(f"{file}: {problems_text(self.problems, '')}")
 
     @classmethod
-    def of(cls, file: str, problems: Sequence[FileProblem]) -> EventsFileError:
-        first, *more = problems
-        return cls(file, first.where, first.reason, first.value, more=more)
+    def of(
+        cls, file: str, problems: Sequence[FileProblem], positions: Positions | None = None
+    ) -> EventsFileError:
+        first, *more = (p.placed(positions) for p in problems)
+        return cls(file, first.where, first.reason, first.value, more=more, position=first.position)
 
 
 def _short(value: Any) -> str:
@@ -113,6 +136,24 @@ def _drop_offset(schema: dict[str, Any]) -> None:
     """A local wall-clock date-time: JSON Schema's ``date-time`` format would demand an offset."""
     schema.pop("format", None)
     schema["pattern"] = _LOCAL_DATE_TIME
+
+
+class FileSeries(AllHandsSeries):
+    """A series as the file declares it: the flows' model, with no default for when it happens.
+
+    The UI form may start from 10:00 and 60 minutes; a file that leaves the
+    time out would silently put the series at 10:00, which nobody reviewing
+    the file sees. So the file must say it.
+    """
+
+    start_time: time = Field(
+        title="Local start time",
+        description="Wall-clock time in the zone, e.g. 10:00. Required in the file.",
+        json_schema_extra=wall_clock_schema,
+    )
+    duration_minutes: int = Field(
+        ge=5, le=1440, title="Duration (min)", description="Length of each occurrence. Required in the file."
+    )
 
 
 class StandaloneEvent(BaseModel):
@@ -132,7 +173,7 @@ class StandaloneEvent(BaseModel):
         json_schema_extra=_drop_offset,
     )
     timezone: Zone = Field(default="America/New_York", title="Time zone")
-    duration_minutes: int = Field(default=60, ge=5, le=1440, title="Duration (min)")
+    duration_minutes: int = Field(ge=5, le=1440, title="Duration (min)", description="Required.")
     doors_open_minutes: int = Field(default=15, ge=0, le=240, title="Doors open before start (min)")
     template_id: PresetTemplate | None = Field(default=None, title="Preset template")
     custom_template_id: CustomTemplateId | None = Field(default=None, title="Custom template id")
@@ -173,9 +214,8 @@ class StandaloneEvent(BaseModel):
         return self
 
     def start_utc(self) -> datetime:
-        s = self.start
-        local = pendulum.datetime(s.year, s.month, s.day, s.hour, s.minute, s.second, tz=self.timezone)
-        return local.in_timezone("UTC")
+        """Under the series' DST rule: the one occurrence of its series starts at this same instant."""
+        return localize(self.start, self.timezone).in_timezone("UTC")
 
     def as_series(self, horizon_days: int) -> AllHandsSeries:
         return AllHandsSeries.model_validate(
@@ -222,7 +262,7 @@ class EventsFile(BaseModel):
         description="Delete the future events (and categories) of series no longer in this file. "
         "Off: they are only reported as orphaned.",
     )
-    series: list[AllHandsSeries] = Field(default_factory=list, title="Recurring series")
+    series: list[FileSeries] = Field(default_factory=list, title="Recurring series")
     events: list[StandaloneEvent] = Field(default_factory=list, title="Standalone events")
     team: TeamSection | None = Field(
         default=None, title="Team roster", description="The account's Events Platform team; optional."
@@ -233,6 +273,7 @@ class EventsFile(BaseModel):
         return f"{FILE_LABEL_PREFIX}{self.name}"
 
     _directory: Path | None = PrivateAttr(default=None)
+    _positions: Positions | None = PrivateAttr(default=None)
 
     @property
     def directory(self) -> Path | None:
@@ -308,7 +349,9 @@ def _problem(error: Any, at: tuple[int | str, ...]) -> FileProblem:
     value = error.get("input")
     shown = value if not isinstance(value, dict | list) else None
     if error["type"] == "extra_forbidden" and loc:
-        return FileProblem(where, "unknown field" + _field_hint(loc), shown)
+        return FileProblem(where, "unknown field" + _field_hint(loc), shown, unknown_key=True)
+    if error["type"] == "missing":
+        return FileProblem(where, "required: the file has no default for it")
     return FileProblem(where, error["msg"], shown)
 
 
@@ -330,6 +373,24 @@ def file_selector(events_file: EventsFile, key: str | None) -> EventSelector:
             "--series", key, f"no series or event of {events_file.name} has this key" + _hint(key, keys)
         )
     return EventSelector(series_key=key)
+
+
+def file_series(events_file: EventsFile, key: str) -> FileSeries:
+    """The file's series with this key, for a flow that acts on one series of the file (an encore).
+
+    An unknown key is refused naming it, with the closest series key; a
+    standalone event's key too, since only series declare encores.
+    """
+    by_key = {series.key: series for series in events_file.series}
+    if key in by_key:
+        return by_key[key]
+    if key in {event.key for event in events_file.events}:
+        raise InvalidArgumentError(
+            "series_key", key, f"is a standalone event of {events_file.name}, not a series"
+        )
+    raise InvalidArgumentError(
+        "series_key", key, f"no series of {events_file.name} has this key" + _hint(key, list(by_key))
+    )
 
 
 def _field_hint(loc: tuple[int | str, ...]) -> str:
@@ -394,19 +455,35 @@ def _duplicate_keys(data: dict[Any, Any]) -> list[FileProblem]:
     return problems
 
 
-def parse_events_file(text: str, file: str) -> EventsFile:
-    """Parse and validate; ``file`` is only used to name the file in errors."""
+def _read_yaml(text: str, file: str) -> tuple[Any, Positions]:
+    """The data and where each of its keys and values sits; one parse gives both."""
+    loader = _StrictLoader(text)
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+        root = loader.get_single_node()
+        data = None if root is None else loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(YAML)"
-        raise EventsFileError(file, where, f"not valid YAML: {exc.problem or exc.context}") from None
+        position = Position.of(mark) if mark else None
+        raise EventsFileError(
+            file, "(YAML)", f"not valid YAML: {exc.problem or exc.context}", position=position
+        ) from None
     except yaml.YAMLError as exc:
         raise EventsFileError(file, "(YAML)", f"not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return data, Positions.of(root)
+
+
+def parse_events_file(text: str, file: str) -> EventsFile:
+    """Parse and validate; ``file`` is only used to name the file in errors."""
+    data, positions = _read_yaml(text, file)
     if not isinstance(data, dict):
         raise EventsFileError(
-            file, "(top level)", "expected a mapping with name, series and events", type(data).__name__
+            file,
+            "(top level)",
+            "expected a mapping with name, series and events",
+            type(data).__name__,
+            position=positions.find(""),
         )
     problems: list[FileProblem] = []
     try:
@@ -415,7 +492,8 @@ def parse_events_file(text: str, file: str) -> EventsFile:
         problems = _problems(exc)
     problems += _duplicate_keys(data)
     if problems:
-        raise EventsFileError.of(file, problems)
+        raise EventsFileError.of(file, problems, positions)
+    parsed._positions = positions
     return parsed
 
 
@@ -438,13 +516,16 @@ def load_events_file(path: str | Path, shown_as: str | None = None) -> EventsFil
 class Target:
     """One series of the file as the flow converges it: with the file label, and its plan.
 
-    ``planned`` is empty for a standalone event already in the past: it is left alone.
+    ``planned`` is empty for a standalone event already in the past, and for a
+    series with no occurrence in its horizon (``note`` says when the next one
+    is): either is left alone, and neither is a change or an error.
     """
 
     where: str
     kind: str
     series: AllHandsSeries
     planned: tuple[PlannedEvent, ...]
+    note: str = ""
 
     @property
     def key(self) -> str:
@@ -468,9 +549,8 @@ def targets(events_file: EventsFile, file: str, now: datetime, base_dir: Path | 
     result: list[Target] = []
     problems: list[FileProblem] = []
     label = events_file.file_label
-    for index, series in enumerate(events_file.series):
-        where = f"series[{index}]"
-        target = _target(series, ("series", index), label, now, base, problems)
+    for index, declared in enumerate(events_file.series):
+        target = _target(declared, ("series", index), label, now, base, problems)
         if target is not None:
             result.append(target)
     for index, event in enumerate(events_file.events):
@@ -485,12 +565,19 @@ def targets(events_file: EventsFile, file: str, now: datetime, base_dir: Path | 
                 )
             )
             continue
-        series = event.as_series(horizon_days=max(days, 1))
-        target = _target(series, ("events", index), label, now, base, problems, past=start <= now)
+        target = _target(
+            event.as_series(horizon_days=max(days, 1)),
+            ("events", index),
+            label,
+            now,
+            base,
+            problems,
+            past=start <= now,
+        )
         if target is not None:
             result.append(target)
     if problems:
-        raise EventsFileError.of(file, problems)
+        raise EventsFileError.of(file, problems, events_file._positions)
     return result
 
 
@@ -516,6 +603,8 @@ def _target(
         audience, unread = _audience(labeled.audience, where, root)
         problems += unread
         planned = tuple(plan(labeled, now, audience=audience))
+    except NothingInHorizon as exc:
+        return None if unread else Target(where, kind, labeled, (), note=exc.note)
     except ValidationError as exc:
         problems += _problems(exc, at)
         return None

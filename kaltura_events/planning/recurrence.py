@@ -21,7 +21,7 @@ The DST rule (one rule, for every zone):
   (05:30 UTC), not 01:30 EST. Nobody is told to come back an hour later.
 
 pendulum's own defaults do not give this pair (its ``fold`` picks the later
-instant for a repeated time), so :func:`_localise` asks pendulum to refuse
+instant for a repeated time), so :func:`localize` asks pendulum to refuse
 both cases and chooses explicitly. Durations are absolute: a 60-minute
 meeting that spans a change still ends 60 real minutes after it starts.
 """
@@ -42,7 +42,7 @@ from pendulum.tz.exceptions import AmbiguousTime, NonExistingTime
 from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.api.validation import require_zone
 
-__all__ = ["Occurrence", "RecurrenceError", "expand", "occurrence_on", "validate_rrule"]
+__all__ = ["Occurrence", "RecurrenceError", "expand", "localize", "occurrence_on", "validate_rrule"]
 
 
 class RecurrenceError(InvalidArgumentError):
@@ -208,8 +208,14 @@ class Occurrence:
         return self.start_utc.subtract(minutes=minutes)
 
 
-def _localise(naive: datetime, zone: str) -> pendulum.DateTime:
-    """Apply the module's DST rule; pendulum is told to refuse gaps and repeats so the choice is ours."""
+def localize(naive: datetime, zone: str) -> pendulum.DateTime:
+    """A local wall-clock time as an instant in ``zone``, under the module's DST rule.
+
+    The one way in this project to pin a local time: a series' occurrences, a
+    standalone event of the events file and duplicate_event's copy all use it,
+    so 01:30 on a fall-back night is the same instant wherever it is written.
+    pendulum is told to refuse gaps and repeats so the choice is ours.
+    """
     fields = (naive.year, naive.month, naive.day, naive.hour, naive.minute, naive.second, naive.microsecond)
     try:
         return pendulum.datetime(*fields, tz=zone, raise_on_unknown_times=True)
@@ -307,7 +313,7 @@ def expand(
 
     found: dict[pendulum.DateTime, Occurrence] = {}
     for naive in series.between(lo_naive, hi_naive, inc=True):
-        local = _localise(naive, zone)
+        local = localize(naive, zone)
         start_utc = local.in_tz("UTC")
         if not lo_utc <= start_utc < hi_utc:
             continue
@@ -330,6 +336,6 @@ def occurrence_on(day: date, start_time: time, duration_minutes: int, timezone: 
         )
     if isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int) or duration_minutes < 1:
         raise RecurrenceError("duration_minutes", duration_minutes, "expected a whole number of minutes >= 1")
-    local = _localise(datetime.combine(_plain_date("day", day), start_time), zone)
+    local = localize(datetime.combine(_plain_date("day", day), start_time), zone)
     start_utc = local.in_tz("UTC")
     return Occurrence(local, start_utc, start_utc + timedelta(minutes=duration_minutes))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import pendulum
@@ -27,7 +27,7 @@ from kaltura_events.planning.labels import (
     SPEC_LABEL_PREFIX,
 )
 from kaltura_events.planning.people import email_key
-from kaltura_events.planning.recurrence import Occurrence, expand, occurrence_on
+from kaltura_events.planning.recurrence import Occurrence, expand, localize, occurrence_on
 from kaltura_events.planning.series import AllHandsSeries
 from kaltura_events.planning.series_rules import (
     OccurrenceOverride,
@@ -155,6 +155,32 @@ def _plain(day: date) -> date:
     return date(day.year, day.month, day.day)
 
 
+LOOKAHEAD_YEARS = (1, 2, 4, 8, 16, 32)
+"""Windows searched past the horizon for the next occurrence (63 years in all, doubling, so a rule
+that matches rarely, such as 29 February on a Monday, is still found, and one that never matches
+costs six scans, not one per year)."""
+
+
+class NothingInHorizon(InvalidArgumentError):
+    """The rule yields occurrences, only none inside the horizon: a note for the series, not a mistake.
+
+    A yearly series (or one that ended) is fine on most days of the year; failing
+    it would block every other series of a file and turn CI red on a day nobody
+    edited anything. ``next_date`` is the next occurrence's local date beyond the
+    horizon; None when the series ended (``last_date`` is then its last one).
+    """
+
+    def __init__(self, series: AllHandsSeries, next_date: date | None, last_date: date | None) -> None:
+        self.next_date = next_date
+        self.last_date = last_date
+        if next_date is not None:
+            note = f"next occurrence {next_date.isoformat()}, beyond horizon_days: {series.horizon_days}"
+        else:
+            note = f"the series ended: last occurrence {last_date}, none from now on"
+        self.note = note
+        super().__init__("rrule", series.rrule, f"no occurrence in the horizon; {note}")
+
+
 def plan(
     series: AllHandsSeries, now: datetime, audience: ResolvedAudience | None = None
 ) -> list[PlannedEvent]:
@@ -167,13 +193,34 @@ def plan(
     then each override applied to the occurrence it names. An occurrence is
     in the plan when its final start is in the horizon, so one moved in from
     just outside appears and one moved out leaves (the flow observes only the
-    horizon). A rule that yields nothing, or an override of a date in the
-    horizon that is not an occurrence, is a parameter mistake reported before
-    anything is written.
+    horizon). No occurrence in the horizon raises :class:`NothingInHorizon`
+    when the series has one later (or had one before): callers that plan many
+    series report it as a note. A rule that never yields an occurrence, or an
+    override of a date in the horizon that is not an occurrence, is a
+    parameter mistake reported before anything is written.
     """
     window = horizon(series, now)
     zone = series.timezone
     starts_on = series.starts_on or pendulum.instance(window.start).in_timezone(zone).date()
+    by_date = _occurrences(series, starts_on, window)
+    _check_overrides_land(series, by_date, local_day_range(window.start, window.end, zone))
+    planned = [
+        _planned(series, day, final, override, audience)
+        for day, final, override in _final(series, by_date, window)
+    ]
+    if not planned:
+        _nothing_in_horizon(series, starts_on, window)
+    planned.sort(key=lambda p: p.start_utc)
+    _check_distinct_starts(planned)
+    return [
+        PlannedEvent(**{**p.__dict__, "labels": (*p.labels, f"{SPEC_LABEL_PREFIX}{spec_hash(series, p)}")})
+        for p in planned
+    ]
+
+
+def _occurrences(series: AllHandsSeries, starts_on: date, window: Window) -> dict[date, Occurrence]:
+    """Occurrences by original local date near ``window``: the rule, minus skips and holidays, plus extras."""
+    zone = series.timezone
     margin = search_margin(series.overrides)
     occurrences = expand(
         series.rrule,
@@ -197,31 +244,46 @@ def plan(
     by_date.update(
         extra_occurrences(wanted_extra, series.start_time, series.duration_minutes, zone, set(by_date))
     )
-    _check_overrides_land(series, by_date, local_day_range(window.start, window.end, zone))
+    return by_date
 
+
+def _final(
+    series: AllHandsSeries, by_date: dict[date, Occurrence], window: Window
+) -> list[tuple[date, Occurrence, OccurrenceOverride | None]]:
+    """Each occurrence after its override (cancelled ones dropped) whose final start is in ``window``."""
     changed = {o.original_date: o for o in series.overrides}
-    planned: list[PlannedEvent] = []
+    kept = []
     for day, occurrence in sorted(by_date.items()):
         override = changed.get(day)
         if override is not None and override.cancelled:
             continue
         final = _moved(series, day, occurrence, override)
         if window.start <= final.start_utc < window.end:
-            planned.append(_planned(series, day, final, override, audience))
-    if not planned:
-        raise InvalidArgumentError(
-            "rrule",
-            series.rrule,
-            f"yields no occurrence between {format_iso(window.start)} and {format_iso(window.end)} "
-            f"(horizon_days={series.horizon_days}, starts_on={starts_on}, until={series.until}, "
-            "after skip_dates, holidays, extra_dates and overrides)",
-        )
-    planned.sort(key=lambda p: p.start_utc)
-    _check_distinct_starts(planned)
-    return [
-        PlannedEvent(**{**p.__dict__, "labels": (*p.labels, f"{SPEC_LABEL_PREFIX}{spec_hash(series, p)}")})
-        for p in planned
-    ]
+            kept.append((day, final, override))
+    return kept
+
+
+def _nothing_in_horizon(series: AllHandsSeries, starts_on: date, window: Window) -> None:
+    """Raise the note (a later or an earlier occurrence exists) or the mistake (none ever does)."""
+    start = window.end
+    for years in LOOKAHEAD_YEARS:
+        later = Window(start, start + timedelta(days=366 * years))
+        found = _final(series, _occurrences(series, starts_on, later), later)
+        if found:
+            raise NothingInHorizon(series, _plain(found[0][1].local_date), None)
+        start = later.end
+    anchor = localize(datetime.combine(starts_on, time()), series.timezone)
+    before = Window(datetime.fromtimestamp(anchor.timestamp(), tz=timezone.utc), window.start)
+    if before.start < before.end:
+        found = _final(series, _occurrences(series, starts_on, before), before)
+        if found:
+            raise NothingInHorizon(series, None, _plain(found[-1][1].local_date))
+    raise InvalidArgumentError(
+        "rrule",
+        series.rrule,
+        f"never yields an occurrence: none from starts_on={starts_on} to {series.until or start.date()} "
+        "(after skip_dates, holidays, extra_dates and overrides)",
+    )
 
 
 def _check_overrides_land(

@@ -11,6 +11,7 @@ from prefect import Flow
 from deployments import events_file, serve
 from flows import series_lock
 from flows.duplicate_event import DuplicateSpec
+from flows.schedule_encore import candidates
 from kaltura_events import cli, credentials
 from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.series import AllHandsSeries
@@ -26,6 +27,7 @@ EXPECTED = {
     ("report-attendance", "company-all-hands"): "flows/report_attendance.py:report_attendance",
     ("watch-events", "every-5-minutes"): "flows/watch_events.py:watch_events",
     ("schedule-encore", "company-all-hands"): "flows/schedule_encore.py:schedule_encore",
+    ("schedule-encore", "events-file"): "flows/schedule_encore.py:schedule_encore",
     ("report-attendance", "event-ended"): "flows/report_attendance.py:report_attendance",
 }
 
@@ -39,6 +41,7 @@ OVERLAP = {
     ("report-attendance", "company-all-hands"): "CANCEL_NEW",
     ("watch-events", "every-5-minutes"): "CANCEL_NEW",
     ("schedule-encore", "company-all-hands"): "ENQUEUE",
+    ("schedule-encore", "events-file"): "ENQUEUE",
     ("report-attendance", "event-ended"): "ENQUEUE",
 }
 """What each deployment does with a run started while one runs: writers queue (the series lock
@@ -60,7 +63,7 @@ def test_prefect_yaml_declares_the_deployments() -> None:
         assert spec["work_pool"]["name"] == credentials.DEFAULT_WORK_POOL
         assert spec["tags"] and spec["description"]
         assert spec["parameters"]["credentials"] == credentials.credentials_reference()
-    weekly, duplicate, teardown, roster, sync, attendance, watch, encore, _ = specs
+    weekly, duplicate, teardown, roster, sync, attendance, watch, encore, encore_file, _ = specs
     assert weekly["schedules"] == [{"cron": "0 6 * * 1", "timezone": "America/New_York", "active": True}]
     assert not any("schedules" in spec for spec in (duplicate, teardown, roster)), "on demand"
     assert teardown["concurrency_limit"]["limit"] == 1
@@ -69,6 +72,10 @@ def test_prefect_yaml_declares_the_deployments() -> None:
     assert EventSelector.model_validate(attendance["parameters"]["selector"]).kind == "series_key"
     assert encore["parameters"]["series"] == weekly["parameters"]["series"], "one series, by YAML anchor"
     assert encore["concurrency_limit"]["limit"] == 1
+    assert encore_file["parameters"]["path"] == sync["parameters"]["path"], (
+        "the file sync-events-file applies"
+    )
+    assert encore_file["triggers"] == encore["triggers"], "one trigger, by YAML anchor"
     assert watch["schedules"] == [{"cron": "*/5 * * * *", "timezone": "UTC", "active": True}]
     assert not any(
         "triggers" in spec for spec in (weekly, duplicate, teardown, roster, sync, attendance, watch)
@@ -89,6 +96,8 @@ def test_event_driven_deployments_have_their_triggers() -> None:
         specs["schedule-encore", "company-all-hands"]["parameters"]["series"]
     )
     assert series.encore is not None and series.encore.timezone == "Asia/Singapore"
+    from_file = candidates(None, specs["schedule-encore", "events-file"]["parameters"]["path"], None)
+    assert [c.series.key for c in from_file] == ["monthly-all-hands"], "the example's series with an encore"
 
 
 def test_the_example_series_is_valid() -> None:
@@ -132,12 +141,13 @@ def test_each_deployment_declares_what_may_overlap() -> None:
 def test_serve_builds_the_same_deployments() -> None:
     built = serve.build_deployments(serve.read_deployments())
     assert [(d.flow_name, d.name) for d in built] == list(EXPECTED)
-    weekly, _, teardown, *_, encore, ended = built
+    weekly, _, teardown, *_, encore, encore_file, ended = built
     [schedule] = weekly.schedules
     assert schedule.schedule.cron == "0 6 * * 1"
     assert teardown.concurrency_limit == 1
     assert encore.concurrency_limit == 1
     assert [t.expect for t in encore.triggers] == [{"kaltura.entry.ready"}]
+    assert [t.expect for t in encore_file.triggers] == [{"kaltura.entry.ready"}]
     assert [t.name for t in ended.triggers] == ["event-ended__automation_1"]
 
 

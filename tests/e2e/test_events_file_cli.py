@@ -86,12 +86,14 @@ def test_bad_file_exits_1_naming_the_field_before_any_request(
     data["series"][2]["sessions"] = [{"name": "Talk", "type": "Podcast"}]
     bad = tmp_path / "kaltura-events.yaml"
     bad.write_text(yaml.safe_dump(data))
+    [(line, text)] = [(n, t) for n, t in enumerate(bad.read_text().splitlines(), 1) if "Podcast" in t]
+    place = f"kaltura-events.yaml:{line}:{text.index('Podcast') + 1}: series[2].sessions[0].type"
     env = {**runner_env(tmp_path), **kaltura_secrets(template)}
     for command in ("plan", "apply"):
         result = cli(env, tmp_path, command, str(bad))
         assert result.returncode == 1, result.output
-        # Named as from where the command ran: bad.parent is the current directory.
-        assert f"{command}: kaltura-events.yaml: series[2].sessions[0].type" in result.stderr, result.stderr
+        # Named as from where the command ran (bad.parent is the current directory), at its line.
+        assert f"{command}: {place}" in result.stderr, result.stderr
         assert "Podcast" in result.stderr
     assert sum(sum(v.values()) for v in template.control.stats()["requests"].values()) == 0
 
@@ -248,7 +250,8 @@ def test_attendance_of_a_series_of_the_file_from_the_command_line(
     start = f"{(now.hour + 12) % 24:02d}:00"
     path = tmp_path / "kaltura-events.yaml"
     spec = {"key": "cli-all-hands", "name": "CLI All-Hands {date:%Y-%m-%d}", "template_id": "tm0000"}
-    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": start, "horizon_days": 21}
+    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": start, "duration_minutes": 60}
+    timing["horizon_days"] = 21
     path.write_text(yaml.safe_dump({"name": "cli-attendance", "series": [{**spec, **timing}]}))
 
     typo = cli(
@@ -288,7 +291,8 @@ def test_a_plan_that_could_not_list_a_series_exits_1_and_its_run_is_failed(
     """The series' label query meets a 500 on every attempt the client makes (1 + 3 retries)."""
     path = tmp_path / "kaltura-events.yaml"
     spec = {"key": "unlisted", "name": "Unlisted {date:%Y-%m-%d}", "template_id": "tm0000"}
-    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": "10:00", "horizon_days": 21}
+    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": "10:00", "duration_minutes": 60}
+    timing["horizon_days"] = 21
     path.write_text(yaml.safe_dump({"name": "cli-failed-plan", "series": [{**spec, **timing}]}))
     emu.control.set_faults([{"endpoint": "events/list", "kind": "error_before_commit", "times": 4}])
     with PrefectServer() as server:
@@ -309,7 +313,8 @@ def test_plan_exits_2_on_a_duplicate_and_apply_mends_it_until_plan_exits_0(
     now = datetime.now(timezone.utc)
     path = tmp_path / "kaltura-events.yaml"
     series = {"key": "cli-dups", "name": "CLI Sync {date:%Y-%m-%d}", "template_id": "tm0000"}
-    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": f"{(now.hour + 12) % 24:02d}:00"}
+    start = f"{(now.hour + 12) % 24:02d}:00"
+    timing = {"timezone": "UTC", "rrule": "FREQ=WEEKLY", "start_time": start, "duration_minutes": 60}
     path.write_text(
         yaml.safe_dump({"name": "cli-dups", "series": [{**series, **timing, "horizon_days": 21}]})
     )
@@ -354,6 +359,7 @@ def test_plan_rows_name_each_changed_field_and_what_only_a_person_can_fix(
         "timezone": "Europe/Paris",
         "rrule": "FREQ=WEEKLY",
         "start_time": "10:00",
+        "duration_minutes": 60,
         "starts_on": (now + timedelta(days=2)).date().isoformat(),
         "horizon_days": 21,
         "sessions": [{"name": "Keynote", "duration_minutes": 30}],
@@ -362,6 +368,7 @@ def test_plan_rows_name_each_changed_field_and_what_only_a_person_can_fix(
         "key": "cli-town-hall",
         "name": "Town Hall",
         "start": f"{day.isoformat()}T17:00",
+        "duration_minutes": 60,
         "timezone": "Europe/Paris",
         "template_id": "tm0000",
         "description": "Q1 results",

@@ -374,3 +374,33 @@ def test_any_mix_of_statuses_is_counted_as_the_service_holds_it(
     assert_report_matches(report, emu)
     held = profiles_by_event(emu)
     assert report.people == len({str(p["userId"]).lower() for ps in held.values() for p in ps})
+
+
+def test_a_scheduled_report_waits_while_another_keeps_its_watermark(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    """Two reports of one series at once would both read the watermark, both write the files and
+    the second save would drop the first's marks: the second waits, reads nothing meanwhile, and
+    then finds the first's watermark."""
+    import threading
+    import time
+
+    from flows.series_lock import one_writer, variable_lock
+
+    events = make_series(creds, "att-locked", 2)
+    for event_id in events:
+        emu.control.mark_attendance(event_id, ["a@example.com", "b@example.com"], "registered")
+    out = tmp_path / "locked"
+    emu.control.reset_stats()
+    done: list[AttendanceReport] = []
+    with one_writer([variable_lock(watermark_name("att-locked"))]):
+        runner = threading.Thread(
+            target=lambda: done.append(
+                report_attendance(EventSelector(series_key="att-locked"), creds, output_dir=str(out))
+            )
+        )
+        runner.start()
+        time.sleep(3)
+        assert not done and emu.control.stats()["requests"] == {}, "it read while the watermark was held"
+    runner.join(timeout=120)
+    assert [row.profiles_read for row in done[0].occurrences] == [2, 2]

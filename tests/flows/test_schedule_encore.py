@@ -8,13 +8,17 @@ it: with the recording's entry id and the deployment's series.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from flows.schedule_all_hands import schedule_all_hands
 from flows.schedule_encore import schedule_encore
+from flows.sync_events_file import sync_events_file
+from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.planning.series import AllHandsSeries
@@ -106,3 +110,60 @@ def test_a_bad_encore_zone_names_the_field() -> None:
         encore_series(encore={"timezone": "Asia/Singapour"})
     [error] = caught.value.errors()
     assert error["loc"] == ("encore", "timezone") and "Asia/Singapour" in error["msg"]
+
+
+def _events_file(tmp_path: Path, **series_fields: Any) -> Path:
+    spec = {
+        **weekly_all_hands(),
+        **encore_series().model_dump(mode="json", exclude_none=True),
+        **series_fields,
+    }
+    other = {**spec, "key": "no-replays", "encore": None, "name": "Other {date:%Y-%m-%d}"}
+    path = tmp_path / "kaltura-events.yaml"
+    path.write_text(yaml.safe_dump({"name": "encore-file", "series": [spec, other]}, sort_keys=False))
+    return path
+
+
+def test_an_encore_in_the_events_file_is_replayed(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    """The file drives the encore: the deployment names the file, not a copy of the series."""
+    path = _events_file(tmp_path)
+    applied = sync_events_file(str(path), creds, dry_run=False, now=NOW)
+    assert not applied.failed
+    key = encore_series().key
+    _, session_id = first_occurrence(emu, key)
+    entry_id = emu.control.finish_recording(session_id)["id"]
+
+    by_file = schedule_encore(entry_id=entry_id, path=str(path), credentials=creds, now=NOW)
+    by_key = schedule_encore(entry_id=entry_id, path=str(path), series_key=key, credentials=creds, now=NOW)
+
+    assert (by_file.action, by_file.series_key) == ("created", key)
+    assert by_key.action == "already scheduled"
+    [replay] = replays(emu, key)
+    invited = {u["email"] for u in emu.control.state()["eventUsers"][str(replay["id"])]}
+    assert invited == {"ana@example.com", "bo@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({}, "give exactly one of series or path"),
+        ({"series_key": "weekly-all-handz"}, "no series of encore-file has this key; did you mean"),
+        ({"series_key": "no-replays"}, "has no encore settings"),
+    ],
+)
+def test_encore_parameters_are_checked_before_any_request(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path, parameters: dict[str, Any], message: str
+) -> None:
+    path = _events_file(tmp_path)
+    emu.control.reset()
+    if parameters:
+        parameters = {"path": str(path), **parameters}
+    try:
+        report = schedule_encore(entry_id="0_entry", credentials=creds, now=NOW, **parameters)
+    except InvalidArgumentError as exc:
+        assert message in str(exc)
+    else:
+        assert report.action == "no encore" and message in report.reason
+    assert emu.control.stats()["requests"] == {}

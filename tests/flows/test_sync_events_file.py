@@ -117,6 +117,8 @@ def small_file(**top: Any) -> dict[str, Any]:
             "name": f"{key} {{date:%Y-%m-%d}}",
             "template_id": "tm0000",
             "rrule": "FREQ=WEEKLY;BYDAY=TU",
+            "start_time": "10:00",
+            "duration_minutes": 60,
             "horizon_days": 28,
         }
         for key in ("keep-me", "drop-me")
@@ -177,7 +179,7 @@ def test_malformed_file_fails_before_any_request(
     data = small_file()
     data["series"][1]["sessions"] = [{"name": "Talk", "type": "Podcast"}]
     path = write(tmp_path / "bad.yaml", data)
-    with pytest.raises(EventsFileError, match=r"bad\.yaml: series\[1\]\.sessions\[0\]\.type"):
+    with pytest.raises(EventsFileError, match=r"bad\.yaml:[0-9]+:[0-9]+: series\[1\]\.sessions\[0\]\.type"):
         sync(path, creds, dry_run=False)
     assert sum(calls(emu).values()) == 0
 
@@ -240,6 +242,7 @@ def test_the_plans_rows_are_the_same_in_the_report_the_markdown_and_the_artifact
         "key": "rows-hall",
         "name": "Town Hall",
         "start": "2027-01-12T17:00",
+        "duration_minutes": 60,
         "timezone": "Europe/Paris",
         "template_id": "tm0000",
         "description": "Q1 results",
@@ -266,6 +269,22 @@ def test_the_plans_rows_are_the_same_in_the_report_the_markdown_and_the_artifact
 
     sync(path, creds, dry_run=False)
     assert sync(path, creds, dry_run=True).changes() == 0
+
+
+def test_series_beyond_its_horizon_is_a_note_that_changes_nothing(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    """A yearly series months away neither fails the file nor counts as a change: plan exits 0."""
+    data = small_file()
+    data["series"][1].update(key="midsummer", rrule="FREQ=YEARLY;BYMONTH=6;BYMONTHDAY=15")
+    path = write(tmp_path / "kaltura-events.yaml", data)
+    applied = sync(path, creds, dry_run=False)
+    assert applied.failed == [] and applied.counts()["created"] == 4
+    again = sync(path, creds, dry_run=True)
+    assert again.changes() == 0
+    [note] = [row for row in again.rows() if row["series"] == "midsummer"]
+    assert note["action"] == "note: next occurrence 2027-06-15, beyond horizon_days: 28"
+    assert not [e for e in file_events(emu) if "kev-series:midsummer" in e["labels"]]
 
 
 def one_series_whose_observation_fails(emu: EmulatorServer, tmp_path: Path) -> Path:

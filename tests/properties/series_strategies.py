@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from kaltura_events.api.errors import InvalidArgumentError
+from kaltura_events.api.models import Event
 from kaltura_events.planning.series import AllHandsSeries
-from kaltura_events.planning.series_plan import plan
+from kaltura_events.planning.series_plan import PlannedEvent, plan
 
 NAMES = (
     "Weekly Team Sync",
@@ -94,3 +95,18 @@ def series_specs(draw: st.DrawFn, key: str = "prop") -> tuple[dict[str, Any], da
 
 def occurrence_dates(spec: dict[str, Any], now: datetime) -> list[date]:
     return [p.original_date for p in plan(AllHandsSeries.model_validate(spec), now)]
+
+
+def observed_event(
+    event_id: int, item: PlannedEvent, *, labels: list[str], shift: timedelta = timedelta()
+) -> Event:
+    """The event Kaltura would list for ``item``, with these labels, moved by ``shift``."""
+    return Event(
+        id=event_id,
+        name=item.name,
+        start_date=item.start_utc + shift,
+        end_date=item.end_utc + shift,
+        labels=labels,
+        doors_open_date=item.doors_open_utc + shift,
+        description=item.description,
+    )

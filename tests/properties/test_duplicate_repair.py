@@ -22,7 +22,7 @@ from kaltura_events.planning.duplicates import Occupancy, decide, split_prune
 from kaltura_events.planning.series import AllHandsSeries
 from kaltura_events.planning.series_diff import diff
 from kaltura_events.planning.series_plan import PlannedEvent, plan
-from tests.properties.series_strategies import series_specs
+from tests.properties.series_strategies import observed_event, series_specs
 
 SINGLE = ("labelled", "moved", "leftover")
 CLAIMANT = ("labelled", "moved", "leftover", "series only")
@@ -40,15 +40,7 @@ def _claimant(event_id: int, item: PlannedEvent, series: AllHandsSeries, kind: s
         "leftover": [],
         "series only": [series.series_label],
     }[kind]
-    return Event(
-        id=event_id,
-        name=item.name,
-        start_date=item.start_utc + shift,
-        end_date=item.end_utc + shift,
-        labels=labels,
-        doors_open_date=item.doors_open_utc + shift,
-        description=item.description,
-    )
+    return observed_event(event_id, item, labels=labels, shift=shift)
 
 
 def _unplanned(event_id: int, series: AllHandsSeries, now: datetime, day: int) -> Event:

@@ -19,20 +19,8 @@ from hypothesis import strategies as st
 from kaltura_events.api.models import Event
 from kaltura_events.planning.series import AllHandsSeries
 from kaltura_events.planning.series_diff import diff
-from kaltura_events.planning.series_plan import PlannedEvent, plan
-from tests.properties.series_strategies import series_specs
-
-
-def _event(event_id: int, item: PlannedEvent, *, labels: list[str], shift: timedelta = timedelta()) -> Event:
-    return Event(
-        id=event_id,
-        name=item.name,
-        start_date=item.start_utc + shift,
-        end_date=item.end_utc + shift,
-        labels=labels,
-        doors_open_date=item.doors_open_utc + shift,
-        description=item.description,
-    )
+from kaltura_events.planning.series_plan import plan
+from tests.properties.series_strategies import observed_event, series_specs
 
 
 @settings(max_examples=300)
@@ -55,13 +43,13 @@ def test_each_occurrence_is_matched_by_identity_or_exact_leftover_else_created(
     for index, (item, what) in enumerate(zip(planned, fate, strict=True)):
         event_id = index + 1
         if what == "labeled":
-            observed.append(_event(event_id, item, labels=list(item.labels)))
+            observed.append(observed_event(event_id, item, labels=list(item.labels)))
             expected_match[item.occurrence_label] = event_id
         elif what == "leftover":
-            observed.append(_event(event_id, item, labels=[]))
+            observed.append(observed_event(event_id, item, labels=[]))
             expected_match[item.occurrence_label] = event_id
         elif what == "decoy":
-            observed.append(_event(event_id, item, labels=[], shift=timedelta(minutes=7)))
+            observed.append(observed_event(event_id, item, labels=[], shift=timedelta(minutes=7)))
 
     changes = diff(planned, observed, series, now)
 

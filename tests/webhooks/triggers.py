@@ -22,11 +22,17 @@ from pydantic import TypeAdapter
 from deployments.serve import read_deployments
 
 ENCORE_ENTRYPOINT = "flows/schedule_encore.py:schedule_encore"
+ENCORE_DEPLOYMENT = "company-all-hands"
+"""schedule-encore/events-file has the same trigger, by YAML anchor (tests/e2e/test_deployment_files.py)."""
 
 
 def encore_automation(deployment_id: uuid.UUID) -> AutomationCore:
     """The automation ``prefect deploy`` makes from the encore deployment's one trigger."""
-    [spec] = [s for s in read_deployments() if s["entrypoint"] == ENCORE_ENTRYPOINT]
+    [spec] = [
+        s
+        for s in read_deployments()
+        if s["entrypoint"] == ENCORE_ENTRYPOINT and s["name"] == ENCORE_DEPLOYMENT
+    ]
     [trigger] = spec["triggers"]
     built = TypeAdapter(DeploymentTriggerTypes).validate_python(
         {"name": f"{spec['name']}__automation_1", **trigger}
