@@ -13,13 +13,16 @@ is this command's alone, so an apply then also takes a lock file per series
 beside Prefect's home, which other commands on this machine respect.
 
 Exit codes, like ``terraform plan -detailed-exitcode``: 0 nothing to change
-(or apply succeeded), 2 the plan has changes, 1 an error (the file, the API,
-or an apply that did not finish).
+(or apply succeeded), 2 the plan has changes (sessions a move left behind
+count until a person moves them), 1 an error (the file, the API, or an apply
+that did not finish). ``--markdown`` and ``--json`` write the same rows the
+table prints.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -48,8 +51,24 @@ DEFAULT_LOCK_WAIT_SECONDS = 300.0
 LOCKS_DIR_NAME = "kaltura-events-locks"
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
-    return _columns(("series", "occurrence", "action", "event_id", "name", "local_start", "people"), rows)
+def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """The plan's changed rows; a column blank in every row is left out, so a terminal stays readable."""
+    shown = tuple(c for c in columns if c in ("series", "action") or any(row.get(c) for row in rows))
+    return _columns(shown, rows)
+
+
+def plan_json(report: Any) -> str:
+    """``--json``: the rows the table and the markdown show, each change as field, before and after."""
+    document = {
+        "file": report.file,
+        "dry_run": report.dry_run,
+        "summary": report.summary(),
+        "changes": report.changes(),
+        "counts": report.counts(),
+        "rows": [row for row in report.rows(structured=True) if row["action"] != "unchanged"],
+        "failed": report.failed,
+    }
+    return json.dumps(document, indent=2, default=str) + "\n"
 
 
 def _columns(headers: tuple[str, ...], rows: list[dict[str, Any]], problem: str | None = None) -> str:
@@ -65,7 +84,7 @@ def _columns(headers: tuple[str, ...], rows: list[dict[str, Any]], problem: str 
 
 def run(args: argparse.Namespace) -> int:
     # Prefect reads its settings on import: import it only once the environment is final.
-    from flows.sync_events_file import FileReport, SyncIncomplete, sync_events_file
+    from flows.sync_events_file import COLUMNS, FileReport, SyncIncomplete, sync_events_file
 
     dry_run = args.command == "plan"
     try:
@@ -87,10 +106,12 @@ def run(args: argparse.Namespace) -> int:
     assert isinstance(report, FileReport)
     changed = [row for row in report.rows() if row["action"] != "unchanged"]
     if changed:
-        print(_table(changed))
+        print(_table(changed, COLUMNS))
     print(report.summary())
     if args.markdown:
         Path(args.markdown).write_text(report.markdown() + "\n", encoding="utf-8")
+    if getattr(args, "json", None):
+        Path(args.json).write_text(plan_json(report), encoding="utf-8")
     if report.failed:
         for failure in report.failed:
             print(f"failed: {failure}", file=sys.stderr)
@@ -150,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", "-o", metavar="DIR", help="attendance: where the CSVs and chart go")
     parser.add_argument("--full", action="store_true", help="attendance: read every profile again")
     parser.add_argument("--markdown", metavar="PATH", help="also write the plan as markdown here")
+    parser.add_argument("--json", metavar="PATH", help="also write the plan's rows as JSON here (for tools)")
     parser.add_argument("--calendar-dir", metavar="DIR", help="write one .ics per series here")
     parser.add_argument("--max-api-in-flight", type=int, default=API_LIMIT)
     parser.add_argument("--lock-wait", type=float, default=DEFAULT_LOCK_WAIT_SECONDS, metavar="SECONDS")

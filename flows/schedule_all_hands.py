@@ -36,17 +36,27 @@ from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.audience_csv import resolve_audience
 from kaltura_events.formats.paths import work_roots
 from kaltura_events.planning.audience import ResolvedAudience
+from kaltura_events.planning.changes import (
+    FieldChange,
+    Standing,
+    blocked,
+    complete_labels,
+    describe,
+    event_changes,
+    needs_sessions,
+    occurrence_changes,
+    session_changes,
+    standing,
+)
 from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.series import AllHandsSeries
 from kaltura_events.planning.series_diff import (
     SeriesDiff,
     diff,
     event_occurrence_label,
-    is_complete,
     leftover_key,
     missing_sessions,
     occurrence_of,
-    sessions_left_behind,
 )
 from kaltura_events.planning.series_plan import PlannedEvent, PlannedSession, Window, horizon, plan
 from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
@@ -63,10 +73,19 @@ class OccurrenceRow(BaseModel):
     name: str
     local_start: str
     start_utc: str
+    changes: list[FieldChange] = Field(default_factory=list)
+    """Each field apply sets (or set), with its value before, times in the series' zone."""
     note: str = ""
-    """What the flow could not put right, e.g. sessions the API cannot move."""
+    """Why the row is there when its changes do not say, or what a person must do."""
     people: str = ""
     """What the run did (or would do) to the event's users: ``+invited ~updated -removed, N emails``."""
+
+    def cells(self, *, structured: bool = False) -> dict[str, Any]:
+        """The row as the table, markdown and ``--json`` show it; ``structured`` keeps each change apart."""
+        row = self.model_dump()
+        if not structured:
+            row["changes"] = describe(self.changes)
+        return row
 
 
 class PersonChange(BaseModel):
@@ -92,15 +111,18 @@ class SeriesReport(BaseModel):
     """Future series events the plan no longer holds, kept because prune is off or people are on them."""
     duplicates: list[OccurrenceRow] = Field(default_factory=list)
     """Occurrences several events claim: which stays, which go, or why apply leaves them to a person."""
+    held: list[OccurrenceRow] = Field(default_factory=list)
+    """Occurrences whose sessions stayed at their old times after a move: only a person can move them."""
     failed: list[str] = Field(default_factory=list)
     people: list[PersonChange] = Field(default_factory=list)
     """Every invite, update and removal the run made, person by person."""
     waited: str = ""
     """Whom this run waited for before it could write the series (empty: it did not wait)."""
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self, *, structured: bool = False) -> list[dict[str, Any]]:
         groups = (
             self.duplicates,
+            self.held,
             self.created,
             self.finished,
             self.updated,
@@ -108,7 +130,7 @@ class SeriesReport(BaseModel):
             self.pruned,
             self.stale,
         )
-        return [row.model_dump() for group in groups for row in group]
+        return [row.cells(structured=structured) for group in groups for row in group]
 
 
 class SeriesIncomplete(KalturaError):
@@ -120,12 +142,19 @@ class Provisioned:
     """An occurrence's event after its unit, and what on it the API gives no way to mend."""
 
     event: Event
-    left_behind: tuple[str, ...] = ()
+    left_behind: tuple[FieldChange, ...] = ()
     people: PeopleOutcome = field(default_factory=PeopleOutcome)
+    added: tuple[str, ...] = ()
+    """Sessions this unit made on an event that existed, by name."""
 
 
 def _row(
-    action: str, item: PlannedEvent | None, event: Event | None, note: str = "", people: str = ""
+    action: str,
+    item: PlannedEvent | None,
+    event: Event | None,
+    note: str = "",
+    people: str = "",
+    changes: list[FieldChange] | None = None,
 ) -> OccurrenceRow:
     if item is not None:
         local, start, name = item.local_start.isoformat(), item.start_iso, item.name
@@ -142,16 +171,28 @@ def _row(
         name=name,
         local_start=local,
         start_utc=start,
+        changes=changes or [],
         note=note,
         people=people,
     )
 
 
-def _done_row(action: str, item: PlannedEvent, done: Provisioned) -> OccurrenceRow:
-    note = ""
-    if done.left_behind:
-        note = "; ".join(done.left_behind) + " (the Events API cannot change a session: fix it in Kaltura)"
-    return _row(action, item, done.event, note, done.people.note)
+def fix_by_hand(event: Event) -> str:
+    """What a person does about sessions left behind; the event id, as no source documents a page URL."""
+    return (
+        f"the Events API cannot move a session: move these in Kaltura's Events admin, event {event.id}; "
+        "every plan shows this row until they match"
+    )
+
+
+def _done_row(
+    action: str, item: PlannedEvent, done: Provisioned, before: list[FieldChange] | None = None
+) -> OccurrenceRow:
+    """An applied occurrence: what changed on it, and what stayed behind for a person."""
+    added = [FieldChange("sessions added", "", ", ".join(done.added))] if done.added else []
+    changes = [*(before or []), *added, *done.left_behind]
+    note = fix_by_hand(done.event) if done.left_behind else ""
+    return _row(action, item, done.event, note, done.people.note, changes)
 
 
 def observe(
@@ -246,18 +287,18 @@ def provision_occurrence(
     are logged and returned, and the report shows them.
     """
     existing: list[Session] = []
-    left_behind: list[str] = []
+    left_behind: list[FieldChange] = []
     if found is not None:
         event_id = found.id
         existing = list_sessions(credentials=credentials, event_id=found.id)
-        left_behind = sessions_left_behind(item, existing)
+        left_behind = blocked(session_changes(item, existing, series.timezone))
         if left_behind:
             get_run_logger().warning(
                 "Event %s (%s): %s; the Events API has no call to change or delete a session,"
-                " so change it in Kaltura's event page",
+                " so change it in Kaltura's Events admin",
                 event_id,
                 item.name,
-                "; ".join(left_behind),
+                describe(left_behind),
             )
     elif copy_id is not None:
         event_id = copy_id
@@ -278,13 +319,17 @@ def provision_occurrence(
     session_ids = {s.name: s.id for s in (*existing, *made)}
     speakers = [(session_ids[s.name], s.speakers) for s in item.sessions]
     people = converge_people(credentials, event_id, speakers, item.audience, observed=found is not None)
-    final = found if found is not None and is_complete(item, found) else None
-    event = final or _final_update(credentials, item, event_id, found)
-    return Provisioned(event, tuple(left_behind), people)
+    labels = complete_labels(item, held=bool(left_behind))
+    if found is not None and set(found.labels) == set(labels) and not event_changes(item, found, "UTC"):
+        event = found
+    else:
+        event = _final_update(credentials, item, event_id, found, labels)
+    added = tuple(s.name for s in made) if found is not None else ()
+    return Provisioned(event, tuple(left_behind), people, added)
 
 
 def _update_only(credentials: KalturaCredentials | None, item: PlannedEvent, event: Event) -> Provisioned:
-    return Provisioned(_final_update(credentials, item, event.id, event))
+    return Provisioned(_final_update(credentials, item, event.id, event, list(item.labels)))
 
 
 def _add_session(
@@ -305,9 +350,17 @@ def _add_session(
 
 
 def _final_update(
-    credentials: KalturaCredentials | None, item: PlannedEvent, event_id: int, seen: Event | None
+    credentials: KalturaCredentials | None,
+    item: PlannedEvent,
+    event_id: int,
+    seen: Event | None,
+    labels: list[str],
 ) -> Event:
-    """Times, doors-open and labels always; name and description only where the observed event differs."""
+    """Times, doors-open and labels always; name and description only where the observed event differs.
+
+    ``labels`` carry the spec marker, or the held marker where sessions stayed
+    at their old times, so the next plan reads them again until a person moves them.
+    """
     return update_event(
         credentials=credentials,
         event_id=event_id,
@@ -318,7 +371,7 @@ def _final_update(
         start=item.start_utc,
         end=item.end_utc,
         doors_open=item.doors_open_utc,
-        labels=list(item.labels),
+        labels=labels,
     )
 
 
@@ -377,16 +430,9 @@ def apply(
         for item in changes.create
         if item.occurrence_label in done
     ]
-    report.finished = [
-        _done_row("finished", item, done[item.occurrence_label])
-        for item, _ in (*changes.finish, *mended)
-        if item.occurrence_label in done
-    ]
-    report.updated = [
-        _done_row("updated", item, done[item.occurrence_label])
-        for item, _ in changes.update
-        if item.occurrence_label in done
-    ]
+    for item, seen in (*changes.finish, *mended, *changes.update):
+        if item.occurrence_label in done:
+            _file_applied(report, series, item, seen, done[item.occurrence_label])
     finished_items = [*changes.create, *(item for item, _ in (*changes.finish, *mended))]
     report.people = people_changes_of(
         [(item, done[item.occurrence_label]) for item in finished_items if item.occurrence_label in done]
@@ -406,9 +452,25 @@ def apply(
         )
         failures[f"prune event {event.id}"] = held_prune(event, occupancy)
     report.failed = [f"{what}: {why}" for what, why in failures.items()]
-    for rows in (report.created, report.finished, report.updated):
+    for rows in (report.created, report.finished, report.updated, report.held):
         rows.sort(key=lambda row: row.start_utc)
     return report
+
+
+def _file_applied(
+    report: SeriesReport, series: AllHandsSeries, item: PlannedEvent, seen: Event, done: Provisioned
+) -> None:
+    """An observed occurrence after apply, in the group its plan row was: held, finished or updated."""
+    before = event_changes(item, seen, series.timezone)
+    kind = standing(item, seen)
+    if done.left_behind:
+        report.held.append(_done_row("updated; sessions need a person", item, done, before))
+    elif kind is Standing.UNFINISHED:
+        report.finished.append(_done_row("finished", item, done, before))
+    elif kind is Standing.COMPLETE and not before:
+        report.finished.append(_done_row("verified", item, done, before))
+    else:
+        report.updated.append(_done_row("updated", item, done, before))
 
 
 def _delete(
@@ -482,11 +544,7 @@ def converge_series(
         _row("would create", item, None, people=_people_plan(credentials, item, None))
         for item in changes.create
     ]
-    report.finished = [
-        _row("would finish", item, event, people=_people_plan(credentials, item, event))
-        for item, event in changes.finish
-    ]
-    report.updated = [_row("would update", item, event) for item, event in changes.update]
+    _plan_observed(credentials, series, changes, report)
     report.unchanged = [_row("unchanged", item, event) for item, event in changes.unchanged]
     report.pruned = [
         _row("would prune", None, e, people=decided.occupancy[e.id].describe()) for e in decided.prune
@@ -501,6 +559,45 @@ def converge_series(
         for e in decided.held
     ]
     return report
+
+
+def _plan_observed(
+    credentials: KalturaCredentials | None, series: AllHandsSeries, changes: SeriesDiff, report: SeriesReport
+) -> None:
+    """The dry run's row for each observed occurrence apply would touch: every field before and after.
+
+    Sessions are read only where :func:`needs_sessions` says the row depends on
+    them, all at once; an event complete for the current spec costs no read.
+    """
+    reads = [event for item, event in changes.finish if needs_sessions(item, event)]
+    found = in_parallel([partial(list_sessions, credentials=credentials, event_id=e.id) for e in reads])
+    sessions = {event.id: listed for event, listed in zip(reads, found, strict=True)}
+    for item, event in changes.finish:
+        fields = occurrence_changes(item, event, series.timezone, sessions.get(event.id))
+        people = _people_plan(credentials, item, event)
+        kind = standing(item, event)
+        if blocked(fields):
+            action = "would update; " if len(blocked(fields)) < len(fields) else ""
+            report.held.append(
+                _row(f"{action}sessions need a person", item, event, fix_by_hand(event), people, fields)
+            )
+        elif kind is Standing.UNFINISHED:
+            note = "left unfinished by an earlier run (no completion marker); apply completes it"
+            report.finished.append(_row("would finish", item, event, note, people, fields))
+        elif kind is Standing.HELD:
+            note = "its sessions now match: apply marks it complete"
+            report.updated.append(_row("would update", item, event, note, people, fields))
+        elif kind is Standing.COMPLETE and not fields:
+            report.finished.append(_row("would verify", item, event, "", people, fields))
+        else:
+            note = "" if fields else "the spec changed in sessions, speakers or audience only"
+            report.updated.append(_row("would update", item, event, note, people, fields))
+    for item, event in changes.update:
+        fields = event_changes(item, event, series.timezone)
+        note = "edited in Kaltura since it was applied: apply puts the file's values back"
+        report.updated.append(_row("would update", item, event, note, changes=fields))
+    for rows in (report.finished, report.updated, report.held):
+        rows.sort(key=lambda row: row.start_utc)
 
 
 def _people_plan(credentials: KalturaCredentials | None, item: PlannedEvent, event: Event | None) -> str:
@@ -589,7 +686,7 @@ def publish_people(key_parts: list[str], people: list[PersonChange]) -> None:
 
 
 def _summary(report: SeriesReport) -> str:
-    noted = sum(1 for row in (*report.created, *report.finished, *report.updated) if row.note)
+    noted = len(report.held)
     verb = "Plan" if report.dry_run else "Series"
     return (
         (f"{report.waited[0].upper()}{report.waited[1:]}. " if report.waited else "")
@@ -602,7 +699,7 @@ def _summary(report: SeriesReport) -> str:
             else ""
         )
         + (
-            f" {noted} occurrence(s) need a change in Kaltura that the API cannot make: see the note column."
+            f" {noted} occurrence(s) need a change in Kaltura that the API cannot make: see the held rows."
             if noted
             else ""
         )

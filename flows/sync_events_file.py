@@ -43,6 +43,8 @@ from tasks.clients import resolve
 from tasks.events import list_events
 
 CHANGE_GROUPS = ("created", "finished", "updated", "pruned")
+COLUMNS = ("series", "occurrence", "action", "event_id", "name", "local_start", "changes", "people", "note")
+"""A plan row's cells, in the order the terminal, the markdown, the artifact and ``--json`` give them."""
 
 
 class OrphanRow(BaseModel):
@@ -79,7 +81,7 @@ class FileReport(BaseModel):
     """Whom this run waited for before it could write the file's series (empty: it did not wait)."""
 
     def counts(self) -> dict[str, int]:
-        totals = dict.fromkeys((*CHANGE_GROUPS, "unchanged", "duplicates"), 0)
+        totals = dict.fromkeys((*CHANGE_GROUPS, "unchanged", "duplicates", "held"), 0)
         for target in self.targets:
             if target.report is not None:
                 for group in totals:
@@ -91,54 +93,46 @@ class FileReport(BaseModel):
         """What a plan would do (or an apply did): the count ``plan`` turns into exit code 2.
 
         A duplicated occurrence counts whether apply would mend it or leave it
-        to a person: either way the plan is not clean.
+        to a person: either way the plan is not clean. So do sessions left at
+        their old times, until a person moves them.
         """
         counts = self.counts()
         removed = counts["orphaned"] if self.prune_removed else 0
         team = len(self.team.created) + len(self.team.updated) + len(self.team.deleted) if self.team else 0
-        return sum(counts[group] for group in CHANGE_GROUPS) + counts["duplicates"] + removed + team
+        changed = sum(counts[group] for group in CHANGE_GROUPS)
+        return changed + counts["duplicates"] + counts["held"] + removed + team
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self, *, structured: bool = False) -> list[dict[str, Any]]:
+        """One row per occurrence (or orphan, or team member), with :data:`COLUMNS`.
+
+        ``structured`` keeps each field change as ``{field, before, after,
+        converges}`` for ``--json``; otherwise they are one readable cell.
+        """
+        empty: Any = [] if structured else ""
         rows: list[dict[str, Any]] = []
         for target in self.targets:
             if target.past:
-                rows.append(
-                    {
-                        "series": target.report.series_key if target.report else target.where,
-                        "action": f"note: {target.note}" if target.note else "left alone (past)",
-                        "occurrence": "",
-                        "event_id": None,
-                        "name": "",
-                        "local_start": "",
-                        "people": "",
-                    }
-                )
+                key = target.report.series_key if target.report else target.where
+                action = f"note: {target.note}" if target.note else "left alone (past)"
+                rows.append(_cells(empty, series=key, action=action))
             elif target.report is not None:
-                for row in target.report.rows():
-                    rows.append({"series": target.report.series_key, **_pick(row)})
+                for row in target.report.rows(structured=structured):
+                    rows.append(_cells(empty, series=target.report.series_key, **row))
         rows += [
-            {
-                "series": o.series_key,
-                "action": o.action,
-                "occurrence": o.occurrence,
-                "event_id": o.event_id,
-                "name": o.name,
-                "local_start": o.local_start,
-                "people": "",
-            }
+            _cells(
+                empty,
+                series=o.series_key,
+                action=o.action,
+                occurrence=o.occurrence,
+                event_id=o.event_id,
+                name=o.name,
+                local_start=o.local_start,
+            )
             for o in self.orphans
         ]
         if self.team is not None:
             rows += [
-                {
-                    "series": "team",
-                    "action": m.action,
-                    "occurrence": "",
-                    "event_id": None,
-                    "name": m.email,
-                    "local_start": "",
-                    "people": "",
-                }
+                _cells(empty, series="team", action=m.action, name=m.email)
                 for m in (*self.team.created, *self.team.updated, *self.team.deleted)
             ]
         return rows
@@ -155,9 +149,14 @@ class FileReport(BaseModel):
             if counts["duplicates"]
             else ""
         )
+        held = (
+            f" {counts['held']} occurrence(s) with sessions the API cannot move: see the notes."
+            if counts["held"]
+            else ""
+        )
         return (
             f"{self.file}: {changed}; {counts['unchanged']} left alone; "
-            f"{counts['orphaned']} orphaned ({orphan_fate}).{duplicates}{team}{waited}"
+            f"{counts['orphaned']} orphaned ({orphan_fate}).{duplicates}{held}{team}{waited}"
         )
 
     def markdown(self) -> str:
@@ -167,12 +166,13 @@ class FileReport(BaseModel):
         changed = [r for r in self.rows() if r["action"] != "unchanged"]
         if changed:
             lines += [
-                "| Series | Occurrence | Action | Event id | Name | Local start | People |",
-                "|---|---|---|---|---|---|---|",
+                "| Series | Occurrence | Action | Event id | Name | Local start | Changes | People | Note |",
+                "|---|---|---|---|---|---|---|---|---|",
             ]
             lines += [
                 f"| {r['series']} | {r['occurrence']} | {r['action']} | {r['event_id'] or ''} | "
-                f"{_cell(r['name'])} | {r['local_start']} | {r['people']} |"
+                f"{_cell(r['name'])} | {r['local_start']} | {_cell(r['changes'])} | {_cell(r['people'])} | "
+                f"{_cell(r['note'])} |"
                 for r in changed
             ]
             lines.append("")
@@ -197,8 +197,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _pick(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("action", "occurrence", "event_id", "name", "local_start", "people")}
+def _cells(empty: Any, **given: Any) -> dict[str, Any]:
+    """A row with every column, in :data:`COLUMNS` order; what ``given`` lacks is blank."""
+    return {
+        column: given.get(column, empty if column == "changes" else None if column == "event_id" else "")
+        for column in COLUMNS
+    }
 
 
 class SyncIncomplete(KalturaError):
@@ -464,6 +468,7 @@ def sync_events_file(
                 *entry.report.created,
                 *entry.report.finished,
                 *entry.report.updated,
+                *entry.report.held,
                 *entry.report.unchanged,
             )
         }

@@ -372,7 +372,7 @@ def run_sync(args: argparse.Namespace) -> int:
     file = Path(args.file).resolve()
     command = [sys.executable, "-m", "deployments.events_file", args.command, str(file)]
     try:
-        for option in ("markdown", "calendar_dir", "output_dir"):
+        for option in ("markdown", "json", "calendar_dir", "output_dir"):
             if getattr(args, option, None):
                 flag = f"--{option.replace('_', '-')}"
                 command += [flag, str(inside(getattr(args, option), flag, [_current_directory()]))]
@@ -416,6 +416,9 @@ def register_plan_apply(subparsers: Any) -> None:
         )
         parser.add_argument("file", help="the events file, e.g. kaltura-events.yaml")
         parser.add_argument("--markdown", metavar="PATH", help="also write the plan as markdown (for a PR)")
+        parser.add_argument(
+            "--json", metavar="PATH", help="also write the plan's rows as JSON (for tools): the same content"
+        )
         parser.add_argument("--calendar-dir", metavar="DIR", help="write one .ics per series into DIR")
         parser.add_argument(
             "--max-api-in-flight", type=_positive, default=DEFAULT_API_LIMIT, help="requests in flight"

@@ -12,6 +12,8 @@ SERIES_LABEL_PREFIX = "kev-series:"
 """``kev-series:{key}``: the event is an occurrence of the series."""
 SPEC_LABEL_PREFIX = "kev-spec:"
 """``kev-spec:{hash}``: the occurrence was fully provisioned from this exact spec."""
+HELD_LABEL_PREFIX = "kev-held:"
+"""``kev-held:{hash}``: provisioned from this spec except sessions the API cannot move; a person must."""
 OCCURRENCE_LABEL_PREFIX = "kev-occ:"
 """``kev-occ:{original local date}``: which occurrence, however it was moved or renamed since."""
 ENCORE_LABEL_PREFIX = "kev-encore:"
@@ -19,6 +21,7 @@ ENCORE_LABEL_PREFIX = "kev-encore:"
 RESERVED_LABEL_PREFIXES = (
     SERIES_LABEL_PREFIX,
     SPEC_LABEL_PREFIX,
+    HELD_LABEL_PREFIX,
     OCCURRENCE_LABEL_PREFIX,
     ENCORE_LABEL_PREFIX,
 )

@@ -284,7 +284,9 @@ class AllHandsSeries(BaseModel):
         for label in self.labels:
             if label.startswith(RESERVED_LABEL_PREFIXES):
                 raise InvalidArgumentError(
-                    "labels", label, "kev-series:, kev-spec:, kev-occ: and kev-encore: labels are reserved"
+                    "labels",
+                    label,
+                    "kev-series:, kev-spec:, kev-held:, kev-occ: and kev-encore: labels are reserved",
                 )
         check_exceptions(self.skip_dates, self.extra_dates, self.overrides)
         for index, override in enumerate(self.overrides):

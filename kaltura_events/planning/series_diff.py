@@ -27,7 +27,12 @@ from kaltura_events.planning.series_plan import PlannedEvent, PlannedSession
 
 @dataclass
 class SeriesDiff:
-    """What apply must do. ``finish`` events exist but lack sessions or the completion marker.
+    """What apply must do. ``finish`` events exist but lack the current spec's completion marker.
+
+    That is work for apply (sessions, speakers, people, the final update),
+    not what the plan row calls it: :mod:`kaltura_events.planning.changes`
+    tells an update of an event complete for an older spec from one an
+    earlier run left unfinished, and from one held for sessions left behind.
 
     ``stale`` holds future series events the plan no longer wants (their date
     was skipped, cancelled, or the rule changed) while ``prune`` is off: kept,
@@ -167,29 +172,3 @@ def missing_sessions(item: PlannedEvent, existing: list[Session]) -> list[Planne
     """Sessions of the spec not yet on the event, matched by name (template sessions are left alone)."""
     names = {s.name for s in existing}
     return [s for s in item.sessions if s.name not in names]
-
-
-def sessions_left_behind(item: PlannedEvent, existing: list[Session]) -> list[str]:
-    """Sessions on the event whose times or type differ from the spec, described for a person.
-
-    The Events API has no call to change or delete a session, so a moved
-    occurrence keeps its sessions at their old times. The flow cannot mend
-    that; it must say so rather than report the occurrence as in order.
-    Fields the API did not return are not compared.
-    """
-    planned = {s.name: s for s in item.sessions}
-    found: list[str] = []
-    for session in existing:
-        spec = planned.get(session.name)
-        if spec is None:
-            continue
-        differences = []
-        if session.start_date is not None and session.start_date != spec.start_utc:
-            differences.append(f"starts {format_iso(session.start_date)}, not {format_iso(spec.start_utc)}")
-        if session.end_date is not None and session.end_date != spec.end_utc:
-            differences.append(f"ends {format_iso(session.end_date)}, not {format_iso(spec.end_utc)}")
-        if session.type != spec.type:
-            differences.append(f"is {session.type}, not {spec.type}")
-        if differences:
-            found.append(f"session {session.name!r} {'; '.join(differences)}")
-    return found

@@ -6,6 +6,7 @@ contract (0 nothing to change, 2 changes, 1 error).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -337,3 +338,101 @@ def test_plan_exits_2_on_a_duplicate_and_apply_mends_it_until_plan_exits_0(
         assert extra["id"] not in {e["id"] for e in emu.control.state()["events"]}
         again = cli(env, tmp_path, "plan", str(path))
         assert again.returncode == 0, again.output[-4000:]
+
+
+def test_plan_rows_name_each_changed_field_and_what_only_a_person_can_fix(
+    emu: EmulatorServer, events_api: RawEventsApi, tmp_path: Path
+) -> None:
+    """A weekly series moved an hour, a town hall re-described and renamed by hand in Kaltura.
+
+    The plan shows every field with its value now and the file's, in the
+    series' zone, in the terminal, the markdown and ``--json``; after apply,
+    the sessions the API cannot move stay a row (exit 2) and nothing else does.
+    """
+    now = datetime.now(timezone.utc)
+    day = (now + timedelta(days=10)).date()
+    path = tmp_path / "kaltura-events.yaml"
+    weekly = {
+        "key": "cli-weekly",
+        "name": "Weekly Sync",
+        "template_id": "tm0000",
+        "timezone": "Europe/Paris",
+        "rrule": "FREQ=WEEKLY",
+        "start_time": "10:00",
+        "duration_minutes": 60,
+        "starts_on": (now + timedelta(days=2)).date().isoformat(),
+        "horizon_days": 21,
+        "sessions": [{"name": "Keynote", "duration_minutes": 30}],
+    }
+    town_hall = {
+        "key": "cli-town-hall",
+        "name": "Town Hall",
+        "start": f"{day.isoformat()}T17:00",
+        "duration_minutes": 60,
+        "timezone": "Europe/Paris",
+        "template_id": "tm0000",
+        "description": "Q1 results",
+    }
+    path.write_text(yaml.safe_dump({"name": "cli-rows", "series": [weekly], "events": [town_hall]}))
+    with PrefectServer() as server:
+        env = {**runner_env(tmp_path), **kaltura_secrets(emu), "PREFECT_API_URL": server.api_url}
+        assert cli(env, tmp_path, "apply", str(path)).returncode == 0
+        events = emu.control.state()["events"]
+        [hall] = [e for e in events if "kev-series:cli-town-hall" in e["labels"]]
+        weeks = sorted(e["startDate"] for e in events if "kev-series:cli-weekly" in e["labels"])
+        events_api.ok("events/update", {"id": hall["id"], "name": "Town Hall (moved)"})
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "name": "cli-rows",
+                    "series": [{**weekly, "start_time": "11:00"}],
+                    "events": [{**town_hall, "description": "Q1 results and Q2 goals"}],
+                }
+            )
+        )
+
+        emu.control.reset_stats()
+        plan = cli(env, tmp_path, "plan", str(path), "--markdown", "plan.md", "--json", "plan.json")
+        assert plan.returncode == 2, plan.output[-4000:]
+        assert writes(emu) == 0
+        rows = json.loads((tmp_path / "plan.json").read_text())["rows"]
+        assert len(rows) == len(weeks) + 1, rows
+        by_key = {r["series"]: r for r in rows if r["series"] == "cli-town-hall"}
+        assert by_key["cli-town-hall"]["action"] == "would update"
+        assert by_key["cli-town-hall"]["changes"] == [
+            {"field": "name", "before": '"Town Hall (moved)"', "after": '"Town Hall"', "converges": True},
+            {
+                "field": "description",
+                "before": '"Q1 results"',
+                "after": '"Q1 results and Q2 goals"',
+                "converges": True,
+            },
+        ]
+        for row in (r for r in rows if r["series"] == "cli-weekly"):
+            assert row["action"] == "would update; sessions need a person", row
+            fields = [c["field"] for c in row["changes"]]
+            assert fields == ["start", "end", "doors-open", "session 'Keynote' (cannot follow a move)"]
+            start = row["changes"][0]
+            assert start["before"].endswith("T10:00+01:00") and start["after"].endswith("T11:00+01:00")
+        markdown = (tmp_path / "plan.md").read_text()
+        shown = 'name: "Town Hall (moved)" -> "Town Hall"'
+        assert shown in plan.stdout and shown in markdown
+        assert "cannot move a session" in plan.stdout and "cannot move a session" in markdown
+        assert f"event {hall['id']}" not in markdown, "the town hall has no sessions to fix"
+        summary = plan.stdout.strip().splitlines()[-1]
+        assert f"{len(weeks)} occurrence(s) with sessions the API cannot move" in summary, summary
+        listed = sum(emu.control.stats()["requests"]["sessions/list"].values())
+        assert listed == len(weeks), "sessions are read for the moved events only"
+
+        applied = cli(env, tmp_path, "apply", str(path))
+        assert applied.returncode == 0, applied.output[-4000:]
+        again = cli(env, tmp_path, "plan", str(path), "--json", "again.json")
+        assert again.returncode == 2, again.output[-4000:]
+        held = json.loads((tmp_path / "again.json").read_text())["rows"]
+        assert {r["action"] for r in held} == {"sessions need a person"}, held
+        assert len(held) == len(weeks)
+        for row in held:
+            [change] = row["changes"]
+            assert change["converges"] is False
+            assert "T10:00+01:00" in change["before"] and "T11:00+01:00" in change["after"]
+            assert f"event {row['event_id']}" in row["note"]

@@ -107,7 +107,10 @@ def test_changed_sessions_are_added_to_existing_events(
         {"name": "Breakouts", "type": "MeetingEntry", "offset_minutes": 60, "duration_minutes": 30}
     )
     report = schedule_all_hands(more, creds, now=NOW)
-    assert len(report.finished) == 4
+    assert len(report.updated) == 4 and not report.finished, "complete for the older spec: an update"
+    for row in report.updated:
+        assert [c.field for c in row.changes] == ["end", "sessions added"]
+        assert row.changes[-1].after == "Breakouts"
     for event in series_events(emu):
         assert len(emu.control.state()["sessions"][str(event["id"])]) == 3
 

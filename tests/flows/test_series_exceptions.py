@@ -229,11 +229,25 @@ def test_a_moved_occurrence_reports_the_sessions_the_api_cannot_move(
 
     assert emu.control.state()["sessions"][str(event["id"])] == [session], "no session made twice"
     assert calls(emu)["sessions/create"] == 0
-    [row] = report.finished
-    assert row.event_id == event["id"] and not report.failed
-    assert "session 'Keynote' starts 2026-01-12T15:00:00.000Z, not 2026-01-12T21:00:00.000Z" in row.note, (
-        row.note
-    )
-    assert "ends 2026-01-12T15:30:00.000Z, not 2026-01-12T21:30:00.000Z" in row.note
-    assert "cannot change a session" in row.note
+    [row] = report.held
+    assert row.event_id == event["id"] and not report.failed and not report.finished
+    assert [c.describe() for c in row.changes] == [
+        "start: 2026-01-12T10:00-05:00 -> 2026-01-12T16:00-05:00",
+        "end: 2026-01-12T11:00-05:00 -> 2026-01-12T17:00-05:00",
+        "doors-open: 2026-01-12T09:45-05:00 -> 2026-01-12T15:45-05:00",
+        "session 'Keynote' (cannot follow a move): 2026-01-12T10:00-05:00 to 2026-01-12T10:30-05:00"
+        " -> 2026-01-12T16:00-05:00 to 2026-01-12T16:30-05:00",
+    ]
+    assert "cannot move a session" in row.note and f"event {event['id']}" in row.note
     assert [r.note for r in report.unchanged] == [""]
+
+    emu.control.reset_stats()
+    plan = schedule_all_hands(moved, creds, dry_run=True, now=NOW)
+    [held] = plan.held
+    assert [c.describe() for c in held.changes] == [row.changes[-1].describe()], "only the sessions remain"
+    assert not (plan.created or plan.finished or plan.updated) and len(plan.unchanged) == 1
+    assert calls(emu)["sessions/list"] == 1, "sessions are read for the held event only"
+
+    again = schedule_all_hands(moved, creds, now=NOW)
+    assert [r.event_id for r in again.held] == [event["id"]]
+    assert not {"events/update", "sessions/create"} & set(calls(emu)), "nothing rewritten while held"

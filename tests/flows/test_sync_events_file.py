@@ -234,6 +234,43 @@ def test_a_refused_team_section_fails_the_apply_and_the_series_still_converge(
     assert len(file_events(emu)) == 8, "both series of the file were still converged"
 
 
+def test_the_plans_rows_are_the_same_in_the_report_the_markdown_and_the_artifacts(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
+) -> None:
+    """A town hall re-described in the file and renamed by hand: one row, both fields, everywhere."""
+    hall = {
+        "key": "rows-hall",
+        "name": "Town Hall",
+        "start": "2027-01-12T17:00",
+        "duration_minutes": 60,
+        "timezone": "Europe/Paris",
+        "template_id": "tm0000",
+        "description": "Q1 results",
+    }
+    path = write(tmp_path / "kaltura-events.yaml", {"name": "rows", "events": [hall]})
+    sync(path, creds, dry_run=False)
+    [event] = emu.control.state()["events"]
+    creds.get_events_client().update_event(event["id"], name="Town Hall (moved)")
+    write(path, {"name": "rows", "events": [{**hall, "description": "Q1 results and Q2 goals"}]})
+
+    plan = sync(path, creds, dry_run=True)
+    [row] = plan.rows()
+    shown = 'name: "Town Hall (moved)" -> "Town Hall"; description: "Q1 results" -> "Q1 results and Q2 goals"'
+    assert (row["action"], row["changes"]) == ("would update", shown)
+    assert plan.changes() == 1 and "1 would be updated" in plan.summary()
+    [structured] = plan.rows(structured=True)
+    assert [(c["field"], c["before"], c["after"]) for c in structured["changes"]] == [
+        ("name", '"Town Hall (moved)"', '"Town Hall"'),
+        ("description", '"Q1 results"', '"Q1 results and Q2 goals"'),
+    ]
+    markdown, table = latest_artifacts("sync-events-file-rows-plan", "sync-events-file-rows-plan-table")
+    assert markdown.data == plan.markdown() and shown.replace("|", "\\|") in plan.markdown()
+    assert isinstance(table.data, str) and shown.replace('"', '\\"') in table.data
+
+    sync(path, creds, dry_run=False)
+    assert sync(path, creds, dry_run=True).changes() == 0
+
+
 def test_series_beyond_its_horizon_is_a_note_that_changes_nothing(
     creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path
 ) -> None:
