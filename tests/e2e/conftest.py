@@ -488,10 +488,10 @@ def ui_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             context.close()
 
 
-# -- a PostgreSQL-backed stack (tests/e2e/postgres.py), one per session -------------------------
+# -- a PostgreSQL-backed stack (tests/e2e/postgres.py), one per test module -------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def postgres_database() -> Iterator[str]:
     """A fresh, uniquely named database (SQLAlchemy URL), dropped afterwards."""
     admin = admin_dsn()
@@ -506,7 +506,7 @@ def postgres_database() -> Iterator[str]:
         asyncio.run(run_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def postgres_stack(postgres_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Two workers that each run at most 5 flow runs, so ten runs need both of them."""
     with deployed_stack(

@@ -3,8 +3,9 @@
 PostgreSQL is expected on 127.0.0.1:5432 with trust auth (override with
 KALTURA_EVENTS_POSTGRES_DSN). Without it the tests skip and say why, unless
 KALTURA_EVENTS_REQUIRE_POSTGRES=1 (CI sets it), which makes that a failure.
-One stack per test session: a server start, its deployments and two workers
-cost about 20 s.
+One stack per test module that asks for it (a server start, its deployments and
+two workers cost about 20 s), stopped after the module: kept for the session, its
+server and workers would load the 2 cores under every later test.
 """
 
 from __future__ import annotations
