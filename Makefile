@@ -17,7 +17,7 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy kaltura_events tasks flows deployments benchmarks tests demo.py
+	$(VENV)/bin/mypy kaltura_events tasks flows deployments benchmarks docs tests demo.py
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/deptry .
 

@@ -13,10 +13,11 @@ is this command's alone, so an apply then also takes a lock file per series
 beside Prefect's home, which other commands on this machine respect.
 
 Exit codes, like ``terraform plan -detailed-exitcode``: 0 nothing to change
-(or apply succeeded), 2 the plan has changes (sessions a move left behind
-count until a person moves them), 1 an error (the file, the API, or an apply
-that did not finish). ``--markdown`` and ``--json`` write the same rows the
-table prints.
+(or apply converged everything), 2 the plan has changes (sessions a move left
+behind count until a person moves them) or apply left something only a person
+can fix (those sessions; one line says which events), 1 an error (the file,
+the API, or an apply that did not finish, a duplicate it had to leave among
+them). ``--markdown`` and ``--json`` write the same rows the table prints.
 """
 
 from __future__ import annotations
@@ -116,7 +117,13 @@ def run(args: argparse.Namespace) -> int:
         for failure in report.failed:
             print(f"failed: {failure}", file=sys.stderr)
         return EXIT_ERROR
-    return EXIT_CHANGES if dry_run and report.changes() else EXIT_OK
+    if dry_run:
+        return EXIT_CHANGES if report.changes() else EXIT_OK
+    left = report.left_to_a_person()
+    if left:
+        print(f"kaltura-events apply: {left}", file=sys.stderr)
+        return EXIT_CHANGES
+    return EXIT_OK
 
 
 def run_attendance(args: argparse.Namespace, selector: EventSelector) -> int:

@@ -18,6 +18,7 @@ from typing import Annotated, Any, cast
 import pendulum
 from prefect import flow
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from prefect.logging import get_run_logger
 from pydantic import BaseModel, Field
 
 from flows.duplication import PollSettings
@@ -101,6 +102,24 @@ class FileReport(BaseModel):
         team = len(self.team.created) + len(self.team.updated) + len(self.team.deleted) if self.team else 0
         changed = sum(counts[group] for group in CHANGE_GROUPS)
         return changed + counts["duplicates"] + counts["held"] + removed + team
+
+    def left_to_a_person(self) -> str:
+        """After an apply, what no re-run can converge: one line saying what to fix and where, or "".
+
+        Sessions a move left at their old times are the case today: the Events
+        API has no call to move one, so the run did all it could, yet the file
+        is not what Kaltura holds. ``apply`` turns this line into exit code 2,
+        so a green run never hides it. Each held row's note names its event too.
+        """
+        held = [row for t in self.targets if t.report is not None for row in t.report.held]
+        if not held:
+            return ""
+        events = ", ".join(str(row.event_id) for row in held)
+        return (
+            f"{len(held)} occurrence(s) have sessions the Events API cannot move: move them in Kaltura's "
+            f"Events admin, event(s) {events} (each row's note shows the times); every plan shows them "
+            "until they match"
+        )
 
     def rows(self, *, structured: bool = False) -> list[dict[str, Any]]:
         """One row per occurrence (or orphan, or team member), with :data:`COLUMNS`.
@@ -190,6 +209,8 @@ class FileReport(BaseModel):
             lines += ["Calendars: " + ", ".join(f"`{path}`" for path in self.calendars), ""]
         if self.failed:
             lines += ["**Failed:**", *[f"- {_cell(f)}" for f in self.failed], ""]
+        if not self.dry_run and self.left_to_a_person():
+            lines += [f"**Left to a person:** {_cell(self.left_to_a_person())}.", ""]
         return "\n".join(lines)
 
 
@@ -496,6 +517,10 @@ def sync_events_file(
             ["sync-events-file", events_file.name, "people"],
             [p for t in report.targets if t.report is not None for p in t.report.people],
         )
+    if not dry_run and report.left_to_a_person():
+        # Logged, not Failed: a re-run cannot move a session, and "failed; re-run" would send the
+        # reader the wrong way. The run's log and its markdown artifact carry the line; the CLI exits 2.
+        get_run_logger().warning("Left to a person: %s", report.left_to_a_person())
     if report.failed:  # a plan that could not be made fails too: a green dry run would say "nothing to do"
         done = "could not be planned" if dry_run else "not finished; re-run to converge"
         raise SyncIncomplete(f"{len(report.failed)} item(s) {done}: {report.failed[:5]}", report)

@@ -404,7 +404,11 @@ def _current_directory() -> Root:
 def register_plan_apply(subparsers: Any) -> None:
     for name, summary in (
         ("plan", "show what applying FILE would change; exit 0 nothing, 2 changes, 1 error"),
-        ("apply", "converge Kaltura to FILE: create, update, finish and prune; exit 0 done, 1 error"),
+        (
+            "apply",
+            "converge Kaltura to FILE: create, update, finish and prune; exit 0 done, "
+            "2 a person must fix what the API cannot (sessions a move left), 1 error",
+        ),
     ):
         parser = subparsers.add_parser(
             name,

@@ -346,8 +346,9 @@ def test_plan_rows_name_each_changed_field_and_what_only_a_person_can_fix(
     """A weekly series moved an hour, a town hall re-described and renamed by hand in Kaltura.
 
     The plan shows every field with its value now and the file's, in the
-    series' zone, in the terminal, the markdown and ``--json``; after apply,
-    the sessions the API cannot move stay a row (exit 2) and nothing else does.
+    series' zone, in the terminal, the markdown and ``--json``; apply moves the
+    events and exits 2 with one line naming the events whose sessions a person
+    must move, and those stay a row of every plan (exit 2) while nothing else does.
     """
     now = datetime.now(timezone.utc)
     day = (now + timedelta(days=10)).date()
@@ -380,6 +381,7 @@ def test_plan_rows_name_each_changed_field_and_what_only_a_person_can_fix(
         events = emu.control.state()["events"]
         [hall] = [e for e in events if "kev-series:cli-town-hall" in e["labels"]]
         weeks = sorted(e["startDate"] for e in events if "kev-series:cli-weekly" in e["labels"])
+        weekly_ids = {e["id"] for e in events if "kev-series:cli-weekly" in e["labels"]}
         events_api.ok("events/update", {"id": hall["id"], "name": "Town Hall (moved)"})
         path.write_text(
             yaml.safe_dump(
@@ -424,8 +426,26 @@ def test_plan_rows_name_each_changed_field_and_what_only_a_person_can_fix(
         listed = sum(emu.control.stats()["requests"]["sessions/list"].values())
         assert listed == len(weeks), "sessions are read for the moved events only"
 
-        applied = cli(env, tmp_path, "apply", str(path))
-        assert applied.returncode == 0, applied.output[-4000:]
+        applied = cli(env, tmp_path, "apply", str(path), "--markdown", "applied.md")
+        assert applied.returncode == 2, applied.output[-4000:]
+        [line] = [t for t in applied.stderr.splitlines() if t.startswith("kaltura-events apply: ")]
+        assert f"{len(weeks)} occurrence(s) have sessions the Events API cannot move" in line, line
+        named = line.split("event(s) ", 1)[1].split(" (", 1)[0]
+        assert {int(i) for i in named.split(", ")} == weekly_ids, line
+        assert "**Left to a person:**" in (tmp_path / "applied.md").read_text()
+        # The run itself did all it could: Completed, with the same line in its log.
+        [run] = httpx.post(
+            f"{server.api_url}/flow_runs/filter", json={"sort": "START_TIME_DESC", "limit": 1}, timeout=30
+        ).json()
+        assert run["state"]["type"] == "COMPLETED", run["state"]
+        logs = httpx.post(
+            f"{server.api_url}/logs/filter",
+            json={"logs": {"flow_run_id": {"any_": [run["id"]]}, "level": {"ge_": 30}}},
+            timeout=30,
+        ).json()
+        assert any(e["message"] == f"Left to a person: {line.split(': ', 1)[1]}" for e in logs), logs
+        moved = [e for e in emu.control.state()["events"] if e["id"] in weekly_ids]
+        assert all(e["startDate"] not in weeks for e in moved), "apply moved every event it could"
         again = cli(env, tmp_path, "plan", str(path), "--json", "again.json")
         assert again.returncode == 2, again.output[-4000:]
         held = json.loads((tmp_path / "again.json").read_text())["rows"]

@@ -1,0 +1,60 @@
+"""The README's picture of a plan comment (docs/plan_comment.py) comes from a real apply and plan.
+
+The script's story, run here against the session's emulator and one Prefect
+server, must leave a plan holding each kind of row a reviewer reads: a field
+the file changed, an edit made by hand in Kaltura, a session a move left
+behind and a duplicate. The picture is taken too (a second in Chromium), so
+the command the README names keeps working.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from deployments.local_server import PrefectServer
+from docs.plan_comment import build_plan, comment_html, screenshot
+from kaltura_events.emulator.server import EmulatorServer
+
+pytestmark = pytest.mark.slow
+
+PICTURE_LIMIT = 200 * 1024
+
+
+def test_the_plan_comment_shows_an_update_a_drift_a_held_session_and_a_duplicate(
+    emu: EmulatorServer, tmp_path: Path
+) -> None:
+    workdir = tmp_path / "checkout"
+    workdir.mkdir()
+    with PrefectServer() as server:
+        markdown = build_plan(emu, server.env(), workdir)
+
+    rows = [line for line in markdown.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == 4, markdown
+
+    def row(series: str, action: str) -> str:
+        [found] = [line for line in rows if line.startswith(f"| {series} |") and f"| {action}" in line]
+        return found
+
+    duplicate = row("weekly-sync", "duplicate: would keep ")
+    assert re.search(r"\| duplicate: would keep \d+, delete \d+ \|", duplicate), duplicate
+    edited_in_file = row("town-hall", "would update |")
+    assert 'description: "Q1 results" -> "Q1 results and Q2 goals"' in edited_in_file
+    drift = row("weekly-sync", "would update |")
+    assert '(room B)" -> "Weekly Sync' in drift and "edited in Kaltura since it was applied" in drift
+    held = row("product-launch", "sessions need a person |")
+    assert "session 'Keynote' (cannot follow a move)" in held and "T16:00+0" in held and "T17:00+0" in held
+    [event_id] = re.findall(r"Events admin, event (\d+);", held)
+    assert f"| {event_id} |" in held, "the note names the row's own event"
+    assert "1 occurrence(s) claimed by more than one event" in markdown
+    assert emu.admin_secret not in markdown
+
+    html = comment_html(markdown)
+    assert html.count("<tr>") == 1 + len(rows), "a header row and one row per plan row"
+    assert "&quot;Q1 results&quot; -&gt; &quot;Q1 results and Q2 goals&quot;" in html
+    picture = tmp_path / "plan-comment.png"
+    screenshot(html, picture)
+    data = picture.read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) < PICTURE_LIMIT, len(data)
