@@ -183,17 +183,20 @@ class Worker:
 class BackgroundCommand:
     """A long-running command of ours (``python deployments/serve.py``), stopped with its group."""
 
-    def __init__(self, args: Sequence[str], env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(
+        self, args: Sequence[str], env: Mapping[str, str], log_path: Path, cwd: Path = REPO_ROOT
+    ) -> None:
         self.args = list(args)
         self.env = dict(env)
         self.log_path = log_path
+        self.cwd = cwd
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> BackgroundCommand:
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 self.args,
-                cwd=REPO_ROOT,
+                cwd=self.cwd,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
