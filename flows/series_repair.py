@@ -69,7 +69,7 @@ def people_on(repair: Repair) -> str:
 
 
 def duplicate_action(repair: Repair, *, dry_run: bool) -> str:
-    """The action names every id itself: a reviewer reads it first, before the note that says why.
+    """The action names every id itself: a reviewer reads it first, before the note that says why."""
     others = ", ".join(str(e.id) for e in repair.others)
     if repair.refused:
         left = ", ".join(str(e.id) for e in (repair.keep, *repair.others))
