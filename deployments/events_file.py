@@ -29,10 +29,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pendulum
 
 from deployments.local_server import PrefectServer, configured_api_url, prefect_home
 from deployments.machine_lock import MachineLockBusy, machine_locks
+from deployments.quiet_refusals import refusals_off_the_console
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.environment import CredentialsError, settings_from_env
 from kaltura_events.formats.events_file import (
@@ -89,13 +91,14 @@ def run(args: argparse.Namespace) -> int:
 
     dry_run = args.command == "plan"
     try:
-        report = sync_events_file(
-            path=args.file,
-            dry_run=dry_run,
-            calendar_dir=args.calendar_dir,
-            max_api_in_flight=args.max_api_in_flight,
-            lock_wait_seconds=args.lock_wait,
-        )
+        with refusals_off_the_console():
+            report = sync_events_file(
+                path=args.file,
+                dry_run=dry_run,
+                calendar_dir=args.calendar_dir,
+                max_api_in_flight=args.max_api_in_flight,
+                lock_wait_seconds=args.lock_wait,
+            )
     except SyncIncomplete as exc:
         if exc.report is None:
             print(f"kaltura-events {args.command}: {exc}", file=sys.stderr)
@@ -130,12 +133,13 @@ def run_attendance(args: argparse.Namespace, selector: EventSelector) -> int:
     from flows.report_attendance import AttendanceReport, report_attendance
 
     try:
-        report = report_attendance(
-            selector=selector,
-            output_dir=args.output_dir,
-            incremental=not args.full,
-            max_api_in_flight=args.max_api_in_flight,
-        )
+        with refusals_off_the_console():
+            report = report_attendance(
+                selector=selector,
+                output_dir=args.output_dir,
+                incremental=not args.full,
+                max_api_in_flight=args.max_api_in_flight,
+            )
     except (KalturaError, ValueError) as exc:
         print(f"kaltura-events attendance: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -162,6 +166,15 @@ def _attendance_table(rows: list[dict[str, Any]]) -> str:
         "attended_of_registered",
     )
     return _columns(headers, rows, problem="problem")
+
+
+def _note_missing_limit(command: str) -> None:
+    """Once per command, before its run: what ``kaltura-events setup`` adds, when the server lacks it."""
+    from tasks.api_limit import missing_limit_note
+
+    note = missing_limit_note()
+    if note is not None:
+        print(f"kaltura-events {command}: note: {note}", file=sys.stderr)
 
 
 def _ensure_local_limit() -> None:
@@ -203,7 +216,18 @@ def main(argv: list[str] | None = None) -> int:
     def chosen() -> int:
         return run_attendance(args, selector) if selector is not None else run(args)
 
-    if configured_api_url():
+    configured = configured_api_url()
+    if configured:
+        try:
+            _note_missing_limit(args.command)
+        except httpx.HTTPError as exc:
+            print(
+                f"kaltura-events {args.command}: the Prefect server at {configured} did not answer "
+                f"({type(exc).__name__}): start it, or unset PREFECT_API_URL to run on a server of "
+                "this command's own",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
         return chosen()
     print(
         "No Prefect server configured (PREFECT_API_URL, in the environment or the active Prefect "

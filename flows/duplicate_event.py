@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from flows.duplication import DuplicationError, DuplicationRequest, PollSettings, run_duplications
 from flows.parameters import ApiInFlight
+from flows.refusals import ends_in_one_line
 from flows.reporting import publish
 from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.api.events import EventFilter
@@ -167,6 +168,7 @@ def resolve_source(credentials: KalturaCredentials | None, spec: DuplicateSpec) 
     description="Duplicate a template event, wait for the copy, then set its labels and doors-open time.",
     task_runner=thread_runner(),
 )
+@ends_in_one_line
 def duplicate_event(
     spec: DuplicateSpec,
     credentials: KalturaCredentials | None = None,

@@ -35,11 +35,12 @@ from prefect.variables import Variable
 from pydantic import BaseModel, Field
 
 from flows.parameters import ApiInFlight
+from flows.refusals import ends_in_one_line
 from flows.reporting import artifact_key, publish
 from flows.selection import select_events
 from flows.series_lock import one_writer, variable_lock
 from kaltura_events.api.attendance_models import App, UserProfile
-from kaltura_events.api.errors import InvalidArgumentError, KalturaError
+from kaltura_events.api.errors import CredentialsRefused, InvalidArgumentError, KalturaError
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Event, EventUser
 from kaltura_events.api.validation import format_iso, parse_iso_datetime
@@ -208,6 +209,8 @@ def _counted(
     for guids, future in counting:
         try:
             counted.update(future.result())
+        except CredentialsRefused:
+            raise  # no call can pass: the run ends in its one line, not one problem per app
         except KalturaError as exc:
             unread.update((guid, f"counts not read: {exc}") for guid in guids)
     return counted, unread
@@ -337,6 +340,7 @@ def _rows(series: SeriesReport) -> list[OccurrenceRow]:
     description="Who registered and who came, per occurrence and across a series: a table, a chart, CSVs.",
     task_runner=thread_runner(),
 )
+@ends_in_one_line
 def report_attendance(
     selector: EventSelector,
     credentials: KalturaCredentials | None = None,
@@ -418,6 +422,8 @@ def report_attendance(
             names: dict[str, str] = {}
             try:
                 users: list[EventUser] = invitees[event_id].result()
+            except CredentialsRefused:
+                raise
             except KalturaError as exc:
                 failed(report, f"invited not read: {exc}")
             else:
@@ -427,6 +433,8 @@ def report_attendance(
                 continue
             try:
                 profiles = reads[event_id].result()
+            except CredentialsRefused:
+                raise
             except KalturaError as exc:
                 failed(report, f"profiles not read: {exc}")
                 profiles = None

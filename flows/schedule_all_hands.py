@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from flows.duplication import DuplicationRequest, PollSettings, run_duplications
 from flows.parameters import ApiInFlight, DuplicationPolling, LockWaitSeconds, NowForTesting, Verify
 from flows.people import PeopleOutcome, converge_people, plan_people
+from flows.refusals import ends_in_one_line
 from flows.reporting import publish
 from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
 from flows.series_repair import Triage, duplicate_action, held_prune, people_on, refusal, triage
@@ -627,6 +628,7 @@ def people_changes_of(report_rows: list[tuple[PlannedEvent, Provisioned]]) -> li
     description="Keep a recurring all-hands series on the calendar over a rolling horizon.",
     task_runner=thread_runner(),
 )
+@ends_in_one_line
 def schedule_all_hands(
     series: AllHandsSeries,
     credentials: KalturaCredentials | None = None,

@@ -43,6 +43,7 @@ from pydantic import BaseModel, Field
 
 from flows.parameters import ApiInFlight, LockWaitSeconds, NowForTesting
 from flows.people import converge_people
+from flows.refusals import ends_in_one_line
 from flows.reporting import publish
 from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
 from flows.units import in_parallel
@@ -211,6 +212,7 @@ def candidates(series: AllHandsSeries | None, path: str | None, series_key: str 
     description="When a session's recording is ready, schedule its SimuLive replay in the encore's zone.",
     task_runner=thread_runner(),
 )
+@ends_in_one_line
 def schedule_encore(
     entry_id: Annotated[str, Field(title="Recording entry id", description="The entry that became ready.")],
     series: AllHandsSeries | None = None,

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from flows.duplication import PollSettings
 from flows.parameters import ApiInFlight, DuplicationPolling, LockWaitSeconds, NowForTesting, Verify
+from flows.refusals import ends_in_one_line
 from flows.reporting import artifact_key, publish
 from flows.schedule_all_hands import SeriesReport, converge_series, publish_people
 from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, file_lock, one_writer, partner_of, series_lock
@@ -406,6 +407,7 @@ def _handle_orphans(
     description="Converge every series and event of a kaltura-events.yaml; a dry run is the plan.",
     task_runner=thread_runner(),
 )
+@ends_in_one_line
 def sync_events_file(
     path: Annotated[
         str,

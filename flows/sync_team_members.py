@@ -16,6 +16,7 @@ from prefect import flow
 from pydantic import BaseModel, Field
 
 from flows.parameters import ApiInFlight
+from flows.refusals import ends_in_one_line
 from flows.reporting import publish
 from flows.units import run_units
 from kaltura_events.api.errors import KalturaError
@@ -182,6 +183,7 @@ def converge_roster(
     description="Keep the account's Events Platform team equal to a declared roster.",
     task_runner=thread_runner(),
 )
+@ends_in_one_line
 def sync_team_members(
     roster: Annotated[
         Roster,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from flows.cleanup import CleanupOutcome, delete_categories, delete_events, plan_categories
 from flows.parameters import ApiInFlight, LockWaitSeconds
+from flows.refusals import ends_in_one_line
 from flows.reporting import publish
 from flows.selection import select_events
 from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
@@ -68,6 +69,7 @@ def run_cleanup(
     description="Delete events and the categories the platform made for them.",
     task_runner=thread_runner(),
 )
+@ends_in_one_line
 def teardown_events(
     selector: EventSelector,
     credentials: KalturaCredentials | None = None,

@@ -32,6 +32,7 @@ from prefect.variables import Variable
 from pydantic import BaseModel, Field
 
 from flows.parameters import ApiInFlight, NowForTesting
+from flows.refusals import ends_in_one_line
 from flows.reporting import publish
 from flows.series_lock import VARIABLE_LOCK_WAIT_SECONDS, one_writer, variable_lock
 from kaltura_events.api.events import EventFilter
@@ -137,6 +138,7 @@ def _announcement(transition: Transition, event_id: uuid.UUID) -> Announcement:
     name="watch-events",
     description="Announce Kaltura events starting soon and events that ended, once each, as Prefect events.",
 )
+@ends_in_one_line
 def watch_events(
     credentials: KalturaCredentials | None = None,
     labels: Annotated[

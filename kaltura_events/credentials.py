@@ -33,6 +33,8 @@ from kaltura_events.environment import (
     VARIABLE_OF,
     WHERE_TO_SET,
     CredentialsError,
+    refusal_advice,
+    setting,
     settings_from_env,
 )
 
@@ -252,10 +254,9 @@ class KalturaCredentials(Block):
 
     def url_hint(self, field: str) -> str:
         """For an error that could not reach a URL: where it came from, and which variable changes it."""
-        setting = f"{VARIABLE_OF[field]} (the Block's {field})"
         if getattr(self, field):
-            return f"{setting} sets this URL"
-        return f"this URL is a Kaltura region's; set {setting} to use another"
+            return f"{setting(field)} sets this URL"
+        return f"this URL is a Kaltura region's; set {setting(field)} to use another"
 
     def resolved_urls(self) -> tuple[str, str]:
         """(Events Platform API, API v3): every flow needs both, so the Block is checked for them."""
@@ -292,8 +293,14 @@ class KalturaCredentials(Block):
         return digest.hexdigest()
 
     def _minter(self, service_url: str) -> KsProvider:
+        advice = refusal_advice(
+            self.auth_modes()[0],
+            partner_id=self.partner_id,
+            app_token_id=self.app_token_id,
+            hash_type=self.app_token_hash_type,
+        )
         if self.ks is not None:
-            return KsProvider(fixed_ks=self.ks.get_secret_value())
+            return KsProvider(fixed_ks=self.ks.get_secret_value(), advice=advice)
         assert self.partner_id is not None and self.user_id is not None
         partner_id, user_id, expiry = self.partner_id, self.user_id, self.ks_expiry_seconds
         retry = self.retry_policy()
@@ -304,7 +311,8 @@ class KalturaCredentials(Block):
                 return KsProvider(
                     local_minter(
                         secret, partner_id, user_id, expiry_seconds=expiry, privileges=self.privileges
-                    )
+                    ),
+                    advice=advice,
                 )
 
             def via_session_start() -> Minted:
@@ -320,7 +328,7 @@ class KalturaCredentials(Block):
                     )
                     return ks, issued + expiry
 
-            return KsProvider(via_session_start)
+            return KsProvider(via_session_start, advice=advice)
         assert self.app_token is not None and self.app_token_id is not None
         token, token_id, hash_type = (
             self.app_token.get_secret_value(),
@@ -342,7 +350,7 @@ class KalturaCredentials(Block):
                 )
                 return ks, expires if expires else issued + expiry
 
-        return KsProvider(via_app_token)
+        return KsProvider(via_app_token, advice=advice)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_retries=self.max_retries, base_delay=self.retry_base_delay_seconds)

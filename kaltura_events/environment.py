@@ -9,10 +9,10 @@ and a traceback per task.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from kaltura_events.api.errors import InvalidArgumentError, KalturaError
+from kaltura_events.api.errors import AuthenticationError, InvalidArgumentError, KalturaError
 
 ENV_FIELDS: dict[str, str] = {
     "KALTURA_REGION": "region",
@@ -81,3 +81,63 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any
         except ValueError:
             raise InvalidArgumentError("KALTURA_PARTNER_ID", values["partner_id"], "not an integer") from None
     return values
+
+
+def setting(field: str) -> str:
+    """A setting as both places name it (a run's credentials come from either): variable and Block field."""
+    return f"{VARIABLE_OF[field]} (the Block's {field})"
+
+
+_APP_TOKEN_REFUSALS: dict[str, str] = {
+    "APP_TOKEN_NOT_ACTIVE": "app token {token_id} is disabled: re-enable it (appToken.update, status 2), "
+    "or set KALTURA_APP_TOKEN_ID and KALTURA_APP_TOKEN to an active token",
+    "EXPIRED_TOKEN": "app token {token_id} has expired: make a new one and set KALTURA_APP_TOKEN_ID and "
+    "KALTURA_APP_TOKEN to it",
+    "INVALID_APP_TOKEN_ID": "partner {partner_id} has no app token {token_id}: check "
+    + setting("app_token_id")
+    + " and KALTURA_PARTNER_ID",
+    "INVALID_APP_TOKEN_HASH": "check "
+    + setting("app_token")
+    + " and KALTURA_APP_TOKEN_HASH_TYPE ({hash_type}) of app token {token_id}",
+}
+"""What to change for each refusal of ``appToken.startSession`` (KALTURA_APPTOKENS_API.md §10)."""
+_APP_TOKEN_REFUSALS["APP_TOKEN_ID_NOT_FOUND"] = _APP_TOKEN_REFUSALS["INVALID_APP_TOKEN_ID"]
+
+
+def refusal_advice(
+    mode: str,
+    *,
+    partner_id: int | None = None,
+    app_token_id: str | None = None,
+    hash_type: str = "SHA256",
+) -> Callable[[AuthenticationError], str]:
+    """What to change when Kaltura refuses credentials of ``mode``: ``ks``, ``admin_secret`` or ``app_token``.
+
+    The check that failed is the API's own words, which the refusal keeps;
+    this names the setting to change, never its value: a secret, a token or a
+    KS never appears, only the partner and the app token's id, which are not
+    secrets and tell a person which account and token to look at.
+    """
+
+    def advise(refusal: AuthenticationError) -> str:
+        said = refusal.api_message.lower()
+        if mode == "ks":
+            return (
+                f"{setting('ks')} was given as a fixed KS, so it cannot be renewed; give a fresh one, or "
+                "KALTURA_ADMIN_SECRET or KALTURA_APP_TOKEN_ID + KALTURA_APP_TOKEN to mint one"
+            )
+        if mode == "app_token":
+            code = getattr(refusal, "code", "")
+            template = _APP_TOKEN_REFUSALS.get(
+                code,
+                "a KS made just now from app token {token_id} was refused: check KALTURA_APP_TOKEN_ID, "
+                "KALTURA_APP_TOKEN and KALTURA_PARTNER_ID ({partner_id})",
+            )
+            return template.format(token_id=app_token_id, partner_id=partner_id, hash_type=hash_type)
+        if "expired" in said:
+            # The signature passed, so the secret is right: a KS made here is expired at once only
+            # when this machine's clock and Kaltura's disagree.
+            return "a KS made just now was refused as expired: check this machine's clock"
+        return f"check {setting('admin_secret')} for partner {partner_id}"
+
+    return advise

@@ -53,23 +53,53 @@ LEASE_SECONDS = 60.0
 """Prefect's shortest lease: a killed run's slots come back within a minute (plus the server's
 lease sweep). The run renews its leases at half of it."""
 
-_warned_missing = [False]
+MISSING_LIMIT_NOTE = (
+    f"this Prefect server has no global concurrency limit {GLOBAL_LIMIT_NAME!r}, so each run bounds only "
+    "its own requests (max_api_in_flight) and runs at once add up against Kaltura; `kaltura-events setup` "
+    "adds it (one request limit every run and worker shares), with the work pool, the credentials Block "
+    "type and, from KALTURA_* variables, the credentials Block"
+)
+"""Said once per process: by a command before its runs (``missing_limit_note``), else by the first run."""
+
+_told_missing = [False]
+
+
+def _missing_once() -> str | None:
+    if _told_missing[0]:
+        return None
+    _told_missing[0] = True
+    return MISSING_LIMIT_NOTE
+
+
+def _read_limit() -> Any:
+    """The server's ``kaltura-api`` limit; ObjectNotFound when it has none."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_global_concurrency_limit_by_name(GLOBAL_LIMIT_NAME)
+
+
+def missing_limit_note() -> str | None:
+    """What ``kaltura-events setup`` adds, when this server lacks ``kaltura-api``; None when it has it.
+
+    A command prints it once, before its runs, and the runs then stay quiet
+    about it: a user sees one note naming the step that fixes it, not a
+    warning per run.
+    """
+    try:
+        _read_limit()
+    except ObjectNotFound:
+        return _missing_once()
+    return None
 
 
 def _global_limit_size() -> int | None:
-    from prefect.client.orchestration import get_client
-
     try:
-        with get_client(sync_client=True) as client:
-            limit = client.read_global_concurrency_limit_by_name(GLOBAL_LIMIT_NAME)
+        limit = _read_limit()
     except ObjectNotFound:
-        if not _warned_missing[0]:
-            _warned_missing[0] = True
-            logger.warning(
-                "No Prefect global concurrency limit named %r; only this run's own limit applies. "
-                "Create it with `kaltura-events limits create` to bound several runs together.",
-                GLOBAL_LIMIT_NAME,
-            )
+        note = _missing_once()
+        if note is not None:
+            logger.warning("%s", note)
         return None
     return int(limit.limit) if limit.active and limit.limit > 0 else None
 

@@ -22,6 +22,7 @@ from kaltura_events.api.errors import (
     ApiV3PermissionError,
     AuthenticationError,
     CategoriesLockedError,
+    CredentialsRefused,
     InvalidArgumentError,
 )
 from kaltura_events.api.ks import ADMIN, USER, KsProvider, app_token_hash, build_ks_v2, local_minter, parse_ks
@@ -499,9 +500,13 @@ def test_a_ks_still_rejected_after_renewal_is_not_renewed_again(emu: EmulatorSer
         return local_minter("a-wrong-secret", emu.partner_id, emu.user_id)()
 
     client = ApiV3Client(emu.service_url, KsProvider(bad_minter), retry=FAST, sleep=no_sleep)
-    with client, pytest.raises(ApiV3AuthenticationError) as caught:
+    with client, pytest.raises(CredentialsRefused) as caught:
         client.list_categories(CategoryFilter())
-    assert caught.value.code == "INVALID_KS"
+    refusal = caught.value.refused  # the API's own exception, kept under the advice
+    assert isinstance(refusal, ApiV3AuthenticationError) and refusal.code == "INVALID_KS"
+    assert str(caught.value).endswith(
+        "a KS made just now was refused too: check the credentials it is made from"
+    )
     assert len(minted) == 2
     assert requests_to(emu, "category.list") == {"200:INVALID_KS": 2}
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from kaltura_events.api.errors import AuthenticationError, KsParseError
+from kaltura_events.api.errors import AuthenticationError, CredentialsRefused, KsParseError
 from kaltura_events.api.ks import (
     ADMIN,
     USER,
@@ -168,13 +168,23 @@ def test_a_refused_fixed_ks_is_not_sent_again() -> None:
     """Calls queued behind the refusal fail here, unsent, naming why; the KS never appears."""
     provider = KsProvider(fixed_ks=VECTOR)
     assert provider.get("events/list") == VECTOR
-    with pytest.raises(AuthenticationError, match=r"HTTP 401 \(KS expired\)"):
+    with pytest.raises(CredentialsRefused, match=r"^events/list: HTTP 401: KS expired: .*cannot be renewed"):
         provider.renew_after_rejection(VECTOR, "events/list", "KS expired")
-    with pytest.raises(AuthenticationError) as caught:
+    with pytest.raises(CredentialsRefused) as caught:
         provider.get("sessions/create")
     message = str(caught.value)
-    assert message.startswith("sessions/create: HTTP 401: not sent: the API refused the KS"), message
+    assert message.startswith(
+        "sessions/create: HTTP 401: KS expired (not sent: refused on an earlier call): "
+    )
     assert "cannot be renewed" in message and VECTOR not in message
+
+
+def test_a_refusal_says_what_the_maker_of_the_provider_advises() -> None:
+    """The credentials know which setting to name; the provider adds it to the API's words."""
+    provider = KsProvider(fixed_ks=VECTOR, advice=lambda refusal: f"fix KALTURA_KS ({refusal.endpoint})")
+    with pytest.raises(CredentialsRefused) as caught:
+        provider.renew_after_rejection(VECTOR, "events/list", "the KS has expired")
+    assert str(caught.value) == "events/list: HTTP 401: the KS has expired: fix KALTURA_KS (events/list)"
 
 
 def test_local_minter_reports_expiry() -> None:

@@ -113,6 +113,25 @@ class AuthenticationError(ApiError):
     status_code = 401
 
 
+class CredentialsRefused(AuthenticationError):
+    """The API refused the credentials themselves: a fresh KS too, or the KS could not be made.
+
+    Nothing a retry or a renewal can mend: a wrong admin secret, a given KS
+    that expired, a disabled app token. Its message is one line, the same a
+    command prints and a flow run's state message carries: the API's words
+    (which check failed) and then what to change, naming the setting and never
+    its value: ``events/list: HTTP 401: the KS signature is invalid: check
+    KALTURA_ADMIN_SECRET (the Block's admin_secret) for partner 123``.
+    """
+
+    def __init__(self, refused: AuthenticationError, advice: str) -> None:
+        self.refused = refused
+        self.advice = advice
+        super().__init__(
+            refused.endpoint, f"{refused.api_message}: {advice}", status_code=refused.status_code
+        )
+
+
 class PermissionDeniedError(ApiError):
     status_code = 403
 

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from kaltura_events.api.errors import AuthenticationError, KsParseError
+from kaltura_events.api.errors import AuthenticationError, CredentialsRefused, KsParseError
 
 USER = 0
 ADMIN = 2
@@ -151,6 +151,15 @@ def parse_ks(ks: str, admin_secret: str) -> KsInfo:
 Minted = tuple[str, float | None]
 """A fresh KS and when it expires (epoch seconds), or None when unknown."""
 
+Advice = Callable[[AuthenticationError], str]
+"""What to change when the API refuses the credentials (given the refusal): settings by name, no value."""
+
+FIXED_KS_ADVICE = (
+    "it was given as a fixed KS, so it cannot be renewed; give a fresh KS, or an admin secret or app "
+    "token to mint one"
+)
+MINTED_KS_ADVICE = "a KS made just now was refused too: check the credentials it is made from"
+
 
 class KsProvider:
     """Hands out a KS, renewing it before expiry and at most once per 401.
@@ -160,6 +169,10 @@ class KsProvider:
     renewed: once the API refuses it, every later call fails here, unsent, so
     a run with dozens of calls queued ends on the first refusal instead of
     sending each one to be refused in turn.
+
+    ``advice`` says what to change when the credentials themselves are
+    refused (a fresh KS refused, a KS that cannot be made); whoever made the
+    provider knows which settings those are, so it is given, not guessed here.
     """
 
     def __init__(
@@ -169,28 +182,47 @@ class KsProvider:
         fixed_ks: str | None = None,
         renew_margin_seconds: float = 60.0,
         clock: Callable[[], float] = time.time,
+        advice: Advice | None = None,
     ) -> None:
         if (mint is None) == (fixed_ks is None):
             raise ValueError("KsProvider needs exactly one of mint or fixed_ks")
         self._mint = mint
         self._margin = renew_margin_seconds
         self._clock = clock
+        self._advice = advice
         self._lock = threading.Lock()
         self._ks: str | None = fixed_ks
         self._expires_at: float | None = None
-        self._refusal: str | None = None
+        self._refusal: CredentialsRefused | None = None
         self.renewals = 0
+
+    def refused(self, refusal: AuthenticationError) -> CredentialsRefused:
+        """``refusal`` as a refusal of the credentials, with what to change (once said, said as it was)."""
+        if isinstance(refusal, CredentialsRefused):
+            return refusal
+        if self._advice is not None:
+            advice = self._advice(refusal)
+        else:
+            advice = FIXED_KS_ADVICE if self._mint is None else MINTED_KS_ADVICE
+        return CredentialsRefused(refusal, advice)
 
     def _fresh_locked(self) -> str:
         assert self._mint is not None
-        self._ks, self._expires_at = self._mint()
+        try:
+            self._ks, self._expires_at = self._mint()
+        except AuthenticationError as refusal:  # the token or secret that makes a KS was refused
+            raise self.refused(refusal) from refusal
         self.renewals += 1
         return self._ks
 
     def get(self, endpoint: str = "KS") -> str:
         with self._lock:
             if self._refusal is not None:
-                raise AuthenticationError(endpoint, f"not sent: {self._refusal}")
+                # The check first, as on the call that met it: whichever call's error a run ends
+                # with, its line reads the same.
+                earlier = self._refusal.refused.api_message
+                unsent = AuthenticationError(endpoint, f"{earlier} (not sent: refused on an earlier call)")
+                raise CredentialsRefused(unsent, self._refusal.advice)
             if self._ks is None:
                 return self._fresh_locked()
             expiring = self._expires_at is not None and self._clock() >= self._expires_at - self._margin
@@ -208,17 +240,13 @@ class KsProvider:
             if self._mint is None:
                 said = f" ({reason})" if reason else ""
                 if not self._ks:
-                    self._refusal = (
+                    raise AuthenticationError(
+                        endpoint,
                         f"the API refused the call with HTTP 401{said}: no KS was given; "
-                        "give a KS, or an admin secret or app token to mint one"
+                        "give a KS, or an admin secret or app token to mint one",
                     )
-                else:
-                    self._refusal = (
-                        f"the API refused the KS with HTTP 401{said}, and it was given as a fixed KS, "
-                        "so it cannot be renewed; give a fresh KS, or an admin secret or app token "
-                        "to mint one"
-                    )
-                raise AuthenticationError(endpoint, self._refusal)
+                self._refusal = self.refused(AuthenticationError(endpoint, reason or "the KS was refused"))
+                raise self._refusal
             if self._ks is not None and self._ks != rejected:
                 return self._ks
             return self._fresh_locked()

@@ -142,7 +142,9 @@ class Transport:
         """One attempt, inside the slot: send with the current KS; on a 401 renew once and send again.
 
         The KS is read once the slot is held, so when a KS expires only the
-        calls in flight meet a 401, not every call queued for a slot.
+        calls in flight meet a 401, not every call queued for a slot. A fresh
+        KS refused too means the credentials are wrong: that refusal says what
+        to change (``CredentialsRefused``).
         """
         with self.slot():
             ks = self.ks.get(endpoint)
@@ -150,7 +152,10 @@ class Transport:
                 return send(ks)
             except AuthenticationError as refused:
                 fresh = self.ks.renew_after_rejection(ks, endpoint, refused.api_message)
+            try:
                 return send(fresh)
+            except AuthenticationError as again:
+                raise self.ks.refused(again) from again
 
     def call(
         self,

@@ -93,9 +93,17 @@ class EmulatorControl:
         expiry: int | None = None,
         session_duration: int | None = None,
         session_privileges: str = "",
+        status: int = 2,
     ) -> dict[str, Any]:
-        """Returns ``{"id", "token", "hashType", ...}``; the token value appears nowhere else."""
-        body: dict[str, Any] = {"hashType": hash_type, "sessionPrivileges": session_privileges}
+        """Returns ``{"id", "token", "hashType", ...}``; the token value appears nowhere else.
+
+        ``status`` 1 makes a disabled token (AT §4), which ``appToken.startSession`` refuses.
+        """
+        body: dict[str, Any] = {
+            "hashType": hash_type,
+            "sessionPrivileges": session_privileges,
+            "status": status,
+        }
         for name, value in (
             ("sessionType", session_type),
             ("sessionUserId", session_user_id),

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 import yaml
 
 from deployments.local_server import PrefectServer
+from kaltura_events.api.ks import ADMIN, build_ks_v2
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawEventsApi
 from kaltura_events.formats.events_file import load_events_file, targets
@@ -172,6 +174,62 @@ def test_half_an_auth_mode_names_the_missing_variable(emu: EmulatorServer, tmp_p
     assert "also need KALTURA_USER_ID" in line
     assert emu.admin_secret not in result.output
     assert emu.control.stats()["total_requests"] == 0
+
+
+def test_a_refused_credential_ends_each_command_in_one_line_and_the_run_in_the_same(
+    emu: EmulatorServer, tmp_path: Path
+) -> None:
+    """A wrong admin secret, a given KS that expired, a disabled app token: one line each, no traceback.
+
+    On a configured server without ``kaltura-api`` each command first says, once,
+    what ``kaltura-events setup`` adds. The flow run's state message is the line.
+    """
+    secrets = {k: v for k, v in kaltura_secrets(emu).items() if k != "KALTURA_ADMIN_SECRET"}
+    two_hours_ago = time.time() - 7200
+    expired = build_ks_v2(
+        emu.admin_secret, emu.partner_id, emu.user_id, expiry_seconds=3600, now=two_hours_ago
+    )
+    token = emu.control.create_app_token("SHA256", session_user_id=emu.user_id, session_type=ADMIN, status=1)
+    cases = [
+        (
+            "plan",
+            {"KALTURA_ADMIN_SECRET": "not-the-admin-secret"},
+            "not-the-admin-secret",
+            "HTTP 401: the KS signature is invalid",  # of whichever call met it first
+            f"check KALTURA_ADMIN_SECRET (the Block's admin_secret) for partner {emu.partner_id}",
+        ),
+        (
+            "apply",
+            {"KALTURA_KS": expired, "KALTURA_PARTNER_ID": "", "KALTURA_USER_ID": ""},
+            expired,
+            "HTTP 401: the KS has expired",
+            "KALTURA_KS (the Block's ks) was given as a fixed KS, so it cannot be renewed",
+        ),
+        (
+            "attendance",
+            {"KALTURA_APP_TOKEN_ID": token["id"], "KALTURA_APP_TOKEN": token["token"]},
+            token["token"],
+            "appToken.startSession: HTTP 401: APP_TOKEN_NOT_ACTIVE",
+            f"app token {token['id']} is disabled: re-enable it",
+        ),
+    ]
+    with PrefectServer() as server:
+        lines = []
+        for command, credentials, secret, check, what_to_change in cases:
+            env = {**runner_env(tmp_path), **secrets, **credentials, "PREFECT_API_URL": server.api_url}
+            result = cli(env, tmp_path, command, str(EXAMPLE))
+            assert result.returncode == 1, result.output[-4000:]
+            assert result.stdout == "" and "Traceback" not in result.output, result.output[-4000:]
+            note, line = result.stderr.strip().splitlines()
+            assert note.startswith(f"kaltura-events {command}: note: this Prefect server has no "), note
+            assert "`kaltura-events setup` adds it" in note
+            assert line.startswith(f"kaltura-events {command}: ") and check in line, line
+            assert what_to_change in line, line
+            assert secret not in result.output
+            lines.append(line.removeprefix(f"kaltura-events {command}: "))
+        runs = httpx.post(f"{server.api_url}/flow_runs/filter", json={}, timeout=30).json()
+    assert sorted(r["state"]["message"] for r in runs) == sorted(lines), "the run says what the command said"
+    assert writes(emu) == 0
 
 
 def _names_that_repeat(now: datetime) -> dict[str, Any]:

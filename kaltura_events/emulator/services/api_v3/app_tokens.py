@@ -11,6 +11,10 @@ from typing import Any
 from kaltura_events.emulator.kaltura_session import TOKEN_HASH_TYPES
 from kaltura_events.emulator.services.api_v3.models import AppToken, render_app_token
 
+ACTIVE = 2
+STATUSES = (1, 2, 3)
+"""KALTURA_APPTOKENS_API.md §4: 1 disabled, 2 active, 3 deleted."""
+
 
 class AppTokenBook:
     def __init__(self, seed: int, clock: Callable[[], float]) -> None:
@@ -28,11 +32,14 @@ class AppTokenBook:
         expiry: int | None = None,
         session_duration: int | None = None,
         session_privileges: str = "",
+        status: int = ACTIVE,
     ) -> AppToken:
         """Make a token; its value is random (it is a secret) while its id follows the seed."""
         normalized = hash_type.upper()
         if normalized not in TOKEN_HASH_TYPES:
             raise ValueError(f"hashType must be one of {', '.join(TOKEN_HASH_TYPES)}, got {hash_type!r}")
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(map(str, STATUSES))} (AT §4), got {status!r}")
         with self._lock:
             token_id = f"1_{self._ids.getrandbits(40):010x}"
             token = AppToken(
@@ -45,6 +52,7 @@ class AppTokenBook:
                 session_duration=session_duration,
                 session_privileges=session_privileges,
                 created_at=int(self._clock()),
+                status=status,
             )
             self._tokens[token_id] = token
             return token

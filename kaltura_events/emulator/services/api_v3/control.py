@@ -15,6 +15,7 @@ from kaltura_events.emulator.control_requests import (
     control_route,
     int_field,
 )
+from kaltura_events.emulator.services.api_v3.app_tokens import ACTIVE
 from kaltura_events.emulator.services.api_v3.backend import ApiV3Backend
 
 
@@ -26,6 +27,7 @@ def app_tokens(backend: ApiV3Backend, body: dict[str, Any]) -> dict[str, Any]:
     privileges = body.get("sessionPrivileges", "")
     if not isinstance(privileges, str):
         raise ControlError("sessionPrivileges must be a string")
+    status = int_field(body, "status")
     token = backend.app_tokens.create(
         hash_type=str(body.get("hashType", "SHA256")),
         session_type=int_field(body, "sessionType"),
@@ -33,6 +35,7 @@ def app_tokens(backend: ApiV3Backend, body: dict[str, Any]) -> dict[str, Any]:
         expiry=int_field(body, "expiry"),
         session_duration=int_field(body, "sessionDuration"),
         session_privileges=privileges,
+        status=ACTIVE if status is None else status,
     )
     return {
         "id": token.id,
@@ -43,6 +46,7 @@ def app_tokens(backend: ApiV3Backend, body: dict[str, Any]) -> dict[str, Any]:
         "expiry": token.expiry,
         "sessionDuration": token.session_duration,
         "sessionPrivileges": token.session_privileges,
+        "status": token.status,
     }
 
 

@@ -61,6 +61,8 @@ class AppToken:
     session_duration: int | None
     session_privileges: str
     created_at: int
+    status: int = 2
+    """AT §4: 1 disabled, 2 active, 3 deleted; only an active token starts a session (§10)."""
 
 
 def render_app_token(token: AppToken) -> dict[str, Any]:
@@ -74,6 +76,7 @@ def render_app_token(token: AppToken) -> dict[str, Any]:
         "sessionDuration": token.session_duration,
         "sessionPrivileges": token.session_privileges,
         "createdAt": token.created_at,
+        "status": token.status,
         "objectType": "KalturaAppToken",
     }
 

@@ -12,6 +12,7 @@ from kaltura_events.emulator import kaltura_session
 from kaltura_events.emulator.auth import verify_v3_ks
 from kaltura_events.emulator.failures import ApiV3Failure
 from kaltura_events.emulator.kaltura_session import USER_SESSION
+from kaltura_events.emulator.services.api_v3.app_tokens import ACTIVE
 from kaltura_events.emulator.services.api_v3.backend import ApiV3Backend
 from kaltura_events.emulator.services.api_v3.params import Params, integer, required, session_type
 
@@ -82,6 +83,10 @@ async def app_token_start_session(backend: ApiV3Backend, params: Params, endpoin
     if token is None:
         raise ApiV3Failure(
             "INVALID_APP_TOKEN_ID", f"Invalid application token id [{token_id}]", {"ID": token_id}
+        )
+    if token.status != ACTIVE:  # §10: "Token is disabled (status != 2)"
+        raise ApiV3Failure(
+            "APP_TOKEN_NOT_ACTIVE", f"Application token id [{token_id}] is not active", {"ID": token_id}
         )
     now = int(backend.platform.clock())
     if token.expiry and token.expiry <= now:  # §4: "0 = never expires"
