@@ -99,7 +99,7 @@ def register_emulator(subparsers: Any) -> None:
 
     parser = subparsers.add_parser(
         "emulator",
-        help="run the local Events Platform, API v3, App Registry and User Profile emulator",
+        help="run the local Events Platform, API v3, App Registry, User Profile and Messaging emulator",
         description="Serve a local emulator of Kaltura's Events Platform API and API v3 until Ctrl-C.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

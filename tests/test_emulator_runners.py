@@ -67,6 +67,7 @@ def test_cli_prints_urls_and_exports_then_stops_on_ctrl_c(tmp_path: Path) -> Non
         "KALTURA_SERVICE_URL",
         "KALTURA_APP_REGISTRY_URL",
         "KALTURA_USER_PROFILE_URL",
+        "KALTURA_MESSAGING_URL",
         "KALTURA_PARTNER_ID",
         "KALTURA_ADMIN_SECRET",
         "KALTURA_USER_ID",
@@ -78,6 +79,7 @@ def test_cli_prints_urls_and_exports_then_stops_on_ctrl_c(tmp_path: Path) -> Non
     base = exports["KALTURA_EVENTS_API_URL"].removesuffix("/api/v1")
     assert exports["KALTURA_APP_REGISTRY_URL"] == f"{base}/app-registry/api/v1"
     assert exports["KALTURA_USER_PROFILE_URL"] == f"{base}/user-profile/api/v1"
+    assert exports["KALTURA_MESSAGING_URL"] == f"{base}/messaging/api/v1"
     base_url = exports["KALTURA_EVENTS_API_URL"].removesuffix("/api/v1")
     state = httpx.get(f"{base_url}/_emulator/state", timeout=5).json()
     assert state["config"]["seed"] == 3 and state["faults"]["rules"][0]["kind"] == "rate_limit"

@@ -26,6 +26,7 @@ _NON_NEGATIVE_NUMBERS = (
     "hang_seconds",
     "notification_retry_base_seconds",
     "notification_timeout_seconds",
+    "message_sending_seconds",
 )
 
 
@@ -59,6 +60,8 @@ class EmulatorConfig:
     notification_max_attempts: int = 11
     """The guide's "up to 10 retries" (§10.6) after the first attempt."""
     notification_timeout_seconds: float = 5.0
+    message_sending_seconds: float = 0.0
+    """Messaging: how long a send stays ``sending`` (no source says; 0 = completed at the next look)."""
 
     def __post_init__(self) -> None:
         if self.offset_mode not in OFFSET_MODES:

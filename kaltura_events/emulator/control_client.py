@@ -200,6 +200,24 @@ class EmulatorControl:
         result: dict[str, Any] = self._post("/attendance", body)
         return result
 
+    def outbox(self) -> list[dict[str, Any]]:
+        """Every email the Messaging service rendered, in the order sent: ``to``, ``subject``, ``body``
+        (tokens filled), ``session``, ``templateId``, ``bulkId``, ``userId``, ``status``, ..."""
+        messages: list[dict[str, Any]] = self._get("/outbox")["messages"]
+        return messages
+
+    def mark_bouncing(self, emails: Sequence[str]) -> list[str]:
+        """Messages sent to these addresses from now on bounce; returns every bouncing address."""
+        bouncing: list[str] = self._post("/bouncing", {"emails": list(emails)})["bouncing"]
+        return bouncing
+
+    def mark_unsubscribed(self, user_id: str, groups: Sequence[str]) -> list[str]:
+        """The user leaves these unsubscribe groups, as the email's link would; returns all they left."""
+        left: list[str] = self._post("/unsubscribed", {"userId": user_id, "groups": list(groups)})[
+            "unsubscribed"
+        ]
+        return left
+
     def expire_ks(self) -> int:
         """Make every KS issued or seen so far count as expired; returns how many are now expired."""
         return int(self._post("/expire-ks")["expired"])

@@ -48,6 +48,16 @@ def required_str(body: Body, key: str, field: str | None = None) -> str:
     return require_str(field or key, body.get(key))
 
 
+def secret_str(body: Body, key: str, field: str | None = None, *, required: bool) -> str | None:
+    """A secret (an API key, a signing secret): refused like any string, but its value is never shown."""
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise BadArgument(field or key, "<hidden>", "is required" if value is None else "expected a string")
+    return value
+
+
 def optional_str(body: Body, key: str, field: str | None = None) -> str | None:
     value = body.get(key)
     return None if value is None else require_str(field or key, value)

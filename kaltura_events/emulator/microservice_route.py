@@ -26,6 +26,7 @@ from kaltura_events.emulator.failures import (
     EventsApiFailure,
     api_v3_error_body,
 )
+from kaltura_events.emulator.kaltura_session import Session
 from kaltura_events.emulator.platform import Platform
 from kaltura_events.emulator.request_bodies import json_body
 from kaltura_events.emulator.request_context import RequestContext, request_context
@@ -36,6 +37,8 @@ B = TypeVar("B")
 Body = dict[str, Any]
 Handler = Callable[[B, Body], Body | None]
 """Takes the service's backend and the JSON body; None answers an empty body (deletes)."""
+CallerHandler = Callable[[B, Body, Session], Body | None]
+"""A handler that acts for the user its KS names (the Messaging guide's "user-scoped KS", §10.2)."""
 
 VALIDATION_ERROR = "VALIDATION_ERROR"
 _CODE_BY_STATUS = {401: "INVALID_KS", 403: "SERVICE_FORBIDDEN", 404: "NOT_FOUND"}
@@ -58,32 +61,43 @@ def microservice_routes(
     platform_of: Callable[[B], Platform],
     *,
     any_ks: frozenset[str] = frozenset(),
+    user_endpoints: tuple[Endpoint[CallerHandler[B]], ...] = (),
 ) -> list[BaseRoute]:
     """One route for the whole prefix, so an unknown path or method gets the service's own 404.
 
     ``any_ks`` names the endpoints that also take a non-ADMIN KS (their guides
     name an analytics permission for them, which the emulator does not model).
+    ``user_endpoints`` act for the KS's user: any session type, but a user id
+    is required (403 without one, as the Events Platform answers it).
     """
     handlers = {endpoint.name: endpoint.handler for endpoint in endpoints}
+    user_handlers = {endpoint.name: endpoint.handler for endpoint in user_endpoints}
 
     async def microservice_route(request: Request) -> Response:
         backend = current()
         platform = platform_of(backend)
         endpoint = request.path_params["path"].strip("/")
         handler = handlers.get(endpoint)
-        if handler is None or request.method != "POST":
+        user_handler = user_handlers.get(endpoint)
+        if (handler is None and user_handler is None) or request.method != "POST":
             return exception_response(
                 404, _CODE_BY_STATUS[404], f"Cannot {request.method} {prefix}{endpoint}"
             )
         context = request_context(request.scope) or RequestContext(endpoint, service_name, False)
         try:
-            check_bearer_ks(
+            session = check_bearer_ks(
                 request.headers.get("authorization"),
                 platform.config,
                 platform.ks_ledger,
-                admin=endpoint not in any_ks,
+                admin=endpoint not in any_ks and user_handler is None,
             )
-            answer = handler(backend, await json_body(request))
+            if user_handler is not None:
+                if not session.user_id:
+                    raise EventsApiFailure(403, f"{endpoint} needs a user-scoped KS (one with a user id)")
+                answer = user_handler(backend, await json_body(request), session)
+            else:
+                assert handler is not None
+                answer = handler(backend, await json_body(request))
             return Response(status_code=200) if answer is None else JSONResponse(answer)
         except BadArgument as exc:
             return exception_response(400, VALIDATION_ERROR, str(exc), exc.field)

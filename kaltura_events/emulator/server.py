@@ -32,6 +32,7 @@ from kaltura_events.emulator.app import create_app
 from kaltura_events.emulator.config import ADMIN_SECRET_ENV, DEFAULT_USER_ID, EmulatorConfig
 from kaltura_events.emulator.control_client import EmulatorControl
 from kaltura_events.emulator.services.app_registry.service import PREFIX as APP_REGISTRY_PREFIX
+from kaltura_events.emulator.services.messaging.service import PREFIX as MESSAGING_PREFIX
 from kaltura_events.emulator.services.user_profile.service import PREFIX as USER_PROFILE_PREFIX
 
 LOOPBACK_HOST = "127.0.0.1"
@@ -81,6 +82,11 @@ def app_registry_url(base_url: str) -> str:
 def user_profile_url(base_url: str) -> str:
     """User Profile's base URL (its guide's ``.../api/v1``), under its prefix on the one port."""
     return f"{base_url}{USER_PROFILE_PREFIX.rstrip('/')}"
+
+
+def messaging_url(base_url: str) -> str:
+    """The Messaging service's base URL (its guide's ``.../api/v1``), under its prefix on the one port."""
+    return f"{base_url}{MESSAGING_PREFIX.rstrip('/')}"
 
 
 class _QuietServer(uvicorn.Server):
@@ -141,6 +147,10 @@ class _Endpoints:
     @property
     def user_profile_url(self) -> str:
         return user_profile_url(self.base_url)
+
+    @property
+    def messaging_url(self) -> str:
+        return messaging_url(self.base_url)
 
     @property
     def partner_id(self) -> int:
@@ -254,6 +264,7 @@ def exports(base_url: str, config: EmulatorConfig) -> dict[str, str]:
         "KALTURA_SERVICE_URL": f"{base_url}/api_v3",
         "KALTURA_APP_REGISTRY_URL": app_registry_url(base_url),
         "KALTURA_USER_PROFILE_URL": user_profile_url(base_url),
+        "KALTURA_MESSAGING_URL": messaging_url(base_url),
         "KALTURA_PARTNER_ID": str(config.partner_id),
         "KALTURA_ADMIN_SECRET": config.admin_secret,
         "KALTURA_USER_ID": DEFAULT_USER_ID,
@@ -269,6 +280,7 @@ def banner(base_url: str, config: EmulatorConfig) -> str:
         f"  API v3 service URL:  {base_url}/api_v3",
         f"  App Registry:        {app_registry_url(base_url)}",
         f"  User Profile:        {user_profile_url(base_url)}",
+        f"  Messaging:           {messaging_url(base_url)}",
         f"  Control and state:   {base_url}/_emulator/state",
         "",
         "Point a client at it (paste into a shell):",

@@ -13,9 +13,10 @@ from kaltura_events.emulator.endpoints import Endpoint, Service
 from kaltura_events.emulator.services.api_v3.service import API_V3
 from kaltura_events.emulator.services.app_registry.service import APP_REGISTRY
 from kaltura_events.emulator.services.events_platform.service import EVENTS_PLATFORM
+from kaltura_events.emulator.services.messaging.service import MESSAGING
 from kaltura_events.emulator.services.user_profile.service import USER_PROFILE
 
-SERVICES: tuple[Service[Any], ...] = (EVENTS_PLATFORM, API_V3, APP_REGISTRY, USER_PROFILE)
+SERVICES: tuple[Service[Any], ...] = (EVENTS_PLATFORM, API_V3, APP_REGISTRY, USER_PROFILE, MESSAGING)
 
 ENDPOINTS: tuple[Endpoint[Any], ...] = tuple(e for service in SERVICES for e in service.endpoints)
 WRITE_ENDPOINTS = frozenset(endpoint.name for endpoint in ENDPOINTS if endpoint.writes)
