@@ -27,24 +27,41 @@ from kaltura_events.emulator.failures import (
     api_v3_error_body,
 )
 from kaltura_events.emulator.platform import Platform
-from kaltura_events.emulator.request_bodies import json_body
+from kaltura_events.emulator.request_bodies import json_array_body, json_body
 from kaltura_events.emulator.request_context import RequestContext, request_context
 
 logger = logging.getLogger("kaltura_events.emulator")
 
 B = TypeVar("B")
 Body = dict[str, Any]
-Handler = Callable[[B, Body], Body | None]
-"""Takes the service's backend and the JSON body; None answers an empty body (deletes)."""
+
+
+class JsonNull:
+    """An answer of JSON ``null``, which is not the empty body that None answers."""
+
+
+JSON_NULL = JsonNull()
+"""What User Profile's ``getByFilter`` answers when nothing matches (its guide §8.2)."""
+
+Answer = Body | list[Any] | JsonNull | None
+Handler = Callable[[B, Any], Answer]
+"""Takes the service's backend and the JSON body (an object, or a list for an endpoint named in
+``array_bodies``); None answers an empty body (deletes), ``JSON_NULL`` a JSON ``null``."""
 
 VALIDATION_ERROR = "VALIDATION_ERROR"
 _CODE_BY_STATUS = {401: "INVALID_KS", 403: "SERVICE_FORBIDDEN", 404: "NOT_FOUND"}
 """Codes for refusals the guides give no code for; only ``VALIDATION_ERROR`` is theirs (§13)."""
 
 
-def exception_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+def exception_body(code: str, message: str) -> Body:
+    """Both guides' §13: ``{code, message, objectType: "KalturaAPIException"}``, no API v3 ``args``."""
     body = api_v3_error_body(code, message)
     body.pop("args")
+    return body
+
+
+def exception_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    body = exception_body(code, message)
     if field is not None:
         body["field"] = field
     return JSONResponse(body, status_code=status)
@@ -58,11 +75,13 @@ def microservice_routes(
     platform_of: Callable[[B], Platform],
     *,
     any_ks: frozenset[str] = frozenset(),
+    array_bodies: frozenset[str] = frozenset(),
 ) -> list[BaseRoute]:
     """One route for the whole prefix, so an unknown path or method gets the service's own 404.
 
     ``any_ks`` names the endpoints that also take a non-ADMIN KS (their guides
-    name an analytics permission for them, which the emulator does not model).
+    name an analytics permission for them, which the emulator does not model);
+    ``array_bodies`` those whose body is a JSON array, not an object.
     """
     handlers = {endpoint.name: endpoint.handler for endpoint in endpoints}
 
@@ -83,8 +102,8 @@ def microservice_routes(
                 platform.ks_ledger,
                 admin=endpoint not in any_ks,
             )
-            answer = handler(backend, await json_body(request))
-            return Response(status_code=200) if answer is None else JSONResponse(answer)
+            body = await (json_array_body if endpoint in array_bodies else json_body)(request)
+            return _response(handler(backend, body))
         except BadArgument as exc:
             return exception_response(400, VALIDATION_ERROR, str(exc), exc.field)
         except ApiV3Failure as exc:
@@ -99,3 +118,11 @@ def microservice_routes(
             return exception_response(500, "INTERNAL_ERROR", INTERNAL_ERROR_MESSAGE)
 
     return [Route(prefix + "{path:path}", microservice_route, methods=["POST", "GET", "PUT", "DELETE"])]
+
+
+def _response(answer: Answer) -> Response:
+    if answer is None:
+        return Response(status_code=200)
+    if isinstance(answer, JsonNull):
+        return JSONResponse(None)
+    return JSONResponse(answer)
