@@ -62,3 +62,34 @@ def api_v3(emu: EmulatorServer) -> Iterator[RawApiV3]:
     """Raw API v3 calls (form-encoded or JSON) against the emulator."""
     with RawApiV3(emu.service_url) as api:
         yield api
+
+
+@pytest.fixture
+def apps(emu: EmulatorServer, admin_ks: str) -> Iterator[RawEventsApi]:
+    """Raw App Registry calls with the admin KS."""
+    with RawEventsApi(emu.app_registry_url, admin_ks) as api:
+        yield api
+
+
+@pytest.fixture
+def profiles(emu: EmulatorServer, admin_ks: str) -> Iterator[RawEventsApi]:
+    """Raw User Profile calls with the admin KS (a module may name its own client so)."""
+    with RawEventsApi(emu.user_profile_url, admin_ks) as api:
+        yield api
+
+
+@pytest.fixture
+def guid(events_api: RawEventsApi, apps: RawEventsApi) -> str:
+    """The App Registry GUID of a new event's app (§14 of the App Registry guide)."""
+    event = events_api.create_event()
+    found: str = apps.ok("app-registry/list", {"filter": {"appCustomIdIn": [str(event["id"])]}})["objects"][
+        0
+    ]["id"]
+    return found
+
+
+@pytest.fixture
+def ada(api_v3: RawApiV3, admin_ks: str) -> str:
+    """An API v3 user, ``ada@example.com``, who may have User Profile profiles."""
+    api_v3.call("user", "add", json={"ks": admin_ks, "user": {"id": "ada@example.com"}})
+    return "ada@example.com"

@@ -6,34 +6,14 @@ Raw requests, so the wire is what is checked: the status, the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from kaltura_events.api.ks import USER, build_ks_v2
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawApiV3, RawEventsApi
-
-
-@pytest.fixture
-def apps(emu: EmulatorServer, admin_ks: str) -> Iterator[RawEventsApi]:
-    with RawEventsApi(emu.app_registry_url, admin_ks) as api:
-        yield api
-
-
-@pytest.fixture
-def profiles(emu: EmulatorServer, admin_ks: str) -> Iterator[RawEventsApi]:
-    with RawEventsApi(emu.user_profile_url, admin_ks) as api:
-        yield api
-
-
-def refusal(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["objectType"] == "KalturaAPIException" and body["code"] == code, body
-    return body
+from kaltura_events.emulator.testing import kaltura_exception as refusal
 
 
 def add_app(apps: RawEventsApi, custom_id: str = "site-1", **extra: Any) -> dict[str, Any]:
@@ -159,21 +139,6 @@ def test_user_add_and_get_form_encoded(api_v3: RawApiV3, admin_ks: str) -> None:
 
 
 # -- User Profile ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def guid(events_api: RawEventsApi, apps: RawEventsApi) -> str:
-    event = events_api.create_event()
-    found: str = apps.ok("app-registry/list", {"filter": {"appCustomIdIn": [str(event["id"])]}})["objects"][
-        0
-    ]["id"]
-    return found
-
-
-@pytest.fixture
-def ada(api_v3: RawApiV3, admin_ks: str) -> str:
-    api_v3.call("user", "add", json={"ks": admin_ks, "user": {"id": "ada@example.com"}})
-    return "ada@example.com"
 
 
 def test_profile_add_validates_its_fields(profiles: RawEventsApi, guid: str, ada: str) -> None:

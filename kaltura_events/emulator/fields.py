@@ -4,8 +4,10 @@ Shared by the JSON services (Events Platform, App Registry, User Profile).
 
 Only what a source states is checked: a required field is present, a value
 has the spec's JSON type, an enum value is one of the spec's, a date is ISO
-8601 and a zone is IANA (KALTURA_EVENTS_PLATFORM_API.md §5.1, §11). Lengths,
-non-blank strings and email shapes are stated nowhere, so they are accepted.
+8601 and a zone is IANA (KALTURA_EVENTS_PLATFORM_API.md §5.1, §11), a string
+is no longer than a guide says (KALTURA_APP_REGISTRY_API.md §4.2). Other
+lengths, non-blank strings and email shapes are stated nowhere, so they are
+accepted.
 """
 
 from __future__ import annotations
@@ -61,6 +63,12 @@ def secret_str(body: Body, key: str, field: str | None = None, *, required: bool
 def optional_str(body: Body, key: str, field: str | None = None) -> str | None:
     value = body.get(key)
     return None if value is None else require_str(field or key, value)
+
+
+def at_most_chars(field: str, value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise BadArgument(field, value, f"at most {limit} characters, got {len(value)}")
+    return value
 
 
 def optional_bool(body: Body, key: str, field: str | None = None) -> bool | None:

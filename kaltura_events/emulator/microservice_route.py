@@ -28,16 +28,27 @@ from kaltura_events.emulator.failures import (
 )
 from kaltura_events.emulator.kaltura_session import Session
 from kaltura_events.emulator.platform import Platform
-from kaltura_events.emulator.request_bodies import json_body
+from kaltura_events.emulator.request_bodies import json_array_body, json_body
 from kaltura_events.emulator.request_context import RequestContext, request_context
 
 logger = logging.getLogger("kaltura_events.emulator")
 
 B = TypeVar("B")
 Body = dict[str, Any]
-Handler = Callable[[B, Body], Body | None]
-"""Takes the service's backend and the JSON body; None answers an empty body (deletes)."""
-CallerHandler = Callable[[B, Body, Session], Body | None]
+
+
+class JsonNull:
+    """An answer of JSON ``null``, which is not the empty body that None answers."""
+
+
+JSON_NULL = JsonNull()
+"""What User Profile's ``getByFilter`` answers when nothing matches (its guide §8.2)."""
+
+Answer = Body | list[Any] | JsonNull | None
+Handler = Callable[[B, Any], Answer]
+"""Takes the service's backend and the JSON body (an object, or a list for an endpoint named in
+``array_bodies``); None answers an empty body (deletes), ``JSON_NULL`` a JSON ``null``."""
+CallerHandler = Callable[[B, Any, Session], Answer]
 """A handler that acts for the user its KS names (the Messaging guide's "user-scoped KS", §10.2)."""
 
 VALIDATION_ERROR = "VALIDATION_ERROR"
@@ -45,9 +56,15 @@ _CODE_BY_STATUS = {401: "INVALID_KS", 403: "SERVICE_FORBIDDEN", 404: "NOT_FOUND"
 """Codes for refusals the guides give no code for; only ``VALIDATION_ERROR`` is theirs (§13)."""
 
 
-def exception_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+def exception_body(code: str, message: str) -> Body:
+    """Both guides' §13: ``{code, message, objectType: "KalturaAPIException"}``, no API v3 ``args``."""
     body = api_v3_error_body(code, message)
     body.pop("args")
+    return body
+
+
+def exception_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    body = exception_body(code, message)
     if field is not None:
         body["field"] = field
     return JSONResponse(body, status_code=status)
@@ -62,6 +79,7 @@ def microservice_routes(
     *,
     any_ks: frozenset[str] = frozenset(),
     user_endpoints: tuple[Endpoint[CallerHandler[B]], ...] = (),
+    array_bodies: frozenset[str] = frozenset(),
 ) -> list[BaseRoute]:
     """One route for the whole prefix, so an unknown path or method gets the service's own 404.
 
@@ -69,6 +87,7 @@ def microservice_routes(
     name an analytics permission for them, which the emulator does not model).
     ``user_endpoints`` act for the KS's user: any session type, but a user id
     is required (403 without one, as the Events Platform answers it).
+    ``array_bodies`` names those whose body is a JSON array, not an object.
     """
     handlers = {endpoint.name: endpoint.handler for endpoint in endpoints}
     user_handlers = {endpoint.name: endpoint.handler for endpoint in user_endpoints}
@@ -91,14 +110,13 @@ def microservice_routes(
                 platform.ks_ledger,
                 admin=endpoint not in any_ks and user_handler is None,
             )
+            body = await (json_array_body if endpoint in array_bodies else json_body)(request)
             if user_handler is not None:
                 if not session.user_id:
                     raise EventsApiFailure(403, f"{endpoint} needs a user-scoped KS (one with a user id)")
-                answer = user_handler(backend, await json_body(request), session)
-            else:
-                assert handler is not None
-                answer = handler(backend, await json_body(request))
-            return Response(status_code=200) if answer is None else JSONResponse(answer)
+                return _response(user_handler(backend, body, session))
+            assert handler is not None
+            return _response(handler(backend, body))
         except BadArgument as exc:
             return exception_response(400, VALIDATION_ERROR, str(exc), exc.field)
         except ApiV3Failure as exc:
@@ -113,3 +131,11 @@ def microservice_routes(
             return exception_response(500, "INTERNAL_ERROR", INTERNAL_ERROR_MESSAGE)
 
     return [Route(prefix + "{path:path}", microservice_route, methods=["POST", "GET", "PUT", "DELETE"])]
+
+
+def _response(answer: Answer) -> Response:
+    if answer is None:
+        return Response(status_code=200)
+    if isinstance(answer, JsonNull):
+        return JSONResponse(None)
+    return JSONResponse(answer)

@@ -30,8 +30,11 @@ class RawEventsApi:
     ) -> None:
         self.close()
 
-    def post(self, endpoint: str, body: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
-        return self.http.post(f"/{endpoint}", json=body or {}, **kwargs)
+    def post(
+        self, endpoint: str, body: dict[str, Any] | list[Any] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """The body as JSON; none sends ``{}`` (User Profile's ``bulkAdd`` takes a list)."""
+        return self.http.post(f"/{endpoint}", json={} if body is None else body, **kwargs)
 
     def ok(self, endpoint: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST and insist on HTTP 200; the assertion message carries the error body."""
@@ -59,6 +62,15 @@ class RawEventsApi:
         }
         event: dict[str, Any] = self.ok("events/create", {**body, **extra})["event"]
         return event
+
+
+def kaltura_exception(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """Insist on a ``KalturaAPIException`` with this HTTP status and code (App Registry and User
+    Profile refusals, their guides' §13), and return its body."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["objectType"] == "KalturaAPIException" and body["code"] == code, body
+    return body
 
 
 class RawApiV3:

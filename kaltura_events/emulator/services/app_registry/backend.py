@@ -17,6 +17,7 @@ from kaltura_events.emulator.platform import Platform
 from kaltura_events.emulator.services.app_registry.models import (
     EVENT_APP_TYPE,
     App,
+    AppChanges,
     render_app,
     split_domains,
 )
@@ -82,14 +83,44 @@ class AppRegistryBackend:
             self._announce("app.added", app)
             return self._render(app)
 
-    def _check_domain_free(self, organization_domain: dict[str, str], app_type: str) -> None:
+    def update(self, guid: str, changes: AppChanges) -> dict[str, Any]:
+        """§7: only the fields given change; ``version`` +1 and ``updatedAt`` refreshed. The §5
+        uniqueness holds for the app as updated, other apps only."""
+        with self.platform.locked():
+            app = self._app(guid)
+            custom_id = changes.app_custom_id
+            taken = None if custom_id is None else self._by_custom_id(custom_id)
+            if taken is not None and taken is not app:
+                raise ApiV3Failure(
+                    "APP_REGISTRY_ALREADY_EXISTS_WITH_THIS_APP_CUSTOM_ID",
+                    f"An app with appCustomId {custom_id!r} already exists",
+                )
+            app_type = app.app_type if changes.app_type is None else changes.app_type
+            domain_changes = changes.organization_domain is not None or changes.app_type is not None
+            organization_domain = changes.organization_domain or app.organization_domain
+            if organization_domain is not None and domain_changes:
+                self._check_domain_free(organization_domain, app_type, besides=app.id)
+            if custom_id is not None:
+                app.app_custom_id = custom_id
+            if changes.app_custom_name is not None:
+                app.app_custom_name = changes.app_custom_name
+            app.app_type = app_type
+            app.organization_domain = organization_domain
+            app.version += 1
+            app.updated_at = self.platform.now()
+            self._announce("app.updated", app)
+            return self._render(app)
+
+    def _check_domain_free(
+        self, organization_domain: dict[str, str], app_type: str, besides: str | None = None
+    ) -> None:
         wanted = split_domains(organization_domain)
         organization = organization_domain.get("organizationId")
         for app in self.apps.values():
             same_owner = app.organization_domain is not None and (
                 app.organization_domain.get("organizationId") == organization
             )
-            if same_owner and app.app_type == app_type and app.domains() & wanted:
+            if app.id != besides and same_owner and app.app_type == app_type and app.domains() & wanted:
                 raise ApiV3Failure(
                     "ORGANIZATION_ID_DOMAIN_AND_APP_TYPE_MUST_BE_UNIQUE",
                     "The organizationId, domain and appType combination is already taken",
@@ -119,7 +150,7 @@ class AppRegistryBackend:
     def list_apps(
         self, matches: Callable[[App], bool], skip: int, limit: int
     ) -> tuple[int, list[dict[str, Any]]]:
-        """Oldest first (no order is stated; creation order keeps offset paging stable)."""
+        """§10, §11: oldest first (no order is stated; creation order keeps offset paging stable)."""
         with self.platform.locked():
             found = sorted((a for a in self.apps.values() if matches(a)), key=lambda a: (a.created_at, a.id))
             return len(found), [self._render(app) for app in found[skip : skip + limit]]

@@ -1,4 +1,4 @@
-"""The App Registry's endpoints (KALTURA_APP_REGISTRY_API.md §5-10): reading each body, then the backend.
+"""The App Registry's endpoints (KALTURA_APP_REGISTRY_API.md §5-11): reading each body, then the backend.
 
 A missing required field or a value outside its enum is a 400 naming the
 field (§13 "Validation errors"); what the backend refuses is an HTTP 200
@@ -13,6 +13,7 @@ from kaltura_events.emulator.dates import within
 from kaltura_events.emulator.failures import BadArgument
 from kaltura_events.emulator.fields import (
     Body,
+    at_most_chars,
     optional_choice,
     optional_count,
     optional_date,
@@ -23,7 +24,13 @@ from kaltura_events.emulator.fields import (
     required_str,
 )
 from kaltura_events.emulator.services.app_registry.backend import AppRegistryBackend
-from kaltura_events.emulator.services.app_registry.models import APP_STATUSES, APP_TYPES, App
+from kaltura_events.emulator.services.app_registry.models import (
+    APP_STATUSES,
+    APP_TYPES,
+    ORGANIZATION_FIELD_MAX_CHARS,
+    App,
+    AppChanges,
+)
 
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 5000
@@ -39,16 +46,36 @@ def add_app(backend: AppRegistryBackend, body: Body) -> Body:
 
 
 def _organization_domain(body: Body) -> dict[str, str] | None:
-    """§4.2: ``domain`` required (whitespace stripped), ``organizationId`` optional."""
+    """§4.2: ``domain`` required (whitespace stripped), ``organizationId`` optional; 255 characters each."""
     if body.get("organizationDomain") is None:
         return None
     given = optional_object(body, "organizationDomain")
-    domain = "".join(required_str(given, "domain", "organizationDomain.domain").split())
-    organization_domain = {"domain": domain}
+    organization_domain = {"domain": _domain(given, "organizationDomain.domain")}
     organization = optional_str(given, "organizationId", "organizationDomain.organizationId")
     if organization is not None:
-        organization_domain["organizationId"] = organization
+        organization_domain["organizationId"] = at_most_chars(
+            "organizationDomain.organizationId", organization, ORGANIZATION_FIELD_MAX_CHARS
+        )
     return organization_domain
+
+
+def _domain(body: Body, field: str) -> str:
+    """§4.2, §11: required, whitespace stripped, then at most 255 characters."""
+    domain = "".join(required_str(body, "domain", field).split())
+    return at_most_chars(field, domain, ORGANIZATION_FIELD_MAX_CHARS)
+
+
+def update_app(backend: AppRegistryBackend, body: Body) -> Body:
+    """§7: ``id`` required; a field absent or null stays as it is. ``partnerId``, ``status``,
+    ``version`` and the timestamps are not the request's to set, and are ignored."""
+    guid = required_str(body, "id")
+    changes = AppChanges(
+        app_custom_id=optional_str(body, "appCustomId"),
+        app_custom_name=optional_str(body, "appCustomName"),
+        app_type=optional_choice(body, "appType", APP_TYPES),
+        organization_domain=_organization_domain(body),
+    )
+    return backend.update(guid, changes)
 
 
 def get_app(backend: AppRegistryBackend, body: Body) -> Body:
@@ -71,6 +98,30 @@ def delete_app(backend: AppRegistryBackend, body: Body) -> None:
 def list_apps(backend: AppRegistryBackend, body: Body) -> Body:
     """§10: every filter field optional and AND'd; no filter lists every app of the partner."""
     matches = _app_filter(optional_object(body, "filter"))
+    total, objects = backend.list_apps(matches, *_pager(body))
+    return {"objects": objects, "totalCount": total}
+
+
+def find_by_organization_domain(backend: AppRegistryBackend, body: Body) -> Body:
+    """§11: the apps of ``appType`` whose domains (comma-separated, §4.2) include ``domain``, and of
+    ``organizationId`` when given; ``{objects, totalCount}`` paged as ``list``."""
+    domain = _domain(body, "domain")
+    app_type = require_choice("appType", body.get("appType"), APP_TYPES)
+    organization = optional_str(body, "organizationId")
+
+    def matches(app: App) -> bool:
+        return (
+            app.app_type == app_type
+            and domain in app.domains()
+            and (organization is None or app.organization_id() == organization)
+        )
+
+    total, objects = backend.list_apps(matches, *_pager(body))
+    return {"objects": objects, "totalCount": total}
+
+
+def _pager(body: Body) -> tuple[int, int]:
+    """§10.2 (and §11, "same defaults as list"): (skip, limit), offset >= 0, limit 1..5000, default 30."""
     pager = optional_object(body, "pager")
     offset = optional_count(pager, "offset", "pager.offset")
     limit = optional_count(pager, "limit", "pager.limit")
@@ -78,8 +129,7 @@ def list_apps(backend: AppRegistryBackend, body: Body) -> Body:
         raise BadArgument("pager.offset", offset, "min 0")
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
         raise BadArgument("pager.limit", limit, f"from 1 to {MAX_LIMIT}")
-    total, objects = backend.list_apps(matches, offset or 0, DEFAULT_LIMIT if limit is None else limit)
-    return {"objects": objects, "totalCount": total}
+    return offset or 0, DEFAULT_LIMIT if limit is None else limit
 
 
 def _app_filter(given: Body) -> Any:
@@ -108,7 +158,7 @@ def _app_filter(given: Body) -> Any:
             app_type is None or app.app_type == app_type,
             status is None or app.status == status,
             domain is None or domain in app.domains(),
-            organization is None or (app.organization_domain or {}).get("organizationId") == organization,
+            organization is None or app.organization_id() == organization,
             within(app.created_at, bounds["createdAtGreaterThanOrEqual"], bounds["createdAtLessThanOrEqual"]),
             within(app.updated_at, bounds["updatedAtGreaterThanOrEqual"], bounds["updatedAtLessThanOrEqual"]),
         )

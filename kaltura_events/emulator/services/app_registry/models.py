@@ -24,6 +24,8 @@ APP_TYPES = (
 )
 """§4.1."""
 APP_STATUSES = ("enabled", "disabled")
+ORGANIZATION_FIELD_MAX_CHARS = 255
+"""§4.2, §11: ``organizationId`` and ``domain`` hold at most 255 characters each."""
 EVENT_APP_TYPE = "epmEvent"
 """§4.1, §14: what the Events Platform registers for each virtual event."""
 
@@ -42,6 +44,19 @@ class App:
 
     def domains(self) -> set[str]:
         return set() if self.organization_domain is None else split_domains(self.organization_domain)
+
+    def organization_id(self) -> str | None:
+        return None if self.organization_domain is None else self.organization_domain.get("organizationId")
+
+
+@dataclass(frozen=True)
+class AppChanges:
+    """What an ``app-registry/update`` sets (§7); None leaves the field as it is."""
+
+    app_custom_id: str | None = None
+    app_custom_name: str | None = None
+    app_type: str | None = None
+    organization_domain: dict[str, str] | None = None
 
 
 def split_domains(organization_domain: dict[str, str]) -> set[str]:

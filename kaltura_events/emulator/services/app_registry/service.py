@@ -27,7 +27,9 @@ READ, WRITE = Access.READ, Access.WRITE
 ENDPOINTS: tuple[Endpoint[AppHandler], ...] = (
     _post("app-registry/add", WRITE, apps.add_app),
     _post("app-registry/get", READ, apps.get_app),
+    _post("app-registry/update", WRITE, apps.update_app),
     _post("app-registry/list", READ, apps.list_apps),
+    _post("app-registry/findByOrganizationDomain", READ, apps.find_by_organization_domain),
     _post("app-registry/enable", WRITE, apps.enable_app),
     _post("app-registry/disable", WRITE, apps.disable_app),
     _post("app-registry/delete", WRITE, apps.delete_app),

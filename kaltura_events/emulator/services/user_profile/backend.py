@@ -12,12 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from kaltura_events.emulator.changes import Change
+from kaltura_events.emulator.dates import within
 from kaltura_events.emulator.failures import ApiV3Failure
 from kaltura_events.emulator.platform import Platform
 from kaltura_events.emulator.services.api_v3.backend import ApiV3Backend
 from kaltura_events.emulator.services.app_registry.backend import AppRegistryBackend
 from kaltura_events.emulator.services.user_profile.models import (
     READ_ONLY_EVENT_DATA,
+    NewProfile,
     Profile,
     render_profile,
     user_key,
@@ -74,30 +76,38 @@ class UserProfileBackend:
 
     # -- the API -------------------------------------------------------------
 
-    def add(
-        self,
-        app_guid: str,
-        user_id: str,
-        profile_data: dict[str, Any],
-        *,
-        event_data: dict[str, Any],
-        login_data: dict[str, Any] | None = None,
-        app_data: dict[str, Any] | None = None,
-        status: str = "enabled",
-        at: datetime | None = None,
-    ) -> dict[str, Any]:
+    def add(self, new: NewProfile) -> dict[str, Any]:
         """§3, §6: the app enabled (OBJECT_NOT_FOUND), the user existing (USER_ID_NOT_FOUND), one
         active profile per app and user (USER_ALREADY_ASSOCIATED_TO_APP_GUID)."""
         with self.platform.locked():
-            self.platform.backend(AppRegistryBackend).enabled_app(app_guid)
-            if not self.platform.backend(ApiV3Backend).user_exists(user_id):
-                raise ApiV3Failure("USER_ID_NOT_FOUND", f"User id {user_id!r} does not exist in the account")
-            profile = self._insert(app_guid, user_id, profile_data, event_data, at or self.platform.now())
-            profile.login_data = login_data
-            profile.app_data = dict(app_data or {})
-            profile.status = status
-            self._announce("user_profile.added", profile)
-            return self._render(profile)
+            self.platform.backend(AppRegistryBackend).enabled_app(new.app_guid)
+            return self._add(new)
+
+    def bulk_add(self, items: list[NewProfile]) -> list[dict[str, Any] | ApiV3Failure]:
+        """§7: the one shared app is checked once, and refuses the whole call; then each item is
+        added or refused on its own, in order, as ``add`` would (a later item meets an earlier one)."""
+        with self.platform.locked():
+            self.platform.backend(AppRegistryBackend).enabled_app(items[0].app_guid)
+            results: list[dict[str, Any] | ApiV3Failure] = []
+            for item in items:
+                try:
+                    results.append(self._add(item))
+                except ApiV3Failure as refusal:
+                    results.append(refusal)
+            return results
+
+    def _add(self, new: NewProfile) -> dict[str, Any]:
+        """The platform lock is held and the app checked."""
+        if not self.platform.backend(ApiV3Backend).user_exists(new.user_id):
+            raise ApiV3Failure("USER_ID_NOT_FOUND", f"User id {new.user_id!r} does not exist in the account")
+        profile = self._insert(
+            new.app_guid, new.user_id, new.profile_data, new.event_data, self.platform.now()
+        )
+        profile.login_data = new.login_data
+        profile.app_data = dict(new.app_data)
+        profile.status = new.status
+        self._announce("user_profile.added", profile)
+        return self._render(profile)
 
     def _insert(
         self,
@@ -165,6 +175,19 @@ class UserProfileBackend:
             found = [p for p in self.profiles.values() if not p.deleted and matches(p)]
             found.sort(key=lambda p: (order(p), p.id), reverse=descending)
             return len(found), [self._render(p) for p in found[skip : skip + limit]]
+
+    def first_attendance_per_app(self, since: datetime | None, until: datetime | None) -> dict[str, int]:
+        """§12.2: per app, the profiles whose ``firstAttendedStatusTime`` is in the range (deleted ones
+        are in no query, §11); an app with none is not listed."""
+        with self.platform.locked():
+            counts = Counter(
+                p.app_guid
+                for p in self.profiles.values()
+                if not p.deleted
+                and (first := p.first_attended_at) is not None
+                and within(first, since, until)
+            )
+            return dict(sorted(counts.items()))
 
     def event_data_stats(
         self, matches: Callable[[Profile], bool], dimensions: list[str]

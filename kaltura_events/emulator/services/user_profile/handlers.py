@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kaltura_events.emulator.dates import within
-from kaltura_events.emulator.failures import BadArgument
+from kaltura_events.emulator.failures import ApiV3Failure, BadArgument
 from kaltura_events.emulator.fields import (
     Body,
     optional_bool,
@@ -25,12 +25,14 @@ from kaltura_events.emulator.fields import (
     require_object,
     required_str,
 )
+from kaltura_events.emulator.microservice_route import JSON_NULL, JsonNull, exception_body
 from kaltura_events.emulator.services.user_profile.backend import UserProfileBackend
 from kaltura_events.emulator.services.user_profile.models import (
     ATTENDANCE_STATUSES,
     LOGIN_TYPES,
     PROFILE_STATUSES,
     REG_ORIGINS,
+    NewProfile,
     Profile,
     user_key,
 )
@@ -41,45 +43,78 @@ ORDER_FIELDS = {"createdAt": lambda p: p.created_at, "updatedAt": lambda p: p.up
 """§10.3: ``orderBy`` is a field name, ``-`` for descending; the guide shows these two."""
 DIMENSIONS = ("attendanceStatus", "regOrigin")
 """§12.1."""
+BULK_ADD_RANGE = range(1, 51)
+"""§7: 1 to 50 profiles a call ("configurable per deployment"; 50 is the guide's number)."""
 
 
-def _event_data(body: Body, key: str = "eventData") -> dict[str, Any]:
+def _event_data(body: Body, prefix: str = "") -> dict[str, Any]:
     """§4.2: the enum-valued fields are checked; anything else is kept as sent."""
-    event_data = optional_object(body, key)
+    key = f"{prefix}eventData"
+    event_data = optional_object(body, "eventData", key)
     optional_choice(event_data, "attendanceStatus", ATTENDANCE_STATUSES, f"{key}.attendanceStatus")
     optional_choice(event_data, "regOrigin", REG_ORIGINS, f"{key}.regOrigin")
     optional_bool(event_data, "isRegistered", f"{key}.isRegistered")
     return event_data
 
 
-def _login_data(body: Body) -> dict[str, Any] | None:
+def _login_data(body: Body, prefix: str = "") -> dict[str, Any] | None:
     """§4.1, §6: when given, both ``lastLoginDate`` and ``lastLoginType`` are required."""
     if body.get("loginData") is None:
         return None
-    login = optional_object(body, "loginData")
-    required_str(login, "lastLoginDate", "loginData.lastLoginDate")
+    key = f"{prefix}loginData"
+    login = optional_object(body, "loginData", key)
+    required_str(login, "lastLoginDate", f"{key}.lastLoginDate")
     if login.get("lastLoginType") is None:
-        raise BadArgument("loginData.lastLoginType", None, "is required")
-    optional_choice(login, "lastLoginType", LOGIN_TYPES, "loginData.lastLoginType")
+        raise BadArgument(f"{key}.lastLoginType", None, "is required")
+    optional_choice(login, "lastLoginType", LOGIN_TYPES, f"{key}.lastLoginType")
     return login
 
 
-def add_profile(backend: UserProfileBackend, body: Body) -> Body:
-    """§6: appGuid, userId and profileData required; status default enabled."""
-    app_guid = required_str(body, "appGuid")
-    user_id = required_str(body, "userId")
+def _new_profile(body: Body, prefix: str = "") -> NewProfile:
+    """§6 (and each element of §7): appGuid, userId and profileData required; status default enabled.
+
+    ``prefix`` names the element a refusal is about in a bulk call (``[2].userId``).
+    """
+    app_guid = required_str(body, "appGuid", f"{prefix}appGuid")
+    user_id = required_str(body, "userId", f"{prefix}userId")
     if body.get("profileData") is None:
-        raise BadArgument("profileData", None, "is required")
-    profile_data = require_object("profileData", body["profileData"])
-    return backend.add(
+        raise BadArgument(f"{prefix}profileData", None, "is required")
+    return NewProfile(
         app_guid,
         user_id,
-        profile_data,
-        event_data=_event_data(body),
-        login_data=_login_data(body),
-        app_data=optional_object(body, "appData"),
-        status=optional_choice(body, "status", PROFILE_STATUSES) or "enabled",
+        require_object(f"{prefix}profileData", body["profileData"]),
+        _event_data(body, prefix),
+        login_data=_login_data(body, prefix),
+        app_data=optional_object(body, "appData", f"{prefix}appData"),
+        status=optional_choice(body, "status", PROFILE_STATUSES, f"{prefix}status") or "enabled",
     )
+
+
+def add_profile(backend: UserProfileBackend, body: Body) -> Body:
+    return backend.add(_new_profile(body))
+
+
+def bulk_add_profiles(backend: UserProfileBackend, body: list[Any]) -> list[Body]:
+    """§7: an array of ``add`` bodies, all for one app; the answer is one profile or one refusal
+    per element, in order, with HTTP 200 even when some are refused.
+
+    Refusing the whole call: a size outside 1..50 (``AMOUNT_OF_USERS_SENT_NOT_IN_ALLOWED_RANGE``), an
+    element that is not a valid ``add`` body (400 naming it), mixed ``appGuid`` values
+    (``NOT_YET_SUPPORTED``), the app not registered and enabled (``OBJECT_NOT_FOUND``).
+    """
+    if len(body) not in BULK_ADD_RANGE:
+        raise ApiV3Failure(
+            "AMOUNT_OF_USERS_SENT_NOT_IN_ALLOWED_RANGE",
+            f"{len(body)} profiles sent; a call takes {BULK_ADD_RANGE.start} to {BULK_ADD_RANGE.stop - 1}",
+        )
+    items = [_new_profile(require_object(f"[{i}]", item), f"[{i}].") for i, item in enumerate(body)]
+    guids = sorted({item.app_guid for item in items})
+    if len(guids) > 1:
+        raise ApiV3Failure("NOT_YET_SUPPORTED", f"bulkAdd takes one appGuid per call, got {guids}")
+    return [
+        exception_body(result.code, str(result)) if isinstance(result, ApiV3Failure) else result
+        for result in backend.bulk_add(items)
+    ]
 
 
 def get_profile(backend: UserProfileBackend, body: Body) -> Body:
@@ -108,6 +143,19 @@ def delete_profile(backend: UserProfileBackend, body: Body) -> None:
     backend.delete(required_str(body, "id"))
 
 
+def get_profile_by_filter(backend: UserProfileBackend, body: Body) -> Body | JsonNull:
+    """§8.2: the filter fields of §10.1 at the top of the body; the first match as ``list`` orders
+    it by default (oldest first), or JSON ``null``."""
+    _, first = backend.list_profiles(profile_filter(body, prefix=""), ORDER_FIELDS["createdAt"], False, 0, 1)
+    return first[0] if first else JSON_NULL
+
+
+def first_attendance_per_app(backend: UserProfileBackend, body: Body) -> Body:
+    """§12.2: ``fromDate`` and ``toDate`` (both optional, inclusive) bound ``firstAttendedStatusTime``;
+    the answer is ``{appGuid: count}``."""
+    return backend.first_attendance_per_app(optional_date(body, "fromDate"), optional_date(body, "toDate"))
+
+
 def list_profiles(backend: UserProfileBackend, body: Body) -> Body:
     """§10: filters AND'd, skip-count offset, ``orderBy``, ``totalCount`` -1 when not asked for."""
     matches = profile_filter(optional_object(body, "filter"))
@@ -125,31 +173,32 @@ def list_profiles(backend: UserProfileBackend, body: Body) -> Body:
     return {"objects": objects, "totalCount": total if with_total is not False else -1}
 
 
-def profile_filter(given: Body) -> Callable[[Profile], bool]:
-    """§10.1; ``regOriginIn`` wins over the deprecated ``regOrigin``."""
-    ids = optional_str_list(given, "idIn", "filter.idIn")
-    guids = optional_str_list(given, "appGuidIn", "filter.appGuidIn")
-    users = optional_str_list(given, "userIdIn", "filter.userIdIn")
+def profile_filter(given: Body, prefix: str = "filter.") -> Callable[[Profile], bool]:
+    """§10.1; ``regOriginIn`` wins over the deprecated ``regOrigin``. ``prefix`` is where the
+    fields sit in the body, for the field a refusal names."""
+    ids = optional_str_list(given, "idIn", f"{prefix}idIn")
+    guids = optional_str_list(given, "appGuidIn", f"{prefix}appGuidIn")
+    users = optional_str_list(given, "userIdIn", f"{prefix}userIdIn")
     user_keys = None if users is None else {user_key(u) for u in users}
-    status = optional_choice(given, "status", PROFILE_STATUSES, "filter.status")
-    attendance = optional_choice(given, "attendanceStatus", ATTENDANCE_STATUSES, "filter.attendanceStatus")
+    status = optional_choice(given, "status", PROFILE_STATUSES, f"{prefix}status")
+    attendance = optional_choice(given, "attendanceStatus", ATTENDANCE_STATUSES, f"{prefix}attendanceStatus")
     previous = optional_choice(
-        given, "previousAttendanceStatus", ATTENDANCE_STATUSES, "filter.previousAttendanceStatus"
+        given, "previousAttendanceStatus", ATTENDANCE_STATUSES, f"{prefix}previousAttendanceStatus"
     )
-    origins = optional_choices(given, "regOriginIn", REG_ORIGINS, "filter.regOriginIn")
+    origins = optional_choices(given, "regOriginIn", REG_ORIGINS, f"{prefix}regOriginIn")
     if origins is None and given.get("regOrigin") is not None:
-        origins = [optional_choice(given, "regOrigin", REG_ORIGINS, "filter.regOrigin") or ""]
+        origins = [optional_choice(given, "regOrigin", REG_ORIGINS, f"{prefix}regOrigin") or ""]
     exact = {
-        key: optional_str(given, key, f"filter.{key}")
+        key: optional_str(given, key, f"{prefix}{key}")
         for key in ("userRegistrationType", "attendanceType", "allowedAttendanceType")
     }
     created = (
-        optional_date(given, "createdAtGreaterThanOrEqual", "filter.createdAtGreaterThanOrEqual"),
-        optional_date(given, "createdAtLessThanOrEqual", "filter.createdAtLessThanOrEqual"),
+        optional_date(given, "createdAtGreaterThanOrEqual", f"{prefix}createdAtGreaterThanOrEqual"),
+        optional_date(given, "createdAtLessThanOrEqual", f"{prefix}createdAtLessThanOrEqual"),
     )
     updated = (
-        optional_date(given, "updatedAtGreaterThanOrEqual", "filter.updatedAtGreaterThanOrEqual"),
-        optional_date(given, "updatedAtLessThanOrEqual", "filter.updatedAtLessThanOrEqual"),
+        optional_date(given, "updatedAtGreaterThanOrEqual", f"{prefix}updatedAtGreaterThanOrEqual"),
+        optional_date(given, "updatedAtLessThanOrEqual", f"{prefix}updatedAtLessThanOrEqual"),
     )
 
     def matches(p: Profile) -> bool:

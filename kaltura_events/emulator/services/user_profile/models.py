@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kaltura_events.emulator.dates import write_iso
+from kaltura_events.emulator.dates import read_iso_8601, write_iso
 
 ATTENDANCE_STATUSES = (
     "created",
@@ -34,6 +34,19 @@ READ_ONLY_EVENT_DATA = ("previousAttendanceStatus", "statusUpdateTime", "firstAt
 """§4.2 "Read-only": set by the service, never by a request."""
 
 
+@dataclass(frozen=True)
+class NewProfile:
+    """One profile a request asks for (§6, and each element of §7's ``bulkAdd``), its fields checked."""
+
+    app_guid: str
+    user_id: str
+    profile_data: dict[str, Any]
+    event_data: dict[str, Any]
+    login_data: dict[str, Any] | None = None
+    app_data: dict[str, Any] = field(default_factory=dict)
+    status: str = "enabled"
+
+
 @dataclass
 class Profile:
     id: str
@@ -59,6 +72,12 @@ class Profile:
 
     def user_key(self) -> str:
         return user_key(self.user_id)
+
+    @property
+    def first_attended_at(self) -> datetime | None:
+        """§4.2 ``firstAttendedStatusTime``, as the moment the service recorded."""
+        recorded = self.event_data.get("firstAttendedStatusTime")
+        return read_iso_8601(recorded) if isinstance(recorded, str) else None
 
     def set_attendance(self, status: str, at: datetime) -> None:
         """§5: a change records the previous status and when; the first high status records that, once."""

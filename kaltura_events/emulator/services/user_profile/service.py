@@ -25,12 +25,17 @@ READ, WRITE = Access.READ, Access.WRITE
 
 ENDPOINTS: tuple[Endpoint[ProfileHandler], ...] = (
     _post("user-profile/add", WRITE, profiles.add_profile),
+    _post("user-profile/bulkAdd", WRITE, profiles.bulk_add_profiles),
     _post("user-profile/get", READ, profiles.get_profile),
+    _post("user-profile/getByFilter", READ, profiles.get_profile_by_filter),
     _post("user-profile/update", WRITE, profiles.update_profile),
     _post("user-profile/delete", WRITE, profiles.delete_profile),
     _post("user-profile/list", READ, profiles.list_profiles),
+    _post("user-profile/firstAttendanceStatusPerApp", READ, profiles.first_attendance_per_app),
     _post("reports/eventDataStats", READ, profiles.event_data_stats),
 )
+ARRAY_BODIES = frozenset({"user-profile/bulkAdd"})
+"""§7: ``bulkAdd``'s body is a JSON array of ``add`` bodies."""
 ANY_KS = frozenset({"reports/eventDataStats"})
 """§2, §12.1: reports take ANALYTICS_BASE or EP_USER_ANALYTICS (not modelled: any valid KS is let in)."""
 
@@ -40,7 +45,13 @@ USER_PROFILE: Service[UserProfileBackend] = Service(
     endpoints=ENDPOINTS,
     backend=UserProfileBackend,
     routes=lambda current: microservice_routes(
-        SERVICE_NAME, PREFIX, ENDPOINTS, current, lambda backend: backend.platform, any_ks=ANY_KS
+        SERVICE_NAME,
+        PREFIX,
+        ENDPOINTS,
+        current,
+        lambda backend: backend.platform,
+        any_ks=ANY_KS,
+        array_bodies=ARRAY_BODIES,
     ),
     control_routes=user_profile_control_routes,
     endpoint_for=lambda path: path[len(PREFIX) :].strip("/"),
