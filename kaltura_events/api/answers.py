@@ -156,18 +156,37 @@ def _unreadable(
 # -- readers ---------------------------------------------------------------------
 
 
-def refusing(endpoint: str, read: Reader[T], sensitive: Iterable[str] = ()) -> Reader[T]:
+_BARE_REFUSAL_KEYS = frozenset({"code", "message", "objectType", "args", "field", "status"})
+
+
+def _is_refusal(payload: Any, bare: bool) -> bool:
+    if not isinstance(payload, dict):
+        return False
+    if payload.get("objectType") == "KalturaAPIException":
+        return True
+    return (
+        bare
+        and isinstance(payload.get("code"), str)
+        and isinstance(payload.get("message"), str)
+        and set(payload) <= _BARE_REFUSAL_KEYS
+    )
+
+
+def refusing(
+    endpoint: str, read: Reader[T], sensitive: Iterable[str] = (), *, bare: bool = False
+) -> Reader[T]:
     """``read``, after turning a ``KalturaAPIException`` into the error tree.
 
     API v3, the App Registry and User Profile answer an application error with
     HTTP 200, so the body decides whether it is a result. The refusal keeps the
     API's code and words, minus anything we sent that it quotes (``INVALID_KS``
-    quotes the KS).
+    quotes the KS). ``bare`` also reads ``{"code", "message"}`` without an
+    ``objectType`` as a refusal: the Messaging guide's §13 shows that shape.
     """
     sensitive = tuple(sensitive)
 
     def refusal_or_result(payload: Any) -> T:
-        if isinstance(payload, dict) and payload.get("objectType") == "KalturaAPIException":
+        if _is_refusal(payload, bare):
             raise api_v3_error(
                 endpoint,
                 scrub(str(payload.get("code", "")), sensitive),

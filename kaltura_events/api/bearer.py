@@ -1,6 +1,6 @@
 """The services that take ``Authorization: Bearer <KS>`` and a JSON POST body: one way to call them.
 
-The Events Platform, the App Registry and User Profile differ only in where
+The Events Platform, the App Registry, User Profile and Messaging differ only in where
 they live and in whether an HTTP 200 may carry a refusal (the latter two answer
 an application error as a ``KalturaAPIException`` with 200, their guides' §13).
 Everything else (the KS in a header and never in a URL, error mapping, retries,
@@ -27,6 +27,8 @@ class BearerJsonClient:
 
     refusals_at_200: ClassVar[bool] = False
     """Whether an HTTP 200 answer may be a ``KalturaAPIException`` rather than a result."""
+    bare_refusals: ClassVar[bool] = False
+    """Whether such a refusal may come as bare ``{"code", "message"}`` (Messaging §13)."""
 
     def __init__(
         self,
@@ -72,10 +74,12 @@ class BearerJsonClient:
         *,
         reconcile: Callable[[], T | None] | None = None,
         gone_is_done: bool = False,
+        at_most_once: str | None = None,
     ) -> T:
         """One API call under the retry policy, its answer read as ``T`` (or UnexpectedResponseError).
 
-        ``reconcile`` finds what an ambiguous write may have made, as the same ``T``.
+        ``reconcile`` finds what an ambiguous write may have made, as the same ``T``;
+        ``at_most_once`` (see ``run_with_retries``) is for a write that has no such look-up.
         """
         url = f"{self._t.base_url}/{endpoint}"
 
@@ -83,9 +87,14 @@ class BearerJsonClient:
             response = self._t.post(endpoint, url, json=body, headers={"Authorization": f"Bearer {ks}"})
             if response.status_code >= 400:
                 raise error_for_status(endpoint, response, sensitive=(ks,))
-            reader = refusing(endpoint, read, (ks,)) if self.refusals_at_200 else read
+            reader = (
+                refusing(endpoint, read, (ks,), bare=self.bare_refusals) if self.refusals_at_200 else read
+            )
             return read_answer(endpoint, response, reader, sensitive=(ks,))
 
         return self._t.call(
-            lambda: self._t.authed(endpoint, send), reconcile=reconcile, gone_is_done=gone_is_done
+            lambda: self._t.authed(endpoint, send),
+            reconcile=reconcile,
+            gone_is_done=gone_is_done,
+            at_most_once=at_most_once,
         )

@@ -1,4 +1,4 @@
-"""One exception tree for the Events Platform, API v3, the App Registry and User Profile.
+"""One exception tree for the Events Platform, API v3, the App Registry, User Profile and Messaging.
 
 Every message names the endpoint and carries the API's own words. None ever
 carries a KS or a secret: requests put the KS in a header or body, and no
@@ -184,6 +184,25 @@ class ConnectionFailedError(TransportError):
         super().__init__(endpoint, what)
 
 
+class OutcomeUnknownError(KalturaError):
+    """A write that must not be repeated blind failed after it may have reached the server.
+
+    Raised instead of retrying a write that is not idempotent (``message/send``:
+    a 500 may come after the emails were queued, and no guide rules it out).
+    Not retryable, so neither the client nor a Prefect task repeats it: the
+    caller looks at what was done (the advice says where) before writing
+    again. ``failure`` is the error that made the outcome unknown.
+    """
+
+    retryable = False
+
+    def __init__(self, failure: KalturaError, advice: str) -> None:
+        self.failure = failure
+        self.endpoint: str = getattr(failure, "endpoint", "")
+        self.status_code: int | None = getattr(failure, "status_code", None)
+        super().__init__(f"{failure}; not retried, it may have been done: {advice}")
+
+
 class ApiV3Error(ApiError):
     """A ``KalturaAPIException``: API v3 answers these with HTTP 200, and so do the App Registry and
     User Profile services for an application error (their guides' §13)."""
@@ -243,6 +262,8 @@ _V3_CODES: dict[str, type[ApiV3Error]] = {
     "UNKNOWN_PARTNER_ID": ApiV3AuthenticationError,
     "SESSION_START_FAILED": ApiV3TransientError,
 }
+"""Messaging (its guide's §13) names no not-found code; the emulator answers the App Registry's
+``OBJECT_NOT_FOUND``. Its bulk codes (``noActiveGroups``...) are final refusals: ``ApiV3Error``."""
 
 
 def api_v3_error(endpoint: str, code: str, message: str, args: Any = None) -> ApiV3Error:

@@ -17,6 +17,7 @@ from kaltura_events.api.errors import (
     ConnectionFailedError,
     KalturaError,
     NotFoundError,
+    OutcomeUnknownError,
     ServerError,
     TransportError,
     UnexpectedResponseError,
@@ -68,6 +69,7 @@ def run_with_retries(
     policy: RetryPolicy,
     reconcile: Callable[[], T | None] | None = None,
     gone_is_done: bool = False,
+    at_most_once: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run one API call under the policy.
@@ -79,6 +81,10 @@ def run_with_retries(
     not retried: the write's error is raised, naming the look-up's as its cause.
     ``gone_is_done`` makes a 404 after an ambiguous delete count as success:
     the earlier attempt did the work.
+    ``at_most_once`` marks a write that has no look-up and must not be done
+    twice: an ambiguous failure ends the call at once as OutcomeUnknownError,
+    carrying this advice (where to look before writing again); failures that
+    sent nothing (429, a connection never opened) are still retried.
     """
     attempt = 0
     ambiguous_before = False
@@ -93,6 +99,8 @@ def run_with_retries(
             if not is_retryable(exc):
                 raise
             ambiguous = is_ambiguous(exc)
+            if ambiguous and at_most_once is not None:
+                raise OutcomeUnknownError(exc, at_most_once) from exc
             ambiguous_before = ambiguous_before or ambiguous
             if attempt >= policy.max_retries:
                 if ambiguous and reconcile is not None:

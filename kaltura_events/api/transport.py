@@ -163,7 +163,13 @@ class Transport:
         *,
         reconcile: Callable[[], T | None] | None = None,
         gone_is_done: bool = False,
+        at_most_once: str | None = None,
     ) -> T:
         return run_with_retries(
-            attempt_once, policy=self.retry, reconcile=reconcile, gone_is_done=gone_is_done, sleep=self._sleep
+            attempt_once,
+            policy=self.retry,
+            reconcile=reconcile,
+            gone_is_done=gone_is_done,
+            at_most_once=at_most_once,
+            sleep=self._sleep,
         )
