@@ -26,6 +26,7 @@ from kaltura_events.api.app_registry import AppRegistryClient
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.events import EventsClient
 from kaltura_events.api.ks import ADMIN, KsProvider, Minted, app_token_hash, local_minter
+from kaltura_events.api.messaging import MessagingClient
 from kaltura_events.api.retry import RetryPolicy
 from kaltura_events.api.transport import Slot, shown_url
 from kaltura_events.api.user_profile import UserProfileClient
@@ -53,25 +54,32 @@ ATTENDANCE_REGIONS: dict[str, tuple[str, str]] = {
     for region, host in (("nvp", "nvp1"), ("eu", "irp2"), ("de", "frp2"))
 }
 """App Registry and User Profile per region: their guides name NVP (nvp1), EU (irp2) and DE (frp2)."""
+MESSAGING_REGIONS: dict[str, str] = {
+    region: f"https://messaging.{host}.ovp.kaltura.com/api/v1"
+    for region, host in (("nvp", "nvp1"), ("eu", "irp2"), ("de", "frp2"))
+}
+"""Messaging per region (KALTURA_MESSAGING_API.md: NVP ``nvp1``, EU ``irp2``, DE ``frp2``)."""
 
-URL_FIELDS = ("events_api_url", "service_url", "app_registry_url", "user_profile_url")
+URL_FIELDS = ("events_api_url", "service_url", "app_registry_url", "user_profile_url", "messaging_url")
 SERVICE_NAMES = {
     "events_api_url": "Events Platform API",
     "service_url": "API v3 service",
     "app_registry_url": "App Registry",
     "user_profile_url": "User Profile service",
+    "messaging_url": "Messaging service",
 }
 
 
 def region_urls(region: str) -> dict[str, str]:
-    """A region's four URLs, by the Block field each fills."""
+    """A region's five URLs, by the Block field each fills."""
     events, service = REGIONS[region]
     registry, profiles = ATTENDANCE_REGIONS[region]
-    return dict(zip(URL_FIELDS, (events, service, registry, profiles), strict=True))
+    urls = (events, service, registry, profiles, MESSAGING_REGIONS[region])
+    return dict(zip(URL_FIELDS, urls, strict=True))
 
 
 def region_of(url: str) -> str | None:
-    """The region one of whose four services lives at this URL's host, or None (the emulator, a proxy)."""
+    """The region one of whose five services lives at this URL's host, or None (the emulator, a proxy)."""
     host = urlparse(url).hostname
     for region in REGIONS:
         if host in {urlparse(preset).hostname for preset in region_urls(region).values()}:
@@ -88,7 +96,7 @@ class UnderivableUrlError(CredentialsError, ValueError):
         super().__init__(
             f"{VARIABLE_OF[field]} is not set (the Block's {field}): the {SERVICE_NAMES[field]}'s URL "
             f"cannot be derived from {given}, which is no Kaltura region's. "
-            f"Set {VARIABLE_OF[field]} too (`kaltura-events emulator` prints all four for the emulator)"
+            f"Set {VARIABLE_OF[field]} too (`kaltura-events emulator` prints them all for the emulator)"
         )
 
 
@@ -145,22 +153,27 @@ class KalturaCredentials(Block):
     events_api_url: str | None = Field(
         default=None,
         title="Events API URL",
-        description="e.g. https://.../api/v1. A URL of no Kaltura region means setting all four.",
+        description="e.g. https://.../api/v1. A URL of no Kaltura region means setting the others too.",
     )
     service_url: str | None = Field(
         default=None,
         title="API v3 service URL",
-        description="e.g. https://.../api_v3. A URL of no Kaltura region means setting all four.",
+        description="e.g. https://.../api_v3. A URL of no Kaltura region means setting the others too.",
     )
     app_registry_url: str | None = Field(
         default=None,
         title="App Registry URL",
-        description="e.g. https://.../api/v1. A URL of no Kaltura region means setting all four.",
+        description="e.g. https://.../api/v1. A URL of no Kaltura region means setting the others too.",
     )
     user_profile_url: str | None = Field(
         default=None,
         title="User Profile URL",
-        description="e.g. https://.../api/v1. A URL of no Kaltura region means setting all four.",
+        description="e.g. https://.../api/v1. A URL of no Kaltura region means setting the others too.",
+    )
+    messaging_url: str | None = Field(
+        default=None,
+        title="Messaging URL",
+        description="e.g. https://.../api/v1. A URL of no Kaltura region means setting the others too.",
     )
     partner_id: int | None = Field(
         default=None, title="Partner ID", gt=0, description="Your Kaltura partner id."
@@ -230,7 +243,7 @@ class KalturaCredentials(Block):
         return modes
 
     def resolved_url(self, field: str) -> str:
-        """One service's URL, by one rule for all four.
+        """One service's URL, by one rule for all five.
 
         Set, it is used. With no URL set, every one is the region's. With some
         set, an unset one is the region's whose URL a set one is (the events
@@ -265,6 +278,10 @@ class KalturaCredentials(Block):
     def resolved_attendance_urls(self) -> tuple[str, str]:
         """(App Registry, User Profile): checked as the attendance report starts, the one flow using them."""
         return self.resolved_url("app_registry_url"), self.resolved_url("user_profile_url")
+
+    def resolved_messaging_url(self) -> str:
+        """Checked as a flow that sends email starts, the only ones using it."""
+        return self.resolved_url("messaging_url")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> KalturaCredentials:
@@ -402,6 +419,25 @@ class KalturaCredentials(Block):
                 _ATTENDANCE_CACHE[key] = cached
             return cached
 
+    def _messaging_client(self, retry: RetryPolicy | None, slot: Slot | None) -> MessagingClient:
+        retry = retry or self.retry_policy()
+        key = (self._fingerprint(), retry, slot)
+        with _CACHE_LOCK:
+            cached = _MESSAGING_CACHE.get(key)
+            if cached is None:
+                messaging_url = self.resolved_messaging_url()
+                provider = self._provider(key[0], self.resolved_urls()[1])
+                cached = MessagingClient(
+                    messaging_url,
+                    provider,
+                    url_hint=self.url_hint("messaging_url"),
+                    timeout=self.request_timeout_seconds,
+                    retry=retry,
+                    slot=slot,
+                )
+                _MESSAGING_CACHE[key] = cached
+            return cached
+
     def get_events_client(self, retry: RetryPolicy | None = None, slot: Slot | None = None) -> EventsClient:
         """A shared, thread-safe client for this process; do not close it.
 
@@ -426,6 +462,12 @@ class KalturaCredentials(Block):
     ) -> UserProfileClient:
         """A shared, thread-safe client for this process; do not close it (``slot`` as above)."""
         return self._attendance_clients(retry, slot)[1]
+
+    def get_messaging_client(
+        self, retry: RetryPolicy | None = None, slot: Slot | None = None
+    ) -> MessagingClient:
+        """A shared, thread-safe client for this process; do not close it (``slot`` as above)."""
+        return self._messaging_client(retry, slot)
 
     @classmethod
     def __get_pydantic_json_schema__(
@@ -455,6 +497,7 @@ _CACHE: dict[tuple[str, RetryPolicy, Slot | None], tuple[EventsClient, ApiV3Clie
 _ATTENDANCE_CACHE: dict[
     tuple[str, RetryPolicy, Slot | None], tuple[AppRegistryClient, UserProfileClient]
 ] = {}
+_MESSAGING_CACHE: dict[tuple[str, RetryPolicy, Slot | None], MessagingClient] = {}
 _CACHE_LOCK = threading.Lock()
 _PROVIDERS: dict[str, KsProvider] = {}
 """One KS per set of credentials, whichever client (retry policy, slot) uses it: one session, one renewal."""
@@ -469,8 +512,11 @@ def close_cached_clients() -> None:
         for registry, profiles in _ATTENDANCE_CACHE.values():
             registry.close()
             profiles.close()
+        for messaging in _MESSAGING_CACHE.values():
+            messaging.close()
         _CACHE.clear()
         _ATTENDANCE_CACHE.clear()
+        _MESSAGING_CACHE.clear()
         _PROVIDERS.clear()
 
 

@@ -20,6 +20,7 @@ ENV_FIELDS: dict[str, str] = {
     "KALTURA_SERVICE_URL": "service_url",
     "KALTURA_APP_REGISTRY_URL": "app_registry_url",
     "KALTURA_USER_PROFILE_URL": "user_profile_url",
+    "KALTURA_MESSAGING_URL": "messaging_url",
     "KALTURA_PARTNER_ID": "partner_id",
     "KALTURA_ADMIN_SECRET": "admin_secret",
     "KALTURA_USER_ID": "user_id",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from kaltura_events.api.api_v3 import ApiV3Client
 from kaltura_events.api.app_registry import AppRegistryClient
 from kaltura_events.api.events import EventsClient
+from kaltura_events.api.messaging import MessagingClient
 from kaltura_events.api.user_profile import UserProfileClient
 from kaltura_events.credentials import KalturaCredentials
 from tasks.api_limit import api_slot
@@ -33,3 +34,7 @@ def app_registry_client(credentials: KalturaCredentials | None) -> AppRegistryCl
 
 def user_profile_client(credentials: KalturaCredentials | None) -> UserProfileClient:
     return resolve(credentials).get_user_profile_client(slot=api_slot)
+
+
+def messaging_client(credentials: KalturaCredentials | None) -> MessagingClient:
+    return resolve(credentials).get_messaging_client(slot=api_slot)

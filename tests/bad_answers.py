@@ -131,6 +131,10 @@ class BadAnswerServer:
     def user_profile_url(self) -> str:
         return f"{self.base_url}/user-profile/api/v1"
 
+    @property
+    def messaging_url(self) -> str:
+        return f"{self.base_url}/messaging/api/v1"
+
     def answer_with(self, name: str, *endpoints: str, after_upstream: bool = False) -> None:
         """Answer ``name`` for ``endpoints``; ``after_upstream`` first lets the upstream do the work,
         as when the server behind a proxy committed and the proxy mangled the answer."""

@@ -133,6 +133,32 @@ def require_user_id(field: str, value: Any) -> str:
     return _require_string_id(field, value, "an event user id is a non-empty string of at most 64 characters")
 
 
+def require_messaging_id(field: str, value: Any) -> str:
+    """A Messaging template id; also a bulk id (``bulk_6621a3f0``), KALTURA_MESSAGING_API.md §5.2, §6.1."""
+    return _require_string_id(field, value, "a Messaging id is a non-empty string of at most 64 characters")
+
+
+MAX_SESSION_LABEL = 256
+"""Our bound, not Kaltura's (§6.1 states none): a label is a key the flows make, never prose."""
+
+
+def require_session_label(field: str, value: Any) -> str:
+    """A ``message/send`` ``session`` label; edge spaces refused, as ``" x"`` would be another label."""
+    if (
+        isinstance(value, str)
+        and value.strip()
+        and value == value.strip()
+        and len(value) <= MAX_SESSION_LABEL
+    ):
+        return value
+    raise InvalidArgumentError(
+        field,
+        value,
+        f"a session label is a non-blank string of at most {MAX_SESSION_LABEL} characters, "
+        "without edge spaces",
+    )
+
+
 def require_choice(field: str, value: Any, choices: tuple[str, ...]) -> str:
     if isinstance(value, str) and value in choices:
         return value
