@@ -72,8 +72,12 @@ def test_a_run_started_while_another_writes_waits_then_finds_nothing_to_do(
     emu: EmulatorServer, creds: KalturaCredentials
 ) -> None:
     """The second run starts once the first holds the series (so they surely overlap), waits,
-    says whom it waited for, and finds every occurrence made: one event each, six creates in all."""
-    emu.control.set_faults([], latency_ms=300)
+    says whom it waited for, and finds every occurrence made: one event each, six creates in all.
+
+    1.5 s a request keeps the first run writing for several seconds, longer than the second
+    run's own start takes on a loaded machine (at 300 ms it sometimes found the lock free).
+    """
+    emu.control.set_faults([], latency_ms=1500)
     spec = _spec("overlap-two")
     series = AllHandsSeries.model_validate(spec)
     name = series_lock(partner_of(creds), "overlap-two")
