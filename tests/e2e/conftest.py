@@ -377,6 +377,9 @@ SERVER_PROFILE = {
     # A run queued behind the teardown deployment's concurrency limit retries after this
     # many seconds (Prefect's default is 30); the tests need not wait that long.
     "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "2",
+    # How often the server frees the leases of holders that died (Prefect's default is 15 s):
+    # the lease itself (60 s at least) is what a killed holder costs, not this loop.
+    "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "2",
 }
 
 
