@@ -34,8 +34,11 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not reliability"
 
 # Many more generated series than `make test` runs (FUZZ_EXAMPLES each, at random); see README.
+# Also the chaos test under CHAOS_SEEDS seeds of faults (`make test` runs 10).
+CHAOS_SEEDS ?= 20
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/properties
+	CHAOS_SEEDS=$(CHAOS_SEEDS) $(PY) -m pytest -q -p no:cacheprovider tests/reliability/test_chaos.py
 
 demo: $(STAMP)
 	$(PY) demo.py $(ARGS)

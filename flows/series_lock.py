@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
+import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
@@ -38,6 +39,7 @@ from prefect.concurrency._asyncio import AcquireConcurrencySlotTimeoutError
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import MissingContextError, ObjectAlreadyExists, ObjectNotFound
 from prefect.logging import get_logger, get_run_logger
+from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 from prefect.variables import Variable
 
 from kaltura_events.api.errors import KalturaError
@@ -54,6 +56,9 @@ LEASE_SECONDS_ENV = "KALTURA_EVENTS_LOCK_LEASE_SECONDS"
 DEFAULT_LEASE_SECONDS = 120.0
 """How long a killed holder keeps the lock. Prefect renews a live holder's lease at 75% of it,
 and takes no lease shorter than 60 s."""
+DELETE_ATTEMPTS = 10
+"""A busy SQLite-backed server refuses a Variable's delete for as long as it is writing; ten
+prompt attempts span about 2.5 s, as long as the first of Prefect's own retries waits."""
 ANNOUNCE_AFTER_SECONDS = 1.0
 """How often a waiting run looks whether another run really holds a name (a slow server alone is no
 holder): a run that got the lock within this long did not really wait, and says nothing."""
@@ -186,9 +191,32 @@ def _forget_holder(names: Sequence[str]) -> None:
     """A released lock names nobody: a later wait must not blame a run that finished long ago."""
     for name in names:
         try:
-            Variable.unset(_holder_variable(name))
+            _delete_variable(_holder_variable(name))
         except Exception as exc:  # a stale name misleads a message; it never breaks the lock
             logger.warning("Could not clear the holder of %s (%s)", name, type(exc).__name__)
+
+
+def _delete_variable(variable: str) -> None:
+    """Delete a Variable, asking again at once while the server answers 503.
+
+    A SQLite-backed Prefect server reads a Variable, then deletes it, in one deferred
+    transaction: when it is recording a run's task runs meanwhile (as at the end of every run),
+    SQLite refuses the delete at once (503), and Prefect's client asks again only after 2 s,
+    then 4 s. Measured in tests/flows, that was most runs, each holding its series those
+    seconds longer. The refusal is immediate, so a prompt retry succeeds.
+    """
+    attempts = DELETE_ATTEMPTS
+    with temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0}), get_client(sync_client=True) as client:
+        for attempt in range(1, attempts + 1):
+            try:
+                client.delete_variable_by_name(variable)
+                return
+            except ObjectNotFound:
+                return
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code != 503 or attempt == attempts:
+                    raise
+            time.sleep(0.05 * attempt)
 
 
 @contextmanager

@@ -377,6 +377,9 @@ SERVER_PROFILE = {
     # A run queued behind the teardown deployment's concurrency limit retries after this
     # many seconds (Prefect's default is 30); the tests need not wait that long.
     "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "2",
+    # How often the server frees the leases of holders that died (Prefect's default is 15 s):
+    # the lease itself (60 s at least) is what a killed holder costs, not this loop.
+    "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "2",
 }
 
 
@@ -430,9 +433,12 @@ def deployed_stack(
         yield stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """One SQLite-backed stack for the end-to-end and parameter-schema tests (about 20 s to build)."""
+    """One SQLite-backed stack for the end-to-end and parameter-schema tests (about 20 s to build).
+
+    Stopped with the last end-to-end test: kept for the session, its idle server and worker (which
+    polls every second) took about 5% of a core under every later test."""
     with deployed_stack(tmp_path_factory.mktemp("e2e-sqlite")) as stack:
         yield stack
 

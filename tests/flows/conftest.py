@@ -1,7 +1,9 @@
-"""Flow tests: one Prefect test harness per session, and credentials for the emulator.
+"""Flow tests: one Prefect test harness for this package, and credentials for the emulator.
 
 The harness starts a real temporary Prefect server once (5-10 s); every flow
-test then runs real flow and task runs against it.
+test then runs real flow and task runs against it. It stops with the last flow
+test rather than at the end of the session, like the other packages' servers:
+nothing of it runs under later tests.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from kaltura_events.formats.paths import WORK_ROOT_ENV
 CHECKOUT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def prefect_harness() -> Iterator[None]:
     with prefect_test_harness(server_startup_timeout=120):
         yield

@@ -35,14 +35,17 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "seeded"))
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="package")
 def prefect_harness() -> Iterator[None]:
+    """One Prefect server for the modules that run flows, stopped with this package: the pure
+    properties (the diffs) run none, and a server start costs 5-10 s, more under load."""
     with prefect_test_harness(server_startup_timeout=120):
         yield
 
 
 @pytest.fixture(scope="module")
-def emulator_credentials(emulator: EmulatorServer) -> KalturaCredentials:
+def emulator_credentials(emulator: EmulatorServer, prefect_harness: None) -> KalturaCredentials:
+    """Credentials for flow runs, so the Prefect server comes with them."""
     return KalturaCredentials.from_env(emulator.exports).model_copy(
         update={"retry_base_delay_seconds": 0.01, "request_timeout_seconds": 2.0}
     )

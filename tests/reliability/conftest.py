@@ -1,10 +1,12 @@
-"""Reliability fixtures: one emulator process, one real Prefect server, one secret book per session.
+"""Reliability fixtures: one emulator process, one real Prefect server, one secret book for this package.
 
 Everything runs against a real ``prefect server start`` whose PREFECT_HOME
-this session owns, so the secret scan can read its database and result
-storage afterwards. The emulator runs as its own process (standing in for
-remote Kaltura, and surviving a SIGKILLed flow process) with an admin secret
-and partner id made for this session, so finding them anywhere means a leak.
+this package owns, so the secret scan can read its database and result
+storage afterwards. They stop after the package's last test, the scan: kept for
+the session, the idle server would share the 2 cores with every later test.
+The emulator runs as its own process (standing in for remote Kaltura, and
+surviving a SIGKILLed flow process) with an admin secret and partner id made
+for this run, so finding them anywhere means a leak.
 
 Copied, not imported, from tests/conftest.py and tests/flows/conftest.py:
 those fixtures use an in-thread emulator and a throw-away harness, which
@@ -45,10 +47,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The secret scan reads what the rest of the suite left behind, so it goes last."""
+    """The secret scan reads what the other reliability tests left behind, so it goes right after
+    the last of them: still inside this package, whose server and emulator it scans."""
+    here = Path(__file__).parent
     scans = [item for item in items if item.get_closest_marker("secret_scan")]
-    if scans:
-        items[:] = [item for item in items if item not in scans] + scans
+    if not scans:
+        return
+    rest = [item for item in items if item not in scans]
+    ours = [index for index, item in enumerate(rest) if item.path.is_relative_to(here)]
+    cut = ours[-1] + 1 if ours else len(rest)
+    items[:] = rest[:cut] + scans + rest[cut:]
 
 
 class _Recorder(logging.Handler):
@@ -68,7 +76,7 @@ class _Recorder(logging.Handler):
             self.book.log_lines.append(line)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def book() -> Iterator[SecretBook]:
     """The session's secrets, plus every log line captured in this process while the suite runs."""
     book = SecretBook(admin_secret=f"rel-admin-{secrets.token_hex(20)}", partner_id=PARTNER_ID)
@@ -88,7 +96,7 @@ def book() -> Iterator[SecretBook]:
             logger.removeHandler(recorder)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def emulator(book: SecretBook) -> Iterator[EmulatorProcess]:
     with EmulatorProcess(EmulatorConfig(partner_id=PARTNER_ID, admin_secret=book.admin_secret)) as process:
         yield process
@@ -101,12 +109,12 @@ def emu(emulator: EmulatorProcess) -> EmulatorProcess:
     return emulator
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("prefect-home")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def prefect_server(prefect_home: Path) -> Iterator[PrefectServer]:
     with PrefectServer(home=prefect_home) as server:
         yield server
@@ -118,7 +126,7 @@ def _drain_prefect_workers() -> None:
     EventsWorker.drain_all(timeout=30)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def prefect_api(prefect_server: PrefectServer, prefect_home: Path, book: SecretBook) -> Iterator[None]:
     """Run this directory's flows against our server; results persist so storage is scanned too."""
     _drain_prefect_workers()
