@@ -403,5 +403,50 @@ def test_the_readmes_long_running_commands_logged_no_error(shell: ReadmeShell) -
     assert shell.background, "no command was left running"
     for command, process in shell.background:
         assert process.running, f"README.md:{command.line}: `{command.text}` stopped:\n{process.log()}"
-        errors = ERROR_LINE.findall(process.log())
+        errors = ERROR_LINE.findall(without_sqlite_lock_contention(process.log()))
         assert not errors, f"README.md:{command.line}: `{command.text}` logged:\n" + "\n".join(errors)
+
+
+RECORD_START = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} \| ", re.MULTILINE)
+
+
+def without_sqlite_lock_contention(log: str) -> str:
+    """The log less the Prefect server's records of SQLite refusing a write it will make again.
+
+    A SQLite-backed ``prefect server start`` logs ERROR with a traceback when
+    two of its own writes collide ("database is locked"), e.g. a worker's
+    heartbeat while it records a run; the next heartbeat is persisted. Seen
+    once in a fresh-clone CI run (2026-12-07) and not in the one before it:
+    it is Prefect's SQLite under load, not a README command gone wrong.
+    Every other ERROR line and traceback still fails the test.
+    """
+    starts = [m.start() for m in RECORD_START.finditer(log)]
+    if not starts:
+        return log
+    kept = [log[: starts[0]]]
+    for begin, end in zip(starts, [*starts[1:], len(log)], strict=True):
+        record = log[begin:end]
+        if "| prefect.server" in record and "database is locked" in record:
+            continue
+        kept.append(record)
+    return "".join(kept)
+
+
+def test_only_the_servers_sqlite_lock_records_are_set_aside() -> None:
+    log = (
+        "Starting...\n"
+        "21:37:22.789 | ERROR   | prefect.server.utilities.worker_channel - heartbeat persistence failed\n"
+        "Traceback (most recent call last):\n"
+        "sqlite3.OperationalError: database is locked\n"
+        "21:37:23.001 | INFO    | prefect.server - fine\n"
+        "21:37:24.002 | ERROR   | prefect.server.api - something else\n"
+        "Traceback (most recent call last):\n"
+        "ValueError: boom\n"
+        "21:37:25.003 | ERROR   | prefect.flow_runs - database is locked, said a flow\n"
+    )
+    left = ERROR_LINE.findall(without_sqlite_lock_contention(log))
+    assert left == [
+        "21:37:24.002 | ERROR   | prefect.server.api - something else",
+        "Traceback (most recent call last):",
+        "21:37:25.003 | ERROR   | prefect.flow_runs - database is locked, said a flow",
+    ]
