@@ -55,6 +55,7 @@ from kaltura_events.formats.audience_csv import AudienceFileError, problems_text
 from kaltura_events.formats.paths import Root
 from kaltura_events.formats.yaml_positions import Position, Positions
 from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
+from kaltura_events.planning.messages import SeriesMessages
 from kaltura_events.planning.recurrence import localize
 from kaltura_events.planning.roster import Roster
 from kaltura_events.planning.selection import EventSelector
@@ -526,6 +527,8 @@ class Target:
     series: AllHandsSeries
     planned: tuple[PlannedEvent, ...]
     note: str = ""
+    messages: SeriesMessages | None = None
+    """The reminders and follow-ups the file declares for this series (its own, else the file's)."""
 
     @property
     def key(self) -> str:
