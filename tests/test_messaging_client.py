@@ -352,3 +352,22 @@ def test_the_emulators_urls_without_messaging_never_read_a_regions(emu: Emulator
     message = str(caught.value)
     assert message.startswith("KALTURA_MESSAGING_URL is not set (the Block's messaging_url)")
     assert "kaltura.com" not in message
+
+
+def test_whom_a_session_reached_is_listed_per_recipient(
+    emu: EmulatorServer, messaging: MessagingClient, guid: str, people: list[str]
+) -> None:
+    template = reminder(messaging, guid)
+    emu.control.reset_stats()
+    messaging.send_message(guid, template.id, [ADA], session="town-hall", tokens=tokens())
+    messaging.send_message(guid, template.id, [GRACE], session="town-hall", tokens=tokens())
+    messaging.send_message(guid, template.id, [ADA], session="other", tokens=tokens())
+    reached = messaging.list_discrete_messages(["town-hall"], page_size=1)
+    assert sorted(m.user_id for m in reached) == sorted([ADA, GRACE])
+    assert {m.session for m in reached} == {"town-hall"}
+    assert requests_to(emu, "message/listDiscreteAggregateMessages") == 2
+    assert [m.user_id for m in messaging.list_discrete_messages(["town-hall"], user_id=GRACE)] == [GRACE]
+    assert messaging.list_discrete_messages(["town-hall"], statuses=["bounce"]) == []
+    assert messaging.list_discrete_messages([]) == []
+    with pytest.raises(InvalidArgumentError, match="statuses"):
+        messaging.list_discrete_messages(["town-hall"], statuses=["bounced"])

@@ -96,6 +96,33 @@ class BulkMessagePage(Page):
     objects: list[BulkMessage]
 
 
+class DiscreteMessage(ApiModel):
+    """One recipient's email of a send (§7.2, §8.4): whom a session reached, and how it went.
+
+    The guide states the filters of ``message/listDiscreteAggregateMessages``
+    but not its fields; ``userId``, ``bulkId`` and ``status`` are what a
+    caller needs, the rest is kept when given.
+    """
+
+    id: str
+    bulk_id: str
+    user_id: str
+    status: str
+    session: str | None = None
+    app_guid: str | None = None
+    email: str | None = None
+    error_enum: str | None = None
+    error_description: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    _blank = field_validator("email", "created_at", "updated_at", mode="before")(_blank_to_none)
+
+
+class DiscreteMessagePage(Page):
+    objects: list[DiscreteMessage]
+
+
 class UnsubscribedUser(ApiModel):
     """One user and the unsubscribe groups they left (§10.2, §10.4; the guide shows no answer, this is
     the shape the emulator answers and ``userGroupsStatus`` shares)."""
