@@ -6,8 +6,8 @@ the App Registry (§3); both are asked through those services' backends.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,10 @@ SERVICE_NAME = "user_profile"
 
 Order = Callable[[Profile], Any]
 
+LISTINGS_KEPT = 64
+"""Sorted listings kept for paging: a reader pages one filter 100 times over 50,000 profiles, and
+re-filtering and re-sorting them for every page made the emulator the bottleneck it measures."""
+
 
 def profile_not_found(profile_id: str) -> ApiV3Failure:
     """§8.1, §11, §13: an id naming no profile, or a deleted one."""
@@ -43,6 +47,16 @@ class UserProfileBackend:
     def reset(self) -> None:
         with self.platform.lock:
             self.profiles: dict[str, Profile] = {}
+            self._by_app: dict[str, dict[str, Profile]] = {}
+            """Every profile of each app, deleted ones too: a listing names its apps (``appGuidIn``)."""
+            self._active_by_user: dict[tuple[str, str], Profile] = {}
+            """The one active profile per app and user key (§6)."""
+            self._version = 0
+            """Bumped by every write, so a kept listing is used only while nothing has changed."""
+            self._listings: OrderedDict[Hashable, tuple[int, list[Profile]]] = OrderedDict()
+
+    def _changed(self) -> None:
+        self._version += 1
 
     def _render(self, profile: Profile) -> dict[str, Any]:
         return render_profile(profile, self.platform.partner_id)
@@ -64,15 +78,13 @@ class UserProfileBackend:
         return profile
 
     def _active_of(self, app_guid: str, user_id: str) -> Profile | None:
-        key = user_key(user_id)
-        return next(
-            (
-                p
-                for p in self.profiles.values()
-                if not p.deleted and p.app_guid == app_guid and p.user_key() == key
-            ),
-            None,
-        )
+        return self._active_by_user.get((app_guid, user_key(user_id)))
+
+    def _of_apps(self, app_guids: Iterable[str] | None) -> Iterable[Profile]:
+        """The profiles of these apps, or every profile when no app is named."""
+        if app_guids is None:
+            return self.profiles.values()
+        return [p for guid in dict.fromkeys(app_guids) for p in self._by_app.get(guid, {}).values()]
 
     # -- the API -------------------------------------------------------------
 
@@ -129,6 +141,9 @@ class UserProfileBackend:
         if status is not None:
             profile.set_attendance(status, at)
         self.profiles[profile.id] = profile
+        self._by_app.setdefault(app_guid, {})[profile.id] = profile
+        self._active_by_user[(app_guid, profile.user_key())] = profile
+        self._changed()
         return profile
 
     def get(self, profile_id: str) -> dict[str, Any]:
@@ -156,6 +171,7 @@ class UserProfileBackend:
                 if status is not None:
                     profile.set_attendance(status, now)
             profile.updated_at = now
+            self._changed()
             self._announce("user_profile.updated", profile)
             return self._render(profile)
 
@@ -165,15 +181,40 @@ class UserProfileBackend:
             profile = self._active(profile_id)
             now = self.platform.now()
             profile.status, profile.deleted_at, profile.updated_at = "deleted", now, now
+            self._active_by_user.pop((profile.app_guid, profile.user_key()), None)
+            self._changed()
             self._announce("user_profile.deleted", profile)
 
     def list_profiles(
-        self, matches: Callable[[Profile], bool], order: Order, descending: bool, skip: int, limit: int
+        self,
+        matches: Callable[[Profile], bool],
+        order: Order,
+        descending: bool,
+        skip: int,
+        limit: int,
+        *,
+        app_guids: Iterable[str] | None = None,
+        listing: Hashable | None = None,
     ) -> tuple[int, list[dict[str, Any]]]:
-        """§10: deleted profiles never listed, whatever the filter."""
+        """§10: deleted profiles never listed, whatever the filter.
+
+        ``app_guids`` narrows the profiles looked at to those apps (the
+        filter's ``appGuidIn``; ``matches`` still decides). ``listing`` names
+        the filter and order; the sorted result is kept under it until the
+        next write, so the pages after the first are slices of one sort.
+        """
         with self.platform.locked():
-            found = [p for p in self.profiles.values() if not p.deleted and matches(p)]
-            found.sort(key=lambda p: (order(p), p.id), reverse=descending)
+            kept = self._listings.get(listing) if listing is not None else None
+            if kept is not None and kept[0] == self._version:
+                found = kept[1]
+                self._listings.move_to_end(listing)
+            else:
+                found = [p for p in self._of_apps(app_guids) if not p.deleted and matches(p)]
+                found.sort(key=lambda p: (order(p), p.id), reverse=descending)
+                if listing is not None:
+                    self._listings[listing] = (self._version, found)
+                    while len(self._listings) > LISTINGS_KEPT:
+                        self._listings.popitem(last=False)
             return len(found), [self._render(p) for p in found[skip : skip + limit]]
 
     def first_attendance_per_app(self, since: datetime | None, until: datetime | None) -> dict[str, int]:
@@ -190,13 +231,14 @@ class UserProfileBackend:
             return dict(sorted(counts.items()))
 
     def event_data_stats(
-        self, matches: Callable[[Profile], bool], dimensions: list[str]
+        self, matches: Callable[[Profile], bool], dimensions: list[str], app_guids: Iterable[str] | None = None
     ) -> tuple[list[dict[str, Any]], int]:
-        """§12.1: a count per app and combination of the dimensions' values, and their sum."""
+        """§12.1: a count per app and combination of the dimensions' values, and their sum; only the
+        profiles of ``app_guids`` are looked at, when given."""
         with self.platform.locked():
             counts: Counter[tuple[str, tuple[Any, ...]]] = Counter(
                 (p.app_guid, tuple(p.event_data.get(d) for d in dimensions))
-                for p in self.profiles.values()
+                for p in self._of_apps(app_guids)
                 if not p.deleted and matches(p)
             )
             results = [
@@ -233,6 +275,7 @@ class UserProfileBackend:
                 profile.set_attendance(status, at)
                 profile.updated_at = self.platform.now()
                 marked.append(self._render(profile))
+            self._changed()
             return {"appGuid": app_guid, "profiles": marked, "created": created}
 
     def snapshot(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ field (§13 "Validation errors"); what the backend refuses is an HTTP 200
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -158,7 +159,8 @@ def first_attendance_per_app(backend: UserProfileBackend, body: Body) -> Body:
 
 def list_profiles(backend: UserProfileBackend, body: Body) -> Body:
     """§10: filters AND'd, skip-count offset, ``orderBy``, ``totalCount`` -1 when not asked for."""
-    matches = profile_filter(optional_object(body, "filter"))
+    given = optional_object(body, "filter")
+    matches = profile_filter(given)
     skip, limit = pager_bounds(body, default_limit=DEFAULT_LIMIT, max_limit=None, offset_mode="skip")
     order_by = optional_str(body, "orderBy") or "createdAt"
     field = order_by.removeprefix("-")
@@ -167,7 +169,13 @@ def list_profiles(backend: UserProfileBackend, body: Body) -> Body:
             "orderBy", order_by, f"expected one of {', '.join(ORDER_FIELDS)}, '-' for descending"
         )
     total, objects = backend.list_profiles(
-        matches, ORDER_FIELDS[field], order_by.startswith("-"), skip, limit
+        matches,
+        ORDER_FIELDS[field],
+        order_by.startswith("-"),
+        skip,
+        limit,
+        app_guids=optional_str_list(given, "appGuidIn", "filter.appGuidIn"),
+        listing=json.dumps([given, order_by], sort_keys=True, default=str),
     )
     with_total = optional_bool(body, "includeTotalCount")
     return {"objects": objects, "totalCount": total if with_total is not False else -1}
@@ -239,5 +247,5 @@ def event_data_stats(backend: UserProfileBackend, body: Body) -> Body:
             and (origins is None or p.event_data.get("regOrigin") in origins)
         )
 
-    results, total = backend.event_data_stats(matches, dimensions)
+    results, total = backend.event_data_stats(matches, dimensions, guids)
     return {"results": results, "sum": total}
