@@ -160,9 +160,12 @@ def _run(
         with scratch_root() as tmp:
             results += list(audience_scenarios(bench, tmp))
     if "R" in selected:
-        from benchmarks.attendance import OCCURRENCES, PROFILES, attendance_scenarios
+        from benchmarks.attendance import OCCURRENCES, PROFILES, SCALE_PROFILES, attendance_scenarios
 
-        print(f"R1 (attendance, {OCCURRENCES} occurrences x {PROFILES:,} profiles) ...", flush=True)
+        print(
+            f"R1, R2 (attendance, {OCCURRENCES} occurrences x {PROFILES:,} and x {SCALE_PROFILES:,} profiles) ...",
+            flush=True,
+        )
         with scratch_root() as tmp:
             results += list(attendance_scenarios(bench, tmp))
     if "O" in selected:

@@ -9,6 +9,7 @@ Events Platform answers it (401/403), since neither guide says how.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -44,7 +45,18 @@ class JsonNull:
 JSON_NULL = JsonNull()
 """What User Profile's ``getByFilter`` answers when nothing matches (its guide §8.2)."""
 
-Answer = Body | list[Any] | JsonNull | None
+
+class JsonText(bytes):
+    """An answer already serialized, as ``JSONResponse`` would have written it: a listing of 500
+    profiles built from each profile's kept text instead of rendering and encoding them again."""
+
+
+def json_text(value: Any) -> bytes:
+    """``value`` as ``JSONResponse`` writes it, so a ``JsonText`` answer reads the same on the wire."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
+
+
+Answer = Body | list[Any] | JsonNull | JsonText | None
 Handler = Callable[[B, Any], Answer]
 """Takes the service's backend and the JSON body (an object, or a list for an endpoint named in
 ``array_bodies``); None answers an empty body (deletes), ``JSON_NULL`` a JSON ``null``."""
@@ -138,4 +150,6 @@ def _response(answer: Answer) -> Response:
         return Response(status_code=200)
     if isinstance(answer, JsonNull):
         return JSONResponse(None)
+    if isinstance(answer, JsonText):
+        return Response(bytes(answer), media_type="application/json")
     return JSONResponse(answer)

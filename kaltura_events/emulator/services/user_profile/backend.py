@@ -14,6 +14,7 @@ from typing import Any
 from kaltura_events.emulator.changes import Change
 from kaltura_events.emulator.dates import within
 from kaltura_events.emulator.failures import ApiV3Failure
+from kaltura_events.emulator.microservice_route import json_text
 from kaltura_events.emulator.platform import Platform
 from kaltura_events.emulator.services.api_v3.backend import ApiV3Backend
 from kaltura_events.emulator.services.app_registry.backend import AppRegistryBackend
@@ -54,9 +55,12 @@ class UserProfileBackend:
             self._version = 0
             """Bumped by every write, so a kept listing is used only while nothing has changed."""
             self._listings: OrderedDict[Hashable, tuple[int, list[Profile]]] = OrderedDict()
+            self._texts: dict[str, bytes] = {}
+            """Each profile's JSON text as listed, until the next write."""
 
     def _changed(self) -> None:
         self._version += 1
+        self._texts.clear()
 
     def _render(self, profile: Profile) -> dict[str, Any]:
         return render_profile(profile, self.platform.partner_id)
@@ -194,28 +198,62 @@ class UserProfileBackend:
         limit: int,
         *,
         app_guids: Iterable[str] | None = None,
-        listing: Hashable | None = None,
     ) -> tuple[int, list[dict[str, Any]]]:
-        """§10: deleted profiles never listed, whatever the filter.
+        """§10: deleted profiles never listed, whatever the filter; ``app_guids`` narrows the
+        profiles looked at to those apps (the filter's ``appGuidIn``), ``matches`` still decides."""
+        with self.platform.locked():
+            found = self._listing(matches, order, descending, app_guids, None)
+            return len(found), [self._render(p) for p in found[skip : skip + limit]]
 
-        ``app_guids`` narrows the profiles looked at to those apps (the
-        filter's ``appGuidIn``; ``matches`` still decides). ``listing`` names
-        the filter and order; the sorted result is kept under it until the
-        next write, so the pages after the first are slices of one sort.
+    def list_profiles_text(
+        self,
+        matches: Callable[[Profile], bool],
+        order: Order,
+        descending: bool,
+        skip: int,
+        limit: int,
+        *,
+        app_guids: Iterable[str] | None,
+        listing: Hashable,
+    ) -> tuple[int, list[bytes]]:
+        """``list_profiles`` for ``user-profile/list``, each profile as its JSON text.
+
+        ``listing`` names the filter and order: the sorted result is kept
+        under it, and each profile's text, until the next write, so the
+        pages after the first are slices of one sort and no profile is
+        rendered twice. Paging 50,000 profiles otherwise cost the emulator
+        more time per page than the latency it stands in for.
         """
         with self.platform.locked():
-            kept = self._listings.get(listing) if listing is not None else None
-            if kept is not None and kept[0] == self._version:
-                found = kept[1]
-                self._listings.move_to_end(listing)
-            else:
-                found = [p for p in self._of_apps(app_guids) if not p.deleted and matches(p)]
-                found.sort(key=lambda p: (order(p), p.id), reverse=descending)
-                if listing is not None:
-                    self._listings[listing] = (self._version, found)
-                    while len(self._listings) > LISTINGS_KEPT:
-                        self._listings.popitem(last=False)
-            return len(found), [self._render(p) for p in found[skip : skip + limit]]
+            found = self._listing(matches, order, descending, app_guids, listing)
+            texts = []
+            for profile in found[skip : skip + limit]:
+                text = self._texts.get(profile.id)
+                if text is None:
+                    text = self._texts[profile.id] = json_text(self._render(profile))
+                texts.append(text)
+            return len(found), texts
+
+    def _listing(
+        self,
+        matches: Callable[[Profile], bool],
+        order: Order,
+        descending: bool,
+        app_guids: Iterable[str] | None,
+        listing: Hashable | None,
+    ) -> list[Profile]:
+        """The platform lock is held."""
+        kept = self._listings.get(listing) if listing is not None else None
+        if kept is not None and kept[0] == self._version:
+            self._listings.move_to_end(listing)
+            return kept[1]
+        found = [p for p in self._of_apps(app_guids) if not p.deleted and matches(p)]
+        found.sort(key=lambda p: (order(p), p.id), reverse=descending)
+        if listing is not None:
+            self._listings[listing] = (self._version, found)
+            while len(self._listings) > LISTINGS_KEPT:
+                self._listings.popitem(last=False)
+        return found
 
     def first_attendance_per_app(self, since: datetime | None, until: datetime | None) -> dict[str, int]:
         """§12.2: per app, the profiles whose ``firstAttendedStatusTime`` is in the range (deleted ones
@@ -231,7 +269,10 @@ class UserProfileBackend:
             return dict(sorted(counts.items()))
 
     def event_data_stats(
-        self, matches: Callable[[Profile], bool], dimensions: list[str], app_guids: Iterable[str] | None = None
+        self,
+        matches: Callable[[Profile], bool],
+        dimensions: list[str],
+        app_guids: Iterable[str] | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """§12.1: a count per app and combination of the dimensions' values, and their sum; only the
         profiles of ``app_guids`` are looked at, when given."""

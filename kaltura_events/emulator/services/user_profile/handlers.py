@@ -26,7 +26,13 @@ from kaltura_events.emulator.fields import (
     require_object,
     required_str,
 )
-from kaltura_events.emulator.microservice_route import JSON_NULL, JsonNull, exception_body
+from kaltura_events.emulator.microservice_route import (
+    JSON_NULL,
+    JsonNull,
+    JsonText,
+    exception_body,
+    json_text,
+)
 from kaltura_events.emulator.services.user_profile.backend import UserProfileBackend
 from kaltura_events.emulator.services.user_profile.models import (
     ATTENDANCE_STATUSES,
@@ -157,7 +163,7 @@ def first_attendance_per_app(backend: UserProfileBackend, body: Body) -> Body:
     return backend.first_attendance_per_app(optional_date(body, "fromDate"), optional_date(body, "toDate"))
 
 
-def list_profiles(backend: UserProfileBackend, body: Body) -> Body:
+def list_profiles(backend: UserProfileBackend, body: Body) -> JsonText:
     """§10: filters AND'd, skip-count offset, ``orderBy``, ``totalCount`` -1 when not asked for."""
     given = optional_object(body, "filter")
     matches = profile_filter(given)
@@ -168,7 +174,7 @@ def list_profiles(backend: UserProfileBackend, body: Body) -> Body:
         raise BadArgument(
             "orderBy", order_by, f"expected one of {', '.join(ORDER_FIELDS)}, '-' for descending"
         )
-    total, objects = backend.list_profiles(
+    total, objects = backend.list_profiles_text(
         matches,
         ORDER_FIELDS[field],
         order_by.startswith("-"),
@@ -178,7 +184,8 @@ def list_profiles(backend: UserProfileBackend, body: Body) -> Body:
         listing=json.dumps([given, order_by], sort_keys=True, default=str),
     )
     with_total = optional_bool(body, "includeTotalCount")
-    return {"objects": objects, "totalCount": total if with_total is not False else -1}
+    count = json_text(total if with_total is not False else -1)
+    return JsonText(b'{"objects":[' + b",".join(objects) + b'],"totalCount":' + count + b"}")
 
 
 def profile_filter(given: Body, prefix: str = "filter.") -> Callable[[Profile], bool]:
