@@ -203,13 +203,13 @@ def _files_equal_whole_read(
     bench: Bench, report: Any, title: str, output: Path, whole: Path
 ) -> tuple[bool, str]:
     """The flow's files against the simple path's, on the same profiles read whole, one app at a time."""
-    from flows.report_attendance import _attendance
     from kaltura_events.formats.attendance_chart import attendance_chart
     from kaltura_events.formats.attendance_files import write_report_files
     from kaltura_events.planning.attendance import (
         Occurrence,
         OccurrenceReport,
         SeriesReport,
+        attendance_of,
         merge_people,
         with_names,
     )
@@ -224,7 +224,7 @@ def _files_equal_whole_read(
         start = row.start
         occurrence = Occurrence(row.event_id, row.name, start, row.occurrence, row.timezone)
         counts = Counts(row.profiles or 0, row.registered or 0, row.confirmed or 0, row.attended or 0)
-        fresh = [_attendance(p) for p in client.list_profiles([guid_of[row.event_id]])]
+        fresh = [attendance_of(p) for p in client.list_profiles([guid_of[row.event_id]])]
         reports.append(
             OccurrenceReport(
                 occurrence,

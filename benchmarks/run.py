@@ -163,7 +163,7 @@ def _run(
         from benchmarks.attendance import OCCURRENCES, PROFILES, SCALE_PROFILES, attendance_scenarios
 
         print(
-            f"R1, R2 (attendance, {OCCURRENCES} occurrences x {PROFILES:,} and x {SCALE_PROFILES:,} profiles) ...",
+            f"R1, R2 (attendance: {OCCURRENCES} occurrences x {PROFILES:,}, x {SCALE_PROFILES:,}) ...",
             flush=True,
         )
         with scratch_root() as tmp:

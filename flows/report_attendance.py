@@ -39,7 +39,7 @@ from flows.refusals import ends_in_one_line
 from flows.reporting import artifact_key, publish
 from flows.selection import select_events
 from flows.series_lock import one_writer, variable_lock
-from kaltura_events.api.attendance_models import App, UserProfile
+from kaltura_events.api.attendance_models import App
 from kaltura_events.api.errors import CredentialsRefused, InvalidArgumentError, KalturaError
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import Event, EventUser
@@ -55,24 +55,21 @@ from kaltura_events.formats.attendance_files import (
 )
 from kaltura_events.formats.paths import inside, work_roots
 from kaltura_events.planning.attendance import (
-    Attendance,
     Occurrence,
     OccurrenceReport,
+    PeopleColumn,
+    PeopleTable,
     SeriesReport,
     event_user_names,
-    merge_people,
     observed_counts,
-    person_email,
-    person_name,
     rate,
-    with_names,
 )
 from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.selection import EventSelector
 from kaltura_events.planning.series_diff import occurrence_of
 from kaltura_events.planning.speakers import batches
 from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
-from tasks.attendance import APPS_PER_CALL, count_attendance, find_event_apps, list_profiles
+from tasks.attendance import APPS_PER_CALL, FoldedRead, count_attendance, find_event_apps, fold_profiles
 from tasks.clients import resolve
 from tasks.events import list_events
 from tasks.speakers import list_event_users
@@ -214,16 +211,6 @@ def _counted(
         except KalturaError as exc:
             unread.update((guid, f"counts not read: {exc}") for guid in guids)
     return counted, unread
-
-
-def _attendance(profile: UserProfile) -> Attendance:
-    return Attendance(
-        email=person_email(profile.user_id, profile.profile_data) or profile.user_id,
-        name=person_name(profile.profile_data),
-        status=profile.attendance_status or "created",
-        first_attended_at=profile.first_attended_at,
-        updated_at=profile.updated_at,
-    )
 
 
 @dataclass
@@ -390,21 +377,29 @@ def report_attendance(
                 for o in occurrences
             }
             reports: list[OccurrenceReport] = []
-            reads: dict[int, PrefectFuture[list[UserProfile]]] = {}
-            previous: dict[int, dict[str, Attendance]] = {}
-            for occurrence in occurrences:
+            # Profiles are folded into one table as their pages arrive, never held as models: a year
+            # of a 50,000-person all-hands is 600,000 of them.
+            table = PeopleTable(len(occurrences))
+            columns: dict[int, PeopleColumn] = {}
+            reads: dict[int, PrefectFuture[FoldedRead]] = {}
+            previous: set[int] = set()
+            for index, occurrence in enumerate(occurrences):
                 app = apps.get(occurrence.event_id)
                 reports.append(OccurrenceReport(occurrence, problems=[] if app else [NO_APP]))
                 if app is None:
                     continue
+                column = columns[occurrence.event_id] = table.column(index)
                 earlier = read_occurrence_file(output / occurrence_file(occurrence)) if output else None
                 since = memory.watermarks.get(occurrence.event_id) if earlier is not None else None
                 if since is not None and earlier is not None:
-                    previous[occurrence.event_id] = earlier
-                reads[occurrence.event_id] = list_profiles.submit(
+                    previous.add(occurrence.event_id)
+                    column.fold(earlier.values())
+                del earlier
+                reads[occurrence.event_id] = fold_profiles.submit(
                     credentials=credentials,
                     event_id=occurrence.event_id,
                     app_guid=app.id,
+                    into=column,
                     updated_since=since,
                 )
             pending: list[PrefectFuture[Any]] = [*reads.values(), *invitees.values()]
@@ -431,28 +426,29 @@ def report_attendance(
                 names = event_user_names(users)
             if event_id not in reads:
                 continue
+            folded: FoldedRead | None = None
             try:
-                profiles = reads[event_id].result()
+                folded = reads[event_id].result()
             except CredentialsRefused:
                 raise
             except KalturaError as exc:
                 failed(report, f"profiles not read: {exc}")
-                profiles = None
-            if profiles is not None:
-                fresh = [_attendance(p) for p in profiles]
-                report.profiles_read = len(fresh)
-                report.people = with_names(merge_people(previous.get(event_id, {}), fresh), names)
+                columns[event_id].clear()  # half a read is no picture of who came
+            if folded is not None:
+                column = columns[event_id]
+                column.name_from(names)
+                report.profiles_read = folded.read
+                report.people = column
                 report.people_read = True
-                stamps = [p.updated_at for p in profiles if p.updated_at is not None]
-                if stamps:
-                    newest[event_id] = max(stamps)
+                if folded.newest is not None:
+                    newest[event_id] = folded.newest
                 elif event_id in memory.watermarks:
                     newest[event_id] = memory.watermarks[event_id]
             guid = apps[event_id].id
             if guid in uncounted:
                 failed(report, uncounted[guid])
                 continue
-            fully_read = len(profiles) if profiles is not None and event_id not in previous else None
+            fully_read = folded.read if folded is not None and event_id not in previous else None
             report.counts = observed_counts(counted.get(guid), fully_read)
             if report.counts is None:
                 failed(report, NO_STATS.format(guid=guid))

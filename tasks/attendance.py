@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from kaltura_events.api.attendance_models import App, UserProfile
+from kaltura_events.api.attendance_models import App, ProfileRow, UserProfile
 from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.planning.attendance import PeopleColumn
 from tasks.api_task import api_task, when
 from tasks.clients import app_registry_client, user_profile_client
 
@@ -46,6 +48,46 @@ def list_profiles(
 ) -> list[UserProfile]:
     """``event_id`` only names the run; the profiles belong to ``app_guid``."""
     return user_profile_client(credentials).list_profiles([app_guid], updated_since=updated_since)
+
+
+@dataclass(frozen=True)
+class FoldedRead:
+    """What a folded read leaves beside its column: how many profiles, and the newest ``updatedAt``."""
+
+    read: int
+    newest: datetime | None
+
+
+@api_task(
+    "fold-profiles",
+    endpoint="user-profile/list",
+    description="One event app's attendee profiles folded into the report's table as the pages arrive.",
+    run_name=lambda p: (
+        f"event {p['event_id']}"
+        + (f" updated since {when(p['updated_since'])}" if p.get("updated_since") else "")
+    ),
+)
+def fold_profiles(
+    *,
+    credentials: KalturaCredentials | None,
+    event_id: int,
+    app_guid: str,
+    into: PeopleColumn,
+    updated_since: datetime | None = None,
+) -> FoldedRead:
+    """``list_profiles`` for a report: each page folded into ``into`` (the event's column of the run's
+    table), then let go; ``event_id`` only names the run."""
+    newest: datetime | None = None
+
+    def consume(rows: list[ProfileRow]) -> None:
+        nonlocal newest
+        into.fold_profiles(rows)
+        for row in rows:
+            if row.updated_at is not None and (newest is None or row.updated_at > newest):
+                newest = row.updated_at
+
+    read = user_profile_client(credentials).fold_profiles([app_guid], consume, updated_since=updated_since)
+    return FoldedRead(read, newest)
 
 
 @api_task(

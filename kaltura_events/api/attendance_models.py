@@ -9,9 +9,9 @@ is read as ``UnexpectedResponseError``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from kaltura_events.api.models import ApiModel, Page
 
@@ -115,3 +115,77 @@ class EventDataStats(ApiModel):
 
     results: list[EventDataRow]
     sum: int | None = None
+
+
+class ProfileRow(NamedTuple):
+    """The fields of a profile an attendance report reads, and nothing else: a report of 600,000
+    profiles reads them straight from the JSON instead of validating whole ``UserProfile`` models.
+
+    Read as ``UserProfile`` reads them: a blank date or status is None, and
+    a missing or mistyped field the report needs is an error naming it.
+    """
+
+    id: str
+    user_id: str
+    profile_data: dict[str, Any]
+    attendance_status: str | None
+    first_attended_at: datetime | None
+    updated_at: datetime | None
+
+
+def profile_rows(payload: Any) -> tuple[list[ProfileRow], int]:
+    """A ``user-profile/list`` page as its rows and its ``totalCount``; ValueError or TypeError, naming
+    the field, when it is not one."""
+    if not isinstance(payload, dict):
+        raise TypeError("not an object")
+    objects, total = payload.get("objects"), payload.get("totalCount")
+    if not isinstance(objects, list):
+        raise TypeError("objects: not a list")
+    if isinstance(total, bool) or not isinstance(total, int):
+        raise TypeError("totalCount: not an integer")
+    return [_row(number, raw) for number, raw in enumerate(objects)], total
+
+
+def _row(number: int, raw: Any) -> ProfileRow:
+    if not isinstance(raw, dict):
+        raise TypeError(f"objects.{number}: not an object")
+    profile_id, user_id = raw.get("id"), raw.get("userId")
+    if not isinstance(profile_id, str) or not isinstance(raw.get("appGuid"), str):
+        raise TypeError(f"objects.{number}: no string id and appGuid")
+    if not isinstance(user_id, str):
+        raise TypeError(f"objects.{number}.userId: not a string")
+    profile_data = raw.get("profileData")
+    event_data = raw.get("eventData")
+    if profile_data is None:
+        profile_data = {}
+    if event_data is None:
+        event_data = {}
+    if not isinstance(profile_data, dict) or not isinstance(event_data, dict):
+        raise TypeError(f"objects.{number}: profileData and eventData are objects")
+    status = event_data.get("attendanceStatus")
+    if status in ("", None):
+        status = None
+    elif not isinstance(status, str):
+        raise TypeError(f"objects.{number}.eventData.attendanceStatus: not a string")
+    return ProfileRow(
+        profile_id,
+        user_id,
+        profile_data,
+        status,
+        _moment(number, "eventData.firstAttendedStatusTime", event_data.get("firstAttendedStatusTime")),
+        _moment(number, "updatedAt", raw.get("updatedAt")),
+    )
+
+
+def _moment(number: int, field: str, value: Any) -> datetime | None:
+    if value in ("", None):
+        return None
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        except ValueError:
+            pass
+    try:
+        return TypeAdapter(datetime).validate_python(value)
+    except ValueError:
+        raise ValueError(f"objects.{number}.{field}: not a date-time ({value!r})") from None

@@ -34,20 +34,43 @@ def collect_pages(
     key: Callable[[T], Hashable],
     concurrency: int = PAGE_CONCURRENCY,
 ) -> list[T]:
-    """Every item, in page order, each key once; IncompleteListingError unless they add up.
+    """Every item, in page order, each key once; IncompleteListingError unless they add up."""
+    items: list[T] = []
+    fold_pages(endpoint, fetch, items.extend, page_size=page_size, key=key, concurrency=concurrency)
+    return items
 
-    Pages after the first go out in waves of ``concurrency``; a short page in a
-    wave ends the paging (a server that reads the offset as a page index
-    answers empty pages, and a bogus ``totalCount`` must not fan out without
-    end). Each page runs in a copy of the caller's context, so whatever the
-    caller's context carries (Prefect's run context, and through it the run's
-    request slot) holds for the page's requests too.
+
+def fold_pages(
+    endpoint: str,
+    fetch: FetchPage[T],
+    consume: Callable[[list[T]], object],
+    *,
+    page_size: int,
+    key: Callable[[T], Hashable],
+    concurrency: int = PAGE_CONCURRENCY,
+) -> int:
+    """Each page's new items (each key once) handed to ``consume`` in page order as the pages
+    arrive; how many there were. IncompleteListingError unless they add up.
+
+    A caller that folds the items into what it needs (counts, a table) holds
+    at most one wave of pages, not the whole listing. Pages after the first
+    go out in waves of ``concurrency``; a short page in a wave ends the paging
+    (a server that reads the offset as a page index answers empty pages, and
+    a bogus ``totalCount`` must not fan out without end). Each page runs in a
+    copy of the caller's context, so whatever the caller's context carries
+    (Prefect's run context, and through it the run's request slot) holds for
+    the page's requests too. Raising in ``consume`` ends the paging.
     """
-    items: dict[Hashable, T] = {}
+    seen: set[Hashable] = set()
 
     def keep(page: Sequence[T]) -> None:
+        fresh = []
         for item in page:
-            items.setdefault(key(item), item)
+            item_key = key(item)
+            if item_key not in seen:
+                seen.add(item_key)
+                fresh.append(item)
+        consume(fresh)
 
     first, total = fetch(0)
     keep(first)
@@ -60,20 +83,20 @@ def collect_pages(
                 futures: list[Future[tuple[Sequence[T], int]]] = [
                     pool.submit(contextvars.copy_context().run, fetch, number) for number in wave
                 ]
+                short = False
                 try:
-                    results = [future.result() for future in futures]
+                    for future in futures:
+                        page, reported = future.result()
+                        keep(page)
+                        total = max(total, reported)
+                        short = short or len(page) < page_size
                 finally:
                     for future in futures:
                         future.cancel()
-                short = False
-                for page, reported in results:
-                    keep(page)
-                    total = max(total, reported)
-                    short = short or len(page) < page_size
                 next_page = wave.stop
                 if short:
                     break
                 pages = max(pages, math.ceil(total / page_size))
-    if len(items) != total:
-        raise IncompleteListingError(endpoint, len(items), total)
-    return list(items.values())
+    if len(seen) != total:
+        raise IncompleteListingError(endpoint, len(seen), total)
+    return len(seen)

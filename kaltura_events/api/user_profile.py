@@ -9,16 +9,23 @@ here does: an attendance report on a partial picture would be wrong silently.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from kaltura_events.api import validation as v
-from kaltura_events.api.answers import ACKNOWLEDGED, shaped
-from kaltura_events.api.attendance_models import EventDataStats, UserProfile, UserProfilePage
+from kaltura_events.api.answers import ACKNOWLEDGED, Reader, shaped
+from kaltura_events.api.attendance_models import (
+    EventDataStats,
+    ProfileRow,
+    UserProfile,
+    UserProfilePage,
+    profile_rows,
+)
 from kaltura_events.api.bearer import BearerJsonClient
 from kaltura_events.api.errors import InvalidArgumentError
-from kaltura_events.api.paging import collect_pages
+from kaltura_events.api.paging import FetchPage, collect_pages, fold_pages
 
 PROFILE_PAGE_SIZE = 500
 MAX_PROFILE_PAGE_SIZE = 500
@@ -28,7 +35,14 @@ PROFILE_ORDER = "createdAt"
 
 PROFILE = shaped(UserProfile, "a JSON object that is a UserProfile (`id`, `appGuid`, `userId`)")
 PROFILE_PAGE = shaped(UserProfilePage, "a JSON object with `objects` (a list of profiles) and `totalCount`")
+PROFILE_ROWS = Reader(
+    "a JSON object with `objects` (a list of profiles, each with `id`, `appGuid`, `userId`) and `totalCount`",
+    profile_rows,
+)
 EVENT_DATA_STATS = shaped(EventDataStats, "a JSON object with `results` (appGuid, dimensions, count)")
+
+P = TypeVar("P")
+T = TypeVar("T")
 
 NO_STATUS = ""
 """``event_data_stats``' key for profiles that have no attendance status."""
@@ -60,6 +74,40 @@ class UserProfileClient(BearerJsonClient):
         No GUIDs returns [] without a call: an empty ``appGuidIn`` would be no
         filter, and every profile of the partner would come back.
         """
+        listing = self._listing(app_guids, attendance_status, updated_since, page_size)
+        if listing is None:
+            return []
+        fetch = listing.pages(PROFILE_PAGE, lambda page: (page.objects, page.total_count))
+        return collect_pages("user-profile/list", fetch, page_size=page_size, key=lambda p: p.id)
+
+    def fold_profiles(
+        self,
+        app_guids: Sequence[str],
+        consume: Callable[[list[ProfileRow]], object],
+        *,
+        updated_since: datetime | None = None,
+        page_size: int = PROFILE_PAGE_SIZE,
+    ) -> int:
+        """``list_profiles`` for a report: each page's profiles, each once, handed to ``consume`` in
+        page order as the pages arrive, read only for the fields a report needs; how many there were.
+
+        Holds one wave of pages at a time, where ``list_profiles`` holds every
+        profile as a model: 50,000 of them took about 250 MB.
+        """
+        listing = self._listing(app_guids, None, updated_since, page_size)
+        if listing is None:
+            return 0
+        fetch = listing.pages(PROFILE_ROWS, lambda page: page)
+        return fold_pages("user-profile/list", fetch, consume, page_size=page_size, key=lambda row: row.id)
+
+    def _listing(
+        self,
+        app_guids: Sequence[str],
+        attendance_status: str | None,
+        updated_since: datetime | None,
+        page_size: int,
+    ) -> _ProfileListing | None:
+        """The checked filter of a listing, before any call; None when no app is named."""
         guids = _guids(app_guids)
         profile_filter: dict[str, Any] = {"appGuidIn": guids}
         if attendance_status is not None:
@@ -71,20 +119,7 @@ class UserProfileClient(BearerJsonClient):
             raise InvalidArgumentError(
                 "page_size", page_size, f"a page size is from 1 to {MAX_PROFILE_PAGE_SIZE}"
             )
-        if not guids:
-            return []
-
-        def fetch(number: int) -> tuple[Sequence[UserProfile], int]:
-            body = {
-                "filter": profile_filter,
-                "pager": {"offset": number * page_size, "limit": page_size},
-                "orderBy": PROFILE_ORDER,
-                "includeTotalCount": True,
-            }
-            page = self._call("user-profile/list", body, PROFILE_PAGE)
-            return page.objects, page.total_count
-
-        return collect_pages("user-profile/list", fetch, page_size=page_size, key=lambda p: p.id)
+        return _ProfileListing(self, profile_filter, page_size) if guids else None
 
     def find_profile(self, app_guid: str, user_id: str) -> UserProfile | None:
         """This user's profile in this app; emails match case-insensitively, as the service matches them."""
@@ -151,3 +186,24 @@ class UserProfileClient(BearerJsonClient):
         """Soft-deletes; raises NotFoundError when the profile was already gone before this call."""
         body = {"id": v.require_profile_id("profile_id", profile_id)}
         self._call("user-profile/delete", body, ACKNOWLEDGED, gone_is_done=True)
+
+
+@dataclass(frozen=True)
+class _ProfileListing:
+    client: UserProfileClient
+    profile_filter: dict[str, Any]
+    page_size: int
+
+    def pages(self, read: Reader[P], items: Callable[[P], tuple[Sequence[T], int]]) -> FetchPage[T]:
+        """Page ``number`` (0 first) of this listing, read with ``read``, as (items, totalCount)."""
+
+        def fetch(number: int) -> tuple[Sequence[T], int]:
+            body = {
+                "filter": self.profile_filter,
+                "pager": {"offset": number * self.page_size, "limit": self.page_size},
+                "orderBy": PROFILE_ORDER,
+                "includeTotalCount": True,
+            }
+            return items(self.client._call("user-profile/list", body, read))
+
+        return fetch

@@ -21,7 +21,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -87,26 +87,34 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _csv_bytes(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({column: _cell(row.get(column, "")) for column in columns})
-    return buffer.getvalue().encode("utf-8")
+def write_csv_atomically(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> None:
+    """A CSV written row by row as ``rows`` yields them, then put in place whole, as ``write_atomically``:
+    a 50,000-row matrix never sits in memory as one text."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({column: _cell(row.get(column, "")) for column in columns})
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
-def occurrence_rows(occurrence: Occurrence, people: Mapping[str, Attendance]) -> list[dict[str, str]]:
-    return [
-        {
+def occurrence_rows(occurrence: Occurrence, people: Mapping[str, Attendance]) -> Iterator[dict[str, str]]:
+    """By email, made as they are written."""
+    for email in sorted(people):
+        seen = people[email]
+        yield {
             "email": seen.email,
             "name": seen.name,
             "status": seen.status,
             "first_attended_at": _when(occurrence, seen.first_attended_at),
             "updated_at": _when(occurrence, seen.updated_at),
         }
-        for _, seen in sorted(people.items())
-    ]
 
 
 def summary_rows(report: SeriesReport) -> list[dict[str, str]]:
@@ -138,20 +146,20 @@ def write_report_files(directory: Path, report: SeriesReport, chart_png: bytes) 
     """Every file of one report; the paths written, in the order a person would open them."""
     written = []
     summary = directory / SUMMARY_FILE
-    write_atomically(summary, _csv_bytes(SUMMARY_COLUMNS, summary_rows(report)))
+    write_csv_atomically(summary, SUMMARY_COLUMNS, summary_rows(report))
     written.append(summary)
     chart = directory / CHART_FILE
     write_atomically(chart, chart_png)
     written.append(chart)
     matrix_columns = ["email", "name", *report.columns(), "attended"]
     matrix = directory / MATRIX_FILE
-    write_atomically(matrix, _csv_bytes(matrix_columns, report.matrix()))
+    write_csv_atomically(matrix, matrix_columns, report.matrix())
     written.append(matrix)
     for item in report.occurrences:
         if not item.people_read:
             continue
         path = directory / occurrence_file(item.occurrence)
-        write_atomically(path, _csv_bytes(OCCURRENCE_COLUMNS, occurrence_rows(item.occurrence, item.people)))
+        write_csv_atomically(path, OCCURRENCE_COLUMNS, occurrence_rows(item.occurrence, item.people))
         written.append(path)
     return written
 

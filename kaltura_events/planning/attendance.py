@@ -23,10 +23,13 @@ Platform's user ids are hashes, while a profile carries the Kaltura user id
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kaltura_events.api.models import EventUser
@@ -116,9 +119,10 @@ class Occurrence:
         return moment.astimezone(zone)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attendance:
-    """One person at one occurrence, as their profile there says."""
+    """One person at one occurrence, as their profile there says; slotted: a report of a
+    50,000-person series keeps 600,000 of them."""
 
     email: str
     name: str
@@ -129,6 +133,33 @@ class Attendance:
     @property
     def attended(self) -> bool:
         return self.status in ATTENDED
+
+
+class ProfileFields(Protocol):
+    """What a report reads of a profile: a ``UserProfile`` model, or a ``ProfileRow`` read for a report."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def profile_data(self) -> Mapping[str, Any]: ...
+    @property
+    def attendance_status(self) -> str | None: ...
+    @property
+    def first_attended_at(self) -> datetime | None: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+
+
+def attendance_of(profile: ProfileFields) -> Attendance:
+    """One profile as the report reads it; the email and status are interned, so the 12 occurrences of
+    a person, and 600,000 statuses, share one string each."""
+    return Attendance(
+        email=sys.intern(person_email(profile.user_id, profile.profile_data) or profile.user_id),
+        name=person_name(profile.profile_data),
+        status=sys.intern(profile.attendance_status or "created"),
+        first_attended_at=profile.first_attended_at,
+        updated_at=profile.updated_at,
+    )
 
 
 def person_email(user_id: str, profile_data: Mapping[str, object]) -> str | None:
@@ -156,7 +187,8 @@ class OccurrenceReport:
     occurrence: Occurrence
     counts: Counts | None = None
     """From ``reports/eventDataStats``; None when it did not answer for this event."""
-    people: dict[str, Attendance] = field(default_factory=dict)
+    people: Mapping[str, Attendance] = field(default_factory=dict)
+    """By email: a dict, or a column of a ``PeopleTable`` the run folded its profiles into."""
     invited: int | None = None
     """The event's users (``event-users/list``); None when they were not read."""
     problems: list[str] = field(default_factory=list)
@@ -204,11 +236,13 @@ class SeriesReport:
             for r in self.occurrences
         ]
 
-    def matrix(self) -> list[dict[str, str]]:
-        """One row per person: their status at each occurrence, and how many they attended."""
+    def matrix(self) -> Iterator[dict[str, str]]:
+        """One row per person, by email: their status at each occurrence, and how many they attended.
+
+        Made as it is written: a 50,000-person matrix is never held whole.
+        """
         names = self.names()
         columns = self.columns()
-        rows = []
         for email in self.people():
             row = {"email": email, "name": names.get(email, "")}
             attended = 0
@@ -217,8 +251,7 @@ class SeriesReport:
                 row[column] = seen.status if seen else ""
                 attended += bool(seen and seen.attended)
             row["attended"] = str(attended)
-            rows.append(row)
-        return rows
+            yield row
 
     def invited(self) -> int:
         """Everyone invited, summed over the occurrences whose users were read."""
@@ -239,14 +272,23 @@ def merge_people(previous: Mapping[str, Attendance], fresh: Sequence[Attendance]
     """An incremental read on top of the last report: a person's newer profile replaces the older.
 
     A profile read again with no newer ``updated_at`` changes nothing, so
-    reading the same profiles twice gives the same report.
+    reading the same profiles twice gives the same report. The simple form
+    of what ``PeopleTable`` folds page by page; a test holds them equal.
     """
     merged = dict(previous)
     for seen in fresh:
-        before = merged.get(seen.email)
-        if before is None or _newer_or_same(seen, before):
-            merged[seen.email] = seen if seen.name or before is None else replace(seen, name=before.name)
+        merged[seen.email] = merge(merged.get(seen.email), seen)
     return merged
+
+
+def merge(before: Attendance | None, seen: Attendance) -> Attendance:
+    """What a person's profile ``seen`` leaves of ``before``, the one read before it: the newer (a tie
+    goes to ``seen``), keeping the earlier name where the newer has none."""
+    if before is None:
+        return seen
+    if not _newer_or_same(seen, before):
+        return before
+    return seen if seen.name else replace(seen, name=before.name)
 
 
 def _newer_or_same(candidate: Attendance, current: Attendance) -> bool:
@@ -268,7 +310,98 @@ def event_user_names(users: Iterable[EventUser]) -> dict[str, str]:
 def with_names(people: Mapping[str, Attendance], names: Mapping[str, str]) -> dict[str, Attendance]:
     """Each person's name from their profile, else from the event's users: a registration form may
     carry none, while the invitation always has one."""
-    return {
-        email: seen if seen.name or email not in names else replace(seen, name=names[email])
-        for email, seen in people.items()
-    }
+    return {email: named(seen, names) for email, seen in people.items()}
+
+
+def named(seen: Attendance, names: Mapping[str, str]) -> Attendance:
+    return seen if seen.name or seen.email not in names else replace(seen, name=names[seen.email])
+
+
+class PeopleTable:
+    """Everyone's attendance across a series' occurrences, one compact row per email: the
+    person-by-occurrence matrix, folded from the profiles as their pages arrive.
+
+    Each occurrence is a column (``column(i)``, a read-only mapping by email,
+    what ``OccurrenceReport.people`` holds). Its pages are folded in the
+    order they were listed, each profile ``merge``d over what the column has
+    for that email, which is what ``merge_people`` does with one list: a
+    page is let go once folded, and a person's email is kept once for the
+    whole series, not once per occurrence. Columns may be folded from
+    several threads at once; read the table once folding has ended.
+    """
+
+    def __init__(self, occurrences: int) -> None:
+        self._width = occurrences
+        self._rows: dict[str, list[Attendance | None]] = {}
+        self._counts = [0] * occurrences
+        self._lock = threading.Lock()
+
+    def column(self, index: int) -> PeopleColumn:
+        if not 0 <= index < self._width:
+            raise IndexError(f"occurrence {index} of a table of {self._width}")
+        return PeopleColumn(self, index)
+
+    def _fold(self, index: int, people: Iterable[Attendance]) -> None:
+        with self._lock:
+            rows = self._rows
+            for seen in people:
+                row = rows.get(seen.email)
+                if row is None:
+                    row = rows[seen.email] = [None] * self._width
+                before = row[index]
+                row[index] = merge(before, seen)
+                self._counts[index] += before is None
+
+
+class PeopleColumn(Mapping[str, Attendance]):
+    """One occurrence of a ``PeopleTable``: who was there, by email."""
+
+    def __init__(self, table: PeopleTable, index: int) -> None:
+        self._table = table
+        self._index = index
+
+    def fold(self, people: Iterable[Attendance]) -> None:
+        """Each of ``people``, in order, merged over what this occurrence has for their email."""
+        self._table._fold(self._index, people)
+
+    def fold_profiles(self, profiles: Iterable[ProfileFields]) -> None:
+        """A page of profiles, in the order listed, as ``attendance_of`` reads them."""
+        self.fold([attendance_of(p) for p in profiles])
+
+    def clear(self) -> None:
+        """Nobody: a read that failed half-way leaves no one behind in the matrix."""
+        index = self._index
+        with self._table._lock:
+            for row in self._table._rows.values():
+                row[index] = None
+            self._table._counts[index] = 0
+
+    def name_from(self, names: Mapping[str, str]) -> None:
+        """``with_names`` in place: the event users' names for the people whose profile has none."""
+        if not names:
+            return
+        index = self._index
+        with self._table._lock:
+            for row in self._table._rows.values():
+                seen = row[index]
+                if seen is not None and not seen.name and seen.email in names:
+                    row[index] = named(seen, names)
+
+    def __getitem__(self, email: str) -> Attendance:
+        row = self._table._rows.get(email)
+        seen = None if row is None else row[self._index]
+        if seen is None:
+            raise KeyError(email)
+        return seen
+
+    def get(self, email: str, default: Any = None) -> Any:
+        row = self._table._rows.get(email)
+        seen = None if row is None else row[self._index]
+        return default if seen is None else seen
+
+    def __iter__(self) -> Iterator[str]:
+        index = self._index
+        return (email for email, row in self._table._rows.items() if row[index] is not None)
+
+    def __len__(self) -> int:
+        return self._table._counts[self._index]
