@@ -156,7 +156,7 @@ def _run(
     if "A" in selected:
         from benchmarks.audience import audience_scenarios
 
-        print("A1, A2, A3 (1,000 people into 6 occurrences) ...", flush=True)
+        print("A1, A2, A3 (1,000 people into 6 occurrences), A4 (50,000 into 2) ...", flush=True)
         with scratch_root() as tmp:
             results += list(audience_scenarios(bench, tmp))
     if "R" in selected:

