@@ -104,7 +104,7 @@ def _shape_problem(payload: Any, exc: Exception) -> str:
     return f"JSON of another shape ({_kind(payload)}; {exc})"
 
 
-def _loads(body: bytes) -> Any:
+def json_payload(body: bytes) -> Any:
     """orjson where it reads the body, about three times as fast as ``json`` (a 500-profile page
     takes 2 ms with ``json``); ``json`` where it does not, so what JSON reads and how a bad body is
     described stay exactly ``json``'s (orjson refuses NaN and integers beyond 64 bits, which
@@ -136,7 +136,7 @@ def read_answer(
             problem = "an empty body"
     else:
         try:
-            payload = _loads(body)
+            payload = json_payload(body)
         except ValueError as exc:
             problem = _decode_problem(body, exc)
     if problem is None and isinstance(payload, dict) and payload.get("status") == RATE_LIMIT_STATUS:
