@@ -37,9 +37,9 @@ from kaltura_events.planning.speakers import (
     speaker_changes,
 )
 from tasks.people import (
-    PEOPLE_PER_TASK,
     PersonOutcome,
     invite_event_users,
+    people_per_task,
     remove_event_users,
     update_event_users,
 )
@@ -197,15 +197,15 @@ def _apply_people(
     steps: list[tuple[str, Callable[[], list[PersonOutcome]]]] = []
     steps += [
         ("invite", partial(invite_event_users, **where, people=page, send_invitations=send))
-        for page in batches(changes.invite, PEOPLE_PER_TASK)
+        for page in batches(changes.invite, people_per_task(len(changes.invite)))
     ]
     steps += [
         ("update", partial(update_event_users, **where, updates=page))
-        for page in batches(changes.update, PEOPLE_PER_TASK)
+        for page in batches(changes.update, people_per_task(len(changes.update)))
     ]
     steps += [
         ("remove", partial(remove_event_users, **where, users=page))
-        for page in batches(changes.remove, PEOPLE_PER_TASK)
+        for page in batches(changes.remove, people_per_task(len(changes.remove)))
     ]
     pages = in_parallel([step for _, step in steps])
     outcome = PeopleOutcome()

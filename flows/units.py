@@ -35,6 +35,10 @@ from tasks.api_limit import among_concurrent_units
 R = TypeVar("R")
 
 DEFAULT_UNITS_AT_ONCE = 32
+STEPS_AT_ONCE = 32
+"""Threads for one unit's steps. A step is one task of API calls, and no more than the run's API limit
+(8 by default) are in flight; a 50,000-person audience was 2,000 invite pages per event, and a
+thread for each held about 400 MB of stacks in the flow process."""
 """Threads, not requests: units mostly wait on the API limit, so a few times that limit keeps it busy."""
 
 
@@ -91,14 +95,15 @@ def run_units(
     return results
 
 
-def in_parallel(steps: Sequence[Callable[[], R]]) -> list[R]:
-    """A unit's independent steps (its sessions) at once; all end before the first error is raised.
+def in_parallel(steps: Sequence[Callable[[], R]], at_once: int = STEPS_AT_ONCE) -> list[R]:
+    """A unit's independent steps (its sessions) at once, at most ``at_once`` of them; all end before
+    the first error is raised.
 
     Waiting for every step keeps a failed unit from leaving calls running
     behind it, so a re-run observes a settled state.
     """
     if len(steps) <= 1:
         return [step() for step in steps]
-    with ThreadPoolExecutor(max_workers=len(steps), thread_name_prefix="step") as pool:
+    with ThreadPoolExecutor(max_workers=min(len(steps), at_once), thread_name_prefix="step") as pool:
         futures: list[Future[R]] = [pool.submit(_in_context(step)) for step in steps]
     return [future.result() for future in futures]

@@ -3,7 +3,7 @@
 An audience of 2,000 over 12 occurrences is 24,000 invites; a task run costs
 the flow about 6.7 ms of CPU and the server about 14 ms (BENCHMARKS.md, P1),
 more than the calls themselves at that count. So one task makes up to
-``PEOPLE_PER_TASK`` calls, one after another, each with the client's own
+``people_per_task`` calls, one after another, each with the client's own
 retries (and, for an invite whose answer was lost, its look-up by email), and
 returns every call's outcome; the tasks of an event run at once under the
 run's API limit. A refused KS ends the task at once: no later call can pass.
@@ -11,6 +11,7 @@ run's API limit. A refused KS ends the task at once: no later call can pass.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -28,6 +29,14 @@ from tasks.clients import events_client
 
 PEOPLE_PER_TASK = 25
 """Calls per task: 1,000 invites to an event are 40 task runs, enough to keep 8 requests in flight."""
+TASKS_PER_EVENT = 200
+"""Past 5,000 people, pages grow instead: 50,000 invites in pages of 25 were 2,000 task runs per event,
+whose Prefect bookkeeping (about 20 ms of CPU each, flow and server) outweighed 10 ms calls."""
+
+
+def people_per_task(count: int) -> int:
+    """The page size for ``count`` calls to one event: 25, or enough that they make 200 task runs."""
+    return max(PEOPLE_PER_TASK, math.ceil(count / TASKS_PER_EVENT))
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,7 @@ def _each(event_id: int, people: Sequence[tuple[str, Callable[[], str]]], verb: 
 @api_task(
     "invite-event-users",
     endpoint="event-users/invite",
-    description=f"Invite up to {PEOPLE_PER_TASK} people to one event, one call each; a lost answer is "
+    description="Invite a page of people to one event, one call each; a lost answer is "
     "looked up by email before the invite is repeated.",
     run_name=lambda p: f"event {p['event_id']}: {people_named(p['people'])}",
 )
@@ -109,7 +118,7 @@ def invite_event_users(
 @api_task(
     "update-event-users",
     endpoint="event-users/update",
-    description=f"Change roles, names, title or company of up to {PEOPLE_PER_TASK} users of one event.",
+    description="Change roles, names, title or company of a page of users of one event, one call each.",
     run_name=lambda p: f"event {p['event_id']}: {people_named(p['updates'])}",
 )
 def update_event_users(
@@ -134,7 +143,7 @@ def update_event_users(
 @api_task(
     "remove-event-users",
     endpoint="event-users/delete",
-    description=f"Remove up to {PEOPLE_PER_TASK} attendees the audience no longer lists from one event.",
+    description="Remove a page of attendees the audience no longer lists from one event, one call each.",
     run_name=lambda p: f"event {p['event_id']}: {people_named(p['users'])}",
 )
 def remove_event_users(
