@@ -170,6 +170,7 @@ class Duplications:
             if wanted.intersection(user.roles)
         }
         self.records.event_users[target_id] = copied
+        self.records.users_version += 1
         return set(copied)
 
     def status(self, job_id: str) -> dict[str, Any]:

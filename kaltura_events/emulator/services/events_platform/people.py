@@ -8,6 +8,8 @@ removed from an event also leaves its sessions in the same step.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,8 @@ from kaltura_events.emulator.services.events_platform.models import (
 )
 from kaltura_events.emulator.services.events_platform.records import SERVICE_NAME, Records
 
+LISTINGS_KEPT = 64
+
 
 @dataclass
 class SpeakerInput:
@@ -42,6 +46,11 @@ class People:
     def __init__(self, platform: Platform, records: Records) -> None:
         self.platform = platform
         self.records = records
+        self._listings: OrderedDict[Hashable, tuple[Records, int, list[tuple[int, EventUser]]]] = (
+            OrderedDict()
+        )
+        """Sorted listings of an event's users kept for paging, as User Profile keeps its own: a 50,000-user
+        event is 100 pages, and sorting it again for each made the emulator the bottleneck."""
 
     def _announce(self, kind: str, subject: object, record: dict[str, Any]) -> None:
         self.platform.changes.announce(Change(SERVICE_NAME, kind, str(subject), record))
@@ -137,6 +146,7 @@ class People:
             users = self._users(event_id)
             user_id = self.user_id_for(email)
             existing = users.get(user_id)
+            self.records.users_version += 1
             if existing is not None:
                 existing.roles = existing.roles + [r for r in roles if r not in existing.roles]
                 existing.invitations += 1
@@ -167,6 +177,7 @@ class People:
         """Profile fields change as given; ``roles`` replaces the whole set, as the spec's field says."""
         with self.platform.locked():
             user = self._user(event_id, user_id)
+            self.records.users_version += 1
             for key, value in changes.items():
                 setattr(user, key, value)
             user.updated_at = self.platform.now()
@@ -179,6 +190,7 @@ class People:
         with self.platform.locked():
             rendered = render_event_user(self._user(event_id, user_id), self.platform.partner_id)
             del self.records.event_users[event_id][user_id]
+            self.records.users_version += 1
             for session in self.records.sessions.get(event_id, {}).values():
                 session.speakers.pop(user_id, None)
                 if user_id in session.moderators:
@@ -197,24 +209,41 @@ class People:
         order: str,
     ) -> tuple[int, list[dict[str, Any]]]:
         with self.platform.locked():
-            indexed = list(enumerate(self._users(event_id).values()))
-            term = search.strip().lower()
-            matches = [
-                (index, user)
-                for index, user in indexed
-                if (not term or term in f"{user.first_name} {user.last_name} {user.email}".lower())
-                and (roles is None or roles.intersection(user.roles))
-                and (id_in is None or user.id in id_in)
-            ]
-            if order.endswith("fullName"):
-                matches.sort(key=lambda pair: (f"{pair[1].first_name} {pair[1].last_name}".lower(), pair[0]))
+            key = (event_id, search, None if roles is None else tuple(sorted(roles)), order)
+            kept = self._listings.get(key) if id_in is None else None
+            if kept is not None and kept[0] is self.records and kept[1] == self.records.users_version:
+                matches = kept[2]
+                self._listings.move_to_end(key)
             else:
-                matches.sort(key=lambda pair: (pair[1].created_at, pair[0]))
-            if order.startswith("-"):
-                matches.reverse()
+                matches = self._sorted_users(event_id, search, roles, id_in, order)
+                if id_in is None:
+                    self._listings[key] = (self.records, self.records.users_version, matches)
+                    while len(self._listings) > LISTINGS_KEPT:
+                        self._listings.popitem(last=False)
             page = matches[skip : skip + limit]
             pid = self.platform.partner_id
             return len(matches), [render_event_user(user, pid) for _, user in page]
+
+    def _sorted_users(
+        self, event_id: int, search: str, roles: set[str] | None, id_in: set[str] | None, order: str
+    ) -> list[tuple[int, EventUser]]:
+        """The platform lock is held."""
+        indexed = list(enumerate(self._users(event_id).values()))
+        term = search.strip().lower()
+        matches = [
+            (index, user)
+            for index, user in indexed
+            if (not term or term in f"{user.first_name} {user.last_name} {user.email}".lower())
+            and (roles is None or roles.intersection(user.roles))
+            and (id_in is None or user.id in id_in)
+        ]
+        if order.endswith("fullName"):
+            matches.sort(key=lambda pair: (f"{pair[1].first_name} {pair[1].last_name}".lower(), pair[0]))
+        else:
+            matches.sort(key=lambda pair: (pair[1].created_at, pair[0]))
+        if order.startswith("-"):
+            matches.reverse()
+        return matches
 
     # -- session participants ---------------------------------------------------
 

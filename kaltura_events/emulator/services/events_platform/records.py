@@ -39,6 +39,9 @@ class Records:
         self.custom_templates: dict[str, Template] = {}
         self.team: dict[str, TeamMember] = {}
         self.event_users: dict[int, dict[str, EventUser]] = {}
+        self.users_version = 0
+        """Bumped by every change to an event's users, so a kept listing of them is used only while
+        nothing has changed."""
 
     def event(self, event_id: int, field_name: str = "id") -> Event:
         event = self.events.get(event_id)
@@ -57,3 +60,4 @@ class Records:
         self.events.pop(event_id, None)
         self.sessions.pop(event_id, None)
         self.event_users.pop(event_id, None)
+        self.users_version += 1
