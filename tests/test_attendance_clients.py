@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from kaltura_events.api.api_v3 import ApiV3Client
 from kaltura_events.api.app_registry import AppRegistryClient
+from kaltura_events.api.attendance_models import ProfileRow
 from kaltura_events.api.errors import ApiV3Error, InvalidArgumentError, NotFoundError
 from kaltura_events.api.events import EventsClient
 from kaltura_events.api.ks import KsProvider, local_minter
@@ -247,6 +248,24 @@ def test_listing_pages_filters_by_status_and_by_update_time(
     assert profiles.event_data_stats([guid, "no-such-app"]) == {guid: {"attended": 4, "registered": 3}}, (
         "an app the answer has no row for is left out, not read as zeros"
     )
+
+
+def test_folding_reads_what_listing_reads_page_by_page_and_a_change_between_reads_shows(
+    emu: EmulatorServer, guid: str, profiles: UserProfileClient, registry: AppRegistryClient
+) -> None:
+    event_id = int(registry.get_app(guid).app_custom_id)
+    emu.control.mark_attendance(event_id, [f"p{n}@example.com" for n in range(7)], "registered")
+    pages: list[list[ProfileRow]] = []
+    read = profiles.fold_profiles([guid], pages.append, page_size=3)
+    listed = profiles.list_profiles([guid], page_size=3)
+    assert read == 7 and [len(page) for page in pages] == [3, 3, 1]
+    assert [(r.id, r.user_id, r.attendance_status, r.updated_at) for page in pages for r in page] == [
+        (p.id, p.user_id, p.attendance_status, p.updated_at) for p in listed
+    ]
+    # The emulator keeps a listing's sort between pages: a write must show in the next read.
+    emu.control.mark_attendance(event_id, ["p0@example.com"], "attended")
+    again = {p.user_id: p.attendance_status for p in profiles.list_profiles([guid], page_size=3)}
+    assert again["p0@example.com"] == "attended"
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
