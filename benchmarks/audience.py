@@ -16,6 +16,8 @@ takes the shared ``Bench`` of ``make bench``.
 from __future__ import annotations
 
 import csv
+import os
+import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -158,7 +160,15 @@ def _a4(bench: Bench, workdir: Path) -> ScenarioResult:
     """50,000 people into 2 new occurrences at L = 10 ms, then the re-run with one person changed."""
     from benchmarks.bounds import concurrent_bound
     from benchmarks.memory import peak_memory
-    from benchmarks.scenarios import CONCURRENCY, NOW, ScenarioResult, calls_by_endpoint
+    from benchmarks.profile import process_cpu_seconds
+    from benchmarks.scenarios import (
+        CONCURRENCY,
+        NOW,
+        ScenarioResult,
+        calls_by_endpoint,
+        emulator_occupancy,
+        occupancy_note,
+    )
     from flows.schedule_all_hands import schedule_all_hands
     from kaltura_events.planning.series import AllHandsSeries
     from kaltura_events.planning.series_plan import plan
@@ -189,16 +199,22 @@ def _a4(bench: Bench, workdir: Path) -> ScenarioResult:
     ok = True
     recorded_after: list[float] = []
     rerun_calls: dict[str, int] = {}
+    occupancy: list[tuple[float, float]] = []
+    emulator_cpu: list[float] = []
     for _ in range(bench.repeats):
         bench.emu.control.reset(latency_ms=SCALE_LATENCY_MS)
         write_people(path, range(SCALE_PEOPLE))
+        cpu_before = process_cpu_seconds(bench.emu.pid) if bench.emu.pid else 0.0
         with peak_memory() as memory:
             began = time.perf_counter()
             timing = bench.timed(run, settle_limit=300.0)
             recorded = time.perf_counter() - began - timing.call
+        emulator_cpu.append((process_cpu_seconds(bench.emu.pid) if bench.emu.pid else 0.0) - cpu_before)
         a4.timings.append(timing)
         a4.peak_mib = max(a4.peak_mib or 0.0, memory.peak_mib)
-        a4.calls = calls_by_endpoint(bench.emu.control.stats())
+        stats = bench.emu.control.stats()
+        occupancy.append(emulator_occupancy(stats))
+        a4.calls = calls_by_endpoint(stats)
         users = bench.emu.control.state()["eventUsers"]
         invited_once = all(u["invitations"] == 1 for event in users.values() for u in event)
         everyone = sum(len(event) for event in users.values()) == SCALE_PEOPLE * SCALE_OCCURRENCES
@@ -218,6 +234,13 @@ def _a4(bench: Bench, workdir: Path) -> ScenarioResult:
     a4.notes.append(
         f"task runs recorded at most {max(recorded_after, default=0.0):.1f} s after the flow returned; "
         f"the re-run with one person changed: {rerun.run:.2f} s, calls {rerun_calls}"
+    )
+    a4.notes.append(occupancy_note("flow run", occupancy))
+    a4.notes.append(
+        f"CPU over the run (medians): the flow process {a4.median_cpu:.1f} s, the emulator "
+        f"{statistics.median(emulator_cpu):.1f} s ({statistics.median(emulator_cpu) / calls * 1000:.2f} ms "
+        f"a call, against L/8 = {latency / CONCURRENCY * 1000:.2f} ms a call at the bound), "
+        f"on {os.cpu_count()} cores"
     )
     a4.met = ok and (a4.ratio_median() or 0) <= SCALE_RATIO
     return a4
