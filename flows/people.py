@@ -59,7 +59,7 @@ class PeopleIncomplete(KalturaError):
     """Some people of an event were not invited, updated or removed, or the removal guard refused."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonRow:
     """What happened to one person on one event, for the run's people table."""
 

@@ -609,18 +609,28 @@ def _people_plan(credentials: KalturaCredentials | None, item: PlannedEvent, eve
 
 
 def people_changes_of(report_rows: list[tuple[PlannedEvent, Provisioned]]) -> list[PersonChange]:
-    return [
-        PersonChange(
-            occurrence=item.original_date.isoformat(),
-            event_id=done.event.id,
-            email=row.email,
-            action=row.action,
-            user_id=row.user_id,
-            error=row.error,
-        )
-        for item, done in report_rows
-        for row in done.people.rows
-    ]
+    """One row per person per occurrence: 100,000 for a 50,000-person audience on two occurrences.
+
+    Built without validation from values already typed, sharing one set of the fields given and one
+    string per occurrence: a validated model kept its own set of 6 names, about a third of its size.
+    """
+    given = set(PersonChange.model_fields)  # every field: setting one later adds nothing to it
+    changes = []
+    for item, done in report_rows:
+        occurrence = item.original_date.isoformat()
+        changes += [
+            PersonChange.model_construct(
+                given,
+                occurrence=occurrence,
+                event_id=done.event.id,
+                email=row.email,
+                action=row.action,
+                user_id=row.user_id,
+                error=row.error,
+            )
+            for row in done.people.rows
+        ]
+    return changes
 
 
 @flow(

@@ -39,7 +39,7 @@ def people_per_task(count: int) -> int:
     return max(PEOPLE_PER_TASK, math.ceil(count / TASKS_PER_EVENT))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonOutcome:
     """What one call did for one person: the user id it left, or why it failed."""
 
