@@ -141,6 +141,7 @@ def _scenario(
     output = workdir / f"{key.lower()}-report"
     ok = len(seeded.events) == OCCURRENCES
     scripts: list[float] = []
+    before: list[float] = []
     states: list[State[Any]] = []
 
     def run() -> State[Any]:
@@ -165,6 +166,7 @@ def _scenario(
             timing = bench.timed(run, settle_limit=60.0)
         result.timings.append(timing)
         result.peak_mib = max(result.peak_mib or 0.0, memory.peak_mib)
+        before.append(memory.before_mib)
         result.calls = calls_by_endpoint(bench.emu.control.stats())
         ok = ok and memory.peak_mib < PEAK_MIB
         script = count_statuses(bench.emu.user_profile_url, bench.ks(), seeded.apps, CONCURRENCY)
@@ -196,6 +198,10 @@ def _scenario(
         f"plain httpx script, the same {script.calls} user-profile/list pages at {CONCURRENCY} in flight, "
         f"counting statuses: median {script_median:.3f} s; the flow run's median is {to_script:.2f}x it "
         f"(goal ≤ {SCRIPT_RATIO})"
+    )
+    result.notes.append(
+        f"peak resident memory of the flow process (this one) during the run: {result.peak_mib:.0f} MiB, "
+        f"{max(before):.0f} MiB before it (what the scenarios run before left in this process counts too)"
     )
     result.notes.append(_where_time_goes(bench, seeded, result.median_cpu, write_files))
     if write_files:

@@ -201,6 +201,7 @@ def _a4(bench: Bench, workdir: Path) -> ScenarioResult:
     rerun_calls: dict[str, int] = {}
     occupancy: list[tuple[float, float]] = []
     emulator_cpu: list[float] = []
+    before: list[float] = []
     for _ in range(bench.repeats):
         bench.emu.control.reset(latency_ms=SCALE_LATENCY_MS)
         write_people(path, range(SCALE_PEOPLE))
@@ -210,6 +211,7 @@ def _a4(bench: Bench, workdir: Path) -> ScenarioResult:
             timing = bench.timed(run, settle_limit=300.0)
             recorded = time.perf_counter() - began - timing.call
         emulator_cpu.append((process_cpu_seconds(bench.emu.pid) if bench.emu.pid else 0.0) - cpu_before)
+        before.append(memory.before_mib)
         a4.timings.append(timing)
         a4.peak_mib = max(a4.peak_mib or 0.0, memory.peak_mib)
         stats = bench.emu.control.stats()
@@ -234,6 +236,10 @@ def _a4(bench: Bench, workdir: Path) -> ScenarioResult:
     a4.notes.append(
         f"task runs recorded at most {max(recorded_after, default=0.0):.1f} s after the flow returned; "
         f"the re-run with one person changed: {rerun.run:.2f} s, calls {rerun_calls}"
+    )
+    a4.notes.append(
+        f"peak resident memory of the flow process (this one) during the run: {a4.peak_mib:.0f} MiB, "
+        f"{max(before):.0f} MiB before it"
     )
     a4.notes.append(occupancy_note("flow run", occupancy))
     a4.notes.append(

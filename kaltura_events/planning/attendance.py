@@ -28,9 +28,9 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kaltura_events.api.models import EventUser
@@ -125,10 +125,13 @@ def _zone(name: str) -> ZoneInfo | timezone:
         return timezone.utc
 
 
-@dataclass(frozen=True, slots=True)
-class Attendance:
-    """One person at one occurrence, as their profile there says; slotted: a report of a
-    50,000-person series keeps 600,000 of them."""
+class Attendance(NamedTuple):
+    """One person at one occurrence, as their profile there says.
+
+    A tuple of strings and dates, which Python's garbage collector stops
+    tracking: a report of a 50,000-person series keeps 600,000 of them, and
+    every collection walked each one while the report was folded.
+    """
 
     email: str
     name: str
@@ -294,7 +297,7 @@ def merge(before: Attendance | None, seen: Attendance) -> Attendance:
         return seen
     if not _newer_or_same(seen, before):
         return before
-    return seen if seen.name else replace(seen, name=before.name)
+    return seen if seen.name else seen._replace(name=before.name)
 
 
 def _newer_or_same(candidate: Attendance, current: Attendance) -> bool:
@@ -320,7 +323,7 @@ def with_names(people: Mapping[str, Attendance], names: Mapping[str, str]) -> di
 
 
 def named(seen: Attendance, names: Mapping[str, str]) -> Attendance:
-    return seen if seen.name or seen.email not in names else replace(seen, name=names[seen.email])
+    return seen if seen.name or seen.email not in names else seen._replace(name=names[seen.email])
 
 
 class PeopleTable:
