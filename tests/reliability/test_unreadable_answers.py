@@ -199,6 +199,12 @@ CALLS = (
     Call("get_app", "app-registry/get", lambda ar, _: ar.get_app(GUID), attendance=True),
     Call("list_profiles", "user-profile/list", lambda _, up: up.list_profiles([GUID]), attendance=True),
     Call(
+        "fold_profiles",
+        "user-profile/list",
+        lambda _, up: up.fold_profiles([GUID], lambda rows: None),
+        attendance=True,
+    ),
+    Call(
         "find_profile",
         "user-profile/list",
         lambda _, up: up.find_profile(GUID, "a@b.example"),
