@@ -615,3 +615,31 @@ def test_team_members_and_event_users(events_api: RawEventsApi) -> None:
         == []
     )
     assert events_api.ok("event-users/list", {"eventId": event_id})["totalCount"] == 0
+
+
+def test_an_event_users_listing_shows_every_write_between_its_pages(events_api: RawEventsApi) -> None:
+    """The emulator keeps an event's sorted users between pages; each invite, update and delete must
+    show in the next page read, as they would on the platform."""
+    event_id = events_api.create_event(template_id="tm1000")["id"]
+
+    def listed() -> list[tuple[str, list[str]]]:
+        body = {"eventId": event_id, "pager": {"offset": 0, "limit": 15}}
+        return sorted((u["email"], u["roles"]) for u in events_api.ok("event-users/list", body)["users"])
+
+    for index in range(2):
+        invite = {
+            "eventId": event_id,
+            "firstName": "A",
+            "lastName": str(index),
+            "email": f"p{index}@example.com",
+        }
+        events_api.ok("event-users/invite", invite)
+    first = listed()
+    assert [email for email, _ in first] == ["p0@example.com", "p1@example.com"]
+    invite = {"eventId": event_id, "firstName": "C", "lastName": "C", "email": "p2@example.com"}
+    user_id = events_api.ok("event-users/invite", invite)["user"]["id"]
+    assert len(listed()) == 3
+    events_api.ok("event-users/update", {"eventId": event_id, "userId": user_id, "roles": ["Speaker"]})
+    assert ("p2@example.com", ["Speaker"]) in listed()
+    events_api.ok("event-users/delete", {"eventId": event_id, "userId": user_id})
+    assert listed() == first
