@@ -160,7 +160,7 @@ def readable_email(message: dict[str, Any], body_lines: int = 6) -> str:
     Anything shaped like a credential is hidden (``api.answers.scrub``): the
     emulator's links carry none, a real service's MagicLink would.
     """
-    from kaltura_events.api.answers import scrub
+    from kaltura_events.api.redaction import scrub
 
     parser = _HtmlText()
     parser.feed(str(message.get("body") or ""))

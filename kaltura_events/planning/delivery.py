@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 
 from kaltura_events.api import validation as v
-from kaltura_events.api.answers import scrub
 from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.api.messaging_models import DiscreteMessage
+from kaltura_events.api.redaction import scrub
 from kaltura_events.planning.messages import DueSend
 
 FAILED_STATUSES = ("bounce", "dropped", "error")
