@@ -27,6 +27,7 @@ import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
 from typing import Any, cast
 
 from deployments.local_server import PrefectServer
@@ -110,6 +111,77 @@ def calls(emulator: EmulatorServer) -> Counter[str]:
 
 def heading(text: str) -> None:
     print(f"\n== {text}")
+
+
+class _HtmlText(HTMLParser):
+    """An email body as its reader sees the words: one line per block, a link as its text and address."""
+
+    BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr"})
+    HIDDEN = frozenset({"script", "style", "head", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = [""]
+        self.hidden = 0
+        self.links: list[tuple[str, str]] = []
+        """The open links: their address and the text at the line where they began."""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag in self.BLOCKS:
+            self.lines.append("")
+        elif tag == "a":
+            self.links.append((dict(attrs).get("href") or "", self.lines[-1]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in self.BLOCKS:
+            self.lines.append("")
+        elif tag == "a" and self.links:
+            href, before = self.links.pop()
+            text = self.lines[-1][len(before) :].strip() if self.lines[-1].startswith(before) else ""
+            if href and href != text:
+                self.lines[-1] += f" <{href}>"
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.lines[-1] += data
+
+    def text_lines(self) -> list[str]:
+        return [" ".join(line.split()) for line in self.lines if line.strip()]
+
+
+def readable_email(message: dict[str, Any], body_lines: int = 6) -> str:
+    """One email of ``/_emulator/outbox`` as a person would read it: who it is for, its subject, and the
+    first lines of its body as text, tokens filled as the service filled them.
+
+    Anything shaped like a credential is hidden (``api.answers.scrub``): the
+    emulator's links carry none, a real service's MagicLink would.
+    """
+    from kaltura_events.api.redaction import scrub
+
+    parser = _HtmlText()
+    parser.feed(str(message.get("body") or ""))
+    parser.close()
+    body = parser.text_lines()
+    sender = message.get("fromName") or ""
+    address = message.get("from") or ""
+    lines = [f"To:      {message.get('to', '')}"]
+    if sender and address:
+        lines.append(f"From:    {sender} <{address}>")
+    elif sender or address:
+        lines.append(f"From:    {sender or address}")
+    lines.append(f"Subject: {message.get('subject', '')}")
+    lines += [f"  | {line}" for line in body[:body_lines]]
+    if len(body) > body_lines:
+        lines.append(f"  | ... ({len(body) - body_lines} more line(s))")
+    return scrub("\n".join(lines))
+
+
+def print_email(message: dict[str, Any], body_lines: int = 6) -> None:
+    print(readable_email(message, body_lines))
 
 
 def events_as_code(emulator: EmulatorServer, creds: Any) -> bool:

@@ -5,9 +5,8 @@ reads only profiles updated since the last one and lays them over the
 people these files list, so they are written whole, atomically, and read
 back exactly as written.
 
-Names come from registration forms, so a cell that a spreadsheet would run
-as a formula (starting with ``=``, ``+``, ``-`` or ``@``) is written with a
-leading apostrophe, and read back without it.
+Names come from registration forms, so cells are written spreadsheet-safe
+(``csv_files``) and read back as they were.
 
 Times are written on the event's own clock (ISO 8601 with its offset, the
 zone in the summary's ``timezone`` column): a 10:00 New York town hall reads
@@ -18,15 +17,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import re
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
 from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.api.validation import parse_iso_datetime
+from kaltura_events.formats.csv_files import csv_bytes, name_part, uncell, write_atomically
 from kaltura_events.planning.attendance import Attendance, Occurrence, SeriesReport, rate
 
 OCCURRENCE_COLUMNS = ("email", "name", "status", "first_attended_at", "updated_at")
@@ -48,21 +45,12 @@ SUMMARY_COLUMNS = (
 MATRIX_FILE = "attendance-matrix.csv"
 SUMMARY_FILE = "attendance-summary.csv"
 CHART_FILE = "attendance-chart.png"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def occurrence_file(occurrence: Occurrence) -> str:
     """``occurrence-2027-03-04-event-12.csv``: sorts in series order, and names the event."""
-    label = re.sub(r"[^A-Za-z0-9_.-]+", "-", occurrence.label).strip("-") or "event"
+    label = name_part(occurrence.label, "event")
     return f"occurrence-{label}-event-{occurrence.event_id}.csv"
-
-
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def _uncell(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
 
 
 def _when(occurrence: Occurrence, value: datetime | None) -> str:
@@ -72,28 +60,6 @@ def _when(occurrence: Occurrence, value: datetime | None) -> str:
 
 def _count(value: int | None) -> str:
     return "" if value is None else str(value)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """A reader (or the next incremental run) sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _csv_bytes(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({column: _cell(row.get(column, "")) for column in columns})
-    return buffer.getvalue().encode("utf-8")
 
 
 def occurrence_rows(occurrence: Occurrence, people: Mapping[str, Attendance]) -> list[dict[str, str]]:
@@ -138,20 +104,20 @@ def write_report_files(directory: Path, report: SeriesReport, chart_png: bytes) 
     """Every file of one report; the paths written, in the order a person would open them."""
     written = []
     summary = directory / SUMMARY_FILE
-    write_atomically(summary, _csv_bytes(SUMMARY_COLUMNS, summary_rows(report)))
+    write_atomically(summary, csv_bytes(SUMMARY_COLUMNS, summary_rows(report)))
     written.append(summary)
     chart = directory / CHART_FILE
     write_atomically(chart, chart_png)
     written.append(chart)
     matrix_columns = ["email", "name", *report.columns(), "attended"]
     matrix = directory / MATRIX_FILE
-    write_atomically(matrix, _csv_bytes(matrix_columns, report.matrix()))
+    write_atomically(matrix, csv_bytes(matrix_columns, report.matrix()))
     written.append(matrix)
     for item in report.occurrences:
         if not item.people_read:
             continue
         path = directory / occurrence_file(item.occurrence)
-        write_atomically(path, _csv_bytes(OCCURRENCE_COLUMNS, occurrence_rows(item.occurrence, item.people)))
+        write_atomically(path, csv_bytes(OCCURRENCE_COLUMNS, occurrence_rows(item.occurrence, item.people)))
         written.append(path)
     return written
 
@@ -175,7 +141,7 @@ def read_occurrence_file(path: Path) -> dict[str, Attendance] | None:
     people: dict[str, Attendance] = {}
     for line, row in enumerate(reader, start=2):
         try:
-            values = {key: _uncell(row[key] or "") for key in OCCURRENCE_COLUMNS}
+            values = {key: uncell(row[key] or "") for key in OCCURRENCE_COLUMNS}
             people[values["email"]] = Attendance(
                 email=values["email"],
                 name=values["name"],
