@@ -20,6 +20,7 @@ from flows.duplication import PollSettings
 from flows.sync_events_file import FileReport, sync_events_file
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
+from kaltura_events.emulator.testing import RawEventsApi
 from kaltura_events.formats.events_file import load_events_file, targets
 from tasks.message_templates import converge_templates
 
@@ -226,3 +227,16 @@ def test_converge_templates_gives_the_ids_the_send_flow_uses(
     assert set(ids) == {"reminder", "thanks"}
     assert {t["id"] for t in live_templates(emu) if t["appGuid"] == guid} == set(ids.values())
     assert calls(emu) == Counter({"email-template/list": 1})
+
+
+def test_an_event_the_app_registry_does_not_know_is_one_line_not_an_error(
+    creds: KalturaCredentials, emu: EmulatorServer, tmp_path: Path, apps: RawEventsApi
+) -> None:
+    path = write(tmp_path, reminder=REMINDER)
+    first = sync(path, creds, dry_run=False)
+    event_id = next(r.event_id for t in first.targets if t.report for r in t.report.created)
+    [app] = [a for a in emu.control.state()["apps"] if a["appCustomId"] == str(event_id)]
+    assert apps.post("app-registry/delete", {"id": app["id"]}).status_code == 200
+    again = sync(path, creds, dry_run=False)
+    assert not again.failed and again.changes() == 0
+    assert f"1 event(s) not yet in the App Registry ({event_id})" in again.summary()
