@@ -37,6 +37,7 @@ from typing import Any, Literal
 import pendulum
 from pydantic import BaseModel, Field
 
+from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
 from flows.units import in_parallel, run_units
 from kaltura_events.api.attendance_models import App
 from kaltura_events.api.errors import (
@@ -49,7 +50,6 @@ from kaltura_events.api.events import EventFilter
 from kaltura_events.api.messaging import Token
 from kaltura_events.api.models import Event
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.formats.events_file import Target
 from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.messages import (
     RECIPIENT_TOKEN,
@@ -63,6 +63,7 @@ from kaltura_events.planning.messages import (
 )
 from kaltura_events.planning.series_diff import occurrence_of
 from kaltura_events.planning.speakers import batches
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit
 from tasks.attendance import APPS_PER_CALL, find_event_apps, list_profiles
 from tasks.events import list_events
 from tasks.messages import list_session_recipients, list_unsubscribed, send_message, session_stats
@@ -418,16 +419,30 @@ def send_series(
     return SeriesSends(rows, waiting)
 
 
-def send_targets(
-    credentials: KalturaCredentials, chosen: Sequence[Target], templates: TemplateIds, report: SendReport
-) -> None:
-    """Each series a unit, at once under the run's API limit; ``report`` gets their rows and failures."""
-    units: dict[str, Callable[[], SeriesSends]] = {
-        t.key: partial(send_series, credentials, t.key, t.messages, templates)
-        for t in chosen
-        if t.messages is not None
-    }
-    results = run_units(units)
+def send_all(
+    credentials: KalturaCredentials,
+    series: Sequence[tuple[str, SeriesMessages]],
+    templates: TemplateIds,
+    *,
+    file: str,
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+) -> SendReport:
+    """Each series a unit, at once under the run's API limit, all of them under their series' locks.
+
+    The locks are taken together, as ``sync_events_file`` takes them, so a file
+    run and a send run cannot deadlock; while the file's series converge, the
+    sends wait (their occurrences may be moving).
+    """
+    report = SendReport(file=file)
+    partner = partner_of(credentials)
+    with one_writer([series_lock(partner, key) for key, _ in series], wait_seconds=lock_wait_seconds) as lock:
+        with run_api_limit(max_in_flight):
+            units: dict[str, Callable[[], SeriesSends]] = {
+                key: partial(send_series, credentials, key, messages, templates) for key, messages in series
+            }
+            results = run_units(units)
+        report.waited = lock.note
     for key in units:
         done = results.done.get(key)
         if done is not None:
@@ -435,3 +450,4 @@ def send_targets(
             report.waiting += done.waiting
     report.failed += [f"{key}: {message}" for key, message in results.messages().items()]
     report.failed += [f"{row.session}: {row.note}" for row in report.rows if row.state == "failed"]
+    return report

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from prefect import flow
 
-from flows.send_messages import SendReport, send_series
+from flows.send_messages import SendReport, send_all
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawEventsApi
-from tasks.api_limit import run_api_limit, thread_runner
+from tasks.api_limit import thread_runner
 from tests.messaging_series import (
     SEND_NAMES,
     SERIES,
@@ -32,11 +32,7 @@ from tests.messaging_series import (
 
 @flow(task_runner=thread_runner())
 def run_sends(credentials: KalturaCredentials, templates: AppTemplates) -> SendReport:
-    report = SendReport(file="test")
-    with run_api_limit(8):
-        done = send_series(credentials, SERIES, series_messages(), templates)
-    report.rows, report.waiting = done.rows, done.waiting
-    return report
+    return send_all(credentials, [(SERIES, series_messages())], templates, file="test")
 
 
 def now() -> datetime:
@@ -92,3 +88,56 @@ def test_a_send_that_failed_after_it_sent_is_never_repeated(
         got = {address for (label, address) in counts if label == session("2027-01-05", send)}
         assert got == people.expected(send)
     assert all(r.state == "done" for r in again.rows), again.rows
+
+
+@pytest.mark.slow
+def test_twelve_occurrences_of_300_people_each_get_each_due_follow_up_once(
+    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials
+) -> None:
+    people = People(300, unsubscribed=frozenset(range(0, 300, 25)))
+    unsubscribe(emu.control, people)
+    occurrences = [f"2027-01-{day:02d}" for day in range(1, 13)]
+    for occurrence in occurrences:
+        make_occurrence(events_api, emu.control, occurrence, now() - timedelta(hours=3, minutes=30), people)
+    templates = AppTemplates(creds)
+
+    report = run_sends(creds, templates)
+    assert report.failed == []
+    counts = received(emu.control)
+    assert max(counts.values()) == 1
+    for occurrence in occurrences:
+        for send in SEND_NAMES[2:]:
+            got = {address for (label, address) in counts if label == session(occurrence, send)}
+            assert got == people.expected(send), (occurrence, send)
+    left = {email for (_, email) in counts} & {f"p{i:04d}@acme.example" for i in people.unsubscribed}
+    assert left == set(), "nobody who left the group gets mail"
+    totals = report.totals()
+    assert totals["sent"] == len(counts) == 12 * (96 + 96)
+    assert totals["skipped (missed)"] == 12 * 2, "both reminders of each occurrence: their windows closed"
+    assert totals["unsubscribed"] == 12 * (4 + 4)
+
+    emu.control.reset_stats()
+    again = run_sends(creds, templates)
+    assert "message/send" not in emu.control.stats()["requests"]
+    assert again.totals()["already sent"] == len(counts) and again.totals()["sent"] == 0
+
+
+def test_a_send_whose_window_closed_is_reported_and_never_sent_late(
+    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials
+) -> None:
+    """Occurrences a day apart: the last three days' follow-ups go; the one whose 72 h closed an hour
+    ago is reported; one older still is no longer looked at."""
+    people = People(6)
+    ends = {f"2027-01-{day:02d}": now() - timedelta(hours=3 + 24 * day) for day in range(5)}
+    for occurrence, end in ends.items():
+        make_occurrence(events_api, emu.control, occurrence, end - timedelta(hours=1), people)
+    report = run_sends(creds, AppTemplates(creds))
+    follow_ups = {(r.occurrence, r.send): r.state for r in report.rows if "after" in r.send}
+    assert follow_ups == {
+        **{(f"2027-01-{day:02d}", send): "sent" for day in range(3) for send in SEND_NAMES[2:]},
+        **{("2027-01-03", send): "missed" for send in SEND_NAMES[2:]},
+    }
+    sessions = {label for (label, _) in received(emu.control)}
+    assert sessions == {session(f"2027-01-{day:02d}", send) for day in range(3) for send in SEND_NAMES[2:]}
+    missed = next(r for r in report.rows if r.occurrence == "2027-01-03")
+    assert "not sent late" in missed.note and "America/New_York" in missed.note
