@@ -32,11 +32,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pendulum
+from prefect import flow
 from pydantic import BaseModel, Field
 
+from flows.parameters import ApiInFlight, LockWaitSeconds
+from flows.refusals import ends_in_one_line
+from flows.reporting import publish
 from flows.series_lock import DEFAULT_LOCK_WAIT_SECONDS, one_writer, partner_of, series_lock
 from flows.units import in_parallel, run_units
 from kaltura_events.api.attendance_models import App
@@ -50,6 +54,8 @@ from kaltura_events.api.events import EventFilter
 from kaltura_events.api.messaging import Token
 from kaltura_events.api.models import Event
 from kaltura_events.credentials import KalturaCredentials
+from kaltura_events.formats.events_file import Target, load_events_file, targets
+from kaltura_events.formats.paths import inside, shown, work_roots
 from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.messages import (
     RECIPIENT_TOKEN,
@@ -63,9 +69,11 @@ from kaltura_events.planning.messages import (
 )
 from kaltura_events.planning.series_diff import occurrence_of
 from kaltura_events.planning.speakers import batches
-from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit
+from tasks.api_limit import DEFAULT_MAX_IN_FLIGHT, run_api_limit, thread_runner
 from tasks.attendance import APPS_PER_CALL, find_event_apps, list_profiles
+from tasks.clients import resolve
 from tasks.events import list_events
+from tasks.message_templates import converge_templates
 from tasks.messages import list_session_recipients, list_unsubscribed, send_message, session_stats
 from tasks.speakers import list_event_users
 
@@ -450,4 +458,82 @@ def send_all(
             report.waiting += done.waiting
     report.failed += [f"{key}: {message}" for key, message in results.messages().items()]
     report.failed += [f"{row.session}: {row.note}" for row in report.rows if row.state == "failed"]
+    return report
+
+
+def chosen_targets(planned: Sequence[Target], series_key: str | None, file: str) -> list[Target]:
+    """The file's series with messages, or the one named; a key the file lacks is refused, naming it."""
+    with_messages = [t for t in planned if t.messages is not None]
+    if series_key is None:
+        return with_messages
+    chosen = [t for t in with_messages if t.key == series_key]
+    if not chosen:
+        known = ", ".join(t.key for t in with_messages) or "none"
+        raise InvalidArgumentError(
+            "series_key",
+            series_key,
+            f"no series of {file} with messages has this key (those that do: {known})",
+        )
+    return chosen
+
+
+@flow(
+    name="send-messages",
+    description="Send each due reminder and follow-up of an events file, once to each person.",
+    task_runner=thread_runner(),
+)
+@ends_in_one_line
+def send_messages(
+    events_file: Annotated[
+        str,
+        Field(
+            title="Events file",
+            description="Path of the kaltura-events.yaml, inside the worker's work root (by default the "
+            "repository root).",
+        ),
+    ] = DEFAULT_EVENTS_FILE,
+    series_key: Annotated[
+        str | None,
+        Field(
+            title="Series key", description="Only this series of the file; empty: every series with messages."
+        ),
+    ] = None,
+    credentials: KalturaCredentials | None = None,
+    max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
+    lock_wait_seconds: LockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS,
+) -> SendReport:
+    """Send each due reminder and follow-up of an events file, once to each person.
+
+    There is no "now" to set: a send goes when the clock says it is due, or not at all.
+
+    Args:
+        events_file: Path of the kaltura-events.yaml, inside the worker's work root (by default the
+            repository root).
+        series_key: Only this series of the file; empty sends for every series with messages.
+        credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
+        max_api_in_flight: Most requests in flight from this run, across all its series.
+        lock_wait_seconds: While another run writes one of these series, wait this long, then fail.
+    """
+    roots = work_roots()
+    file = inside(events_file, "events_file", roots)
+    name = shown(file, roots)
+    loaded = load_events_file(file, shown_as=name)
+    chosen = chosen_targets(targets(loaded, name, _now()), series_key, name)
+    credentials = resolve(credentials)
+    report = send_all(
+        credentials,
+        [(t.key, t.messages) for t in chosen if t.messages is not None],
+        partial(converge_templates, credentials),
+        file=name,
+        max_in_flight=max_api_in_flight,
+        lock_wait_seconds=lock_wait_seconds,
+    )
+    # Each send's delivery report (message/stats, the bounced addresses) is made here, from the rows
+    # that sent (``bulk_ids``): tasks/message_reports.py.
+    publish(["send-messages", loaded.name], report.table(), report.summary())
+    if report.failed:
+        raise SendIncomplete(
+            f"{len(report.failed)} send(s) not finished; the next run's session listing resumes them: "
+            f"{report.failed[:5]}"
+        )
     return report

@@ -11,17 +11,18 @@ would make them.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
-from kaltura_events.credentials import KalturaCredentials
+import yaml
+
 from kaltura_events.emulator.control_client import EmulatorControl
 from kaltura_events.emulator.testing import RawEventsApi
 from kaltura_events.planning.labels import OCCURRENCE_LABEL_PREFIX, SERIES_LABEL_PREFIX
-from kaltura_events.planning.messages import TOKEN_TYPES, MessagesSpec, SeriesMessages, template_name
+from kaltura_events.planning.messages import MessagesSpec, SeriesMessages
 
 SERIES = "town-hall"
 GROUP = "acme-events"
@@ -40,54 +41,51 @@ BODIES = {
 }
 
 
+MESSAGES: dict[str, Any] = {
+    "from": {"email": "events@acme.example", "name": "Acme Events"},
+    "unsubscribe_group": GROUP,
+    "templates": {
+        "reminder": {"subject": "Soon: {eventName}", "body_file": "emails/reminder.html"},
+        "thanks": {"subject": "Thank you for joining {eventName}", "body_file": "emails/thanks.html"},
+        "missed": {"subject": "You missed {eventName}", "body_file": "emails/missed.html"},
+    },
+    "send": [
+        {"template": "reminder", "before": "24h", "to": "invited"},
+        {"template": "reminder", "before": "15m", "to": "registered"},
+        {"template": "thanks", "after": "2h", "to": "attended"},
+        {"template": "missed", "after": "2h", "to": "absent"},
+    ],
+}
+
+
 def series_messages() -> SeriesMessages:
-    spec = MessagesSpec.model_validate(
-        {
-            "from": {"email": "events@acme.example", "name": "Acme Events"},
-            "unsubscribe_group": GROUP,
-            "templates": {
-                "reminder": {"subject": "Soon: {eventName}", "body_file": "emails/reminder.html"},
-                "thanks": {"subject": "Thank you for joining {eventName}", "body_file": "emails/thanks.html"},
-                "missed": {"subject": "You missed {eventName}", "body_file": "emails/missed.html"},
-            },
-            "send": [
-                {"template": "reminder", "before": "24h", "to": "invited"},
-                {"template": "reminder", "before": "15m", "to": "registered"},
-                {"template": "thanks", "after": "2h", "to": "attended"},
-                {"template": "missed", "after": "2h", "to": "absent"},
-            ],
-        }
-    )
-    return SeriesMessages(spec, dict(BODIES))
+    return SeriesMessages(MessagesSpec.model_validate(MESSAGES), dict(BODIES))
 
 
-class AppTemplates:
-    """Templates made once per app with the Messaging client, as ``converge_templates`` would."""
-
-    def __init__(self, credentials: KalturaCredentials) -> None:
-        self.credentials = credentials
-        self.made: dict[str, dict[str, str]] = {}
-        self.lock = threading.Lock()
-
-    def __call__(self, app_guid: str, messages: SeriesMessages) -> Mapping[str, str]:
-        with self.lock:
-            if app_guid not in self.made:
-                client = self.credentials.get_messaging_client()
-                spec = messages.spec
-                self.made[app_guid] = {
-                    key: client.add_template(
-                        app_guid,
-                        name=template_name(key),
-                        subject=template.subject,
-                        body=messages.bodies[key],
-                        msg_params_map=dict(TOKEN_TYPES),
-                        from_address=spec.sender.email,
-                        from_name=spec.sender.name,
-                        unsubscribe_groups=[spec.unsubscribe_group],
-                    ).id
-                    for key, template in spec.templates.items()
-                }
-            return self.made[app_guid]
+def write_events_file(folder: Path) -> Path:
+    """An events file whose one series has these messages; the occurrences are made by hand."""
+    (folder / "emails").mkdir(parents=True, exist_ok=True)
+    for key, body in BODIES.items():
+        (folder / "emails" / f"{key}.html").write_text(body)
+    data = {
+        "name": "acme-town-hall",
+        "messages": MESSAGES,
+        "series": [
+            {
+                "key": SERIES,
+                "name": "Town hall {date:%Y-%m-%d}",
+                "template_id": "tm0000",
+                "timezone": "America/New_York",
+                "rrule": "FREQ=WEEKLY;BYDAY=TU",
+                "start_time": "10:00",
+                "duration_minutes": 60,
+                "horizon_days": 14,
+            }
+        ],
+    }
+    path = folder / "kaltura-events.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
 
 
 def iso(moment: datetime) -> str:

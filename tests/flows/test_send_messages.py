@@ -8,31 +8,29 @@ service rendered. Events are placed relative to the moment the test starts
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
-from prefect import flow
 
-from flows.send_messages import SendReport, send_all
+from flows.send_messages import SendReport, send_messages
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawEventsApi
-from tasks.api_limit import thread_runner
 from tests.messaging_series import (
     SEND_NAMES,
-    SERIES,
-    AppTemplates,
     People,
     make_occurrence,
     received,
-    series_messages,
     session,
     unsubscribe,
+    write_events_file,
 )
 
 
-@flow(task_runner=thread_runner())
-def run_sends(credentials: KalturaCredentials, templates: AppTemplates) -> SendReport:
-    return send_all(credentials, [(SERIES, series_messages())], templates, file="test")
+def run_sends(path: Path, credentials: KalturaCredentials) -> SendReport:
+    report = send_messages(str(path), credentials=credentials)
+    assert isinstance(report, SendReport)
+    return report
 
 
 def now() -> datetime:
@@ -40,14 +38,14 @@ def now() -> datetime:
 
 
 def test_follow_ups_reach_the_attended_and_the_absent_once_and_a_rerun_sends_nothing(
-    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials
+    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials, tmp_path: Path
 ) -> None:
+    path = write_events_file(tmp_path)
     people = People(12, unsubscribed=frozenset({0, 1}))
     unsubscribe(emu.control, people)
     make_occurrence(events_api, emu.control, "2027-01-05", now() - timedelta(hours=4), people)
-    templates = AppTemplates(creds)
 
-    report = run_sends(creds, templates)
+    report = run_sends(path, creds)
     by_send = {row.send: row for row in report.rows}
     assert by_send["thanks-after-2h-attended"].state == "sent"
     assert (
@@ -64,7 +62,7 @@ def test_follow_ups_reach_the_attended_and_the_absent_once_and_a_rerun_sends_not
         assert got == people.expected(send)
 
     emu.control.reset_stats()
-    again = run_sends(creds, templates)
+    again = run_sends(path, creds)
     assert "message/send" not in emu.control.stats()["requests"]
     assert {r.send: r.state for r in again.rows}["thanks-after-2h-attended"] == "done"
     assert received(emu.control) == counts
@@ -72,16 +70,16 @@ def test_follow_ups_reach_the_attended_and_the_absent_once_and_a_rerun_sends_not
 
 @pytest.mark.parametrize("kind", ["error_after_commit"])
 def test_a_send_that_failed_after_it_sent_is_never_repeated(
-    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials, kind: str
+    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials, tmp_path: Path, kind: str
 ) -> None:
+    path = write_events_file(tmp_path)
     people = People(9)
     make_occurrence(events_api, emu.control, "2027-01-05", now() + timedelta(minutes=10), people, invite=True)
-    templates = AppTemplates(creds)
     emu.control.set_faults([{"endpoint": "message/send", "kind": kind}])
-    report = run_sends(creds, templates)
+    report = run_sends(path, creds)
     emu.control.clear_faults()
     assert {r.send for r in report.rows} == set(SEND_NAMES[:2])
-    again = run_sends(creds, templates)
+    again = run_sends(path, creds)
     counts = received(emu.control)
     assert all(n == 1 for n in counts.values()), counts
     for send in SEND_NAMES[:2]:
@@ -92,16 +90,16 @@ def test_a_send_that_failed_after_it_sent_is_never_repeated(
 
 @pytest.mark.slow
 def test_twelve_occurrences_of_300_people_each_get_each_due_follow_up_once(
-    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials
+    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials, tmp_path: Path
 ) -> None:
+    path = write_events_file(tmp_path)
     people = People(300, unsubscribed=frozenset(range(0, 300, 25)))
     unsubscribe(emu.control, people)
     occurrences = [f"2027-01-{day:02d}" for day in range(1, 13)]
     for occurrence in occurrences:
         make_occurrence(events_api, emu.control, occurrence, now() - timedelta(hours=3, minutes=30), people)
-    templates = AppTemplates(creds)
 
-    report = run_sends(creds, templates)
+    report = run_sends(path, creds)
     assert report.failed == []
     counts = received(emu.control)
     assert max(counts.values()) == 1
@@ -117,21 +115,22 @@ def test_twelve_occurrences_of_300_people_each_get_each_due_follow_up_once(
     assert totals["unsubscribed"] == 12 * (4 + 4)
 
     emu.control.reset_stats()
-    again = run_sends(creds, templates)
+    again = run_sends(path, creds)
     assert "message/send" not in emu.control.stats()["requests"]
     assert again.totals()["already sent"] == len(counts) and again.totals()["sent"] == 0
 
 
 def test_a_send_whose_window_closed_is_reported_and_never_sent_late(
-    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials
+    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials, tmp_path: Path
 ) -> None:
     """Occurrences a day apart: the last three days' follow-ups go; the one whose 72 h closed an hour
     ago is reported; one older still is no longer looked at."""
+    path = write_events_file(tmp_path)
     people = People(6)
     ends = {f"2027-01-{day:02d}": now() - timedelta(hours=3 + 24 * day) for day in range(5)}
     for occurrence, end in ends.items():
         make_occurrence(events_api, emu.control, occurrence, end - timedelta(hours=1), people)
-    report = run_sends(creds, AppTemplates(creds))
+    report = run_sends(path, creds)
     follow_ups = {(r.occurrence, r.send): r.state for r in report.rows if "after" in r.send}
     assert follow_ups == {
         **{(f"2027-01-{day:02d}", send): "sent" for day in range(3) for send in SEND_NAMES[2:]},

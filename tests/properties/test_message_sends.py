@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -34,10 +35,10 @@ from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawEventsApi
 from kaltura_events.planning.messages import OccurrenceTimes, due_sends
 from tasks.api_limit import thread_runner
+from tasks.message_templates import converge_templates
 from tests.messaging_series import (
     SEND_NAMES,
     SERIES,
-    AppTemplates,
     People,
     iso,
     make_occurrence,
@@ -82,8 +83,10 @@ steps = st.lists(
 
 
 @flow(task_runner=thread_runner())
-def run_sends(credentials: KalturaCredentials, templates: AppTemplates) -> SendReport:
-    return send_all(credentials, [(SERIES, series_messages())], templates, file="property")
+def run_sends(credentials: KalturaCredentials) -> SendReport:
+    """The send flow's own core, locks included, without its file: one series, these messages."""
+    messages = series_messages()
+    return send_all(credentials, [(SERIES, messages)], partial(converge_templates, credentials), file="p")
 
 
 def _move(api: RawEventsApi, event_id: int, position: str) -> None:
@@ -92,7 +95,7 @@ def _move(api: RawEventsApi, event_id: int, position: str) -> None:
     api.ok("events/update", body)
 
 
-def _run(credentials: KalturaCredentials, templates: AppTemplates, twice: bool) -> None:
+def _run(credentials: KalturaCredentials, twice: bool) -> None:
     """One run, or two started together; a run that fails (a fault it could not account for) is fine:
     the property is about what people received."""
     runs = 2 if twice else 1
@@ -100,7 +103,7 @@ def _run(credentials: KalturaCredentials, templates: AppTemplates, twice: bool) 
 
     def go() -> None:
         barrier.wait()
-        run_sends(credentials, templates, return_state=True)
+        run_sends(credentials, return_state=True)
 
     threads = [threading.Thread(target=go) for _ in range(runs)]
     for thread in threads:
@@ -120,7 +123,6 @@ def test_each_person_gets_each_due_message_at_most_once_and_once_if_a_run_came_i
     emulator.control.reset()
     people = People(count, unsubscribed=frozenset(i for i in unsubscribed if i < count))
     unsubscribe(emulator.control, people)
-    templates = AppTemplates(emulator_credentials)
     try:
         admin_ks = build_ks_v2(
             emulator.admin_secret, emulator.partner_id, DEFAULT_USER_ID, session_type=ADMIN
@@ -133,7 +135,7 @@ def test_each_person_gets_each_due_message_at_most_once_and_once_if_a_run_came_i
                 _move(api, event_id, step.position)
                 faults = [] if step.fault is None else [{"endpoint": "message/send", "kind": step.fault}]
                 emulator.control.set_faults(faults)
-                _run(emulator_credentials, templates, step.twice)
+                _run(emulator_credentials, step.twice)
             emulator.control.clear_faults()
         counts = received(emulator.control)
         assert all(n == 1 for n in counts.values()), f"a second copy: {counts}"
