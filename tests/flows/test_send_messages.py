@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pendulum
 import pytest
 
 from flows.send_messages import SendReport, send_messages
+from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawEventsApi
@@ -140,3 +142,29 @@ def test_a_send_whose_window_closed_is_reported_and_never_sent_late(
     assert sessions == {session(f"2027-01-{day:02d}", send) for day in range(3) for send in SEND_NAMES[2:]}
     missed = next(r for r in report.rows if r.occurrence == "2027-01-03")
     assert "not sent late" in missed.note and "America/New_York" in missed.note
+
+
+def test_a_reminder_names_the_event_its_local_start_and_links_to_its_site(
+    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials, tmp_path: Path
+) -> None:
+    path = write_events_file(tmp_path)
+    start = now() + timedelta(minutes=10)
+    event_id = make_occurrence(events_api, emu.control, "2027-01-05", start, People(3), invite=True)
+    domain = events_api.ok("events/list", {"filter": {"idIn": [event_id]}})["events"][0]["publicDomain"]
+    run_sends(path, creds)
+    [first, *_] = [m for m in emu.control.outbox() if m["session"].endswith("reminder-before-24h-invited")]
+    local = pendulum.instance(start).in_timezone("America/New_York").format("YYYY-MM-DD HH:mm")
+    assert first["subject"] == "Soon: Town hall 2027-01-05"
+    assert f"starts {local} America/New_York" in first["body"]
+    site = domain if domain.startswith("https://") else f"https://{domain}"
+    assert f"<a href='{site}/?token=" in first["body"], "the join link is a MagicLink to the event's site"
+    assert f"<a href='{site}/unsubscribe'>Unsubscribe</a>" in first["body"]
+    assert first["from"] == "events@acme.example" and first["fromName"] == "Acme Events"
+
+
+def test_a_series_key_the_file_lacks_is_refused_naming_it(creds: KalturaCredentials, tmp_path: Path) -> None:
+    path = write_events_file(tmp_path)
+    state = send_messages(str(path), series_key="town-hal", credentials=creds, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(InvalidArgumentError, match=r"series_key.*town-hal.*town-hall"):
+        state.result()
