@@ -266,8 +266,9 @@ def send_one(occurrence: _Occurrence, due: DueSend, row: SendRow) -> SendRow:
     for chunk in batches(rest, RECIPIENTS_PER_SEND):
         now = _now()
         if due.state(now) != "due":
-            row.note = f"its window closed at {local(due.closes_at, occurrence.event.timezone)} while sending"
-            row.state = "missed" if not (row.sent or row.already_sent) else "failed"
+            closed = local(due.closes_at, occurrence.event.timezone)
+            row.note = f"its window closed at {closed} while sending: {len(rest) - row.sent} not sent late"
+            row.state = "missed"
             return row
         user_ids = [occurrence.user_id(key) for key in chunk]
         try:
