@@ -122,6 +122,7 @@ class SendReport(BaseModel):
     waited: str = ""
 
     def totals(self) -> dict[str, int]:
+        """People sent to, already reached, left out as unsubscribed; sends skipped (missed) and failed."""
         return {
             "sent": sum(r.sent for r in self.rows),
             "already sent": sum(r.already_sent for r in self.rows),
@@ -131,13 +132,14 @@ class SendReport(BaseModel):
         }
 
     def summary(self) -> str:
-        totals = self.totals()
-        counted = ", ".join(f"{n} {what}" for what, n in totals.items())
+        t = self.totals()
         waited = f" It {self.waited} first." if self.waited else ""
         return (
             f"{self.file}: {len(self.rows)} send(s) due or missed, {self.waiting} waiting; "
-            f"people: {counted} (sends).{waited}"
-        ).replace("(missed) (sends)", "(missed)")
+            f"sent to {t['sent']} people, {t['already sent']} already had theirs, "
+            f"{t['unsubscribed']} unsubscribed; {t['skipped (missed)']} send(s) skipped (missed), "
+            f"{t['failed']} failed.{waited}"
+        )
 
     def table(self) -> list[dict[str, Any]]:
         return [row.model_dump(exclude={"bulk_ids"}) for row in self.rows]
