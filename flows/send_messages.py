@@ -38,6 +38,7 @@ import pendulum
 from prefect import flow
 from pydantic import BaseModel, Field
 
+from flows.delivery_report import SendsReport, report_sends
 from flows.parameters import ApiInFlight, LockWaitSeconds
 from flows.refusals import ends_in_one_line
 from flows.reporting import publish
@@ -55,7 +56,8 @@ from kaltura_events.api.messaging import Token
 from kaltura_events.api.models import Event
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.formats.events_file import Target, load_events_file, targets
-from kaltura_events.formats.paths import inside, shown, work_roots
+from kaltura_events.formats.paths import inside, output_folder, shown, work_roots
+from kaltura_events.planning.delivery import SendRecord
 from kaltura_events.planning.labels import SERIES_LABEL_PREFIX
 from kaltura_events.planning.messages import (
     RECIPIENT_TOKEN,
@@ -99,6 +101,7 @@ class SendRow(BaseModel):
     occurrence: str
     event_id: int
     send: str
+    template: str
     to: str
     due: str
     """When it fell due, on the event's clock: ``2027-01-05 09:30 America/New_York``."""
@@ -120,6 +123,8 @@ class SendReport(BaseModel):
     """Sends of the observed occurrences not due yet."""
     failed: list[str] = Field(default_factory=list)
     waited: str = ""
+    delivery: SendsReport | None = None
+    """How the sends of this run (and their sessions' earlier sends) were delivered."""
 
     def totals(self) -> dict[str, int]:
         """People sent to, already reached, left out as unsubscribed; sends skipped (missed) and failed."""
@@ -143,6 +148,27 @@ class SendReport(BaseModel):
 
     def table(self) -> list[dict[str, Any]]:
         return [row.model_dump(exclude={"bulk_ids"}) for row in self.rows]
+
+    def delivery_records(self) -> list[SendRecord]:
+        """The sends whose sessions a delivery report reads: every one that sent, had sent, or was missed.
+
+        A send that should reach nobody has nothing to report; a failed one
+        may still have reached some, so it is read too.
+        """
+        return [
+            SendRecord(
+                session=row.session,
+                series_key=row.series,
+                occurrence=row.occurrence,
+                send_name=row.send,
+                template=row.template,
+                audience=row.recipients + row.unsubscribed,
+                unsubscribed=row.unsubscribed,
+                skipped=row.state == "missed",
+            )
+            for row in self.rows
+            if row.state != "nobody"
+        ]
 
 
 class SendIncomplete(KalturaError):
@@ -334,6 +360,7 @@ def run_occurrence(occurrence: _Occurrence, sends: Sequence[DueSend], now: datet
             occurrence=due.occurrence,
             event_id=event.id,
             send=due.send.name,
+            template=due.send.template,
             to=due.send.to,
             due=local(due.due_at, event.timezone),
             session=due.session,
@@ -502,6 +529,14 @@ def send_messages(
         ),
     ] = None,
     credentials: KalturaCredentials | None = None,
+    output_dir: Annotated[
+        str | None,
+        Field(
+            title="Output directory",
+            description="Where the CSVs of addresses a send did not reach go (bounced, dropped), inside the "
+            "worker's work root; empty writes none.",
+        ),
+    ] = None,
     max_api_in_flight: ApiInFlight = DEFAULT_MAX_IN_FLIGHT,
     lock_wait_seconds: LockWaitSeconds = DEFAULT_LOCK_WAIT_SECONDS,
 ) -> SendReport:
@@ -514,9 +549,12 @@ def send_messages(
             repository root).
         series_key: Only this series of the file; empty sends for every series with messages.
         credentials: A saved Kaltura Credentials Block; empty uses the worker's KALTURA_* variables.
+        output_dir: Where the CSVs of addresses a send did not reach go (bounced, dropped), inside the
+            worker's work root; empty writes none.
         max_api_in_flight: Most requests in flight from this run, across all its series.
         lock_wait_seconds: While another run writes one of these series, wait this long, then fail.
     """
+    output_folder(output_dir, "output_dir")  # refused before any send, not after
     roots = work_roots()
     file = inside(events_file, "events_file", roots)
     name = shown(file, roots)
@@ -531,9 +569,13 @@ def send_messages(
         max_in_flight=max_api_in_flight,
         lock_wait_seconds=lock_wait_seconds,
     )
-    # Each send's delivery report (message/stats, the bounced addresses) is made here, from the rows
-    # that sent (``bulk_ids``): tasks/message_reports.py.
     publish(["send-messages", loaded.name], report.table(), report.summary())
+    records = report.delivery_records()
+    if records:
+        with run_api_limit(max_api_in_flight):
+            report.delivery = report_sends(
+                credentials, records, output_dir=output_dir, key_parts=[loaded.name]
+            )
     if report.failed:
         raise SendIncomplete(
             f"{len(report.failed)} send(s) not finished; the next run's session listing resumes them: "

@@ -168,3 +168,39 @@ def test_a_series_key_the_file_lacks_is_refused_naming_it(creds: KalturaCredenti
     assert state.is_failed()
     with pytest.raises(InvalidArgumentError, match=r"series_key.*town-hal.*town-hall"):
         state.result()
+
+
+def test_each_send_is_reported_with_the_addresses_it_did_not_reach(
+    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials, tmp_path: Path
+) -> None:
+    path = write_events_file(tmp_path)
+    people = People(9, unsubscribed=frozenset({0}))
+    unsubscribe(emu.control, people)
+    make_occurrence(events_api, emu.control, "2027-01-05", now() - timedelta(hours=4), people)
+    attended = sorted(people.expected("thanks-after-2h-attended"))
+    emu.control.mark_bouncing(attended[:1])
+
+    report = send_messages(str(path), credentials=creds, output_dir=str(tmp_path / "delivery"))
+    assert isinstance(report, SendReport) and report.delivery is not None
+    rows = {row["send"]: row for row in report.delivery.rows()}
+    thanks = rows["thanks-after-2h-attended"]
+    assert (thanks["sent"], thanks["bounced"], thanks["delivered"]) == (
+        len(attended),
+        1,
+        len(attended) - 1,
+    )
+    assert rows["reminder-before-24h-invited"]["skipped"] == "window passed: not sent"
+    [csv_file] = report.delivery.delivery.files
+    assert attended[0] in Path(csv_file).read_text(encoding="utf-8")
+    assert Path(csv_file).resolve().is_relative_to((tmp_path / "delivery").resolve())
+
+
+def test_an_output_folder_outside_the_work_root_is_refused_before_any_send(
+    emu: EmulatorServer, events_api: RawEventsApi, creds: KalturaCredentials, tmp_path: Path
+) -> None:
+    path = write_events_file(tmp_path)
+    make_occurrence(events_api, emu.control, "2027-01-05", now() - timedelta(hours=4), People(3))
+    emu.control.reset_stats()
+    with pytest.raises(InvalidArgumentError, match="output_dir"):
+        send_messages(str(path), credentials=creds, output_dir="/etc/kaltura-out")
+    assert emu.control.stats()["requests"] == {}
