@@ -10,7 +10,10 @@
    occurrence, a re-run that lists nobody, and a truncated export whose removals the guard refuses;
 7. attendance for that series: people marked as registered and attended through the emulator's
    control endpoint (standing in for people joining), then the report's table, chart and CSVs;
-8. a session's recording becomes ready: Kaltura's notification goes through the webhook receiver
+8. reminders and follow-ups for the town hall through Kaltura's Messaging service: a reminder
+   before an occurrence that starts tomorrow, "thank you" and "you missed it" after one that
+   ended this morning, each person mailed once, two of the emails shown as they were rendered;
+9. a session's recording becomes ready: Kaltura's notification goes through the webhook receiver
    to the Prefect server, whose trigger runs schedule-encore (served by deployments/serve.py).
 
 Pass --keep to leave the Prefect server and emulator running so the runs and
@@ -27,7 +30,9 @@ import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from deployments.local_server import PrefectServer
 from kaltura_events.emulator.config import EmulatorConfig
@@ -110,6 +115,77 @@ def calls(emulator: EmulatorServer) -> Counter[str]:
 
 def heading(text: str) -> None:
     print(f"\n== {text}")
+
+
+class _HtmlText(HTMLParser):
+    """An email body as its reader sees the words: one line per block, a link as its text and address."""
+
+    BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr"})
+    HIDDEN = frozenset({"script", "style", "head", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = [""]
+        self.hidden = 0
+        self.links: list[tuple[str, str]] = []
+        """The open links: their address and the text at the line where they began."""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag in self.BLOCKS:
+            self.lines.append("")
+        elif tag == "a":
+            self.links.append((dict(attrs).get("href") or "", self.lines[-1]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in self.BLOCKS:
+            self.lines.append("")
+        elif tag == "a" and self.links:
+            href, before = self.links.pop()
+            text = self.lines[-1][len(before) :].strip() if self.lines[-1].startswith(before) else ""
+            if href and href != text:
+                self.lines[-1] += f" <{href}>"
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.lines[-1] += data
+
+    def text_lines(self) -> list[str]:
+        return [" ".join(line.split()) for line in self.lines if line.strip()]
+
+
+def readable_email(message: dict[str, Any], body_lines: int = 6) -> str:
+    """One email of ``/_emulator/outbox`` as a person would read it: who it is for, its subject, and the
+    first lines of its body as text, tokens filled as the service filled them.
+
+    Anything shaped like a credential is hidden (``api.answers.scrub``): the
+    emulator's links carry none, a real service's MagicLink would.
+    """
+    from kaltura_events.api.redaction import scrub
+
+    parser = _HtmlText()
+    parser.feed(str(message.get("body") or ""))
+    parser.close()
+    body = parser.text_lines()
+    sender = message.get("fromName") or ""
+    address = message.get("from") or ""
+    lines = [f"To:      {message.get('to', '')}"]
+    if sender and address:
+        lines.append(f"From:    {sender} <{address}>")
+    elif sender or address:
+        lines.append(f"From:    {sender or address}")
+    lines.append(f"Subject: {message.get('subject', '')}")
+    lines += [f"  | {line}" for line in body[:body_lines]]
+    if len(body) > body_lines:
+        lines.append(f"  | ... ({len(body) - body_lines} more line(s))")
+    return scrub("\n".join(lines))
+
+
+def print_email(message: dict[str, Any], body_lines: int = 6) -> None:
+    print(readable_email(message, body_lines))
 
 
 def events_as_code(emulator: EmulatorServer, creds: Any) -> bool:
@@ -243,6 +319,121 @@ def attendance(emulator: EmulatorServer, creds: Any) -> bool:
         (row.invited, row.registered, row.attended) == marked.get(row.event_id) and row.problem is None
         for row in report.occurrences
     ) and len(report.occurrences) == len(events)
+
+
+MESSAGES_DIR = f"{DEMO_OUTPUT}/messages"
+MESSAGES: dict[str, Any] = {
+    "from": {"email": "events@example.com", "name": "Acme Events"},
+    "unsubscribe_group": "acme-events",
+    "templates": {
+        "reminder": {"subject": "Tomorrow: {eventName}", "body_file": "emails/reminder.html"},
+        "thanks": {"subject": "Thank you for joining {eventName}", "body_file": "emails/thanks.html"},
+        "missed": {"subject": "You missed {eventName}: the recording", "body_file": "emails/missed.html"},
+    },
+    "send": [
+        {"template": "reminder", "before": "24h", "to": "invited"},
+        {"template": "thanks", "after": "2h", "to": "attended"},
+        {"template": "missed", "after": "2h", "to": "absent"},
+    ],
+}
+
+
+def messages(emulator: EmulatorServer, creds: Any) -> bool:
+    """The town hall's reminder and follow-ups, sent by the send-messages flow at their time.
+
+    The emulator keeps real time and the flow takes no "now", so two
+    occurrences of the town hall are placed by hand, as the platform would
+    hold them a day apart: one ended three hours ago (its follow-ups are due),
+    one starts in 20 hours (its 24-hour reminder is due). The events file is
+    written to the work root with the example bodies beside it.
+    """
+    import shutil
+    from pathlib import Path
+
+    import yaml
+
+    from flows.send_messages import SendReport, send_messages
+    from kaltura_events.formats.audience_csv import read_audience_csv
+    from kaltura_events.planning.labels import OCCURRENCE_LABEL_PREFIX, SERIES_LABEL_PREFIX
+
+    folder = Path(MESSAGES_DIR)
+    shutil.copytree("examples/emails", folder / "emails", dirs_exist_ok=True)
+    town_hall = {**SERIES, "key": "demo-town-hall", "name": "Town Hall {date:%B %Y}", "holidays": None}
+    town_hall.pop("sessions", None)
+    events_file = folder / "kaltura-events.yaml"
+    events_file.write_text(
+        yaml.safe_dump(
+            {"name": "demo-messages", "messages": MESSAGES, "series": [town_hall]}, sort_keys=False
+        ),
+        encoding="utf-8",
+    )
+    rows = read_audience_csv(Path(AUDIENCE_CSV), AUDIENCE_COLUMNS, AUDIENCE_CSV)
+    people = list({person.email.lower(): person for _, person in rows}.values())  # one per address
+    api = creds.get_events_client()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    for when, start in (
+        ("ended 3 hours ago", now - timedelta(hours=4)),
+        ("tomorrow", now + timedelta(hours=20)),
+    ):
+        day = start.astimezone(ZoneInfo("America/New_York")).date()
+        event = api.create_event(
+            name=f"Town Hall {day:%B %-d}",
+            template_id="tm0000",
+            start=start.isoformat(),
+            end=(start + timedelta(hours=1)).isoformat(),
+            timezone="America/New_York",
+        )
+        api.update_event(
+            event.id, labels=[SERIES_LABEL_PREFIX + "demo-town-hall", OCCURRENCE_LABEL_PREFIX + str(day)]
+        )
+        for person in people:
+            api.invite_event_user(
+                event.id, first_name=person.first_name, last_name=person.last_name, email=person.email
+            )
+        emails = [person.email for person in people]
+        # Joining would make these; the control endpoint stands in, as in step 7.
+        emulator.control.mark_attendance(event.id, emails, "invited")
+        if start < now:
+            emulator.control.mark_attendance(event.id, emails[: len(emails) * 2 // 3], "registered")
+            emulator.control.mark_attendance(
+                event.id, emails[: len(emails) // 3], "attended", at=start.isoformat()
+            )
+        print(f"event {event.id} '{event.name}' ({when}): {len(emails)} invited")
+    emulator.control.mark_unsubscribed(people[-1].email, ["acme-events"])
+    print(f"{people[-1].email} left the acme-events group (the unsubscribe link in an earlier email)")
+
+    emulator.control.reset_stats()
+    report = send_messages(str(events_file), credentials=creds, output_dir=f"{MESSAGES_DIR}/delivery")
+    assert isinstance(report, SendReport)
+    for row in report.rows:
+        print(
+            f"  {row.occurrence}  {row.send:<30} {row.state:<7} sent {row.sent:>2}  ({row.note or row.due})"
+        )
+    print(report.summary())
+    if report.delivery is not None:
+        print(f"delivery: {report.delivery.summary()}")
+    outbox = emulator.control.outbox()
+    shown = [next((m for m in outbox if ":reminder-" in m["session"]), None)]
+    shown.append(next((m for m in outbox if ":missed-" in m["session"]), None))
+    for message in shown:
+        if message is not None:
+            print()
+            print_email(message)
+    emulator.control.reset_stats()
+    again = send_messages(str(events_file), credentials=creds)
+    resent = calls(emulator)["message/send"]
+    print(f"\nre-run: {again.totals()['already sent']} already had theirs; message/send calls: {resent}")
+    per_person: Counter[tuple[str, str]] = Counter((m["session"], m["to"].lower()) for m in outbox)
+    sent = {row.send: row.state for row in report.rows}
+    return (
+        sent.get("reminder-before-24h-invited") == "sent"
+        and sent.get("thanks-after-2h-attended") == "sent"
+        and sent.get("missed-after-2h-absent") == "sent"
+        and max(per_person.values(), default=0) == 1
+        and people[-1].email.lower() not in {to for _, to in per_person}
+        and resent == 0
+        and all(message is not None for message in shown)
+    )
 
 
 def encore(emulator: EmulatorServer, creds: Any, env: dict[str, str]) -> bool:
@@ -439,7 +630,10 @@ def run(keep: bool) -> int:
         heading("7. Attendance: who registered and who came to those town halls")
         ok = attendance(emulator, creds) and ok
 
-        heading("8. Runs that follow events: a recording ready, its replay scheduled by a trigger")
+        heading("8. Reminders and follow-ups: each due email sent once, at its time")
+        ok = messages(emulator, creds) and ok
+
+        heading("9. Runs that follow events: a recording ready, its replay scheduled by a trigger")
         ok = encore(emulator, creds, server.env()) and ok
         close_cached_clients()
         print(

@@ -58,13 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["P1", "P3", "P5", "E", "A", "R", "O", "P6"],
+        choices=["P1", "P3", "P5", "E", "A", "R", "C", "O", "P6"],
         action="append",
         help="run only these (P1 includes P2, P4 and P1 pinned)",
     )
     parser.add_argument("--no-pin", action="store_true", help="skip the pinned P1 row")
     args = parser.parse_args(argv)
-    selected = set(args.only or ["P1", "P3", "P5", "E", "A", "R", "O", "P6"])
+    selected = set(args.only or ["P1", "P3", "P5", "E", "A", "R", "C", "O", "P6"])
 
     startup: dict[str, float] = {}
     began = time.perf_counter()
@@ -168,6 +168,13 @@ def _run(
         )
         with scratch_root() as tmp:
             results += list(attendance_scenarios(bench, tmp))
+    if "C" in selected:
+        from benchmarks.messages import OCCURRENCES as SENDS
+        from benchmarks.messages import PEOPLE, message_scenarios
+
+        print(f"C1 (reminders, {SENDS} occurrences x {PEOPLE:,} people) ...", flush=True)
+        with scratch_root() as tmp:
+            results += list(message_scenarios(bench, tmp))
     if "O" in selected:
         from benchmarks.overlap import overlap_scenarios
 

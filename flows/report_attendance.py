@@ -53,7 +53,7 @@ from kaltura_events.formats.attendance_files import (
     summary_rows,
     write_report_files,
 )
-from kaltura_events.formats.paths import inside, work_roots
+from kaltura_events.formats.paths import output_folder
 from kaltura_events.planning.attendance import (
     Occurrence,
     OccurrenceReport,
@@ -253,23 +253,6 @@ class _Memory:
         Variable.set(self.variable, value, overwrite=True)
 
 
-def _output_dir(output_dir: str | None) -> Path | None:
-    """Checked before any call: a report that cannot be written is not worth reading for.
-
-    Inside the work root only: the folder is also read (the last run's CSVs).
-    """
-    if not output_dir:
-        return None
-    path = inside(output_dir, "output_dir", work_roots())
-    if path.exists() and not path.is_dir():
-        raise InvalidArgumentError("output_dir", output_dir, "exists and is not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InvalidArgumentError("output_dir", output_dir, f"cannot be created ({exc.strerror})") from None
-    return path
-
-
 def _cell(value: object) -> str:
     return "" if value is None else str(value).replace("|", "\\|")
 
@@ -360,7 +343,9 @@ def report_attendance(
         max_api_in_flight: Most requests this run has in flight at once.
     """
     logger = get_run_logger()
-    output = _output_dir(output_dir)
+    # Checked before any call; inside the work root only, since the folder is also read (the last
+    # run's CSVs).
+    output = output_folder(output_dir, "output_dir")
     credentials = resolve(credentials)
     credentials.resolved_attendance_urls()  # a URL no rule gives fails here, before any call
     # Two reports of one series at once would read and advance one watermark and write one set of

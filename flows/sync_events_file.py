@@ -22,6 +22,7 @@ from prefect.logging import get_run_logger
 from pydantic import BaseModel, Field
 
 from flows.duplication import PollSettings
+from flows.file_messages import SendRow, TemplatesReport, converge_file_templates, upcoming_sends
 from flows.parameters import ApiInFlight, DuplicationPolling, LockWaitSeconds, NowForTesting, Verify
 from flows.refusals import ends_in_one_line
 from flows.reporting import artifact_key, publish
@@ -79,6 +80,10 @@ class FileReport(BaseModel):
     failed: list[str] = Field(default_factory=list)
     calendars: list[str] = Field(default_factory=list)
     team: RosterReport | None = None
+    templates: list[TemplatesReport] = Field(default_factory=list)
+    """Each series' email templates, converged (or to converge) in its occurrences' apps."""
+    sends: list[SendRow] = Field(default_factory=list)
+    """Upcoming sends, announced: they happen at their time (send-messages), never on apply."""
     waited: str = ""
     """Whom this run waited for before it could write the file's series (empty: it did not wait)."""
 
@@ -102,7 +107,8 @@ class FileReport(BaseModel):
         removed = counts["orphaned"] if self.prune_removed else 0
         team = len(self.team.created) + len(self.team.updated) + len(self.team.deleted) if self.team else 0
         changed = sum(counts[group] for group in CHANGE_GROUPS)
-        return changed + counts["duplicates"] + counts["held"] + removed + team
+        templates = sum(t.writes() for t in self.templates)  # sends are announced, not changes
+        return changed + counts["duplicates"] + counts["held"] + removed + team + templates
 
     def left_to_a_person(self) -> str:
         """After an apply, what no re-run can converge: one line saying what to fix and where, or "".
@@ -155,6 +161,28 @@ class FileReport(BaseModel):
                 _cells(empty, series="team", action=m.action, name=m.email)
                 for m in (*self.team.created, *self.team.updated, *self.team.deleted)
             ]
+        verb = {"create": "created", "update": "updated", "delete": "deleted"}
+        for templates in self.templates:
+            for change in templates.changes:
+                done = f"would {change.action}" if self.dry_run else verb[change.action]
+                rows.append(
+                    _cells(
+                        empty,
+                        series=templates.series_key,
+                        action=f"{done} template {change.name} in {change.apps} event app"
+                        + ("" if change.apps == 1 else "s"),
+                        note=change.note,
+                    )
+                )
+        rows += [
+            _cells(
+                empty,
+                series=s.series_key,
+                occurrence=s.occurrence,
+                action=f"{'would' if self.dry_run else 'will'} send {s.text}",
+            )
+            for s in self.sends
+        ]
         return rows
 
     def summary(self) -> str:
@@ -176,8 +204,24 @@ class FileReport(BaseModel):
         )
         return (
             f"{self.file}: {changed}; {counts['unchanged']} left alone; "
-            f"{counts['orphaned']} orphaned ({orphan_fate}).{duplicates}{held}{team}{waited}"
+            f"{counts['orphaned']} orphaned ({orphan_fate}).{duplicates}{held}{team}{self._messages()}"
+            f"{waited}"
         )
+
+    def _messages(self) -> str:
+        """Templates written and sends ahead, and events whose app the App Registry does not know yet."""
+        if not self.templates and not self.sends:
+            return ""
+        writes = sum(t.writes() for t in self.templates)
+        verb = "would be written" if self.dry_run else "written"
+        text = f" Templates: {writes} {verb}; {len(self.sends)} send(s) ahead, each at its time."
+        unknown = [e for t in self.templates for e in t.unknown]
+        if unknown:
+            text += (
+                f" {len(unknown)} event(s) not yet in the App Registry ({', '.join(map(str, unknown[:5]))}"
+                f"{', ...' if len(unknown) > 5 else ''}): their templates come with a later run."
+            )
+        return text
 
     def markdown(self) -> str:
         """The plan for a pull-request comment: changes in full, unchanged events counted per series."""
@@ -353,6 +397,10 @@ def converge_file(
         if target.key in failures:
             report.failed.append(f"{target.key}: {failures[target.key]}")
         report.targets.append(entry)
+    done_series = {k: cast(SeriesReport, r) for k, r in results.done.items() if k != TEAM_UNIT}
+    report.templates = converge_file_templates(credentials, planned, done_series, dry_run=dry_run)
+    report.failed += [f"{t.series_key}: {f}" for t in report.templates for f in t.failed]
+    report.sends = [row for t in planned if t.key in live for row in upcoming_sends(t, moment)]
     report.orphans = _handle_orphans(credentials, events_file, orphans, dry_run)
     report.failed += [
         f"{o.series_key}: orphaned event {o.event_id} not deleted"

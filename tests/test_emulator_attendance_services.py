@@ -257,6 +257,21 @@ def test_an_invitation_makes_no_profile(events_api: RawEventsApi, profiles: RawE
     assert profiles.ok("user-profile/list", {"filter": {"appGuidIn": [guid]}})["totalCount"] == 0
 
 
+def test_an_invited_person_who_joins_is_a_user_by_the_invitations_name(
+    emu: EmulatorServer, events_api: RawEventsApi, api_v3: RawApiV3, admin_ks: str, guid: str
+) -> None:
+    event_id = events_api.ok("events/list", {})["events"][0]["id"]
+    events_api.ok(
+        "event-users/invite",
+        {"eventId": event_id, "email": "Bo@Example.com", "firstName": "Bo", "lastName": "Li"},
+    )
+    emu.control.mark_attendance(event_id, ["bo@example.com", "walk-in@example.com"], "attended")
+    bo = api_v3.call("user", "get", form={"ks": admin_ks, "userId": "bo@example.com"})
+    assert (bo["firstName"], bo["lastName"]) == ("Bo", "Li")
+    walk_in = api_v3.call("user", "get", form={"ks": admin_ks, "userId": "walk-in@example.com"})
+    assert not walk_in.get("firstName"), "nobody named someone who came uninvited"
+
+
 def test_a_copy_whose_job_fails_takes_its_app_away(
     emu: EmulatorServer, events_api: RawEventsApi, apps: RawEventsApi
 ) -> None:

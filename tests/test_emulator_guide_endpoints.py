@@ -294,3 +294,25 @@ def test_first_attendance_per_app_counts_first_attended_times_in_range(
         profiles.post("user-profile/firstAttendanceStatusPerApp", {"toDate": "June"}), 400, "VALIDATION_ERROR"
     )
     assert refused["field"] == "toDate"
+
+
+# -- App Registry §6: list by creation and update time ---------------------------------------
+
+
+def test_apps_are_listed_within_their_creation_and_update_bounds(apps: RawEventsApi) -> None:
+    first = add_app(apps, "site-a")
+    second = add_app(apps, "site-b")
+    apps.ok("app-registry/update", {"id": second["id"], "appCustomName": "Later"})
+    second = apps.ok("app-registry/get", {"id": second["id"]})
+
+    def ids(**bounds: str) -> set[str]:
+        return {a["id"] for a in apps.ok("app-registry/list", {"filter": bounds})["objects"]}
+
+    everyone = {first["id"], second["id"]}
+    assert ids(createdAtGreaterThanOrEqual=first["createdAt"]) == everyone
+    assert ids(createdAtLessThanOrEqual=first["createdAt"]) == {first["id"]} | (
+        {second["id"]} if second["createdAt"] == first["createdAt"] else set()
+    )
+    assert ids(updatedAtGreaterThanOrEqual=second["updatedAt"]) >= {second["id"]}
+    assert ids(createdAtLessThanOrEqual="2000-01-01T00:00:00.000Z") == set()
+    assert ids(updatedAtGreaterThanOrEqual="2999-01-01T00:00:00.000Z") == set()

@@ -56,6 +56,18 @@ AUDIENCE = {
     "remove_unlisted": False,
     "max_removals": 10,
 }
+MESSAGES = {
+    "from": {"email": "events@example.com", "name": "Events"},
+    "unsubscribe_group": "acme-events",
+    "templates": {
+        "reminder": {"subject": "Soon: {eventName}", "body_file": "reminder.html"},
+        "thanks": {"subject": "Thanks", "body_file": "thanks.html"},
+    },
+    "send": [
+        {"template": "reminder", "before": "24h", "to": "invited"},
+        {"template": "thanks", "after": "2h", "to": "attended"},
+    ],
+}
 BASE: Data = {
     "name": "keys-file",
     "prune_removed": False,
@@ -98,8 +110,10 @@ BASE: Data = {
                 "name": "{name} (encore)",
             },
             "prune": False,
+            "messages": MESSAGES,
         }
     ],
+    "messages": MESSAGES,
     "events": [
         {
             "key": "launch",
@@ -113,7 +127,16 @@ BASE: Data = {
             "labels": ["x"],
             "sessions": SESSIONS,
             "audience": AUDIENCE,
-        }
+            "messages": MESSAGES,
+        },
+        {
+            "key": "launch-party",
+            "name": "Launch party",
+            "start": "2027-01-12T18:00",
+            "timezone": "Europe/Berlin",
+            "duration_minutes": 60,
+            "template_id": "tm0000",
+        },
     ],
     "team": {
         "remove_unlisted": False,
@@ -133,6 +156,10 @@ def _set(key: str, value: Any, drop: str | None = None) -> Callable[[Data], None
     return change
 
 
+def _in_messages(change: Callable[[Data], None]) -> Change:
+    return lambda entry: change(entry["messages"])
+
+
 def _in_series(change: Callable[[Data], None]) -> Change:
     return lambda data: change(data["series"][0])
 
@@ -140,6 +167,18 @@ def _in_series(change: Callable[[Data], None]) -> Change:
 def _in_event(change: Callable[[Data], None]) -> Change:
     return lambda data: change(data["events"][0])
 
+
+MESSAGE_KEYS: dict[str, Callable[[Data], None]] = {
+    "from.email": lambda m: m["from"].update(email="hello@example.com"),
+    "from.name": lambda m: m["from"].update(name="Acme"),
+    "unsubscribe_group": _set("unsubscribe_group", "other-group"),
+    "templates": lambda m: m["templates"]["thanks"].update(body_file="other.html"),
+    "send[].template": lambda m: m["send"][1].update(template="reminder"),
+    "send[].before": lambda m: m["send"][0].update(before="12h"),
+    "send[].after": lambda m: m["send"][1].update(after="3h"),
+    "send[].to": lambda m: m["send"][0].update(to="registered"),
+}
+"""A messages block's keys, the same under a series, an event and the file's top level."""
 
 SHARED: dict[str, Callable[[Data], None]] = {
     "name": _set("name", "Renamed {date:%d %B}"),
@@ -174,6 +213,7 @@ SHARED: dict[str, Callable[[Data], None]] = {
     "audience.send_invitations": lambda e: e["audience"].update(send_invitations=True),
     "audience.remove_unlisted": lambda e: e["audience"].update(remove_unlisted=True),
     "audience.max_removals": lambda e: e["audience"].update(max_removals=3),
+    **{f"messages.{path}": _in_messages(change) for path, change in MESSAGE_KEYS.items()},
 }
 
 
@@ -189,6 +229,7 @@ CHANGES: dict[str, Change] = {
     "team.members[].role": lambda d: d["team"]["members"][0].update(role="Admin"),
     "team.members[].first_name": lambda d: d["team"]["members"][0].update(first_name="Lea"),
     "team.members[].last_name": lambda d: d["team"]["members"][0].update(last_name="Parks"),
+    **{f"messages.{path}": _in_messages(change) for path, change in MESSAGE_KEYS.items()},
     **{f"series[].{path}": _in_series(change) for path, change in SHARED.items()},
     **{f"events[].{path}": _in_event(change) for path, change in SHARED.items()},
     "events[].start": _in_event(_set("start", "2027-01-12T12:00")),
@@ -251,6 +292,8 @@ def effects(data: Data, folder: Path) -> str:
     """What the runs act on, from the file as written; the file's own text is not in it."""
     (folder / "people.csv").write_text("E-mail,Alt,first_name,last_name\na@example.com,b@example.com,A,B\n")
     (folder / "other.csv").write_text("E-mail,first_name,last_name\nc@example.com,C,D\n")
+    for body in ("reminder", "thanks", "other"):
+        (folder / f"{body}.html").write_text(f"<p>{body}, {{recipient.firstName}}</p>")
     path = folder / "kaltura-events.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     loaded = load_events_file(path)
@@ -258,6 +301,7 @@ def effects(data: Data, folder: Path) -> str:
     for target in targets(loaded, str(path), NOW):
         series = target.series
         seen += [target.key, series.prune, series.create_template_id, series.source_event_id, target.planned]
+        seen.append(target.messages)
         if series.encore is not None and target.planned:
             first = target.planned[0]
             original = Original(1, first.name, first.start_utc, first.end_utc, series.timezone, first.labels)

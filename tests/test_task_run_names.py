@@ -18,6 +18,7 @@ import tasks.attendance
 import tasks.categories
 import tasks.entries
 import tasks.events
+import tasks.message_templates
 import tasks.people
 import tasks.sessions
 import tasks.speakers
@@ -27,12 +28,24 @@ from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import SpeakerInput
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.audience import UserUpdate, WantedUser
+from kaltura_events.planning.message_templates import TemplateContent
 from tasks.api_task import api_task
 
 SECRET = "admin-secret-0123456789abcdef"
 ADA = WantedUser("ada@example.com", "Ada", "L", frozenset({"Attendees"}))
 BOB = WantedUser("bob@example.com", "Bob", "K", frozenset({"Attendees"}))
 START = datetime(2027, 3, 4, 15, 0, tzinfo=timezone.utc)
+GUID = "6f8a3c12-4b5d-4e9f-a1c7-8d2e3f4a5b6c"
+REMINDER = TemplateContent(
+    name="kev:reminder",
+    subject="Soon: {eventName}",
+    body="<p>{eventName}</p>",
+    msg_params_map={"eventName": "String", "recipient": "User"},
+    to_attribute_path="{recipient.email}",
+    from_address="events@example.com",
+    from_name=None,
+    unsubscribe_groups=("acme-events",),
+)
 CREDENTIALS = KalturaCredentials(
     events_api_url="https://events.example.com",
     service_url="https://www.kaltura.example.com",
@@ -136,6 +149,19 @@ SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "update-team-member": ({"member_id": "m7", "role": "viewer"}, "update-team-member: member m7"),
     "delete-team-member": ({"member_id": "m7"}, "delete-team-member: member m7"),
+    "list-message-templates": ({"app_guids": [GUID]}, "list-message-templates: 1 app(s)"),
+    "create-message-template": (
+        {"app_guid": GUID, "content": REMINDER},
+        f"create-message-template: kev:reminder in {GUID}",
+    ),
+    "update-message-template": (
+        {"template_id": "6621a3f0b2c4d5e6f7890abc", "content": REMINDER},
+        "update-message-template: kev:reminder (6621a3f0b2c4d5e6f7890abc)",
+    ),
+    "delete-message-template": (
+        {"template_id": "6621a3f0b2c4d5e6f7890abc", "name": "kev:thanks"},
+        "delete-message-template: kev:thanks (6621a3f0b2c4d5e6f7890abc)",
+    ),
 }
 
 
@@ -145,6 +171,7 @@ def api_tasks() -> dict[str, Task[Any, Any]]:
         tasks.categories,
         tasks.entries,
         tasks.events,
+        tasks.message_templates,
         tasks.people,
         tasks.sessions,
         tasks.speakers,

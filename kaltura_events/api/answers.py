@@ -20,6 +20,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from kaltura_events.api.errors import RateLimitedError, UnexpectedResponseError, api_v3_error
+from kaltura_events.api.redaction import scrub
 
 RATE_LIMIT_STATUS = "RateLimitReached"
 """The Events Platform's ``status`` for a refused, over-the-limit request (at HTTP 200 or 429)."""
@@ -30,32 +31,7 @@ M = TypeVar("M", bound=BaseModel)
 
 EXCERPT_CHARS = 120
 _SCAN_CHARS = 2000
-_REDACTED = "[redacted]"
-_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-%]{32,}")
-"""Anything this long without a break could be a KS, an app token or a secret: a KS is base64
-of 100+ characters, admin secrets and app tokens are 32 hex digits. Shorter ids stay readable
-(a custom template id is 24 hex digits and an error about one should show it)."""
 _TRAILING_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-%]+$")
-
-
-_KEPT_SHAPES = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # an app GUID
-    r"|[A-Z][A-Z0-9]*(_[A-Z0-9]+)+"  # an error code (USER_ALREADY_ASSOCIATED_TO_APP_GUID)
-)
-"""Long but never a secret: a KS is base64 (mixed case, no hyphen groups), a secret or token 32 hex
-digits without hyphens. Errors naming an App Registry GUID or a long error code keep them."""
-
-
-def _redact_token(match: re.Match[str]) -> str:
-    return match.group(0) if _KEPT_SHAPES.fullmatch(match.group(0)) else _REDACTED
-
-
-def scrub(text: str, sensitive: Iterable[str] = ()) -> str:
-    """``text`` with the values we sent (KS, secret) and anything shaped like a token replaced."""
-    for value in sensitive:
-        if value:
-            text = text.replace(value, _REDACTED)
-    return _TOKEN.sub(_redact_token, text)
 
 
 def excerpt(body: bytes | str, sensitive: Iterable[str] = (), limit: int = EXCERPT_CHARS) -> str:

@@ -44,5 +44,10 @@ def write_iso(moment: datetime) -> str:
 
 def within(moment: datetime, low: datetime | None, high: datetime | None) -> bool:
     """``low <= moment <= high``, a bound may be absent: the ``...GreaterThanOrEqual`` and
-    ``...LessThanOrEqual`` filter pairs."""
-    return (low is None or moment >= low) and (high is None or moment <= high)
+    ``...LessThanOrEqual`` filter pairs.
+
+    ``moment`` is compared as it is written (to the millisecond): a client
+    that passes back the ``createdAt`` it was shown must find that record.
+    """
+    shown = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return (low is None or shown >= low) and (high is None or shown <= high)

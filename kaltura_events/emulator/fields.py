@@ -12,12 +12,13 @@ accepted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from kaltura_events.emulator.dates import read_iso_8601
+from kaltura_events.emulator.dates import read_iso_8601, within
 from kaltura_events.emulator.failures import BadArgument
 
 Body = dict[str, Any]
@@ -162,6 +163,37 @@ def require_date(field: str, value: Any) -> datetime:
 def optional_date(body: Body, key: str, field: str | None = None) -> datetime | None:
     value = body.get(key)
     return None if value is None else require_date(field or key, value)
+
+
+@dataclass(frozen=True)
+class DateBounds:
+    """A list filter's ``createdAt``/``updatedAt`` bounds, each side optional."""
+
+    created: tuple[datetime | None, datetime | None]
+    updated: tuple[datetime | None, datetime | None]
+
+    def admit(self, created_at: datetime, updated_at: datetime) -> bool:
+        return within(created_at, *self.created) and within(updated_at, *self.updated)
+
+
+def date_bounds(given: Body, *, upper: bool = True) -> DateBounds:
+    """The ``...GreaterThanOrEqual`` (and, where the guide lists them, ``...LessThanOrEqual``) filter keys.
+
+    ``upper=False`` for a filter whose guide names only the lower bounds: an
+    upper bound there would be a rule of ours, not the service's.
+    """
+
+    def bound(key: str) -> datetime | None:
+        return (
+            optional_date(given, key, f"filter.{key}")
+            if upper or key.endswith("GreaterThanOrEqual")
+            else None
+        )
+
+    return DateBounds(
+        (bound("createdAtGreaterThanOrEqual"), bound("createdAtLessThanOrEqual")),
+        (bound("updatedAtGreaterThanOrEqual"), bound("updatedAtLessThanOrEqual")),
+    )
 
 
 @cache

@@ -5,9 +5,8 @@ reads only profiles updated since the last one and lays them over the
 people these files list, so they are written whole, atomically, and read
 back exactly as written.
 
-Names come from registration forms, so a cell that a spreadsheet would run
-as a formula (starting with ``=``, ``+``, ``-`` or ``@``) is written with a
-leading apostrophe, and read back without it.
+Names come from registration forms, so cells are written spreadsheet-safe
+(``csv_files``) and read back as they were.
 
 Times are written on the event's own clock (ISO 8601 with its offset, the
 zone in the summary's ``timezone`` column): a 10:00 New York town hall reads
@@ -18,15 +17,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import re
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
 from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.api.validation import parse_iso_datetime
+from kaltura_events.formats.csv_files import name_part, uncell, write_atomically, write_csv_atomically
 from kaltura_events.planning.attendance import Attendance, Occurrence, SeriesReport, rate
 
 OCCURRENCE_COLUMNS = ("email", "name", "status", "first_attended_at", "updated_at")
@@ -48,21 +45,12 @@ SUMMARY_COLUMNS = (
 MATRIX_FILE = "attendance-matrix.csv"
 SUMMARY_FILE = "attendance-summary.csv"
 CHART_FILE = "attendance-chart.png"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def occurrence_file(occurrence: Occurrence) -> str:
     """``occurrence-2027-03-04-event-12.csv``: sorts in series order, and names the event."""
-    label = re.sub(r"[^A-Za-z0-9_.-]+", "-", occurrence.label).strip("-") or "event"
+    label = name_part(occurrence.label, "event")
     return f"occurrence-{label}-event-{occurrence.event_id}.csv"
-
-
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def _uncell(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
 
 
 def _when(occurrence: Occurrence, value: datetime | None) -> str:
@@ -72,35 +60,6 @@ def _when(occurrence: Occurrence, value: datetime | None) -> str:
 
 def _count(value: int | None) -> str:
     return "" if value is None else str(value)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """A reader (or the next incremental run) sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def write_csv_atomically(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> None:
-    """A CSV written row by row as ``rows`` yields them, then put in place whole, as ``write_atomically``:
-    a 50,000-row matrix never sits in memory as one text."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\r\n")
-            writer.writerow(columns)
-            writer.writerows([_cell(row.get(column, "")) for column in columns] for row in rows)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def occurrence_rows(occurrence: Occurrence, people: Mapping[str, Attendance]) -> Iterator[dict[str, str]]:
@@ -182,7 +141,7 @@ def read_occurrence_file(path: Path) -> dict[str, Attendance] | None:
     people: dict[str, Attendance] = {}
     for line, row in enumerate(reader, start=2):
         try:
-            values = {key: _uncell(row[key] or "") for key in OCCURRENCE_COLUMNS}
+            values = {key: uncell(row[key] or "") for key in OCCURRENCE_COLUMNS}
             people[values["email"]] = Attendance(
                 email=values["email"],
                 name=values["name"],

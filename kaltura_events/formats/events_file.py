@@ -52,10 +52,17 @@ from pydantic import (
 from kaltura_events.api.errors import InvalidArgumentError, KalturaError
 from kaltura_events.api.fields import CustomTemplateId, EventName, Label, PresetTemplate, Zone
 from kaltura_events.formats.audience_csv import AudienceFileError, problems_text, resolve_audience
+from kaltura_events.formats.message_bodies import read_bodies
 from kaltura_events.formats.paths import Root
 from kaltura_events.formats.yaml_positions import Position, Positions
 from kaltura_events.planning.audience import AudienceSpec, ResolvedAudience
-from kaltura_events.planning.messages import SeriesMessages
+from kaltura_events.planning.messages import (
+    DueSend,
+    MessagesSpec,
+    OccurrenceTimes,
+    SeriesMessages,
+    due_sends,
+)
 from kaltura_events.planning.recurrence import localize
 from kaltura_events.planning.roster import Roster
 from kaltura_events.planning.selection import EventSelector
@@ -155,6 +162,11 @@ class FileSeries(AllHandsSeries):
     duration_minutes: int = Field(
         ge=5, le=1440, title="Duration (min)", description="Length of each occurrence. Required in the file."
     )
+    messages: MessagesSpec | None = Field(
+        default=None,
+        title="Messages",
+        description="Reminders and follow-ups of this series; replaces the file's messages block whole.",
+    )
 
 
 class StandaloneEvent(BaseModel):
@@ -189,6 +201,11 @@ class StandaloneEvent(BaseModel):
         title="Audience",
         description="Who is invited: a CSV export (relative to this file) and/or inline people.",
     )
+    messages: MessagesSpec | None = Field(
+        default=None,
+        title="Messages",
+        description="Reminders and follow-ups of this event; replaces the file's messages block whole.",
+    )
 
     @field_validator("start")
     @classmethod
@@ -221,7 +238,7 @@ class StandaloneEvent(BaseModel):
     def as_series(self, horizon_days: int) -> AllHandsSeries:
         return AllHandsSeries.model_validate(
             {
-                **self.model_dump(exclude={"start"}),
+                **self.model_dump(exclude={"start", "messages"}),
                 "rrule": "FREQ=DAILY;COUNT=1",
                 "starts_on": self.start.date(),
                 "until": self.start.date(),
@@ -267,6 +284,11 @@ class EventsFile(BaseModel):
     events: list[StandaloneEvent] = Field(default_factory=list, title="Standalone events")
     team: TeamSection | None = Field(
         default=None, title="Team roster", description="The account's Events Platform team; optional."
+    )
+    messages: MessagesSpec | None = Field(
+        default=None,
+        title="Messages",
+        description="Reminders and follow-ups of every series and event without a messages block of its own.",
     )
 
     @property
@@ -534,9 +556,24 @@ class Target:
     def key(self) -> str:
         return self.series.key
 
+    def occurrence_times(self) -> list[OccurrenceTimes]:
+        """Each planned occurrence as a send needs it: identity (its ``kev-occ:`` date) and UTC times."""
+        return [
+            OccurrenceTimes(self.key, p.original_date.isoformat(), p.start_utc, p.end_utc)
+            for p in self.planned
+        ]
+
+    def due_sends(self) -> list[DueSend]:
+        """Every send of every planned occurrence, earliest first; none without a messages block."""
+        if self.messages is None:
+            return []
+        return due_sends(self.messages.spec, self.occurrence_times())
+
 
 def _with_file_label(series: AllHandsSeries, label: str) -> AllHandsSeries:
-    return AllHandsSeries.model_validate({**series.model_dump(), "labels": [*series.labels, label]})
+    """The flows' model: a file series' messages block travels beside it, in its Target."""
+    dumped = series.model_dump(exclude={"messages"})
+    return AllHandsSeries.model_validate({**dumped, "labels": [*series.labels, label]})
 
 
 def targets(events_file: EventsFile, file: str, now: datetime, base_dir: Path | None = None) -> list[Target]:
@@ -552,10 +589,12 @@ def targets(events_file: EventsFile, file: str, now: datetime, base_dir: Path | 
     result: list[Target] = []
     problems: list[FileProblem] = []
     label = events_file.file_label
+    default = _messages(events_file.messages, "messages", base, problems)
     for index, declared in enumerate(events_file.series):
+        own = _messages(declared.messages, f"series[{index}].messages", base, problems)
         target = _target(declared, ("series", index), label, now, base, problems)
         if target is not None:
-            result.append(target)
+            result.append(replace(target, messages=default if declared.messages is None else own))
     for index, event in enumerate(events_file.events):
         where = f"events[{index}]"
         start = event.start_utc()
@@ -577,8 +616,9 @@ def targets(events_file: EventsFile, file: str, now: datetime, base_dir: Path | 
             problems,
             past=start <= now,
         )
+        own = _messages(event.messages, f"{where}.messages", base, problems)
         if target is not None:
-            result.append(target)
+            result.append(replace(target, messages=default if event.messages is None else own))
     if problems:
         raise EventsFileError.of(file, problems, events_file._positions)
     return result
@@ -615,6 +655,21 @@ def _target(
         problems.append(FileProblem(f"{where}.{exc.field}", exc.reason, exc.value))
         return None
     return None if unread else Target(where, kind, labeled, planned)
+
+
+def _messages(
+    spec: MessagesSpec | None, where: str, root: Root, problems: list[FileProblem]
+) -> SeriesMessages | None:
+    """A messages block with its bodies read; its problems added to ``problems``, placed under ``where``.
+
+    The file's default block is read once, here, and its problems placed at
+    ``messages``: a bad body shared by twelve series is one mistake, not twelve.
+    """
+    if spec is None:
+        return None
+    messages, unread = read_bodies(spec, [root])
+    problems += [FileProblem(f"{where}.{p.field}", p.reason, p.value) for p in unread]
+    return messages
 
 
 def _audience(

@@ -116,3 +116,22 @@ def shown(path: Path, roots: Sequence[Root]) -> str:
     when inside it, else whole."""
     first = roots[0].folder
     return str(path.relative_to(first)) if path.is_relative_to(first) else str(path)
+
+
+def output_folder(given: str | None, field: str, roots: Sequence[Root] | None = None) -> Path | None:
+    """The folder a run writes its files to, made if missing; None when no folder is given.
+
+    Called before any API call: a report that cannot be written is not worth
+    reading for, and a refusal must come before a send, not after it. Inside
+    a root (the work roots by default), as every path a parameter names.
+    """
+    if not given:
+        return None
+    path = inside(given, field, roots if roots is not None else work_roots())
+    if path.exists() and not path.is_dir():
+        raise InvalidArgumentError(field, given, "exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidArgumentError(field, given, f"cannot be created ({exc.strerror})") from None
+    return path

@@ -305,3 +305,25 @@ def recipients(
             user for user, status in statuses.items() if status in REGISTERED and status not in ATTENDED
         }
     return chosen - set(unsubscribed)
+
+
+MISSED_SHOWN_FOR = timedelta(hours=24)
+"""How long after its window closed a send that reached nobody is still reported as missed: a run
+every five minutes says so for a day, then the occurrence leaves what a run observes."""
+
+
+def user_key(user_id: str) -> str:
+    """How two user ids are compared: an email without regard to case, as the services treat it."""
+    return user_id.lower() if "@" in user_id else user_id
+
+
+def observed_span(spec: MessagesSpec, now: datetime) -> tuple[datetime, datetime]:
+    """``(ended after, starts before)``: the occurrences with a send due, or just missed, at ``now``.
+
+    A reminder falls due at most the longest ``before`` ahead of a start; a
+    follow-up's window closes the longest ``after`` plus ``FOLLOW_UP_WINDOW``
+    past an end; a send missed within ``MISSED_SHOWN_FOR`` is still reported.
+    """
+    before = max((s.offset for s in spec.send if s.before is not None), default=timedelta(0))
+    after = max((s.offset + FOLLOW_UP_WINDOW for s in spec.send if s.after is not None), default=timedelta(0))
+    return now - after - MISSED_SHOWN_FOR, now + before

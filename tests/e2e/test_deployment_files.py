@@ -29,6 +29,7 @@ EXPECTED = {
     ("schedule-encore", "company-all-hands"): "flows/schedule_encore.py:schedule_encore",
     ("schedule-encore", "events-file"): "flows/schedule_encore.py:schedule_encore",
     ("report-attendance", "event-ended"): "flows/report_attendance.py:report_attendance",
+    ("send-messages", "every-5-minutes"): "flows/send_messages.py:send_messages",
 }
 
 
@@ -43,10 +44,12 @@ OVERLAP = {
     ("schedule-encore", "company-all-hands"): "ENQUEUE",
     ("schedule-encore", "events-file"): "ENQUEUE",
     ("report-attendance", "event-ended"): "ENQUEUE",
+    ("send-messages", "every-5-minutes"): "CANCEL_NEW",
 }
 """What each deployment does with a run started while one runs: writers queue (the series lock
 would make them wait anyway); a watcher or scheduled report started meanwhile is cancelled;
-each event-ended report is for another event, so it queues."""
+each event-ended report is for another event, so it queues; a send started while one runs is
+cancelled, as the watcher's: the next tick lists every session again."""
 
 
 def _flow(entrypoint: str) -> Flow[..., Any]:
@@ -63,7 +66,7 @@ def test_prefect_yaml_declares_the_deployments() -> None:
         assert spec["work_pool"]["name"] == credentials.DEFAULT_WORK_POOL
         assert spec["tags"] and spec["description"]
         assert spec["parameters"]["credentials"] == credentials.credentials_reference()
-    weekly, duplicate, teardown, roster, sync, attendance, watch, encore, encore_file, _ = specs
+    weekly, duplicate, teardown, roster, sync, attendance, watch, encore, encore_file, _, sends = specs
     assert weekly["schedules"] == [{"cron": "0 6 * * 1", "timezone": "America/New_York", "active": True}]
     assert not any("schedules" in spec for spec in (duplicate, teardown, roster)), "on demand"
     assert teardown["concurrency_limit"]["limit"] == 1
@@ -77,6 +80,8 @@ def test_prefect_yaml_declares_the_deployments() -> None:
     )
     assert encore_file["triggers"] == encore["triggers"], "one trigger, by YAML anchor"
     assert watch["schedules"] == [{"cron": "*/5 * * * *", "timezone": "UTC", "active": True}]
+    assert sends["schedules"] == watch["schedules"], "every 5 minutes"
+    assert sends["parameters"]["events_file"] == sync["parameters"]["path"], "the file sync-events-file has"
     assert not any(
         "triggers" in spec for spec in (weekly, duplicate, teardown, roster, sync, attendance, watch)
     )
@@ -92,6 +97,10 @@ def test_event_driven_deployments_have_their_triggers() -> None:
     [ended] = specs["report-attendance", "event-ended"]["triggers"]
     assert ended["expect"] == ["kaltura.event.ended"]
     assert ended["parameters"]["selector"]["event_ids"] == ["{{ event.resource.id.split('.')[-1] | int }}"]
+    [follow_ups] = specs["send-messages", "every-5-minutes"]["triggers"]
+    assert follow_ups["expect"] == ["kaltura.event.ended"] and "parameters" not in follow_ups, (
+        "every series of the file: which one ended does not narrow what is due"
+    )
     series = AllHandsSeries.model_validate(
         specs["schedule-encore", "company-all-hands"]["parameters"]["series"]
     )
@@ -141,7 +150,7 @@ def test_each_deployment_declares_what_may_overlap() -> None:
 def test_serve_builds_the_same_deployments() -> None:
     built = serve.build_deployments(serve.read_deployments())
     assert [(d.flow_name, d.name) for d in built] == list(EXPECTED)
-    weekly, _, teardown, *_, encore, encore_file, ended = built
+    weekly, _, teardown, *_, encore, encore_file, ended, sends = built
     [schedule] = weekly.schedules
     assert schedule.schedule.cron == "0 6 * * 1"
     assert teardown.concurrency_limit == 1
@@ -149,6 +158,8 @@ def test_serve_builds_the_same_deployments() -> None:
     assert [t.expect for t in encore.triggers] == [{"kaltura.entry.ready"}]
     assert [t.expect for t in encore_file.triggers] == [{"kaltura.entry.ready"}]
     assert [t.name for t in ended.triggers] == ["event-ended__automation_1"]
+    assert sends.concurrency_limit == 1
+    assert [t.expect for t in sends.triggers] == [{"kaltura.event.ended"}]
 
 
 def test_cli_defaults_match_the_library() -> None:

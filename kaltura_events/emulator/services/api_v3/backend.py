@@ -133,12 +133,12 @@ class ApiV3Backend:
         with self.platform.lock:
             return user_id in self.users
 
-    def ensure_user(self, user_id: str, email: str) -> None:
+    def ensure_user(self, user_id: str, email: str, first_name: str = "", last_name: str = "") -> None:
         """A user for someone joining an event (``/_emulator/attendance``); unannounced, as controls are."""
         with self.platform.lock:
             if user_id not in self.users:
                 now = int(self.platform.clock())
-                self.users[user_id] = User(user_id, email, "", "", now, now)
+                self.users[user_id] = User(user_id, email, first_name, last_name, now, now)
 
     def ensure_category_path(self, full_name: str) -> tuple[dict[str, Any], int]:
         """Make every missing level of ``a>b>c`` (``/_emulator/categories``); the leaf and how many made."""

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kaltura_events.emulator.dates import within
 from kaltura_events.emulator.failures import BadArgument
 from kaltura_events.emulator.fields import (
     Body,
     at_most_chars,
+    date_bounds,
     optional_choice,
     optional_count,
-    optional_date,
     optional_object,
     optional_str,
     optional_str_list,
@@ -140,15 +139,7 @@ def _app_filter(given: Body) -> Any:
     status = optional_choice(given, "status", APP_STATUSES, "filter.status")
     domain = optional_str(given, "domain", "filter.domain")
     organization = optional_str(given, "organizationId", "filter.organizationId")
-    bounds = {
-        key: optional_date(given, key, f"filter.{key}")
-        for key in (
-            "createdAtGreaterThanOrEqual",
-            "createdAtLessThanOrEqual",
-            "updatedAtGreaterThanOrEqual",
-            "updatedAtLessThanOrEqual",
-        )
-    }
+    dates = date_bounds(given)
 
     def matches(app: App) -> bool:
         checks = (
@@ -159,8 +150,7 @@ def _app_filter(given: Body) -> Any:
             status is None or app.status == status,
             domain is None or domain in app.domains(),
             organization is None or app.organization_id() == organization,
-            within(app.created_at, bounds["createdAtGreaterThanOrEqual"], bounds["createdAtLessThanOrEqual"]),
-            within(app.updated_at, bounds["updatedAtGreaterThanOrEqual"], bounds["updatedAtLessThanOrEqual"]),
+            dates.admit(app.created_at, app.updated_at),
         )
         return all(checks)
 

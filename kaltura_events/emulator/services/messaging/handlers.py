@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kaltura_events.emulator.dates import within
 from kaltura_events.emulator.failures import BadArgument
 from kaltura_events.emulator.fields import (
     Body,
+    date_bounds,
     optional_bool,
     optional_choice,
-    optional_date,
     optional_object,
     optional_str,
     optional_str_list,
@@ -134,16 +133,12 @@ def list_templates(backend: MessagingBackend, body: Body) -> Body:
     def text(key: str) -> str | None:
         return optional_str(given, key, f"filter.{key}")
 
-    def moment(key: str) -> Any:
-        return optional_date(given, key, f"filter.{key}")
-
     ids = optional_str_list(given, "idIn", "filter.idIn")
     guids = optional_str_list(given, "appGuidIn", "filter.appGuidIn")
     name, name_eq, subject = text("name"), text("nameEq"), text("subject")
     tags, tags_all, tags_out = text("adminTags"), text("adminTagsAll"), text("excludeAdminTags")
     status = optional_choice(given, "status", STATUSES, "filter.status")
-    created = moment("createdAtGreaterThanOrEqual"), moment("createdAtLessThanOrEqual")
-    updated = moment("updatedAtGreaterThanOrEqual"), moment("updatedAtLessThanOrEqual")
+    dates = date_bounds(given)
 
     def matches(t: Template) -> bool:
         fields = t.fields
@@ -158,8 +153,7 @@ def list_templates(backend: MessagingBackend, body: Body) -> Body:
                 tags is None or tags in t.admin_tags,
                 tags_all is None or has_all(t.admin_tags, tags_all),
                 tags_out is None or not has_any(t.admin_tags, tags_out),
-                within(t.created_at, *created),
-                within(t.updated_at, *updated),
+                dates.admit(t.created_at, t.updated_at),
             )
         )
 
@@ -225,8 +219,7 @@ def list_uris(backend: MessagingBackend, body: Body) -> Body:
     guids = optional_str_list(given, "appGuidIn", "filter.appGuidIn")
     uris = optional_str_list(given, "uriIn", "filter.uriIn")
     status = optional_choice(given, "status", STATUSES, "filter.status")
-    created = optional_date(given, "createdAtGreaterThanOrEqual", "filter.createdAtGreaterThanOrEqual")
-    updated = optional_date(given, "updatedAtGreaterThanOrEqual", "filter.updatedAtGreaterThanOrEqual")
+    dates = date_bounds(given, upper=False)
 
     def matches(u: UnsubscribeUri) -> bool:
         return all(
@@ -235,8 +228,7 @@ def list_uris(backend: MessagingBackend, body: Body) -> Body:
                 guids is None or u.app_guid in guids,
                 uris is None or u.uri in uris,
                 status is None or u.status == status,
-                within(u.created_at, created, None),
-                within(u.updated_at, updated, None),
+                dates.admit(u.created_at, u.updated_at),
             )
         )
 

@@ -13,13 +13,12 @@ import base64
 import binascii
 from typing import Any
 
-from kaltura_events.emulator.dates import within
 from kaltura_events.emulator.failures import ApiV3Failure, BadArgument
 from kaltura_events.emulator.fields import (
     Body,
+    date_bounds,
     optional_choices,
     optional_count,
-    optional_date,
     optional_object,
     optional_str,
     optional_str_list,
@@ -157,15 +156,7 @@ def list_messages(backend: MessagingBackend, body: Body) -> Body:
     receivers = optional_choices(given, "receiverTypeIn", RECEIVER_TYPES, "filter.receiverTypeIn")
     types = optional_choices(given, "typeIn", MESSAGE_TYPES, "filter.typeIn")
     users = _user_keys(given, "userIds")
-    dates = {
-        key: optional_date(given, key, f"filter.{key}")
-        for key in (
-            "createdAtGreaterThanOrEqual",
-            "createdAtLessThanOrEqual",
-            "updatedAtGreaterThanOrEqual",
-            "updatedAtLessThanOrEqual",
-        )
-    }
+    dates = date_bounds(given)
 
     def matches(b: Bulk) -> bool:
         return all(
@@ -180,8 +171,7 @@ def list_messages(backend: MessagingBackend, body: Body) -> Body:
                 types is None or "email" in types,
                 groups is None,  # no send here has groups (see send)
                 users is None or bool(users & {user_key(u) for u in b.user_ids}),
-                within(b.created_at, dates["createdAtGreaterThanOrEqual"], dates["createdAtLessThanOrEqual"]),
-                within(b.updated_at, dates["updatedAtGreaterThanOrEqual"], dates["updatedAtLessThanOrEqual"]),
+                dates.admit(b.created_at, b.updated_at),
             )
         )
 
@@ -202,8 +192,7 @@ def list_grouped_by_session(backend: MessagingBackend, body: Body) -> Body:
     template_tags_out = optional_str_list(
         given, "excludeTemplateAdminTags", "filter.excludeTemplateAdminTags"
     )
-    created = optional_date(given, "createdAtGreaterThanOrEqual", "filter.createdAtGreaterThanOrEqual")
-    updated = optional_date(given, "updatedAtGreaterThanOrEqual", "filter.updatedAtGreaterThanOrEqual")
+    dates = date_bounds(given, upper=False)
 
     def matches(b: Bulk, template: Template | None) -> bool:
         template_tags_have = template.admin_tags if template is not None else ""
@@ -217,8 +206,7 @@ def list_grouped_by_session(backend: MessagingBackend, body: Body) -> Body:
                 tags_out is None or not has_any(b.admin_tags, tags_out),
                 template_tags is None or has_any(template_tags_have, template_tags),
                 template_tags_out is None or not has_any(template_tags_have, template_tags_out),
-                within(b.created_at, created, None),
-                within(b.updated_at, updated, None),
+                dates.admit(b.created_at, b.updated_at),
             )
         )
 

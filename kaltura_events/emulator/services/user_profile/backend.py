@@ -7,7 +7,7 @@ the App Registry (§3); both are asked through those services' backends.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -292,7 +292,14 @@ class UserProfileBackend:
 
     # -- for the control endpoint ---------------------------------------------
 
-    def mark_attendance(self, app_guid: str, emails: list[str], status: str, at: datetime) -> dict[str, Any]:
+    def mark_attendance(
+        self,
+        app_guid: str,
+        emails: list[str],
+        status: str,
+        at: datetime,
+        names: Mapping[str, tuple[str, str]] | None = None,
+    ) -> dict[str, Any]:
         """What the platform does when these people join the event's app, at ``at``.
 
         Each gets an API v3 user and a profile where missing (``regOrigin`` is
@@ -310,7 +317,7 @@ class UserProfileBackend:
             for email in emails:
                 profile = self._active_of(app_guid, email)
                 if profile is None:
-                    users.ensure_user(email, email)
+                    users.ensure_user(email, email, *(names or {}).get(email.lower(), ("", "")))
                     profile = self._insert(app_guid, email, {}, {}, self.platform.now())
                     created += 1
                 profile.set_attendance(status, at)

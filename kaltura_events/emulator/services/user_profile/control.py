@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 from kaltura_events.emulator.control_requests import ControlError, backend_control_route
 from kaltura_events.emulator.fields import require_date
 from kaltura_events.emulator.services.app_registry.backend import AppRegistryBackend
+from kaltura_events.emulator.services.events_platform.backend import EventsPlatformBackend
 from kaltura_events.emulator.services.user_profile.backend import UserProfileBackend
 from kaltura_events.emulator.services.user_profile.models import ATTENDANCE_STATUSES
 
@@ -49,7 +50,21 @@ def attendance(backend: UserProfileBackend, body: dict[str, Any]) -> dict[str, A
     app = backend.platform.backend(AppRegistryBackend).event_app(event_id)
     if app is None:
         raise ControlError(f"eventId={event_id!r}: no App Registry app has appCustomId {str(event_id)!r}")
-    return {"status": "ok", **backend.mark_attendance(app.id, list(emails), str(status), at)}
+    names = _invited_names(backend, event_id)
+    return {"status": "ok", **backend.mark_attendance(app.id, list(emails), str(status), at, names)}
+
+
+def _invited_names(backend: UserProfileBackend, event_id: int) -> dict[str, tuple[str, str]]:
+    """The names the event's invitations carry, by lowercased email: whom joining makes a user for.
+
+    Someone invited joins as the person the invitation named, so the user
+    joining makes has that first and last name (what ``{recipient.firstName}``
+    shows); someone not invited gets a user with no name.
+    """
+    platform = backend.platform.backend(EventsPlatformBackend)
+    with backend.platform.locked():
+        invited = list(platform.records.event_users.get(event_id, {}).values())
+    return {user.email.lower(): (user.first_name, user.last_name) for user in invited}
 
 
 def user_profile_control_routes(current: Callable[[], UserProfileBackend]) -> list[BaseRoute]:
