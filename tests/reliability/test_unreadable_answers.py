@@ -274,6 +274,12 @@ CALLS = (
     Call("list_messages", "message/list", lambda m, _: m.list_messages(["s"]), messaging=True),
     Call("message_stats", "message/stats", lambda m, _: m.message_stats(session="s"), messaging=True),
     Call(
+        "list_discrete_messages",
+        "message/listDiscreteAggregateMessages",
+        lambda m, _: m.list_discrete_messages(["s"]),
+        messaging=True,
+    ),
+    Call(
         "list_unsubscribed_users",
         "unsubscribe-users/list",
         lambda m, _: m.list_unsubscribed_users(),
