@@ -110,16 +110,26 @@ def emulator_variables(emulator: EmulatorProcess) -> dict[str, str]:
 
 def _stop_group(process: subprocess.Popen[bytes], grace: float = 30.0) -> None:
     """SIGTERM to the process group (the worker and anything it started), then SIGKILL."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10.0)
-    except ProcessLookupError:
-        pass
+    _stop_groups([process], grace)
+
+
+def _stop_groups(processes: Sequence[subprocess.Popen[bytes]], grace: float = 30.0) -> None:
+    """SIGTERM to every group at once, then SIGKILL to those still running after ``grace``.
+
+    All at once: stopped one after another, two workers could take twice the grace.
+    """
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in running:
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10.0)
 
 
 class Worker:
@@ -167,9 +177,17 @@ class Worker:
             return ""
 
     def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is not None:
-            _stop_group(process)
+        Worker.stop_all([self])
+
+    @staticmethod
+    def stop_all(workers: Sequence[Worker]) -> None:
+        """Stop the workers together (``_stop_groups``)."""
+        processes = []
+        for worker in workers:
+            process, worker._process = worker._process, None
+            if process is not None:
+                processes.append(process)
+        _stop_groups(processes)
 
     def __enter__(self) -> Worker:
         return self.start()
@@ -426,10 +444,11 @@ def deployed_stack(
         prefect(env, "deploy", "--prefect-file", str(PREFECT_YAML), "--all").check()
         stack = Stack(server, emulator, env)
         cleanup.callback(stack.close)
+        cleanup.callback(Worker.stop_all, stack.workers)
         for number in range(1, workers + 1):
             worker = Worker(env, f"e2e-worker-{number}", log_dir, limit=worker_limit)
-            cleanup.callback(worker.stop)
-            stack.workers.append(worker.start())
+            stack.workers.append(worker)
+            worker.start()
         yield stack
 
 
