@@ -560,12 +560,12 @@ def postgres_database() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def postgres_stack(postgres_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Two workers that each run at most 5 flow runs, so ten runs need both of them."""
+    """Two workers that each run at most 3 flow runs, so six runs need both of them."""
     with deployed_stack(
         tmp_path_factory.mktemp("e2e-postgres"),
         database_url=postgres_database,
         workers=2,
-        worker_limit=5,
+        worker_limit=3,
         api_limit=API_LIMIT,
         # Some latency, so concurrent requests overlap and the limit is really exercised.
         emulator_config=EmulatorConfig(latency_ms=40),
