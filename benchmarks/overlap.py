@@ -324,6 +324,27 @@ def _watch_timing(run: WatchRun) -> Timing:
     return Timing(run=float("inf") if first is None else first, call=returned or 0.0, cpu=run.cpu)
 
 
+SERVER_LOG_SHOWN = 40
+"""A slow round prints this many of the Prefect server's last log lines from that round."""
+LOCKED = "database is locked"
+
+
+def server_log_note(lines: Sequence[str]) -> str:
+    """What the Prefect server logged during a slow round, in one note: its SQLite lock errors first.
+
+    The server logs warnings and errors only; a "database is locked" record is a
+    write SQLite refused, which the server answers with 503 and the client retries.
+    """
+    if not lines:
+        return "the Prefect server logged nothing during it"
+    locked = sum(LOCKED in line for line in lines)
+    last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+    return (
+        f"the Prefect server logged {len(lines)} line(s) during it, {locked} naming '{LOCKED}'; "
+        f"the last: {last[:200]}"
+    )
+
+
 def overlap_scenarios(bench: Bench, workdir: Path) -> tuple[ScenarioResult, ...]:
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
@@ -410,6 +431,7 @@ def overlap_scenarios(bench: Bench, workdir: Path) -> tuple[ScenarioResult, ...]
                 outcome["call"] = time.perf_counter() - wall0
                 outcome["cpu"] = time.process_time() - cpu0
 
+            log_mark = bench.server_log_size()
             a1_began = time.time()
             a1_thread = threading.Thread(target=run_a1, name="o1-a1", daemon=True)
             a1_thread.start()
@@ -442,6 +464,10 @@ def overlap_scenarios(bench: Bench, workdir: Path) -> tuple[ScenarioResult, ...]
                 f"{answered} invites answered, with {held} kaltura-api slots held and "
                 f"{run.samples[0].runs} run(s) counted; {run.breakdown()}"
             )
+            if (first := _watch_timing(run).run) > WATCH_GOAL_SECONDS:
+                watcher.notes.append(f"round {round_}: {server_log_note(bench.server_log_since(log_mark))}")
+                for line in bench.server_log_since(log_mark)[-SERVER_LOG_SHOWN:]:
+                    print(f"   server ({first:.2f} s round {round_}): {line}", flush=True)
             bench.settle(run.flow_run_id)
             bench.settle(a1_id, limit_seconds=120.0)
     finally:

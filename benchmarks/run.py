@@ -17,11 +17,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -80,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             with (console_log_dir / "prefect-console.log").open("w") as log:
                 return _run(args, selected, server, emulator, startup, log)
     finally:
+        # Kept: the server's home (and its log) goes with it, and a slow round's 503s are in there.
+        with suppress(OSError):
+            shutil.copyfile(server.log_path, console_log_dir / "prefect-server.log")
+            print(f"Prefect server log {console_log_dir / 'prefect-server.log'}")
         server.stop()
 
 
@@ -97,7 +103,7 @@ def _run(
     load_at_start = report.load_average()
 
     quiet_prefect_console(log)
-    bench = Bench(emulator, server.api_url, args.repeats)
+    bench = Bench(emulator, server.api_url, args.repeats, server_log=server.log_path)
     print(f"Prefect server {server.api_url}; emulator {emulator.base_url}; Prefect console log {log.name}")
     print(f"Load average (1/5/15 min): {load_at_start}; other work on this machine shows up in every figure")
     results: list[ScenarioResult] = []

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from datetime import time as wall_time
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -169,10 +170,14 @@ def occupancy_note(who: str, samples: list[tuple[float, float]]) -> str:
 class Bench:
     """One emulator process and one Prefect server, shared by every scenario of a run."""
 
-    def __init__(self, emulator: EmulatorProcess, api_url: str, repeats: int) -> None:
+    def __init__(
+        self, emulator: EmulatorProcess, api_url: str, repeats: int, server_log: Path | None = None
+    ) -> None:
         self.emu = emulator
         self.api_url = api_url
         self.repeats = repeats
+        self.server_log = server_log
+        """The Prefect server's own log (warnings and errors): where a slow round shows its 503s."""
         self.latency = LATENCY_MS / 1000.0
         self.credentials = KalturaCredentials.from_env(emulator.exports)
         self.series = bench_series()
@@ -182,6 +187,24 @@ class Bench:
         self.last_profile_target: Callable[[], State[Any]] | None = None
 
     # -- measuring ------------------------------------------------------------
+
+    def server_log_size(self) -> int:
+        """Where the server's log ends now: ``server_log_since`` reads what a round added after it."""
+        try:
+            return self.server_log.stat().st_size if self.server_log is not None else 0
+        except OSError:
+            return 0
+
+    def server_log_since(self, offset: int) -> list[str]:
+        """The server's log lines written since ``offset`` (a ``server_log_size``)."""
+        if self.server_log is None:
+            return []
+        try:
+            with self.server_log.open("rb") as log:
+                log.seek(offset)
+                return log.read().decode(errors="replace").splitlines()
+        except OSError:
+            return []
 
     def timed(self, run: Callable[[], State[Any]], settle_limit: float = 30.0) -> Timing:
         """Run one flow; take its Running -> Completed time from the API, then let the server settle."""

@@ -41,7 +41,7 @@ def run_alone(scenarios: Scenarios, description: str, argv: Sequence[str] | None
             EmulatorProcess(EmulatorConfig(latency_ms=latency_ms)) as emulator,
             scratch_root() as tmp,
         ):
-            bench = Bench(emulator, server.api_url, args.repeats)
+            bench = Bench(emulator, server.api_url, args.repeats, server_log=server.log_path)
             for result in scenarios(bench, tmp):
                 ratio = result.ratio_median()
                 shown = "" if ratio is None else f", ratio {ratio:.2f} to {result.bound_formula}"

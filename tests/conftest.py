@@ -7,6 +7,7 @@ config, no faults and zeroed stats.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import httpx
@@ -16,6 +17,19 @@ from kaltura_events.api.ks import ADMIN, build_ks_v2
 from kaltura_events.emulator.config import DEFAULT_USER_ID, EmulatorConfig
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawApiV3, RawEventsApi
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every process the tests start gets SIGINT's default handling, however the suite was started.
+
+    A shell starts a background command (``make test &``, a CI runner's script)
+    with SIGINT ignored, and children inherit that. ``prefect worker start``
+    answers SIGTERM by sending itself SIGINT, so such a worker ignored the
+    tests' stop and was killed only after its 30 s grace: 30 to 60 s of every
+    stack's teardown.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

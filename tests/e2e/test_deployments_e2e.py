@@ -30,10 +30,12 @@ from tests.e2e.conftest import (
     PREFECT_YAML,
     REPO_ROOT,
     RUN_TIMEOUT,
+    SCHEDULES_TESTED,
     Completed,
     Stack,
     emulator_variables,
     kaltura_events,
+    pause_schedules_but,
     prefect,
     run_command,
     without_prefect,
@@ -237,6 +239,7 @@ def test_setup_commands_work_again(stack: Stack) -> None:
     assert refused.returncode == 1 and "--overwrite" in refused.stderr
     assert "another-secret" not in refused.output
     prefect(stack.env, "deploy", "--prefect-file", str(PREFECT_YAML), "--all").check()
+    pause_schedules_but(stack, SCHEDULES_TESTED)  # the deploy made them active again; the stack lives on
 
 
 @pytest.fixture

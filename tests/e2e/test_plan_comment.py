@@ -1,9 +1,10 @@
 """The README's picture of a plan comment (docs/plan_comment.py) comes from a real apply and plan.
 
-The script's story, run here against the session's emulator and one Prefect
-server, must leave a plan holding each kind of row a reviewer reads: a field
-the file changed, an edit made by hand in Kaltura, a session a move left
-behind and a duplicate. The picture is taken too (a second in Chromium), so
+The script's story, run here against the session's emulator and the end-to-end
+tests' Prefect server (``sqlite_stack``, already up for the package: a server of
+its own cost this test a start), must leave a plan holding each kind of row a
+reviewer reads: a field the file changed, an edit made by hand in Kaltura, a
+session a move left behind and a duplicate. The picture is taken too (a second in Chromium), so
 the command the README names keeps working.
 """
 
@@ -14,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from deployments.local_server import PrefectServer
 from docs.plan_comment import build_plan, comment_html, screenshot
 from kaltura_events.emulator.server import EmulatorServer
+from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.slow
 
@@ -24,12 +25,11 @@ PICTURE_LIMIT = 200 * 1024
 
 
 def test_the_plan_comment_shows_an_update_a_drift_a_held_session_and_a_duplicate(
-    emu: EmulatorServer, tmp_path: Path
+    emu: EmulatorServer, sqlite_stack: Stack, tmp_path: Path
 ) -> None:
     workdir = tmp_path / "checkout"
     workdir.mkdir()
-    with PrefectServer() as server:
-        markdown = build_plan(emu, server.env(), workdir)
+    markdown = build_plan(emu, sqlite_stack.env, workdir)
 
     rows = [line for line in markdown.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert len(rows) == 4, markdown
