@@ -7,7 +7,7 @@ the App Registry (§3); both are asked through those services' backends.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,9 @@ class UserProfileBackend:
     def reset(self) -> None:
         with self.platform.lock:
             self.profiles: dict[str, Profile] = {}
+            self.by_app: dict[str, dict[str, Profile]] = {}
+            """The same profiles by app GUID (an app's never changes): a listing of one app, or a
+            look-up within one, reads that app's profiles rather than the partner's."""
 
     def _render(self, profile: Profile) -> dict[str, Any]:
         return render_profile(profile, self.platform.partner_id)
@@ -66,11 +69,7 @@ class UserProfileBackend:
     def _active_of(self, app_guid: str, user_id: str) -> Profile | None:
         key = user_key(user_id)
         return next(
-            (
-                p
-                for p in self.profiles.values()
-                if not p.deleted and p.app_guid == app_guid and p.user_key() == key
-            ),
+            (p for p in self.by_app.get(app_guid, {}).values() if not p.deleted and p.user_key() == key),
             None,
         )
 
@@ -129,6 +128,7 @@ class UserProfileBackend:
         if status is not None:
             profile.set_attendance(status, at)
         self.profiles[profile.id] = profile
+        self.by_app.setdefault(app_guid, {})[profile.id] = profile
         return profile
 
     def get(self, profile_id: str) -> dict[str, Any]:
@@ -168,11 +168,22 @@ class UserProfileBackend:
             self._announce("user_profile.deleted", profile)
 
     def list_profiles(
-        self, matches: Callable[[Profile], bool], order: Order, descending: bool, skip: int, limit: int
+        self,
+        matches: Callable[[Profile], bool],
+        order: Order,
+        descending: bool,
+        skip: int,
+        limit: int,
+        app_guids: Collection[str] | None = None,
     ) -> tuple[int, list[dict[str, Any]]]:
-        """§10: deleted profiles never listed, whatever the filter."""
+        """§10: deleted profiles never listed, whatever the filter; ``app_guids``, when the filter
+        names apps, reads only theirs (``matches`` still checks every filter)."""
         with self.platform.locked():
-            found = [p for p in self.profiles.values() if not p.deleted and matches(p)]
+            if app_guids is None:
+                candidates: Iterable[Profile] = self.profiles.values()
+            else:
+                candidates = [p for guid in set(app_guids) for p in self.by_app.get(guid, {}).values()]
+            found = [p for p in candidates if not p.deleted and matches(p)]
             found.sort(key=lambda p: (order(p), p.id), reverse=descending)
             return len(found), [self._render(p) for p in found[skip : skip + limit]]
 

@@ -166,8 +166,9 @@ def list_profiles(backend: UserProfileBackend, body: Body) -> Body:
         raise BadArgument(
             "orderBy", order_by, f"expected one of {', '.join(ORDER_FIELDS)}, '-' for descending"
         )
+    apps = optional_str_list(optional_object(body, "filter"), "appGuidIn", "filter.appGuidIn")
     total, objects = backend.list_profiles(
-        matches, ORDER_FIELDS[field], order_by.startswith("-"), skip, limit
+        matches, ORDER_FIELDS[field], order_by.startswith("-"), skip, limit, app_guids=apps
     )
     with_total = optional_bool(body, "includeTotalCount")
     return {"objects": objects, "totalCount": total if with_total is not False else -1}
@@ -201,21 +202,34 @@ def profile_filter(given: Body, prefix: str = "filter.") -> Callable[[Profile], 
         optional_date(given, "updatedAtLessThanOrEqual", f"{prefix}updatedAtLessThanOrEqual"),
     )
 
+    # Only the filters given are checked, the app first: a listing of one app's profiles among a
+    # partner's tens of thousands must not weigh every filter (and copy every date) for each of them.
+    checks: list[Callable[[Profile], bool]] = []
+    if guids is not None:
+        apps = set(guids)
+        checks.append(lambda p: p.app_guid in apps)
+    if ids is not None:
+        checks.append(lambda p: p.id in ids)
+    if user_keys is not None:
+        checks.append(lambda p: p.user_key() in user_keys)
+    if status is not None:
+        checks.append(lambda p: p.status == status)
+    if attendance is not None:
+        checks.append(lambda p: p.attendance_status == attendance)
+    if previous is not None:
+        checks.append(lambda p: p.event_data.get("previousAttendanceStatus") == previous)
+    if origins is not None:
+        checks.append(lambda p: p.event_data.get("regOrigin") in origins)
+    wanted = {key: value for key, value in exact.items() if value is not None}
+    if wanted:
+        checks.append(lambda p: all(p.event_data.get(key) == value for key, value in wanted.items()))
+    if created != (None, None):
+        checks.append(lambda p: within(p.created_at, *created))
+    if updated != (None, None):
+        checks.append(lambda p: within(p.updated_at, *updated))
+
     def matches(p: Profile) -> bool:
-        return all(
-            (
-                ids is None or p.id in ids,
-                guids is None or p.app_guid in guids,
-                user_keys is None or p.user_key() in user_keys,
-                status is None or p.status == status,
-                attendance is None or p.attendance_status == attendance,
-                previous is None or p.event_data.get("previousAttendanceStatus") == previous,
-                origins is None or p.event_data.get("regOrigin") in origins,
-                all(value is None or p.event_data.get(key) == value for key, value in exact.items()),
-                within(p.created_at, *created),
-                within(p.updated_at, *updated),
-            )
-        )
+        return all(check(p) for check in checks)
 
     return matches
 
