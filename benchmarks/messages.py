@@ -5,17 +5,23 @@ in its app (the emulator's attendance control), and an events file whose one
 series declares one send, a reminder 24 h before to ``registered``. C1 times
 ``send_messages``: the series' events, their apps, the unsubscribe list, then
 per event its templates converged (one list, one create), its profiles (4
-pages of 500), its session listed and 20 sends of 100. The ratio is to
-``calls·L/8``; the flow process's peak memory is printed. C1 re-run times the
-same flow again: every session lists its 2,000, and no ``message/send`` may
-be made. Both check the outbox: each person got the reminder exactly once.
+pages of 500), its session listed and one send task of 20 chunks of 100 at
+once; then the delivery report, one ``message/stats`` per send (the failed
+recipients are listed only where the stats count some). The ratio is to
+``calls·L/8`` with every one of those calls counted; the flow process's peak
+memory and the emulator's own CPU are printed. C1 re-run times the same flow
+again: every session lists its 2,000, and no ``message/send`` may be made.
+Both check the outbox: each person got the reminder exactly once.
 
 Run alone with ``python -m benchmarks.messages`` (L = 10 ms, as the issue
 states it); ``message_scenarios`` takes the shared ``Bench`` of ``make bench``.
+``--profile`` adds one untimed first run under the profiler (benchmarks/profile.py)
+after the timed ones, to show where a run's time goes.
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -92,36 +98,40 @@ def _occurrences(bench: Bench) -> None:
                 control.mark_attendance(int(event["id"]), emails[part : part + 250], "registered")
 
 
+FIRST_RUN_GOAL = 1.5
+"""Issue 29's goal for the first run: its time at most 1.5 times calls·L/8 (the re-run's ratio is printed)."""
+
+
 def message_scenarios(bench: Bench, workdir: Path) -> tuple[ScenarioResult, ScenarioResult]:
     from benchmarks.bounds import concurrent_bound
     from benchmarks.memory import peak_memory
+    from benchmarks.profile import process_cpu_seconds
     from benchmarks.scenarios import CONCURRENCY, ScenarioResult, calls_by_endpoint
-    from flows.send_messages import send_messages
 
     latency = bench.emu.emulator_config.latency_ms / 1000.0
     first = ScenarioResult(
         "C1",
-        f"reminders to {OCCURRENCES} occurrences x {PEOPLE:,} registered",
-        goal="each person once; ratio to calls·L/8 and peak memory printed",
+        f"reminders to {OCCURRENCES} occurrences x {PEOPLE:,} registered, with the delivery report",
+        goal=f"each person once; ratio ≤ {FIRST_RUN_GOAL:g} to calls·L/8; peak memory printed",
     )
-    again = ScenarioResult("C1 re-run", "C1 again, every session already sent", goal="0 message/send")
+    again = ScenarioResult(
+        "C1 re-run",
+        "C1 again, every session already sent",
+        goal="0 message/send; ratio to calls·L/8 printed",
+    )
     path = _events_file(workdir)
     ok_first = ok_again = True
+    emulator_cpu: dict[str, list[float]] = {first.key: [], again.key: []}
     for _ in range(bench.repeats):
         bench.emu.control.reset()
         _occurrences(bench)
         for scenario in (first, again):
             bench.emu.control.reset_stats()
+            cpu_before = process_cpu_seconds(bench.emu.pid) if bench.emu.pid is not None else 0.0
             with peak_memory() as memory:
-                timing = bench.timed(
-                    lambda: send_messages(
-                        str(path),
-                        credentials=bench.credentials,
-                        max_api_in_flight=CONCURRENCY,
-                        return_state=True,
-                    ),
-                    settle_limit=60.0,
-                )
+                timing = bench.timed(lambda: _send(bench, path), settle_limit=60.0)
+            if bench.emu.pid is not None:
+                emulator_cpu[scenario.key].append(process_cpu_seconds(bench.emu.pid) - cpu_before)
             scenario.timings.append(timing)
             scenario.peak_mib = max(scenario.peak_mib or 0.0, memory.peak_mib)
             scenario.calls = calls_by_endpoint(bench.emu.control.stats())
@@ -133,15 +143,58 @@ def message_scenarios(bench: Bench, workdir: Path) -> tuple[ScenarioResult, Scen
         scenario.bound = concurrent_bound(calls, latency, CONCURRENCY)
         scenario.bound_formula = f"max(2·L, {calls} calls·L/{CONCURRENCY}), L = {latency * 1000:.0f} ms"
         scenario.met = ok
+        if emulator_cpu[scenario.key]:
+            spent = statistics.median(emulator_cpu[scenario.key])
+            scenario.notes.append(
+                f"the emulator's own CPU during the run (median): {spent:.2f} s, "
+                f"{spent / scenario.bound:.1f}x the bound"
+                + ("; it renders each email, under one lock" if scenario is first else "")
+            )
+    first.met = ok_first and (first.ratio_median() or 0.0) <= FIRST_RUN_GOAL
     first.notes.append(
-        f"{OCCURRENCES * PEOPLE:,} emails, each person's reminder once; the calls of one event form a chain "
-        "(templates, profiles, session, then its sends one after another)"
+        f"{OCCURRENCES * PEOPLE:,} emails, each person's reminder once; per event its templates, profiles "
+        "and session, then one send task whose chunks go at once; then one delivery read per send"
     )
     return first, again
 
 
+def _send(bench: Bench, path: Path) -> Any:
+    from benchmarks.scenarios import CONCURRENCY
+    from flows.send_messages import send_messages
+
+    return send_messages(
+        str(path), credentials=bench.credentials, max_api_in_flight=CONCURRENCY, return_state=True
+    )
+
+
+def profiled_scenarios(bench: Bench, workdir: Path) -> tuple[ScenarioResult, ScenarioResult]:
+    """The timed scenarios, then a first run once more under the profiler, its report printed."""
+    from benchmarks.profile import profile_run
+    from benchmarks.scenarios import CONCURRENCY
+
+    results = message_scenarios(bench, workdir)
+    bench.emu.control.reset()
+    _occurrences(bench)
+    path = _events_file(workdir)
+    emulator = {"emulator": bench.emu.pid} if bench.emu.pid is not None else {}
+    print("C1 once more, under the profiler (untimed):")
+    print(
+        profile_run(
+            lambda: _send(bench, path),
+            latency=bench.emu.emulator_config.latency_ms / 1000.0,
+            concurrency=CONCURRENCY,
+            other_processes=emulator,
+        ),
+        flush=True,
+    )
+    return results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_alone(message_scenarios, __doc__ or "", argv, LATENCY_MS)
+    args = list(sys.argv[1:] if argv is None else argv)
+    scenarios = profiled_scenarios if "--profile" in args else message_scenarios
+    rest = [a for a in args if a != "--profile"]
+    return run_alone(scenarios, __doc__ or "", rest, LATENCY_MS)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,6 @@ from kaltura_events.api.errors import (
     AuthenticationError,
     InvalidArgumentError,
     KalturaError,
-    OutcomeUnknownError,
 )
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.messaging import Token
@@ -76,7 +75,7 @@ from tasks.attendance import APPS_PER_CALL, find_event_apps, list_profiles
 from tasks.clients import resolve
 from tasks.events import list_events
 from tasks.message_templates import converge_templates
-from tasks.messages import list_session_recipients, list_unsubscribed, send_message, session_stats
+from tasks.messages import list_session_recipients, list_unsubscribed, send_in_chunks, session_stats
 from tasks.speakers import list_event_users
 
 DEFAULT_EVENTS_FILE = "examples/kaltura-events.yaml"
@@ -279,7 +278,12 @@ class _Occurrence:
 
 
 def send_one(occurrence: _Occurrence, due: DueSend, row: SendRow) -> SendRow:
-    """One due send: whom it should reach, less whom its session reached, in chunks; ``row`` filled."""
+    """One due send: whom it should reach, less whom its session reached, in chunks at once; ``row`` filled.
+
+    Each chunk's outcome counts by itself: the sent are sent, the chunks that
+    failed ambiguously are looked for in one more listing of the session, and
+    a chunk whose window closed before it went is left for nobody (missed).
+    """
     wanted, left = occurrence.wanted(due)
     row.recipients, row.unsubscribed = len(wanted), len(left)
     reached = {
@@ -291,41 +295,53 @@ def send_one(occurrence: _Occurrence, due: DueSend, row: SendRow) -> SendRow:
         row.state = "done" if row.already_sent else "nobody"
         return row
     template_id = occurrence.template_id(due.send.template)
-    for chunk in batches(rest, RECIPIENTS_PER_SEND):
-        now = _now()
-        if due.state(now) != "due":
-            closed = local(due.closes_at, occurrence.event.timezone)
-            row.note = f"its window closed at {closed} while sending: {len(rest) - row.sent} not sent late"
-            row.state = "missed"
-            return row
-        user_ids = [occurrence.user_id(key) for key in chunk]
-        try:
-            bulk_id = send_message(
-                credentials=occurrence.credentials,
-                app_guid=occurrence.app_guid(),
-                template_id=template_id,
-                user_ids=user_ids,
-                session=due.session,
-                tokens=tokens_for(occurrence.event, now),
-            )
-        except OutcomeUnknownError as unknown:
-            accounted = _account(occurrence, due, set(chunk))
-            if accounted is None or accounted != set(chunk):
-                got = (
-                    "could not be listed" if accounted is None else f"shows {len(accounted)} of them reached"
-                )
-                row.sent += len(accounted or ())
-                row.state = "failed"
-                row.note = (
-                    f"message/send to {len(chunk)} failed ({unknown.failure}) and the session {got}; "
-                    "nobody was sent it again: the next run's listing decides"
-                )
-                return row
-            row.sent += len(chunk)
-            continue
-        row.bulk_ids.append(bulk_id)
-        row.sent += len(chunk)
+    now = _now()
+    if due.state(now) != "due":
+        return _closed_while_sending(occurrence, due, row, len(rest))
+    outcomes = send_in_chunks(
+        credentials=occurrence.credentials,
+        app_guid=occurrence.app_guid(),
+        template_id=template_id,
+        chunks=[[occurrence.user_id(key) for key in chunk] for chunk in batches(rest, RECIPIENTS_PER_SEND)],
+        session=due.session,
+        tokens=tokens_for(occurrence.event, now),
+        closes_at=due.closes_at,
+    )
+    problems: list[str] = []
+    unknown: set[str] = set()
+    unknown_notes: list[str] = []
+    for outcome in outcomes:
+        if outcome.bulk_id is not None:
+            row.bulk_ids.append(outcome.bulk_id)
+            row.sent += len(outcome.user_ids)
+        elif outcome.unknown is not None:
+            unknown |= {user_key(u) for u in outcome.user_ids}
+            unknown_notes.append(f"message/send to {len(outcome.user_ids)} failed ({outcome.unknown})")
+        elif outcome.refused is not None:
+            problems.append(outcome.refused)
+    if unknown:
+        accounted = _account(occurrence, due, unknown)
+        row.sent += len(accounted or ())
+        if accounted is None or accounted != unknown:
+            got = "could not be listed" if accounted is None else f"shows {len(accounted)} of them reached"
+            problems += [
+                *unknown_notes,
+                f"the session {got}; nobody was sent it again: the next run's listing decides",
+            ]
+    if problems:
+        row.state, row.note = "failed", "; ".join(problems)
+        return row
+    late = sum(len(o.user_ids) for o in outcomes if o.late)
+    if late:
+        return _closed_while_sending(occurrence, due, row, late)
     row.state = "sent"
+    return row
+
+
+def _closed_while_sending(occurrence: _Occurrence, due: DueSend, row: SendRow, not_sent: int) -> SendRow:
+    closed = local(due.closes_at, occurrence.event.timezone)
+    row.note = f"its window closed at {closed} while sending: {not_sent} not sent late"
+    row.state = "missed"
     return row
 
 

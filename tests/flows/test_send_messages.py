@@ -204,3 +204,42 @@ def test_an_output_folder_outside_the_work_root_is_refused_before_any_send(
     with pytest.raises(InvalidArgumentError, match="output_dir"):
         send_messages(str(path), credentials=creds, output_dir="/etc/kaltura-out")
     assert emu.control.stats()["requests"] == {}
+
+
+@pytest.mark.parametrize("kind", ["error_after_commit", "error_before_commit"])
+def test_chunks_sent_at_once_are_each_accounted_for_and_nobody_gets_two(
+    emu: EmulatorServer,
+    events_api: RawEventsApi,
+    creds: KalturaCredentials,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """Chunks of 2 for 9 people: two chunks fail, the others go. A failure after the send is found in
+    the session and counted as sent; one before it leaves the send failed, and the next run sends
+    exactly those people, once."""
+    monkeypatch.setattr("flows.send_messages.RECIPIENTS_PER_SEND", 2)
+    path = write_events_file(tmp_path)
+    people = People(9)
+    make_occurrence(events_api, emu.control, "2027-01-05", now() + timedelta(minutes=10), people, invite=True)
+    emu.control.set_faults([{"endpoint": "message/send", "kind": kind, "times": 2}])
+    state = send_messages(str(path), credentials=creds, return_state=True)
+    emu.control.clear_faults()
+    counts = received(emu.control)
+    assert all(n == 1 for n in counts.values()), counts
+    if kind == "error_after_commit":
+        assert state.is_completed()
+        report = state.result()
+        assert isinstance(report, SendReport)
+        for row in report.rows:
+            assert (row.state, row.sent) == ("sent", len(people.expected(row.send))), row
+    else:
+        assert state.is_failed(), "two chunks that sent nothing leave the run unfinished"
+    again = run_sends(path, creds)
+    counts = received(emu.control)
+    assert all(n == 1 for n in counts.values()), counts
+    for send in SEND_NAMES[:2]:
+        got = {address for (label, address) in counts if label == session("2027-01-05", send)}
+        assert got == people.expected(send)
+    unsent = 0 if kind == "error_after_commit" else 2 * 2
+    assert sum(r.sent for r in again.rows) == unsent, again.rows

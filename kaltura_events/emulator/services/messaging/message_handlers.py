@@ -232,14 +232,14 @@ def list_discrete(backend: MessagingBackend, body: Body) -> Body:
     wanted_user = None if user is None else user_key(user)
 
     def matches(b: Bulk, m: Discrete) -> bool:
-        return all(
-            (
-                guids is None or b.app_guid in guids,
-                wanted_user is None or user_key(m.user_id) == wanted_user,
-                sessions is None or b.session in sessions,
-                statuses is None or m.status in statuses,
-            )
+        # Each message of the partner passes here: the cheap checks of its send first, and each
+        # one only when its filter is given.
+        return (
+            (sessions is None or b.session in sessions)
+            and (guids is None or b.app_guid in guids)
+            and (statuses is None or m.status in statuses)
+            and (wanted_user is None or user_key(m.user_id) == wanted_user)
         )
 
     skip, limit = page(body)
-    return listed(*backend.list_discrete(matches, skip, limit))
+    return listed(*backend.list_discrete(matches, skip, limit, sessions=sessions))
