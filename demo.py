@@ -157,6 +157,9 @@ class _HtmlText(HTMLParser):
         return [" ".join(line.split()) for line in self.lines if line.strip()]
 
 
+_QUERY_VALUE = re.compile(r"([?&][^=\s<>&]+=)[^&\s<>]+")
+
+
 def readable_email(message: dict[str, Any], body_lines: int = 6) -> str:
     """One email of ``/_emulator/outbox`` as a person would read it: who it is for, its subject, and the
     first lines of its body as text, tokens filled as the service filled them.
@@ -181,7 +184,8 @@ def readable_email(message: dict[str, Any], body_lines: int = 6) -> str:
     lines += [f"  | {line}" for line in body[:body_lines]]
     if len(body) > body_lines:
         lines.append(f"  | ... ({len(body) - body_lines} more line(s))")
-    return scrub("\n".join(lines))
+    # A link's query may log its reader in (a MagicLink's token): its values are not for a terminal.
+    return scrub(_QUERY_VALUE.sub(r"\1…", "\n".join(lines)))
 
 
 def print_email(message: dict[str, Any], body_lines: int = 6) -> None:
