@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -79,8 +80,17 @@ def open_custom_run(page: Page, stack: Stack, deployment: str) -> None:
     """Deployments > the deployment > Run > Custom run, as the README's step 6 says."""
     flow_name, name = deployment.split("/")
     page.goto(f"{stack.server.ui_url}/deployments")
+    expect(page.get_by_role("row").filter(has=page.get_by_role("link")).first).to_be_visible()
     row = page.get_by_role("row").filter(has_text=flow_name)
-    row.get_by_role("link", name=name, exact=True).click()
+    link = row.get_by_role("link", name=name, exact=True)
+    if link.count():
+        link.click()
+    else:
+        # The list shows the first page of deployments (the project has more than fit on it); the
+        # deployment's own page is what its link opens.
+        found = httpx.get(f"{stack.server.api_url}/deployments/name/{flow_name}/{name}", timeout=10)
+        found.raise_for_status()
+        page.goto(f"{stack.server.ui_url}/deployments/deployment/{found.json()['id']}")
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("Custom run").click()
     expect(page.get_by_role("button", name="Submit")).to_be_visible()
