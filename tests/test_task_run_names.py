@@ -7,6 +7,8 @@ back from the Prefect API (tests/flows/test_task_run_names.py).
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,22 +16,15 @@ import pytest
 from prefect import Task
 from pydantic import SecretStr
 
-import tasks.attendance
-import tasks.categories
-import tasks.entries
-import tasks.events
-import tasks.message_templates
-import tasks.people
-import tasks.sessions
-import tasks.speakers
-import tasks.team_members
+import tasks
 from kaltura_events.api.api_v3 import CategoryFilter
 from kaltura_events.api.events import EventFilter
 from kaltura_events.api.models import SpeakerInput
 from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.planning.audience import UserUpdate, WantedUser
+from kaltura_events.planning.delivery import SendRecord
 from kaltura_events.planning.message_templates import TemplateContent
-from tasks.api_task import api_task
+from tasks.api_task import _RunNamer, api_task
 
 SECRET = "admin-secret-0123456789abcdef"
 ADA = WantedUser("ada@example.com", "Ada", "L", frozenset({"Attendees"}))
@@ -72,6 +67,10 @@ SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
     "list-profiles": (
         {"event_id": 12, "app_guid": "6f8a3c12-4b5d-4e9f-a1c7-8d2e3f4a5b6c", "updated_since": START},
         "list-profiles: event 12 updated since 2027-03-04T15:00+00:00",
+    ),
+    "fold-profiles": (
+        {"event_id": 12, "app_guid": "6f8a3c12-4b5d-4e9f-a1c7-8d2e3f4a5b6c", "updated_since": None},
+        "fold-profiles: event 12",
     ),
     "count-attendance": (
         {"app_guids": ["6f8a3c12-4b5d-4e9f-a1c7-8d2e3f4a5b6c"]},
@@ -150,6 +149,32 @@ SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
     "update-team-member": ({"member_id": "m7", "role": "viewer"}, "update-team-member: member m7"),
     "delete-team-member": ({"member_id": "m7"}, "delete-team-member: member m7"),
     "list-message-templates": ({"app_guids": [GUID]}, "list-message-templates: 1 app(s)"),
+    "list-session-recipients": (
+        {"session": "kev-msg:town-hall:2027-01-05:reminder-before-24h-invited"},
+        "list-session-recipients: kev-msg:town-hall:2027-01-05:reminder-before-24h-invited",
+    ),
+    "send-message": (
+        {"session": "kev-msg:town-hall:2027-01-05:thanks-after-2h-attended", "chunks": [["a", "b"], ["c"]]},
+        "send-message: kev-msg:town-hall:2027-01-05:thanks-after-2h-attended to 3 in 2",
+    ),
+    "list-unsubscribed": ({"group": "acme-events"}, "list-unsubscribed: acme-events"),
+    "session-stats": (
+        {"session": "kev-msg:town-hall:2027-01-05:thanks-after-2h-attended"},
+        "session-stats: kev-msg:town-hall:2027-01-05:thanks-after-2h-attended",
+    ),
+    "read-delivery": (
+        {
+            "send": SendRecord(
+                session="kev-msg:town-hall:2027-01-05:thanks-after-2h-attended",
+                series_key="town-hall",
+                occurrence="2027-01-05",
+                send_name="thanks-after-2h-attended",
+                template="thanks",
+                audience=3,
+            )
+        },
+        "read-delivery: thanks-after-2h-attended of town-hall 2027-01-05",
+    ),
     "create-message-template": (
         {"app_guid": GUID, "content": REMINDER},
         f"create-message-template: kev:reminder in {GUID}",
@@ -166,18 +191,14 @@ SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
 
 
 def api_tasks() -> dict[str, Task[Any, Any]]:
-    modules = [
-        tasks.attendance,
-        tasks.categories,
-        tasks.entries,
-        tasks.events,
-        tasks.message_templates,
-        tasks.people,
-        tasks.sessions,
-        tasks.speakers,
-        tasks.team_members,
+    """Every task of every module in the tasks package: a new module cannot be left out."""
+    modules = [importlib.import_module(f"tasks.{info.name}") for info in pkgutil.iter_modules(tasks.__path__)]
+    found = [
+        value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, Task) and isinstance(value.task_run_name, _RunNamer)
     ]
-    found = [value for module in modules for value in vars(module).values() if isinstance(value, Task)]
     return {found_task.name: found_task for found_task in found}
 
 
