@@ -48,17 +48,7 @@ def list_message_templates(
 def create_message_template(
     *, credentials: KalturaCredentials | None, app_guid: str, content: TemplateContent
 ) -> EmailTemplate:
-    return messaging_client(credentials).add_template(
-        app_guid,
-        name=content.name,
-        subject=content.subject,
-        body=content.body,
-        msg_params_map=content.msg_params_map,
-        to_attribute_path=content.to_attribute_path,
-        from_address=content.from_address,
-        from_name=content.from_name,
-        unsubscribe_groups=content.unsubscribe_groups,
-    )
+    return messaging_client(credentials).add_template(app_guid, name=content.name, **content.settable())
 
 
 @api_task(
@@ -70,17 +60,7 @@ def create_message_template(
 def update_message_template(
     *, credentials: KalturaCredentials | None, template_id: str, content: TemplateContent
 ) -> EmailTemplate:
-    return messaging_client(credentials).update_template(
-        template_id,
-        subject=content.subject,
-        body=content.body,
-        msg_params_map=content.msg_params_map,
-        to_attribute_path=content.to_attribute_path,
-        from_address=content.from_address,
-        from_name=content.from_name,
-        unsubscribe_groups=content.unsubscribe_groups,
-        status="enabled",
-    )
+    return messaging_client(credentials).update_template(template_id, status="enabled", **content.settable())
 
 
 @api_task(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from kaltura_events.api.messaging_models import EmailTemplate
 from kaltura_events.planning.messages import (
@@ -49,6 +50,18 @@ class TemplateContent:
     """None: the file names no sender name, and whatever the template has is left as it is."""
     unsubscribe_groups: tuple[str, ...]
     enabled: bool = True
+
+    def settable(self) -> dict[str, Any]:
+        """The fields both ``add_template`` and ``update_template`` take, as their keyword arguments."""
+        return {
+            "subject": self.subject,
+            "body": self.body,
+            "msg_params_map": self.msg_params_map,
+            "to_attribute_path": self.to_attribute_path,
+            "from_address": self.from_address,
+            "from_name": self.from_name,
+            "unsubscribe_groups": self.unsubscribe_groups,
+        }
 
     def differs_from(self, other: TemplateContent) -> list[str]:
         """The fields ``other`` (what exists) would have to change to be this; [] when equal."""
