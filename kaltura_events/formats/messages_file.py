@@ -4,8 +4,8 @@ The inverse of loading one (events_file.py reads the ``messages:`` block,
 message_bodies.py each template's ``body_file``): a :class:`SeriesMessages`
 goes in, already validated, so what comes out is a file the loader takes.
 The tests, the benchmarks, the demo and the docs' picture each set up a
-messaging series; they wrote three copies of this shape by hand, and a copy
-that drifted from the loader's would fail as a setup error far from its cause.
+messaging series; each used to write this shape by hand, and a copy that
+drifted from the loader's would fail as a setup error far from its cause.
 It sits in the library, beside the reader, because that is the one place all
 of them may import (the tests and the benchmarks are not installed, demo.py
 is not a package).
