@@ -157,15 +157,13 @@ class _HtmlText(HTMLParser):
         return [" ".join(line.split()) for line in self.lines if line.strip()]
 
 
-_QUERY_VALUE = re.compile(r"([?&][^=\s<>&]+=)[^&\s<>]+")
-
-
 def readable_email(message: dict[str, Any], body_lines: int = 6) -> str:
     """One email of ``/_emulator/outbox`` as a person would read it: who it is for, its subject, and the
     first lines of its body as text, tokens filled as the service filled them.
 
-    Anything shaped like a credential is hidden (``api.answers.scrub``): the
-    emulator's links carry none, a real service's MagicLink would.
+    Anything shaped like a credential is hidden (``api.redaction.scrub``), a
+    link's query values with it: the emulator's links carry none, a real
+    service's MagicLink carries a token that logs its reader in.
     """
     from kaltura_events.api.redaction import scrub
 
@@ -184,8 +182,7 @@ def readable_email(message: dict[str, Any], body_lines: int = 6) -> str:
     lines += [f"  | {line}" for line in body[:body_lines]]
     if len(body) > body_lines:
         lines.append(f"  | ... ({len(body) - body_lines} more line(s))")
-    # A link's query may log its reader in (a MagicLink's token): its values are not for a terminal.
-    return scrub(_QUERY_VALUE.sub(r"\1…", "\n".join(lines)))
+    return scrub("\n".join(lines))
 
 
 def print_email(message: dict[str, Any], body_lines: int = 6) -> None:
@@ -351,26 +348,24 @@ def messages(emulator: EmulatorServer, creds: Any) -> bool:
     one starts in 20 hours (its 24-hour reminder is due). The events file is
     written to the work root with the example bodies beside it.
     """
-    import shutil
     from pathlib import Path
-
-    import yaml
 
     from flows.send_messages import SendReport, send_messages
     from kaltura_events.formats.audience_csv import read_audience_csv
+    from kaltura_events.formats.message_bodies import read_bodies
+    from kaltura_events.formats.messages_file import write_messages_file
+    from kaltura_events.formats.paths import Root
     from kaltura_events.planning.labels import OCCURRENCE_LABEL_PREFIX, SERIES_LABEL_PREFIX
+    from kaltura_events.planning.messages import MessagesSpec
 
-    folder = Path(MESSAGES_DIR)
-    shutil.copytree("examples/emails", folder / "emails", dirs_exist_ok=True)
     town_hall = {**SERIES, "key": "demo-town-hall", "name": "Town Hall {date:%B %Y}", "holidays": None}
     town_hall.pop("sessions", None)
-    events_file = folder / "kaltura-events.yaml"
-    events_file.write_text(
-        yaml.safe_dump(
-            {"name": "demo-messages", "messages": MESSAGES, "series": [town_hall]}, sort_keys=False
-        ),
-        encoding="utf-8",
+    # The example bodies, read as a run reads them, then written beside the demo's file.
+    bodies, problems = read_bodies(
+        MessagesSpec.model_validate(MESSAGES), [Root.of(Path("examples"), "examples")]
     )
+    assert bodies is not None, problems
+    events_file = write_messages_file(Path(MESSAGES_DIR), "demo-messages", [town_hall], bodies)
     rows = read_audience_csv(Path(AUDIENCE_CSV), AUDIENCE_COLUMNS, AUDIENCE_CSV)
     people = list({person.email.lower(): person for _, person in rows}.values())  # one per address
     api = creds.get_events_client()

@@ -29,8 +29,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from benchmarks.standalone import run_alone
 
 if TYPE_CHECKING:
@@ -45,32 +43,28 @@ BODY = "<p>{eventName} starts {eventStart}: <a href='{joinLink}'>join</a> <a hre
 
 
 def _events_file(workdir: Path) -> Path:
-    (workdir / "emails").mkdir(parents=True, exist_ok=True)
-    (workdir / "emails" / "reminder.html").write_text(BODY)
-    data: dict[str, Any] = {
-        "name": "bench-messages",
-        "messages": {
+    from kaltura_events.formats.messages_file import write_messages_file
+    from kaltura_events.planning.messages import MessagesSpec, SeriesMessages
+
+    spec = MessagesSpec.model_validate(
+        {
             "from": {"email": "events@bench.example", "name": "Bench"},
             "unsubscribe_group": GROUP,
             "templates": {"reminder": {"subject": "Soon: {eventName}", "body_file": "emails/reminder.html"}},
             "send": [{"template": "reminder", "before": "24h", "to": "registered"}],
-        },
-        "series": [
-            {
-                "key": SERIES,
-                "name": "Bench {date:%Y-%m-%d}",
-                "template_id": "tm0000",
-                "timezone": "America/New_York",
-                "rrule": "FREQ=WEEKLY;BYDAY=TU",
-                "start_time": "10:00",
-                "duration_minutes": 60,
-                "horizon_days": 14,
-            }
-        ],
+        }
+    )
+    series = {
+        "key": SERIES,
+        "name": "Bench {date:%Y-%m-%d}",
+        "template_id": "tm0000",
+        "timezone": "America/New_York",
+        "rrule": "FREQ=WEEKLY;BYDAY=TU",
+        "start_time": "10:00",
+        "duration_minutes": 60,
+        "horizon_days": 14,
     }
-    path = workdir / "kaltura-events.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_messages_file(workdir, "bench-messages", [series], SeriesMessages(spec, {"reminder": BODY}))
 
 
 def _occurrences(bench: Bench) -> None:

@@ -8,9 +8,10 @@ event and leaves the session, which the Events API cannot move), then edits
 the file, renames an event by hand in Kaltura and gives one occurrence a second
 event, as an overlapping run once did. The plan's ``--markdown`` file, the
 comment deployments/ci/events-as-code.yml posts, then holds each kind of row a
-reviewer has to read: an update, a drift, a session left behind and a
-duplicate. markdown-it-py renders it, a little CSS dresses it like a GitHub
-comment, and Debian's Chromium, driven by Playwright, takes the picture.
+reviewer has to read: an update, a drift, a session left behind, a duplicate
+and the emails the town hall's ``messages:`` block would send. markdown-it-py
+renders it, a little CSS dresses it like a GitHub comment, and Debian's
+Chromium, driven by Playwright, takes the picture.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from kaltura_events.api.ks import ADMIN, build_ks_v2
 from kaltura_events.emulator.config import DEFAULT_USER_ID, EmulatorConfig
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawEventsApi
+from kaltura_events.formats.messages_file import messages_block, write_bodies
+from kaltura_events.planning.messages import MessagesSpec, SeriesMessages
 
 DOCS = Path(__file__).resolve().parent
 PICTURE = DOCS / "plan-comment.png"
@@ -42,6 +45,28 @@ FILE_NAME = "kaltura-events.yaml"
 WIDTH = 1280
 HAND_RENAME = " (room B)"
 """What a producer appended to an event's name in Kaltura: the drift the plan reverts."""
+TOWN_HALL_MESSAGES = SeriesMessages(
+    MessagesSpec.model_validate(
+        {
+            "from": {"email": "events@acme.example", "name": "Acme Events"},
+            "unsubscribe_group": "acme-events",
+            "templates": {
+                "reminder": {"subject": "Tomorrow: {eventName}", "body_file": "emails/reminder.html"},
+                "thanks": {"subject": "Thank you for joining {eventName}", "body_file": "emails/thanks.html"},
+            },
+            "send": [
+                {"template": "reminder", "before": "24h", "to": "registered"},
+                {"template": "thanks", "after": "2h", "to": "attended"},
+            ],
+        }
+    ),
+    {
+        "reminder": "<p>Hi {recipient.firstName}, {eventName} starts {eventStart}: "
+        "<a href='{joinLink}'>join</a></p><p><a href='{unsubLink}'>Unsubscribe</a></p>",
+        "thanks": "<p>Thank you for joining {eventName}.</p><p><a href='{unsubLink}'>Unsubscribe</a></p>",
+    },
+)
+"""The town hall's reminder and follow-up: the plan announces each as a "would send" row."""
 
 
 class PlanCommentError(RuntimeError):
@@ -75,6 +100,7 @@ def events_file(today: date, *, moved: bool, redescribed: bool) -> dict[str, Any
                 "timezone": ZONE,
                 "template_id": "tm0000",
                 "description": "Q1 results and Q2 goals" if redescribed else "Q1 results",
+                "messages": messages_block(TOWN_HALL_MESSAGES),
             },
             {
                 "key": "product-launch",
@@ -134,6 +160,7 @@ def build_plan(emulator: EmulatorServer, prefect_api_env: dict[str, str], workdi
     env.update(emulator.exports)
     today = datetime.now(ZoneInfo(ZONE)).date()
     path = workdir / FILE_NAME
+    write_bodies(workdir, TOWN_HALL_MESSAGES)
     _write(path, events_file(today, moved=False, redescribed=False))
     _kaltura_events(env, workdir, 0, "apply", FILE_NAME)
     _write(path, events_file(today, moved=True, redescribed=False))

@@ -17,10 +17,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kaltura_events.emulator.control_client import EmulatorControl
 from kaltura_events.emulator.testing import RawEventsApi
+from kaltura_events.formats.messages_file import write_messages_file
 from kaltura_events.planning.labels import OCCURRENCE_LABEL_PREFIX, SERIES_LABEL_PREFIX
 from kaltura_events.planning.messages import MessagesSpec, SeriesMessages
 
@@ -64,28 +63,17 @@ def series_messages() -> SeriesMessages:
 
 def write_events_file(folder: Path) -> Path:
     """An events file whose one series has these messages; the occurrences are made by hand."""
-    (folder / "emails").mkdir(parents=True, exist_ok=True)
-    for key, body in BODIES.items():
-        (folder / "emails" / f"{key}.html").write_text(body)
-    data = {
-        "name": "acme-town-hall",
-        "messages": MESSAGES,
-        "series": [
-            {
-                "key": SERIES,
-                "name": "Town hall {date:%Y-%m-%d}",
-                "template_id": "tm0000",
-                "timezone": "America/New_York",
-                "rrule": "FREQ=WEEKLY;BYDAY=TU",
-                "start_time": "10:00",
-                "duration_minutes": 60,
-                "horizon_days": 14,
-            }
-        ],
+    town_hall = {
+        "key": SERIES,
+        "name": "Town hall {date:%Y-%m-%d}",
+        "template_id": "tm0000",
+        "timezone": "America/New_York",
+        "rrule": "FREQ=WEEKLY;BYDAY=TU",
+        "start_time": "10:00",
+        "duration_minutes": 60,
+        "horizon_days": 14,
     }
-    path = folder / "kaltura-events.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_messages_file(folder, "acme-town-hall", [town_hall], series_messages())
 
 
 def iso(moment: datetime) -> str:

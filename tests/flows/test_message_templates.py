@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
 from prefect import flow
 
 from flows.duplication import PollSettings
@@ -22,6 +21,8 @@ from kaltura_events.credentials import KalturaCredentials
 from kaltura_events.emulator.server import EmulatorServer
 from kaltura_events.emulator.testing import RawEventsApi
 from kaltura_events.formats.events_file import load_events_file, targets
+from kaltura_events.formats.messages_file import write_messages_file
+from kaltura_events.planning.messages import MessagesSpec, SeriesMessages
 from tasks.message_templates import converge_templates
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
@@ -57,29 +58,19 @@ def messages(**templates: str) -> dict[str, Any]:
 
 def write(folder: Path, **templates: str) -> Path:
     """A file of one weekly series (4 occurrences in its horizon) with these templates' bodies."""
-    (folder / "emails").mkdir(parents=True, exist_ok=True)
-    for key, body in templates.items():
-        (folder / "emails" / f"{key}.html").write_text(body)
-    data = {
-        "name": "acme-events",
-        "messages": messages(**templates),
-        "series": [
-            {
-                "key": "weekly",
-                "name": "Weekly {date:%Y-%m-%d}",
-                "template_id": "tm0000",
-                "timezone": "America/New_York",
-                "rrule": "FREQ=WEEKLY;BYDAY=TU",
-                "start_time": "10:00",
-                "duration_minutes": 60,
-                "horizon_days": 28,
-                "audience": {"people": PEOPLE},
-            }
-        ],
+    weekly = {
+        "key": "weekly",
+        "name": "Weekly {date:%Y-%m-%d}",
+        "template_id": "tm0000",
+        "timezone": "America/New_York",
+        "rrule": "FREQ=WEEKLY;BYDAY=TU",
+        "start_time": "10:00",
+        "duration_minutes": 60,
+        "horizon_days": 28,
+        "audience": {"people": PEOPLE},
     }
-    path = folder / "kaltura-events.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    spec = MessagesSpec.model_validate(messages(**templates))
+    return write_messages_file(folder, "acme-events", [weekly], SeriesMessages(spec, templates))
 
 
 def sync(path: Path, creds: KalturaCredentials, *, dry_run: bool) -> FileReport:
