@@ -10,6 +10,10 @@ of 8 in flight, through the same EventsClient. What the flow takes beyond it
 is Prefect's; what it takes beyond the bound is the emulator's own round trip
 and the shape of the work (two list calls in series, chains that end unevenly).
 
+``invite_threads`` is the same floor for an audience (A4): each occurrence's
+event created, then every person invited to it, on plain threads under the
+same limit, through the same EventsClient.
+
 ``round_trip`` is one call's time with nothing else running: L plus the
 emulator's own handling.
 """
@@ -20,7 +24,8 @@ import concurrent.futures
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -186,6 +191,55 @@ def run_threads(
             for future in [pool.submit(occurrence, item) for item in plan(series, now)]:
                 future.result()
         return time.perf_counter() - began
+
+
+def invite_threads(
+    events_api_url: str,
+    ks: str,
+    series: AllHandsSeries,
+    now: datetime,
+    people: Sequence[tuple[str, str, str]],
+    concurrency: int,
+) -> tuple[float, int]:
+    """Seconds and calls for A4's writes on plain threads: each planned occurrence's event created,
+    then each of ``people`` (email, first name, last name) invited to it, ``concurrency`` in flight.
+
+    No list, session or update call: only what the invites need, so the flow's
+    distance from it is Prefect's and the rest of the flow's work, never calls
+    this one left out of its bound.
+    """
+    slots = threading.BoundedSemaphore(concurrency)
+    planned = plan(series, now)
+
+    @contextmanager
+    def slot() -> Iterator[None]:
+        with slots:
+            yield
+
+    with EventsClient(events_api_url, KsProvider(fixed_ks=ks), slot=slot) as client:
+
+        def create(item: PlannedEvent) -> int:
+            event = client.create_event(
+                name=item.name,
+                template_id=series.create_template_id,
+                start=item.start_utc,
+                end=item.end_utc,
+                timezone=series.timezone,
+            )
+            return event.id
+
+        def invite(calls: Sequence[tuple[int, tuple[str, str, str]]]) -> None:
+            for event_id, (email, first_name, last_name) in calls:
+                client.invite_event_user(event_id, first_name=first_name, last_name=last_name, email=email)
+
+        began = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+            event_ids = list(pool.map(create, planned))
+            calls = [(event_id, person) for event_id in event_ids for person in people]
+            # One thread per slot, each with every concurrency-th invite: no queue between them.
+            for _ in pool.map(invite, [calls[i::concurrency] for i in range(concurrency)]):
+                pass
+        return time.perf_counter() - began, len(event_ids) + len(calls)
 
 
 def round_trip(events_api_url: str, ks: str, calls: int = 30) -> float:

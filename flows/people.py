@@ -36,6 +36,7 @@ from kaltura_events.planning.speakers import (
     batches,
     speaker_changes,
 )
+from tasks.api_task import untraversed
 from tasks.people import (
     PersonOutcome,
     invite_event_users,
@@ -196,15 +197,15 @@ def _apply_people(
     where = {"credentials": credentials, "event_id": event_id}
     steps: list[tuple[str, Callable[[], list[PersonOutcome]]]] = []
     steps += [
-        ("invite", partial(invite_event_users, **where, people=page, send_invitations=send))
+        ("invite", partial(invite_event_users, **where, people=untraversed(page), send_invitations=send))
         for page in batches(changes.invite, people_per_task(len(changes.invite)))
     ]
     steps += [
-        ("update", partial(update_event_users, **where, updates=page))
+        ("update", partial(update_event_users, **where, updates=untraversed(page)))
         for page in batches(changes.update, people_per_task(len(changes.update)))
     ]
     steps += [
-        ("remove", partial(remove_event_users, **where, users=page))
+        ("remove", partial(remove_event_users, **where, users=untraversed(page)))
         for page in batches(changes.remove, people_per_task(len(changes.remove)))
     ]
     pages = in_parallel([step for _, step in steps])

@@ -13,15 +13,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from string import Formatter
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_logger
 from prefect.tasks import TaskRunNameCallbackWithParameters
+from prefect.utilities.annotations import quote
 
 P = ParamSpec("P")
 R = TypeVar("R")
+V = TypeVar("V")
 
 logger = get_logger("kaltura_events.tasks")
 
@@ -97,6 +99,18 @@ class _RunNamer(TaskRunNameCallbackWithParameters):
         if len(detail) > RUN_NAME_LIMIT:
             detail = detail[: RUN_NAME_LIMIT - 1] + "…"
         return f"{self.name}: {detail}"
+
+
+def untraversed(value: V) -> V:
+    """A task argument Prefect hands over as it is, without walking into it for futures.
+
+    Prefect visits every object inside a parameter twice per task run (its
+    inputs, then their results): a page of 250 people was 2,000 objects and
+    about 13 ms of CPU a task run, 6 s of A4's. A page of people holds no
+    futures or states, so there is nothing to find; the task receives the same
+    value and names its run from it, as before. (``quote``, typed as the value.)
+    """
+    return cast(V, quote(value))
 
 
 def when(value: object) -> str:

@@ -94,8 +94,32 @@ def partner_of(ks: str) -> int:
     return _split(ks)[0]
 
 
+_READ_LIMIT = 1024
+_read: dict[bytes, Session] = {}
+"""KS already decrypted and signature-checked, by a SHA-256 of secret and KS (never the KS itself).
+
+A client sends the same KS with every call; decrypting it again (a new AES
+cipher, SHA-1, the query string) took 13 µs of each request's 0.6 ms of CPU
+in A4's 100,000 invites. What a KS says cannot change, so it is read once; its
+expiry is still checked against the clock on every request."""
+
+
 def verify(ks: str, admin_secret: str, now: float | None = None) -> Session:
     """Decrypt and check the signature, then the expiry, in the guide's order."""
+    key = hashlib.sha256(f"{admin_secret}|{ks}".encode()).digest()
+    session = _read.get(key)
+    if session is None:
+        session = _read_signed(ks, admin_secret)
+        if len(_read) >= _READ_LIMIT:
+            _read.clear()
+        _read[key] = session
+    if session.expiry <= (time.time() if now is None else now):
+        raise KsInvalid("the KS has expired", expired=True)
+    return session
+
+
+def _read_signed(ks: str, admin_secret: str) -> Session:
+    """The session a KS holds, once its signature checks out; KsInvalid for a malformed or forged one."""
     partner_id, encrypted = _split(ks)
     if not encrypted or len(encrypted) % _KEY_SIZE:
         raise KsInvalid("the KS signature is invalid")
@@ -110,8 +134,6 @@ def verify(ks: str, admin_secret: str, now: float | None = None) -> Session:
         session_type = int(fields[_TYPE])
     except (KeyError, ValueError, UnicodeDecodeError):
         raise KsInvalid("the KS fields are malformed") from None
-    if expiry <= (time.time() if now is None else now):
-        raise KsInvalid("the KS has expired", expired=True)
     privileges = {name: value for name, value in fields.items() if name not in _RESERVED}
     return Session(partner_id, fields.get(_USER, ""), session_type, expiry, privileges)
 
