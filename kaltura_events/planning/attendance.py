@@ -286,12 +286,29 @@ def _newer_or_same(candidate: Attendance, current: Attendance) -> bool:
 
 def event_user_names(users: Iterable[EventUser]) -> dict[str, str]:
     """The names the Events Platform keeps for an event's users, by lowercased email."""
-    names: dict[str, str] = {}
-    for user in users:
-        name = " ".join(part.strip() for part in (user.first_name, user.last_name) if part.strip())
-        if name and "@" in user.email:
-            names[user.email.strip().lower()] = name
-    return names
+    invited = Invited()
+    invited.fold(users)
+    return invited.names
+
+
+class Invited:
+    """What a report keeps of an event's users, folded as their pages arrive: the names, by lowercased
+    email, that a profile without one takes (``with_names``); how many there are is the listing's count.
+
+    Emails and names are interned: 12 occurrences of a 50,000-person
+    invitation name the same people, and the table's emails are interned too.
+    """
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def fold(self, users: Iterable[EventUser]) -> None:
+        """A page of users, in the order listed: a later user of the same email names them."""
+        names = self.names
+        for user in users:
+            name = " ".join(part.strip() for part in (user.first_name, user.last_name) if part.strip())
+            if name and "@" in user.email:
+                names[sys.intern(user.email.strip().lower())] = sys.intern(name)
 
 
 def with_names(people: Mapping[str, Attendance], names: Mapping[str, str]) -> dict[str, Attendance]:
