@@ -232,7 +232,7 @@ def _where_time_goes(bench: Bench, seeded: Seeded, flow_cpu: float, write_files:
     from benchmarks.profile_script import PAGE_SIZE
     from kaltura_events.api.answers import json_payload
     from kaltura_events.api.attendance_models import profile_rows
-    from kaltura_events.api.collector import folding as folding_pages
+    from kaltura_events.api.collector import fewer_collections
     from kaltura_events.formats.attendance_files import write_report_files
     from kaltura_events.planning.attendance import Occurrence, OccurrenceReport, PeopleTable, SeriesReport
 
@@ -253,7 +253,7 @@ def _where_time_goes(bench: Bench, seeded: Seeded, flow_cpu: float, write_files:
     parsing = reading = folding = 0.0
     count = 0
     table = PeopleTable(1)
-    with folding_pages():  # a page at a time, let go once folded, as the flow folds them
+    with fewer_collections():  # a page at a time, let go once folded, as the flow folds them
         for content in bodies:
             began = clock()
             payload = json_payload(content)

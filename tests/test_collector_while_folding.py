@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kaltura_events.api.collector import FOLDING_THRESHOLD
+from kaltura_events.api.collector import YOUNG_THRESHOLD
 from kaltura_events.api.errors import IncompleteListingError
 from kaltura_events.api.paging import fold_pages
 
@@ -46,10 +46,10 @@ def test_overlapping_folds_raise_it_once_and_the_last_puts_it_back() -> None:
     one.start()
     first_started.wait(5)
     fold_pages("b/list", quick, lambda _: None, page_size=5, key=str)  # ends while the first still folds
-    assert gc.get_threshold()[0] == FOLDING_THRESHOLD
+    assert gc.get_threshold()[0] == YOUNG_THRESHOLD
     second_ended.set()
     one.join(5)
-    assert inside == [FOLDING_THRESHOLD, FOLDING_THRESHOLD]
+    assert inside == [YOUNG_THRESHOLD, YOUNG_THRESHOLD]
     assert gc.get_threshold() == (700, 10, 10)
 
 

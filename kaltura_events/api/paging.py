@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-from kaltura_events.api.collector import folding
+from kaltura_events.api.collector import fewer_collections
 from kaltura_events.api.errors import IncompleteListingError
 
 T = TypeVar("T")
@@ -73,7 +73,7 @@ def fold_pages(
                 fresh.append(item)
         consume(fresh)
 
-    with folding():  # young pages die young (kaltura_events/api/collector.py)
+    with fewer_collections():  # young pages die young (kaltura_events/api/collector.py)
         first, total = fetch(0)
         keep(first)
         total = _rest(fetch, keep, first, total, page_size, concurrency)
