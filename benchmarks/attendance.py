@@ -123,7 +123,7 @@ def _scenario(
     bench: Bench, workdir: Path, key: str, profiles: int, latency_ms: float, *, write_files: bool
 ) -> ScenarioResult:
     from benchmarks.bounds import concurrent_bound
-    from benchmarks.memory import peak_memory
+    from benchmarks.memory import CollectorTime, collector_time, peak_memory
     from benchmarks.profile_script import count_statuses
     from benchmarks.scenarios import CONCURRENCY, ScenarioResult, calls_by_endpoint
     from flows.report_attendance import report_attendance
@@ -142,6 +142,7 @@ def _scenario(
     ok = len(seeded.events) == OCCURRENCES
     scripts: list[float] = []
     before: list[float] = []
+    collected: list[CollectorTime] = []
     states: list[State[Any]] = []
 
     def run() -> State[Any]:
@@ -162,8 +163,9 @@ def _scenario(
     count_statuses(bench.emu.user_profile_url, bench.ks(), seeded.apps, CONCURRENCY)
     for _ in range(bench.repeats):
         bench.emu.control.reset_stats()
-        with peak_memory() as memory:
+        with peak_memory() as memory, collector_time() as collector:
             timing = bench.timed(run, settle_limit=60.0)
+        collected.append(collector)
         result.timings.append(timing)
         result.peak_mib = max(result.peak_mib or 0.0, memory.peak_mib)
         before.append(memory.before_mib)
@@ -204,6 +206,15 @@ def _scenario(
         f"{max(before):.0f} MiB before it (what the scenarios run before left in this process counts too)"
     )
     result.notes.append(_where_time_goes(bench, seeded, result.median_cpu, write_files))
+    gc_cpu = statistics.median(sum(c.cpu) for c in collected)
+    result.notes.append(
+        f"the garbage collector's CPU in the flow process during the run: {gc_cpu:.2f} s (median) of the "
+        f"{result.median_cpu:.2f}; last run: "
+        + ", ".join(
+            f"generation {g} {n} collections {s:.2f} s"
+            for g, (n, s) in enumerate(zip(collected[-1].collections, collected[-1].cpu, strict=True))
+        )
+    )
     if write_files:
         same, detail = _files_equal_whole_read(bench, report, seeded.key, output, workdir / f"{key}-whole")
         ok = ok and same
@@ -213,14 +224,15 @@ def _scenario(
 
 
 def _where_time_goes(bench: Bench, seeded: Seeded, flow_cpu: float, write_files: bool) -> str:
-    """The flow's own work per profile, timed apart on one app's pages read once: parsing the JSON,
-    reading a profile's fields, folding it into the table, writing it to the files. Set against the
-    flow process's CPU, the rest is Prefect's, the client's and the threads'."""
+    """The flow's own work per profile, timed apart on one app's pages read once, a page at a time:
+    parsing the JSON, reading a profile's fields, folding it into the table, writing it to the files.
+    Set against the flow process's CPU, the rest is Prefect's, the client's and the threads'."""
     import httpx
 
     from benchmarks.profile_script import PAGE_SIZE
     from kaltura_events.api.answers import json_payload
     from kaltura_events.api.attendance_models import profile_rows
+    from kaltura_events.api.collector import fewer_collections
     from kaltura_events.formats.attendance_files import write_report_files
     from kaltura_events.planning.attendance import Occurrence, OccurrenceReport, PeopleTable, SeriesReport
 
@@ -238,23 +250,30 @@ def _where_time_goes(bench: Bench, seeded: Seeded, flow_cpu: float, write_files:
             bodies.append(http.post("/user-profile/list", json=body).content)
             total, number = int(json_payload(bodies[-1])["totalCount"]), number + 1
     clock = time.process_time
-    began = clock()
-    payloads = [json_payload(b) for b in bodies]
-    parsed = clock()
-    pages = [profile_rows(p)[0] for p in payloads]
-    read = clock()
+    parsing = reading = folding = 0.0
+    count = 0
     table = PeopleTable(1)
-    for page in pages:
-        table.column(0).fold_profiles(page)
+    with fewer_collections():  # a page at a time, let go once folded, as the flow folds them
+        for content in bodies:
+            began = clock()
+            payload = json_payload(content)
+            parsed = clock()
+            page = profile_rows(payload)[0]
+            read = clock()
+            table.column(0).fold_profiles(page)
+            folded = clock()
+            parsing, reading = parsing + parsed - began, reading + read - parsed
+            folding += folded - read
+            count += len(page)
+            del payload, page
     folded = clock()
     occurrence = Occurrence(1, "one", NOW, "one", "America/New_York")
     report = SeriesReport([OccurrenceReport(occurrence, Counts(), table.column(0), 0, people_read=True)])
     with tempfile.TemporaryDirectory() as folder:
         write_report_files(Path(folder), report, b"")
     written = clock()
-    count = sum(len(p) for p in pages)
-    steps = [("parsing the JSON", parsed - began), ("reading the fields", read - parsed)]
-    steps += [("folding", folded - read)] + ([("writing the files", written - folded)] if write_files else [])
+    steps = [("parsing the JSON", parsing), ("reading the fields", reading), ("folding", folding)]
+    steps += [("writing the files", written - folded)] if write_files else []
     everyone = count * len(seeded.apps)
     ours = sum(seconds for _, seconds in steps) * len(seeded.apps)
     return (

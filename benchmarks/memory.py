@@ -9,8 +9,10 @@ allowed, the lifetime peak is reported and says so.
 
 from __future__ import annotations
 
+import gc
 import resource
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,3 +68,31 @@ def peak_memory() -> Iterator[PeakMemory]:
             result.peak_mib, result.scope = hwm / 1024, "the block"
         else:
             result.peak_mib, result.scope = _lifetime_peak_mib(), "the process's lifetime"
+
+
+@dataclass
+class CollectorTime:
+    cpu: list[float]
+    """CPU seconds the garbage collector took, per generation (0, 1, 2)."""
+    collections: list[int]
+
+
+@contextmanager
+def collector_time() -> Iterator[CollectorTime]:
+    """The garbage collector's CPU in this process while the block runs: a collection holds the
+    interpreter in the thread that set it off, so that thread's CPU over it is the collection's."""
+    result = CollectorTime([0.0, 0.0, 0.0], [0, 0, 0])
+    began = [0.0]
+
+    def clock(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.thread_time()
+        else:
+            result.cpu[info["generation"]] += time.thread_time() - began[0]
+            result.collections[info["generation"]] += 1
+
+    gc.callbacks.append(clock)
+    try:
+        yield result
+    finally:
+        gc.callbacks.remove(clock)

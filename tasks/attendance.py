@@ -7,9 +7,9 @@ from datetime import datetime
 
 from kaltura_events.api.attendance_models import App, ProfileRow, UserProfile
 from kaltura_events.credentials import KalturaCredentials
-from kaltura_events.planning.attendance import PeopleColumn
+from kaltura_events.planning.attendance import Invited, PeopleColumn
 from tasks.api_task import api_task, when
-from tasks.clients import app_registry_client, user_profile_client
+from tasks.clients import app_registry_client, events_client, user_profile_client
 
 APPS_PER_CALL = 15
 
@@ -88,6 +88,17 @@ def fold_profiles(
 
     read = user_profile_client(credentials).fold_profiles([app_guid], consume, updated_since=updated_since)
     return FoldedRead(read, newest)
+
+
+@api_task(
+    "fold-event-users",
+    endpoint="event-users/list",
+    description="One event's invited users folded into the names a report needs as the pages arrive.",
+    run_name="event {event_id}",
+)
+def fold_event_users(*, credentials: KalturaCredentials | None, event_id: int, into: Invited) -> int:
+    """How many users the event has; their names folded into ``into``, each page then let go."""
+    return events_client(credentials).fold_event_users(event_id, into.fold)
 
 
 @api_task(

@@ -72,6 +72,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
         {"event_id": 12, "app_guid": "6f8a3c12-4b5d-4e9f-a1c7-8d2e3f4a5b6c", "updated_since": None},
         "fold-profiles: event 12",
     ),
+    "fold-event-users": ({"event_id": 12}, "fold-event-users: event 12"),
     "count-attendance": (
         {"app_guids": ["6f8a3c12-4b5d-4e9f-a1c7-8d2e3f4a5b6c"]},
         "count-attendance: 1 apps",

@@ -8,7 +8,7 @@ no idempotency key, so observing is the only way not to create twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +33,7 @@ from kaltura_events.api.models import (
     TeamMember,
     TeamMemberPage,
 )
-from kaltura_events.api.paging import collect_pages
+from kaltura_events.api.paging import FetchPage, collect_pages, fold_pages
 
 DateLike = datetime | str
 PEOPLE_PAGE_SIZE = 30
@@ -452,6 +452,19 @@ class EventsClient(BearerJsonClient):
     def list_event_users(
         self, event_id: int | str, *, roles: tuple[str, ...] = (), search_term: str | None = None
     ) -> list[EventUser]:
+        fetch = self._event_user_pages(event_id, roles, search_term)
+        return collect_pages("event-users/list", fetch, page_size=PEOPLE_PAGE_SIZE, key=lambda u: u.id)
+
+    def fold_event_users(self, event_id: int | str, consume: Callable[[list[EventUser]], object]) -> int:
+        """``list_event_users`` for a report: each page's users, each once, handed to ``consume`` in page
+        order as the pages arrive; how many there were. A 50,000-person invitation is never held whole."""
+        fetch = self._event_user_pages(event_id, (), None)
+        return fold_pages("event-users/list", fetch, consume, page_size=PEOPLE_PAGE_SIZE, key=lambda u: u.id)
+
+    def _event_user_pages(
+        self, event_id: int | str, roles: tuple[str, ...], search_term: str | None
+    ) -> FetchPage[EventUser]:
+        """Page ``number`` of an event's users (checked before any call), as (users, totalCount)."""
         eid = v.require_event_id("event_id", event_id)
         user_filter: dict[str, Any] = {}
         if roles:
@@ -465,7 +478,7 @@ class EventsClient(BearerJsonClient):
             page = self._call("event-users/list", body, EVENT_USER_PAGE)
             return page.users, page.total_count
 
-        return collect_pages("event-users/list", fetch, page_size=PEOPLE_PAGE_SIZE, key=lambda u: u.id)
+        return fetch
 
     def update_event_user(
         self,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
+from kaltura_events.api.collector import fewer_collections
 from kaltura_events.api.errors import IncompleteListingError
 
 T = TypeVar("T")
@@ -72,8 +73,24 @@ def fold_pages(
                 fresh.append(item)
         consume(fresh)
 
-    first, total = fetch(0)
-    keep(first)
+    with fewer_collections():  # young pages die young (kaltura_events/api/collector.py)
+        first, total = fetch(0)
+        keep(first)
+        total = _rest(fetch, keep, first, total, page_size, concurrency)
+    if len(seen) != total:
+        raise IncompleteListingError(endpoint, len(seen), total)
+    return len(seen)
+
+
+def _rest(
+    fetch: FetchPage[T],
+    keep: Callable[[Sequence[T]], None],
+    first: Sequence[T],
+    total: int,
+    page_size: int,
+    concurrency: int,
+) -> int:
+    """The pages after the first, in waves, each handed to ``keep`` in order; the largest totalCount."""
     pages = math.ceil(total / page_size)
     if len(first) >= page_size and pages > 1:
         with ThreadPoolExecutor(max_workers=min(concurrency, pages - 1)) as pool:
@@ -97,6 +114,4 @@ def fold_pages(
                 if short:
                     break
                 pages = max(pages, math.ceil(total / page_size))
-    if len(seen) != total:
-        raise IncompleteListingError(endpoint, len(seen), total)
-    return len(seen)
+    return total

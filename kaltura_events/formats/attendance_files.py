@@ -16,6 +16,7 @@ zone in the summary's ``timezone`` column): a 10:00 New York town hall reads
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -23,7 +24,15 @@ from pathlib import Path
 
 from kaltura_events.api.errors import InvalidArgumentError
 from kaltura_events.api.validation import parse_iso_datetime
-from kaltura_events.formats.csv_files import name_part, uncell, write_atomically, write_csv_atomically
+from kaltura_events.formats.csv_files import (
+    cell,
+    name_part,
+    uncell,
+    write_atomically,
+    write_cells_atomically,
+    write_csv_atomically,
+)
+from kaltura_events.formats.local_times import LocalTimes
 from kaltura_events.planning.attendance import Attendance, Occurrence, SeriesReport, rate
 
 OCCURRENCE_COLUMNS = ("email", "name", "status", "first_attended_at", "updated_at")
@@ -62,17 +71,25 @@ def _count(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def occurrence_rows(occurrence: Occurrence, people: Mapping[str, Attendance]) -> Iterator[dict[str, str]]:
-    """By email, made as they are written."""
-    for email in sorted(people):
-        seen = people[email]
-        yield {
-            "email": seen.email,
-            "name": seen.name,
-            "status": seen.status,
-            "first_attended_at": _when(occurrence, seen.first_attended_at),
-            "updated_at": _when(occurrence, seen.updated_at),
-        }
+def occurrence_rows(occurrence: Occurrence, people: Mapping[str, Attendance]) -> Iterator[tuple[str, ...]]:
+    """By email, made as they are written: the cells of ``OCCURRENCE_COLUMNS``."""
+    when = LocalTimes(occurrence).text
+    status_cell = functools.lru_cache(maxsize=64)(cell)
+    for _, seen in sorted(people.items()):
+        yield (
+            cell(seen.email),
+            cell(seen.name),
+            status_cell(seen.status),
+            when(seen.first_attended_at),
+            when(seen.updated_at),
+        )
+
+
+def matrix_rows(report: SeriesReport) -> Iterator[tuple[str, ...]]:
+    """``report.matrix()`` as cells."""
+    status_cell = functools.lru_cache(maxsize=64)(cell)
+    for email, name, *statuses, attended in report.matrix():
+        yield (cell(email), cell(name), *[status_cell(status) for status in statuses], attended)
 
 
 def summary_rows(report: SeriesReport) -> list[dict[str, str]]:
@@ -111,13 +128,13 @@ def write_report_files(directory: Path, report: SeriesReport, chart_png: bytes) 
     written.append(chart)
     matrix_columns = ["email", "name", *report.columns(), "attended"]
     matrix = directory / MATRIX_FILE
-    write_csv_atomically(matrix, matrix_columns, report.matrix())
+    write_cells_atomically(matrix, matrix_columns, matrix_rows(report))
     written.append(matrix)
     for item in report.occurrences:
         if not item.people_read:
             continue
         path = directory / occurrence_file(item.occurrence)
-        write_csv_atomically(path, OCCURRENCE_COLUMNS, occurrence_rows(item.occurrence, item.people))
+        write_cells_atomically(path, OCCURRENCE_COLUMNS, occurrence_rows(item.occurrence, item.people))
         written.append(path)
     return written
 

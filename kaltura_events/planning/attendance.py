@@ -27,12 +27,13 @@ import functools
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, NamedTuple, Protocol
+from datetime import datetime, timezone, tzinfo
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kaltura_events.api.attendance_models import ProfileRow, UserProfile, person_email, person_name
 from kaltura_events.api.models import EventUser
 from kaltura_events.api.validation import ATTENDED_STATUSES
 
@@ -111,9 +112,14 @@ class Occurrence:
     timezone: str = "UTC"
     """The event's IANA zone: people read an event's times on its own clock."""
 
+    @property
+    def zone(self) -> tzinfo:
+        """The event's clock; UTC when the zone is not one this machine knows."""
+        return _zone(self.timezone)
+
     def local(self, moment: datetime) -> datetime:
-        """``moment`` on the event's clock; UTC when the zone is not one this machine knows."""
-        return moment.astimezone(_zone(self.timezone))
+        """``moment`` on the event's clock."""
+        return moment.astimezone(self.zone)
 
 
 @functools.lru_cache(maxsize=64)
@@ -144,24 +150,9 @@ class Attendance(NamedTuple):
         return self.status in ATTENDED
 
 
-class ProfileFields(Protocol):
-    """What a report reads of a profile: a ``UserProfile`` model, or a ``ProfileRow`` read for a report."""
-
-    @property
-    def user_id(self) -> str: ...
-    @property
-    def profile_data(self) -> Mapping[str, Any]: ...
-    @property
-    def attendance_status(self) -> str | None: ...
-    @property
-    def first_attended_at(self) -> datetime | None: ...
-    @property
-    def updated_at(self) -> datetime | None: ...
-
-
-def attendance_of(profile: ProfileFields) -> Attendance:
-    """One profile as the report reads it; the email and status are interned, so the 12 occurrences of
-    a person, and 600,000 statuses, share one string each."""
+def attendance_of(profile: UserProfile) -> Attendance:
+    """One profile read whole as the report reads it; the email and status are interned, so the 12
+    occurrences of a person, and 600,000 statuses, share one string each."""
     return Attendance(
         email=sys.intern(person_email(profile.user_id, profile.profile_data) or profile.user_id),
         name=person_name(profile.profile_data),
@@ -171,22 +162,14 @@ def attendance_of(profile: ProfileFields) -> Attendance:
     )
 
 
-def person_email(user_id: str, profile_data: Mapping[str, object]) -> str | None:
-    """The join key: the profile's email field, else its user id when that is an email."""
-    for key in ("email", "Email", "emailAddress"):
-        value = profile_data.get(key)
-        if isinstance(value, str) and "@" in value:
-            return value.strip().lower()
-    return user_id.strip().lower() if "@" in user_id else None
+_attendance = Attendance._make
+_intern = sys.intern
 
 
-def person_name(profile_data: Mapping[str, object]) -> str:
-    """What a registration form usually stores: a full name, or first and last name."""
-    name = profile_data.get("name")
-    if isinstance(name, str) and name.strip():
-        return name.strip()
-    parts = [profile_data.get(key) for key in ("firstName", "lastName")]
-    return " ".join(str(p).strip() for p in parts if isinstance(p, str) and p.strip())
+def row_attendance(row: ProfileRow) -> Attendance:
+    """``attendance_of`` for a profile read for a report (its join key and name read as it arrived)."""
+    status = _intern(row.attendance_status or "created")
+    return _attendance((row.email, row.name, status, row.first_attended_at, row.updated_at))
 
 
 @dataclass
@@ -229,9 +212,7 @@ class SeriesReport:
         """The latest non-empty name each person gave, across the series."""
         names: dict[str, str] = {}
         for report in self.occurrences:
-            for email, seen in report.people.items():
-                if seen.name:
-                    names[email] = seen.name
+            names.update((email, seen.name) for email, seen in report.people.items() if seen.name)
         return names
 
     def columns(self) -> list[str]:
@@ -245,22 +226,19 @@ class SeriesReport:
             for r in self.occurrences
         ]
 
-    def matrix(self) -> Iterator[dict[str, str]]:
-        """One row per person, by email: their status at each occurrence, and how many they attended.
+    def matrix(self) -> Iterator[tuple[str, ...]]:
+        """One row per person, by email: email, name, their status at each occurrence (``columns``),
+        and how many they attended.
 
         Made as it is written: a 50,000-person matrix is never held whole.
         """
         names = self.names()
-        columns = self.columns()
+        looks = [report.people.get for report in self.occurrences]
         for email in self.people():
-            row = {"email": email, "name": names.get(email, "")}
-            attended = 0
-            for column, report in zip(columns, self.occurrences, strict=True):
-                seen = report.people.get(email)
-                row[column] = seen.status if seen else ""
-                attended += bool(seen and seen.attended)
-            row["attended"] = str(attended)
-            yield row
+            seen = [look(email) for look in looks]
+            statuses = ["" if s is None else s.status for s in seen]
+            attended = sum(1 for s in seen if s is not None and s.status in ATTENDED)
+            yield (email, names.get(email, ""), *statuses, str(attended))
 
     def invited(self) -> int:
         """Everyone invited, summed over the occurrences whose users were read."""
@@ -308,12 +286,29 @@ def _newer_or_same(candidate: Attendance, current: Attendance) -> bool:
 
 def event_user_names(users: Iterable[EventUser]) -> dict[str, str]:
     """The names the Events Platform keeps for an event's users, by lowercased email."""
-    names: dict[str, str] = {}
-    for user in users:
-        name = " ".join(part.strip() for part in (user.first_name, user.last_name) if part.strip())
-        if name and "@" in user.email:
-            names[user.email.strip().lower()] = name
-    return names
+    invited = Invited()
+    invited.fold(users)
+    return invited.names
+
+
+class Invited:
+    """What a report keeps of an event's users, folded as their pages arrive: the names, by lowercased
+    email, that a profile without one takes (``with_names``); how many there are is the listing's count.
+
+    Emails and names are interned: 12 occurrences of a 50,000-person
+    invitation name the same people, and the table's emails are interned too.
+    """
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def fold(self, users: Iterable[EventUser]) -> None:
+        """A page of users, in the order listed: a later user of the same email names them."""
+        names = self.names
+        for user in users:
+            name = " ".join(part.strip() for part in (user.first_name, user.last_name) if part.strip())
+            if name and "@" in user.email:
+                names[sys.intern(user.email.strip().lower())] = sys.intern(name)
 
 
 def with_names(people: Mapping[str, Attendance], names: Mapping[str, str]) -> dict[str, Attendance]:
@@ -351,15 +346,21 @@ class PeopleTable:
         return PeopleColumn(self, index)
 
     def _fold(self, index: int, people: Iterable[Attendance]) -> None:
+        width, added = self._width, 0
         with self._lock:
             rows = self._rows
             for seen in people:
-                row = rows.get(seen.email)
+                row = rows.get(seen[0])
                 if row is None:
-                    row = rows[seen.email] = [None] * self._width
-                before = row[index]
-                row[index] = merge(before, seen)
-                self._counts[index] += before is None
+                    row = rows[seen[0]] = [None] * width
+                    row[index] = seen
+                    added += 1
+                elif (before := row[index]) is None:
+                    row[index] = seen
+                    added += 1
+                else:
+                    row[index] = merge(before, seen)
+            self._counts[index] += added
 
 
 class PeopleColumn(Mapping[str, Attendance]):
@@ -373,9 +374,9 @@ class PeopleColumn(Mapping[str, Attendance]):
         """Each of ``people``, in order, merged over what this occurrence has for their email."""
         self._table._fold(self._index, people)
 
-    def fold_profiles(self, profiles: Iterable[ProfileFields]) -> None:
-        """A page of profiles, in the order listed, as ``attendance_of`` reads them."""
-        self.fold([attendance_of(p) for p in profiles])
+    def fold_profiles(self, profiles: Iterable[ProfileRow]) -> None:
+        """A page of profiles, in the order listed, as ``row_attendance`` reads them."""
+        self.fold([row_attendance(p) for p in profiles])
 
     def clear(self) -> None:
         """Nobody: a read that failed half-way leaves no one behind in the matrix."""
@@ -412,5 +413,20 @@ class PeopleColumn(Mapping[str, Attendance]):
         index = self._index
         return (email for email, row in self._table._rows.items() if row[index] is not None)
 
+    def items(self) -> ItemsView[str, Attendance]:
+        """Straight from the table's rows: ``Mapping``'s looked each email up again."""
+        return _ColumnItems(self)
+
     def __len__(self) -> int:
         return self._table._counts[self._index]
+
+
+class _ColumnItems(ItemsView[str, Attendance]):
+    _mapping: PeopleColumn
+
+    def __iter__(self) -> Iterator[tuple[str, Attendance]]:
+        index = self._mapping._index
+        for email, row in self._mapping._table._rows.items():
+            seen = row[index]
+            if seen is not None:
+                yield email, seen

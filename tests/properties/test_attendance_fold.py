@@ -22,16 +22,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kaltura_events.api.attendance_models import ProfileRow, UserProfile, profile_rows
+from kaltura_events.api.models import EventUser
 from kaltura_events.api.paging import collect_pages, fold_pages
 from kaltura_events.formats.attendance_files import write_report_files
 from kaltura_events.planning.attendance import (
     Attendance,
     Counts,
+    Invited,
     Occurrence,
     OccurrenceReport,
     PeopleTable,
     SeriesReport,
     attendance_of,
+    event_user_names,
     merge_people,
     with_names,
 )
@@ -211,3 +214,41 @@ def test_a_failed_read_leaves_nobody_in_its_column() -> None:
     table.column(1).clear()
     assert dict(table.column(0)) == {"ann@example.com": seen}
     assert dict(table.column(1)) == {} and len(table.column(1)) == 0
+
+
+@st.composite
+def event_user_pages(draw: st.DrawFn) -> list[list[EventUser]]:
+    """An event's users as pages of ``PAGE``, as the service would page them (distinct ids): one email
+    under several users, emails that differ in case or edge spaces, names blank or only spaces."""
+    users = []
+    for number in range(draw(st.integers(0, 12))):
+        local = draw(st.sampled_from(LOCALS))
+        email = draw(st.sampled_from([f"{local}@example.com", f" {local.upper()}@Example.com", local]))
+        first, last = draw(st.sampled_from(["", " ", "Ann", "Bob "])), draw(st.sampled_from(["", "Lee"]))
+        users.append(EventUser(id=f"u{number}", first_name=first, last_name=last, email=email))
+    return [users[i : i + PAGE] for i in range(0, len(users), PAGE)] or [[]]
+
+
+def _names_read_whole(users: list[EventUser]) -> dict[str, str]:
+    """What the report took from every user of the event read as one list."""
+    names = {}
+    for user in users:
+        name = " ".join(part.strip() for part in (user.first_name, user.last_name) if part.strip())
+        if name and "@" in user.email:
+            names[user.email.strip().lower()] = name
+    return names
+
+
+@settings(max_examples=100)
+@given(pages=event_user_pages())
+def test_the_folded_invitation_equals_the_one_read_whole(pages: list[list[EventUser]]) -> None:
+    total = len({user.id for page in pages for user in page})
+
+    def fetch(number: int) -> tuple[list[EventUser], int]:
+        return (pages[number] if number < len(pages) else []), total
+
+    whole = collect_pages("event-users/list", fetch, page_size=PAGE, key=lambda u: u.id)
+    invited = Invited()
+    count = fold_pages("event-users/list", fetch, invited.fold, page_size=PAGE, key=lambda u: u.id)
+    assert count == len(whole)
+    assert invited.names == _names_read_whole(whole) == event_user_names(whole)

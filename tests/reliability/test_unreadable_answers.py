@@ -122,6 +122,7 @@ CALLS = (
         lambda c, _: c.invite_event_user(12, first_name="A", last_name="B", email="a@b.example"),
     ),
     Call("list_event_users", "event-users/list", lambda c, _: c.list_event_users(12)),
+    Call("fold_event_users", "event-users/list", lambda c, _: c.fold_event_users(12, lambda users: None)),
     Call("find_event_user", "event-users/list", lambda c, _: c.find_event_user(12, "ada@example.com")),
     Call("update_event_user", "event-users/update", lambda c, _: c.update_event_user(12, "u1", title="CEO")),
     Call("delete_event_user", "event-users/delete", lambda c, _: c.delete_event_user(12, "u1"), True),
