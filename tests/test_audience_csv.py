@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -280,27 +279,23 @@ def test_shown_base_prefixes_the_file(tmp_path: Path) -> None:
     assert caught.value.problems[0].startswith("examples/audiences/all.csv: no people")
 
 
-def test_2000_rows_with_three_bad_ones_report_exactly_those_three_quickly(tmp_path: Path) -> None:
+def test_2000_rows_with_three_bad_ones_report_exactly_those_three(tmp_path: Path) -> None:
+    """How fast a large file reads is the audience benchmark's (50,000 people), not a timed test's."""
     lines = [f"person{i}@example.com;First {i};Last {i};Engineer;Acme" for i in range(2000)]
     lines[6] = "jane@;Jane;Doe;;"  # row 8
     lines[999] = "p999@example.com;;Last;;"  # row 1001
     lines[1998] = "p1998@example.com;A;B;C;D;E"  # row 2000
     path = write(tmp_path, "E-mail Address;Given Name;Surname;Title;Company\n" + "\n".join(lines) + "\n")
-    started = time.perf_counter()
     with pytest.raises(AudienceFileError) as caught:
         read_audience_csv(path, HR_COLUMNS, "audiences/all.csv")
-    elapsed = time.perf_counter() - started
     message = str(caught.value).splitlines()
     assert message[0] == "3 problems in the audience:"
     assert [line.split(":")[1] for line in message[1:]] == [" row 8, column \"E-mail Address\"",
                                                             " row 1001, column \"Given Name\"",
                                                             " row 2000, column 6"]  # fmt: skip
-    assert elapsed < 0.5, f"{elapsed:.2f} s"
     lines[6], lines[999], lines[1998] = "jane@example.com;Jane;Doe;;", "p@example.com;P;Q;;", ""
     path.write_text("E-mail Address;Given Name;Surname;Title;Company\n" + "\n".join(lines) + "\n")
-    started = time.perf_counter()
     assert len(read_audience_csv(path, HR_COLUMNS, "audiences/all.csv")) == 1999
-    assert time.perf_counter() - started < 0.5
 
 
 def test_more_than_fifty_problems_are_counted_not_all_shown(tmp_path: Path) -> None:
