@@ -227,6 +227,7 @@ def test_chunks_sent_at_once_are_each_accounted_for_and_nobody_gets_two(
     emu.control.clear_faults()
     counts = received(emu.control)
     assert all(n == 1 for n in counts.values()), counts
+    first_run = len(counts)
     if kind == "error_after_commit":
         assert state.is_completed()
         report = state.result()
@@ -241,5 +242,11 @@ def test_chunks_sent_at_once_are_each_accounted_for_and_nobody_gets_two(
     for send in SEND_NAMES[:2]:
         got = {address for (label, address) in counts if label == session("2027-01-05", send)}
         assert got == people.expected(send)
-    unsent = 0 if kind == "error_after_commit" else 2 * 2
+    # The chunks go out at once, so which two the faults meet is the order they reach the service: a
+    # chunk of 2 or a send's last chunk of 1. The re-run sends exactly whom the first run missed.
+    unsent = len(counts) - first_run
+    if kind == "error_after_commit":
+        assert unsent == 0
+    else:
+        assert 0 < unsent <= 2 * 2, unsent
     assert sum(r.sent for r in again.rows) == unsent, again.rows
