@@ -237,7 +237,7 @@ class SeriesReport:
         for email in self.people():
             seen = [look(email) for look in looks]
             statuses = ["" if s is None else s.status for s in seen]
-            attended = sum(1 for s in seen if s is not None and s.status in ATTENDED)
+            attended = sum(1 for s in seen if s is not None and s.attended)
             yield (email, names.get(email, ""), *statuses, str(attended))
 
     def invited(self) -> int:
